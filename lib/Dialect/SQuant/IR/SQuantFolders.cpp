@@ -1,0 +1,184 @@
+//===- SQuantFolders.cpp - Compile-time evaluation of squant ops ----------===//
+//
+// On constant operands the ops fold to constants computed by the reference
+// library, bit for bit as the spec says: this is compile-time weight
+// quantization. Folders never fold what the spec leaves unspecified
+// (non-finite inputs, out-of-range table indices).
+//
+//===----------------------------------------------------------------------===//
+
+#include "squant/Dialect/SQuant/IR/SQuant.h"
+
+#include "squant/Dialect/SQuant/IR/ConstantValues.h"
+#include "squant/Reference/Lut.h"
+#include "squant/Reference/Pack.h"
+
+using namespace mlir;
+using namespace mlir::squant;
+
+namespace {
+
+/// Zero points of a (de)quantize as floats: the operand's constant values, or
+/// the scheme's implied zero point for every parameter.
+std::optional<std::vector<float>> zeroPointValues(AffineSchemeAttr scheme,
+                                                  Attribute zpAttr,
+                                                  int64_t numParams) {
+  if (!scheme.hasZeroPointOperand())
+    return std::vector<float>(
+        numParams, scheme.toReference(ref::FloatFormat::F32).impliedZeroPoint());
+  if (!scheme.hasIntZeroPoint())
+    return readFloats(zpAttr);
+  std::optional<std::vector<int32_t>> ints = readInts(zpAttr, scheme.isSigned());
+  if (!ints)
+    return std::nullopt;
+  return std::vector<float>(ints->begin(), ints->end());
+}
+
+/// The parameters of a (de)quantize whose scale and zero point are constant.
+std::optional<ref::TensorQParams> constantParams(AffineSchemeAttr scheme,
+                                                 Attribute scaleAttr,
+                                                 Attribute zpAttr) {
+  std::optional<std::vector<float>> scales = readFloats(scaleAttr);
+  if (!scales)
+    return std::nullopt;
+  std::optional<std::vector<float>> zps =
+      zeroPointValues(scheme, zpAttr, scales->size());
+  if (!zps || zps->size() != scales->size())
+    return std::nullopt;
+  return ref::TensorQParams{std::move(*scales), std::move(*zps)};
+}
+
+std::vector<int64_t> staticShape(ShapedType type) {
+  return std::vector<int64_t>(type.getShape().begin(), type.getShape().end());
+}
+
+} // namespace
+
+LogicalResult ChooseQParamsOp::fold(FoldAdaptor adaptor,
+                                    SmallVectorImpl<OpFoldResult> &results) {
+  auto inputType = getInput().getType();
+  std::optional<std::vector<float>> x = readFloats(adaptor.getInput());
+  if (!x || !ref::allFinite(*x))
+    return failure();
+  AffineSchemeAttr scheme = getScheme();
+  ref::Scheme sc = scheme.toReference(getFloatFormat(inputType.getElementType()));
+  ref::TensorQParams params =
+      ref::chooseQParams(sc, scheme.getGrouping(staticShape(inputType)), *x);
+  results.push_back(makeFloats(getScale().getType(), params.scales));
+  if (!getZeroPoint())
+    return success();
+  auto zpType = cast<ShapedType>(getZeroPoint().getType());
+  if (scheme.hasIntZeroPoint())
+    results.push_back(makeInts(
+        zpType, std::vector<int32_t>(params.zeroPoints.begin(),
+                                     params.zeroPoints.end())));
+  else
+    results.push_back(makeFloats(zpType, params.zeroPoints));
+  return success();
+}
+
+OpFoldResult QuantizeOp::fold(FoldAdaptor adaptor) {
+  auto inputType = getInput().getType();
+  std::optional<std::vector<float>> x = readFloats(adaptor.getInput());
+  if (!x || !ref::allFinite(*x))
+    return {};
+  AffineSchemeAttr scheme = getScheme();
+  std::optional<ref::TensorQParams> params =
+      constantParams(scheme, adaptor.getScale(), adaptor.getZeroPoint());
+  if (!params)
+    return {};
+  ref::Scheme sc = scheme.toReference(getFloatFormat(inputType.getElementType()));
+  std::vector<int32_t> q = ref::quantize(
+      sc, scheme.getGrouping(staticShape(inputType)), *x, *params);
+  return makeInts(getResult().getType(), q);
+}
+
+OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
+  auto resultType = getResult().getType();
+  AffineSchemeAttr scheme = getScheme();
+  std::optional<std::vector<int32_t>> q =
+      readInts(adaptor.getInput(), scheme.isSigned());
+  std::optional<ref::TensorQParams> params =
+      constantParams(scheme, adaptor.getScale(), adaptor.getZeroPoint());
+  if (!q || !params)
+    return {};
+  ref::Scheme sc =
+      scheme.toReference(getFloatFormat(resultType.getElementType()));
+  std::vector<float> w = ref::dequantize(
+      sc, scheme.getGrouping(staticShape(resultType)), *q, *params);
+  return makeFloats(resultType, w);
+}
+
+OpFoldResult LutDequantizeOp::fold(FoldAdaptor adaptor) {
+  auto resultType = getResult().getType();
+  LutSchemeAttr scheme = getScheme();
+  int64_t entries = int64_t(1) << scheme.getBits();
+  std::optional<std::vector<int32_t>> idx = readInts(adaptor.getInput(), false);
+  if (!idx)
+    return {};
+  bool intTable = getTable().getType().getElementType().isInteger(8);
+  std::optional<std::vector<float>> table;
+  if (intTable) {
+    std::optional<std::vector<int32_t>> ints = readInts(adaptor.getTable(), true);
+    if (ints)
+      table = std::vector<float>(ints->begin(), ints->end());
+  } else {
+    table = readFloats(adaptor.getTable());
+  }
+  std::optional<std::vector<float>> scales;
+  if (getScales()) {
+    scales = readFloats(adaptor.getScales());
+    if (!scales)
+      return {};
+  }
+  if (!table)
+    return {};
+  std::vector<int64_t> shape = staticShape(resultType);
+  std::vector<int64_t> scaleIdx = scheme.getScaleGrouping(shape).paramIndices();
+  std::vector<int64_t> tableIdx = scheme.getTableGrouping(shape).paramIndices();
+  ref::FloatFormat format = getFloatFormat(resultType.getElementType());
+  std::vector<float> w(idx->size());
+  for (size_t i = 0; i < idx->size(); ++i) {
+    int32_t code = (*idx)[i];
+    // An index outside the table has no defined value: leave the op alone.
+    if (code < 0 || code >= entries)
+      return {};
+    float entry = (*table)[tableIdx[i] * entries + code];
+    if (intTable)
+      w[i] = ref::lutDequantize(static_cast<int8_t>(entry), (*scales)[scaleIdx[i]]);
+    else
+      w[i] = scales ? ref::roundTo((*scales)[scaleIdx[i]] * entry, format) : entry;
+  }
+  return makeFloats(resultType, w);
+}
+
+OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
+  PackedLayoutAttr layout = getLayout();
+  std::optional<std::vector<int32_t>> q =
+      readInts(adaptor.getInput(), layout.getStorage() == Storage::Signed);
+  auto inputType = getInput().getType();
+  if (!q || !inputType.hasStaticShape())
+    return {};
+  int64_t cols = inputType.getShape().back();
+  int64_t rows = cols == 0 ? 0 : inputType.getNumElements() / cols;
+  std::vector<uint8_t> bytes =
+      ref::packCodes(*q, rows, cols, layout.getBits(),
+                     static_cast<ref::PackOrder>(layout.getOrder()));
+  return makeInts(getResult().getType(),
+                  std::vector<int32_t>(bytes.begin(), bytes.end()));
+}
+
+OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
+  PackedLayoutAttr layout = getLayout();
+  std::optional<std::vector<int32_t>> raw = readInts(adaptor.getInput(), false);
+  auto resultType = getResult().getType();
+  if (!raw || !resultType.hasStaticShape())
+    return {};
+  int64_t cols = resultType.getShape().back();
+  int64_t rows = cols == 0 ? 0 : resultType.getNumElements() / cols;
+  std::vector<int32_t> q = ref::unpackCodes(
+      std::vector<uint8_t>(raw->begin(), raw->end()), rows, cols,
+      layout.getBits(), layout.getStorage() == Storage::Signed,
+      static_cast<ref::PackOrder>(layout.getOrder()));
+  return makeInts(resultType, q);
+}

@@ -1,0 +1,15 @@
+//===- InitAll.cpp - Register every squant dialect and pass ---------------===//
+
+#include "squant/InitAll.h"
+
+#include "squant/Dialect/SQuant/IR/SQuant.h"
+
+#include "mlir/IR/DialectRegistry.h"
+
+void mlir::squant::registerAllDialects(DialectRegistry &registry) {
+  registry.insert<SQuantDialect, arith::ArithDialect>();
+}
+
+void mlir::squant::registerAllPasses() {
+  // The transform and conversion passes register here as they land.
+}
