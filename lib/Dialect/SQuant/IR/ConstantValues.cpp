@@ -48,8 +48,9 @@ std::optional<std::vector<float>> mlir::squant::readFloats(Attribute attr) {
       std::copy(range.begin(), range.end(), values.begin());
     } else {
       int64_t i = 0;
-      for (const APInt &bits : dense.getValues<APInt>())
-        values[i++] = widen(elementType, static_cast<uint16_t>(bits.getZExtValue()));
+      for (const APFloat &v : dense.getValues<APFloat>())
+        values[i++] = widen(elementType, static_cast<uint16_t>(
+                                             v.bitcastToAPInt().getZExtValue()));
     }
     return values;
   }

@@ -147,11 +147,15 @@ LogicalResult verifyFiniteConstant(Operation *op, Value input) {
   std::optional<std::vector<float>> values = readFloats(attr);
   if (!values)
     return success();
-  for (size_t i = 0; i < values->size(); ++i)
-    if (!std::isfinite((*values)[i]))
-      return op->emitOpError() << "constant input has a non-finite value "
-                               << (*values)[i] << " at flat index " << i
-                               << "; squant quantizes finite weights only (D5)";
+  for (size_t i = 0; i < values->size(); ++i) {
+    float v = (*values)[i];
+    if (std::isfinite(v))
+      continue;
+    StringRef name = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+    return op->emitOpError() << "constant input has a non-finite value "
+                             << name << " at flat index " << i
+                             << "; squant quantizes finite weights only (D5)";
+  }
   return success();
 }
 
