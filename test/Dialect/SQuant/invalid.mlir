@@ -518,3 +518,12 @@ func.func @qmatmul_c3_table_shape(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %t:
   %0 = squant.qmatmul %x, %w table(%t) form(#squant.lut<bits = 2, lut_axis = 0>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<4x4xf32>) -> tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @lut_dequantize_int8_values(%i: tensor<8x64xi8>, %t: tensor<4xi16>, %s: tensor<f32>) {
+  // Integer tables are int8 (section 6.1): wider entries are rejected by type.
+  // expected-error@+1 {{operand #1 must be ranked tensor of 8-bit signless integer or 32-bit float or bfloat16 type or 16-bit float values}}
+  %0 = squant.lut_dequantize %i, %t scales(%s) scheme <bits = 2> : tensor<8x64xi8>, tensor<4xi16>, tensor<f32> -> tensor<8x64xf32>
+  return
+}
