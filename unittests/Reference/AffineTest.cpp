@@ -264,3 +264,25 @@ TEST(Affine, TensorGrouping) {
   EXPECT_EQ(w[2], 0.0f);
   EXPECT_EQ(q[0], quantize(sc, {p.scales[0], p.zeroPoints[0]}, x[0]));
 }
+
+TEST(Affine, AsymmetricBF16) {
+  // Each op rounds to bf16: s = bf16(4 / 15), r = bf16(1 / s).
+  Scheme sc = Scheme::get(SchemeKind::Asymmetric, 4, true, FloatFormat::BF16);
+  std::vector<float> x = {-1.0f, 0.5f, 2.0f, 3.0f};
+  QParams p = chooseQParams(sc, x.data(), x.size());
+  EXPECT_EQ(p.scale, 0x1.12p-2f);
+  EXPECT_EQ(p.zeroPoint, -4.0f);
+  EXPECT_EQ(quantizeAll(sc, p, x), (std::vector<int32_t>{-8, -2, 3, 7}));
+  EXPECT_EQ(dequantize(sc, p, 3), 0x1.e0p+0f);
+  EXPECT_EQ(dequantize(sc, p, 7), 0x1.78p+1f);
+}
+
+TEST(Affine, SymmetricConstantGroup) {
+  // c / fl(c / 7.5) lands one ulp below the 7.5 tie: c -> 7, -c -> -7.
+  Scheme sc = Scheme::get(SchemeKind::Symmetric, 4, true);
+  std::vector<float> c(8, 1.0f);
+  QParams p = chooseQParams(sc, c.data(), c.size());
+  EXPECT_EQ(p.scale, 0x1.111112p-3f);
+  EXPECT_EQ(quantize(sc, p, 1.0f), 7);
+  EXPECT_EQ(quantize(sc, p, -1.0f), -7);
+}

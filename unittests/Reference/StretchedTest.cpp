@@ -114,3 +114,17 @@ TEST(Stretched, CodeRangeAllBits) {
     }
   }
 }
+
+TEST(Stretched, BF16) {
+  // The same group in bf16: the fp32 sum 11.5 and the mean are exact; s,
+  // m and every quotient round to bf16.
+  Scheme sc = Scheme::get(SchemeKind::Stretched, 2, true, FloatFormat::BF16);
+  std::vector<float> x = {1, -2, 3, -4, 0.5f, 0, 0, 1};
+  QParams p = chooseQParams(sc, x.data(), x.size());
+  EXPECT_EQ(p.scale, 0x1.eap+0f);
+  std::vector<int32_t> expected = {0, -2, 1, -2, 0, 0, 0, 0};
+  for (size_t i = 0; i < x.size(); ++i)
+    EXPECT_EQ(quantize(sc, p, x[i]), expected[i]) << i;
+  EXPECT_EQ(dequantize(sc, p, 0), 0x1.eap-1f);
+  EXPECT_EQ(dequantize(sc, p, 1), 0x1.7p+1f);
+}
