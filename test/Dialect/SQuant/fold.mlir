@@ -153,3 +153,17 @@ func.func @negative_fold_lut_index_out_of_range() -> tensor<2xf32> {
   %0 = squant.lut_dequantize %idx, %t scheme <bits = 2> : tensor<2xi8>, tensor<4xf32> -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @fold_fma_dequantize
+func.func @fold_fma_dequantize() -> tensor<2x4xf32> {
+  // w = fma(q, s, b): one rounding. Row 1: fma(3, 0.1, 0.05) is 0.349999994,
+  // where a multiply and an add would give 0.350000024.
+  %q = arith.constant dense<[[-2, -1, 0, 1], [3, 3, -2, 0]]> : tensor<2x4xi8>
+  %s = arith.constant dense<[[1.0], [0.1]]> : tensor<2x1xf32>
+  %b = arith.constant dense<[[0.5], [0.05]]> : tensor<2x1xf32>
+  // CHECK: arith.constant dense<{{\[}}[-1.500000e+00, -5.000000e-01, 5.000000e-01, 1.500000e+00], [3.500000e-01, 3.500000e-01, -1.500000e-01, 5.000000e-02]]> : tensor<2x4xf32>
+  %0 = squant.fma_dequantize %q, %s, %b form(<bits = 2, axis = 1, group_size = 4>) : tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xf32> -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}

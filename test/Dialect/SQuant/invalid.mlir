@@ -109,7 +109,7 @@ func.func @lut_l2(%i: tensor<8x64xi8>, %t: tensor<4xf32>) {
 
 func.func @fma_f1(%x: tensor<1x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{bits must be in [1, 8], got 12}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 12, group_size = 32>) : (tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 12, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return
 }
 
@@ -117,7 +117,7 @@ func.func @fma_f1(%x: tensor<1x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>
 
 func.func @fma_f2(%x: tensor<1x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{'group_size' must be >= 1, got 0}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 0>) : (tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 0>) : (tensor<1x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return
 }
 
@@ -403,7 +403,7 @@ func.func @unpack_c2(%p: tensor<8x24xi8>) {
 
 func.func @qmatmul_c1_weight_rank(%x: tensor<1x64xf32>, %w: tensor<64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{weight must be [N, K], got [64]}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<1x64xf32>, tensor<64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return
 }
 
@@ -411,7 +411,7 @@ func.func @qmatmul_c1_weight_rank(%x: tensor<1x64xf32>, %w: tensor<64xi8>, %s: t
 
 func.func @qmatmul_c1_k(%x: tensor<1x32xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{input [1, 32] and weight [8, 64] disagree on K}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<1x32xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<1x32xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return
 }
 
@@ -419,7 +419,7 @@ func.func @qmatmul_c1_k(%x: tensor<1x32xf32>, %w: tensor<8x64xi8>, %s: tensor<8x
 
 func.func @qmatmul_c1_result(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{result shape [1, 8] does not match the input's batch and M dims followed by N [2, 8]}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<1x8xf32>
   return
 }
 
@@ -427,7 +427,7 @@ func.func @qmatmul_c1_result(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tens
 
 func.func @qmatmul_c1_element(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{result element type 'bf16' differs from the input's 'f32'}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xbf16>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xbf16>
   return
 }
 
@@ -435,7 +435,7 @@ func.func @qmatmul_c1_element(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: ten
 
 func.func @qmatmul_c1_width(%x: tensor<2x64xf32>, %w: tensor<8x64xi2>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{weight element type 'i2' cannot hold 4-bit codes}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi2>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi2>, tensor<8x2xf32>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return
 }
 
@@ -443,7 +443,7 @@ func.func @qmatmul_c1_width(%x: tensor<2x64xf32>, %w: tensor<8x64xi2>, %s: tenso
 
 func.func @qmatmul_c2_bias(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>) {
   // expected-error@+1 {{the fma form needs scales and bias operands}}
-  %0 = squant.qmatmul %x, %w scales(%s) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>) -> tensor<2x8xf32>
   return
 }
 
@@ -451,7 +451,7 @@ func.func @qmatmul_c2_bias(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor
 
 func.func @qmatmul_c2_table(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>, %t: tensor<16xi8>) {
   // expected-error@+1 {{the fma form takes no table}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) table(%t) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16xi8>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) table(%t) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32>, tensor<16xi8>) -> tensor<2x8xf32>
   return
 }
 
@@ -459,7 +459,7 @@ func.func @qmatmul_c2_table(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tenso
 
 func.func @qmatmul_c2_ragged(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
   // expected-error@+1 {{ragged groups: K = 64 is not a multiple of group_size = 48}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, group_size = 48>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xf32>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 48>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xf32>) -> tensor<2x8xf32>
   return
 }
 
@@ -467,7 +467,7 @@ func.func @qmatmul_c2_ragged(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tens
 
 func.func @qmatmul_c2_shape(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>, %b: tensor<8x4xf32>) {
   // expected-error@+1 {{bias shape [8, 4] does not match [N, K / group_size] [8, 2]}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x4xf32>) -> tensor<2x8xf32>
   return
 }
 
@@ -475,7 +475,7 @@ func.func @qmatmul_c2_shape(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tenso
 
 func.func @qmatmul_c2_types(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8x2xf32>, %b: tensor<8x2xf16>) {
   // expected-error@+1 {{scales and bias must have the same element type}}
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf16>) -> tensor<2x8xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf16>) -> tensor<2x8xf32>
   return
 }
 
@@ -525,5 +525,49 @@ func.func @lut_dequantize_int8_values(%i: tensor<8x64xi8>, %t: tensor<4xi16>, %s
   // Integer tables are int8 (section 6.1): wider entries are rejected by type.
   // expected-error@+1 {{operand #1 must be ranked tensor of 8-bit signless integer or 32-bit float or bfloat16 type or 16-bit float values}}
   %0 = squant.lut_dequantize %i, %t scales(%s) scheme <bits = 2> : tensor<8x64xi8>, tensor<4xi16>, tensor<f32> -> tensor<8x64xf32>
+  return
+}
+
+// -----
+
+//===----------------------------------------------------------------------===//
+// fma_dequantize
+//===----------------------------------------------------------------------===//
+
+func.func @fma_dequantize_c1(%q: tensor<8x64xi8>, %s: tensor<8x1xf32>) {
+  // expected-error@+1 {{ragged groups: dimension 64 along axis 1 is not a multiple of group_size = 48}}
+  %0 = squant.fma_dequantize %q, %s, %s form(<bits = 4, axis = 1, group_size = 48>) : tensor<8x64xi8>, tensor<8x1xf32>, tensor<8x1xf32> -> tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @fma_dequantize_c2_shape(%q: tensor<8x64xi8>, %s: tensor<8x2xf32>, %b: tensor<8xf32>) {
+  // expected-error@+1 {{bias shape [8] does not match the form's parameter shape [8, 2]}}
+  %0 = squant.fma_dequantize %q, %s, %b form(<bits = 4, axis = 1, group_size = 32>) : tensor<8x64xi8>, tensor<8x2xf32>, tensor<8xf32> -> tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @fma_dequantize_c2_type(%q: tensor<8x64xi8>, %s: tensor<8x2xf16>) {
+  // expected-error@+1 {{scale element type 'f16' differs from the result's 'f32'}}
+  %0 = squant.fma_dequantize %q, %s, %s form(<bits = 4, axis = 1, group_size = 32>) : tensor<8x64xi8>, tensor<8x2xf16>, tensor<8x2xf16> -> tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @fma_dequantize_c3(%q: tensor<8x64xi4>, %s: tensor<f32>) {
+  // expected-error@+1 {{codes element type 'i4' cannot hold 8-bit codes}}
+  %0 = squant.fma_dequantize %q, %s, %s form(<bits = 8>) : tensor<8x64xi4>, tensor<f32>, tensor<f32> -> tensor<8x64xf32>
+  return
+}
+
+// -----
+
+func.func @qmatmul_c2_axis(%x: tensor<2x64xf32>, %w: tensor<8x64xi8>, %s: tensor<8xf32>) {
+  // expected-error@+1 {{the fma form of qmatmul needs groups along K: axis = 1 and a group_size}}
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 0>) : (tensor<2x64xf32>, tensor<8x64xi8>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x8xf32>
   return
 }

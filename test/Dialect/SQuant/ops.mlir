@@ -60,16 +60,26 @@ func.func @qmatmul_forms(%x: tensor<2x3x256xf32>, %v: tensor<256xbf16>, %w: tens
                          %s: tensor<96x2xf32>, %b: tensor<96x2xf32>, %t: tensor<16xi8>,
                          %sb: tensor<96x2xbf16>, %bb: tensor<96x2xbf16>, %ft: tensor<96x16xbf16>) {
   // Batched GEMM, one-FMA form.
-  // CHECK: squant.qmatmul %{{.*}}, %{{.*}} scales(%{{.*}}) bias(%{{.*}}) form(#squant.fma<bits = 4, storage = unsigned, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<96x2xf32>) -> tensor<2x3x96xf32>
-  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<96x2xf32>) -> tensor<2x3x96xf32>
+  // CHECK: squant.qmatmul %{{.*}}, %{{.*}} scales(%{{.*}}) bias(%{{.*}}) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<96x2xf32>) -> tensor<2x3x96xf32>
+  %0 = squant.qmatmul %x, %w scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<96x2xf32>) -> tensor<2x3x96xf32>
   // Batched GEMM, int8 LUT with an fp32 s_table.
   // CHECK: squant.qmatmul %{{.*}}, %{{.*}} scales(%{{.*}}) table(%{{.*}}) form(#squant.lut<bits = 4, axis = 1, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<16xi8>) -> tensor<2x3x96xf32>
   %1 = squant.qmatmul %x, %w scales(%s) table(%t) form(#squant.lut<bits = 4, axis = 1, group_size = 128>) : (tensor<2x3x256xf32>, tensor<96x256xi8>, tensor<96x2xf32>, tensor<16xi8>) -> tensor<2x3x96xf32>
   // GEMV (rank-1 activations) in bf16.
-  // CHECK: form(#squant.fma<bits = 4, group_size = 128>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x2xbf16>, tensor<96x2xbf16>) -> tensor<96xbf16>
-  %2 = squant.qmatmul %v, %w scales(%sb) bias(%bb) form(#squant.fma<bits = 4, group_size = 128>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x2xbf16>, tensor<96x2xbf16>) -> tensor<96xbf16>
+  // CHECK: form(#squant.fma<bits = 4, axis = 1, group_size = 128>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x2xbf16>, tensor<96x2xbf16>) -> tensor<96xbf16>
+  %2 = squant.qmatmul %v, %w scales(%sb) bias(%bb) form(#squant.fma<bits = 4, axis = 1, group_size = 128>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x2xbf16>, tensor<96x2xbf16>) -> tensor<96xbf16>
   // Float LUT per row, no scales.
   // CHECK: table(%{{.*}}) form(#squant.lut<bits = 4, lut_axis = 0>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x16xbf16>) -> tensor<96xbf16>
   %3 = squant.qmatmul %v, %w table(%ft) form(#squant.lut<bits = 4, lut_axis = 0>) : (tensor<256xbf16>, tensor<96x256xi8>, tensor<96x16xbf16>) -> tensor<96xbf16>
+  return
+}
+
+// CHECK-LABEL: func @fma_dequantize_forms
+func.func @fma_dequantize_forms(%q: tensor<8x64xi8>, %s: tensor<8x2xf32>, %b: tensor<8x2xf32>,
+                                %st: tensor<bf16>, %bt: tensor<bf16>) {
+  // CHECK: squant.fma_dequantize %{{.*}}, %{{.*}}, %{{.*}} form(<bits = 2, axis = 1, group_size = 32>) : tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32> -> tensor<8x64xf32>
+  %0 = squant.fma_dequantize %q, %s, %b form(<bits = 2, axis = 1, group_size = 32>) : tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32> -> tensor<8x64xf32>
+  // CHECK: form(<bits = 8, storage = unsigned>) : tensor<8x64xi8>, tensor<bf16>, tensor<bf16> -> tensor<8x64xbf16>
+  %1 = squant.fma_dequantize %q, %st, %bt form(<bits = 8, storage = unsigned>) : tensor<8x64xi8>, tensor<bf16>, tensor<bf16> -> tensor<8x64xbf16>
   return
 }

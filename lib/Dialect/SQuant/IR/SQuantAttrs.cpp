@@ -203,14 +203,21 @@ ref::Grouping LutSchemeAttr::getTableGrouping(ArrayRef<int64_t> shape) const {
 
 LogicalResult FmaFormAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                   unsigned bits, Storage storage,
-                                  int64_t groupSize) {
+                                  std::optional<int64_t> axis,
+                                  std::optional<int64_t> groupSize) {
   // (F1)
   if (failed(verifyBits(emitError, bits)))
     return failure();
   // (F2)
-  if (groupSize < 1)
-    return emitError() << "'group_size' must be >= 1, got " << groupSize;
-  return success();
+  return verifyGranularity(emitError, axis, groupSize, "axis", "group_size");
+}
+
+SmallVector<int64_t> FmaFormAttr::getParamShape(ArrayRef<int64_t> shape) const {
+  return paramShapeOf(shape, getAxis(), getGroupSize());
+}
+
+ref::Grouping FmaFormAttr::getGrouping(ArrayRef<int64_t> shape) const {
+  return groupingOf(shape, getAxis(), getGroupSize());
 }
 
 LogicalResult

@@ -11,6 +11,7 @@
 
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
 #include "squant/Reference/Lut.h"
+#include "squant/Reference/OneFma.h"
 #include "squant/Reference/Pack.h"
 
 using namespace mlir;
@@ -106,6 +107,25 @@ OpFoldResult DequantizeOp::fold(FoldAdaptor adaptor) {
       scheme.toReference(getFloatFormat(resultType.getElementType()));
   std::vector<float> w = ref::dequantize(
       sc, scheme.getGrouping(staticShape(resultType)), *q, *params);
+  return makeFloats(resultType, w);
+}
+
+OpFoldResult FmaDequantizeOp::fold(FoldAdaptor adaptor) {
+  auto resultType = getResult().getType();
+  FmaFormAttr form = getForm();
+  std::optional<std::vector<int32_t>> q =
+      readInts(adaptor.getInput(), form.isSigned());
+  std::optional<std::vector<float>> scales = readFloats(adaptor.getScale());
+  std::optional<std::vector<float>> bias = readFloats(adaptor.getBias());
+  if (!q || !scales || !bias)
+    return {};
+  std::vector<int64_t> idx =
+      form.getGrouping(staticShape(resultType)).paramIndices();
+  ref::FloatFormat format = getFloatFormat(resultType.getElementType());
+  std::vector<float> w(q->size());
+  for (size_t i = 0; i < q->size(); ++i)
+    w[i] = ref::roundTo(
+        ref::fmaDequantize((*q)[i], (*scales)[idx[i]], (*bias)[idx[i]]), format);
   return makeFloats(resultType, w);
 }
 

@@ -216,6 +216,39 @@ LogicalResult DequantizeOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// FmaDequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult FmaDequantizeOp::verify() {
+  auto resultType = getResult().getType();
+  FmaFormAttr form = getForm();
+  // (C3)
+  if (failed(verifyShape(*this, getInput().getType(), resultType.getShape(),
+                         "codes", "the result shape")) ||
+      failed(verifyCodeType(*this, getInput().getType(), form.getBits(),
+                            "codes")))
+    return failure();
+  // (C1)
+  if (failed(verifyGrouping(*this, resultType.getShape(), form.getAxis(),
+                            form.getGroupSize())))
+    return failure();
+  // (C2)
+  SmallVector<int64_t> paramShape = form.getParamShape(resultType.getShape());
+  for (auto [name, value] : {std::pair<StringRef, Value>{"scale", getScale()},
+                             {"bias", getBias()}}) {
+    if (failed(verifyShape(*this, value.getType(), paramShape, name,
+                           "the form's parameter shape")))
+      return failure();
+    if (getElementTypeOrSelf(value.getType()) != resultType.getElementType())
+      return emitOpError() << name << " element type "
+                           << getElementTypeOrSelf(value.getType())
+                           << " differs from the result's "
+                           << resultType.getElementType();
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LutDequantizeOp
 //===----------------------------------------------------------------------===//
 
@@ -353,7 +386,10 @@ LogicalResult QMatmulOp::verify() {
       return emitOpError("the fma form needs scales and bias operands");
     if (getTable())
       return emitOpError("the fma form takes no table");
-    int64_t g = fma.getGroupSize();
+    if (fma.getAxis() != std::optional<int64_t>(1) || !fma.getGroupSize())
+      return emitOpError("the fma form of qmatmul needs groups along K: axis = "
+                         "1 and a group_size");
+    int64_t g = *fma.getGroupSize();
     if (!ShapedType::isDynamic(k) && k % g != 0)
       return emitOpError() << "ragged groups: K = " << k
                            << " is not a multiple of group_size = " << g;

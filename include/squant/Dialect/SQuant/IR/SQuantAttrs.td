@@ -185,30 +185,43 @@ def SQuant_LutSchemeAttr : SQuant_Attr<"LutScheme", "lut"> {
 //===----------------------------------------------------------------------===//
 
 def SQuant_FmaFormAttr : SQuant_Attr<"FmaForm", "fma"> {
-  let summary = "the one-FMA dequantization form w = q·s + b of a matmul weight";
+  let summary = "the one-FMA dequantization form w = q·s + b";
   let description = [{
-    Inside `squant.qmatmul`, weight codes q (read as `storage` integers of
-    `bits` bits) dequantize as one fused multiply-add with a per-group scale
-    s and bias b (SEMANTICS.md section 7): `w = fma(q, s[n, k / group_size],
-    b[n, k / group_size])`.
+    Codes q (read as `storage` integers of `bits` bits) dequantize as one
+    fused multiply-add with the scale s and bias b of their group
+    (SEMANTICS.md section 7): `w = fma(q, s[g], b[g])`, one rounding. The
+    granularity is that of `#squant.affine`: no `axis` means per tensor,
+    `axis` alone per axis, both per group of `group_size` along `axis`.
+    Inside `squant.qmatmul` the weight is [N, K] and its groups run along K:
+    `axis = 1` with a `group_size`.
 
     ```mlir
-    #squant.fma<bits = 4, storage = unsigned, group_size = 128>
+    #squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>
     ```
 
     Constraints:
-    (F1) 1 <= bits <= 8. (F2) group_size >= 1.
+    (F1) 1 <= bits <= 8.
+    (F2) `group_size` needs `axis`; axis >= 0 and group_size >= 1.
   }];
   let parameters = (ins
     "unsigned":$bits,
     DefaultValuedParameter<"::mlir::squant::Storage",
                            "::mlir::squant::Storage::Signed">:$storage,
-    "int64_t":$group_size
+    OptionalParameter<"std::optional<int64_t>">:$axis,
+    OptionalParameter<"std::optional<int64_t>">:$group_size
   );
   let assemblyFormat = [{
-    `<` struct($bits, $storage, $group_size) `>`
+    `<` struct($bits, $storage, $axis, $group_size) `>`
   }];
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    bool isSigned() const { return getStorage() == Storage::Signed; }
+    /// Shape of the scale / bias tensor for codes of `shape`.
+    ::llvm::SmallVector<int64_t> getParamShape(
+        ::llvm::ArrayRef<int64_t> shape) const;
+    ::mlir::squant::ref::Grouping getGrouping(
+        ::llvm::ArrayRef<int64_t> shape) const;
+  }];
 }
 
 //===----------------------------------------------------------------------===//

@@ -150,6 +150,45 @@ def SQuant_DequantizeOp : SQuant_Op<"dequantize", [Pure]> {
 }
 
 //===----------------------------------------------------------------------===//
+// fma_dequantize
+//===----------------------------------------------------------------------===//
+
+def SQuant_FmaDequantizeOp : SQuant_Op<"fma_dequantize", [Pure]> {
+  let summary = "dequantize integer codes with one FMA: w = q·s + b";
+  let description = [{
+    The one-FMA form of dequantization (SEMANTICS.md section 7):
+
+        w = fma(q, s[g], b[g])          (one rounding, in the scales' type)
+
+    `squant-fold-zero-points` produces it from `squant.dequantize` where it is
+    exact (stretched b = 0.5·s, symmetric) or where an option allows the
+    inexact folds of D7. Folds on constant operands.
+
+    ```mlir
+    %w = squant.fma_dequantize %q, %s, %b form(<bits = 2, axis = 1, group_size = 32>)
+        : tensor<8x64xi8>, tensor<8x2xf32>, tensor<8x2xf32> -> tensor<8x64xf32>
+    ```
+
+    Constraints:
+    (C1) the form's axis is < rank and its group size divides the dimension.
+    (C2) `scale` and `bias` have the form's parameter shape and the result's
+         element type.
+    (C3) the codes have the result's shape and at least `bits` bits.
+  }];
+  let arguments = (ins SQuant_CodeTensor:$input,
+                       SQuant_FloatTensor:$scale,
+                       SQuant_FloatTensor:$bias,
+                       SQuant_FmaFormAttr:$form);
+  let results = (outs SQuant_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `form` `(` $form `)` attr-dict `:`
+    type($input) `,` type($scale) `,` type($bias) `->` type($result)
+  }];
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // lut_dequantize
 //===----------------------------------------------------------------------===//
 
@@ -254,7 +293,7 @@ def SQuant_QMatmulOp : SQuant_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
     `y[..., m, n] = sum_k x[..., m, k] · w[n, k]` with the weight `w` [N, K]
     dequantized on the fly from its codes in the recorded form:
 
-        #squant.fma:  w[n, k] = fma(q[n, k], s[n, k/g], b[n, k/g])
+        #squant.fma:  w[n, k] = fma(q[n, k], s[n, k/g], b[n, k/g])   (axis = 1, group_size = g)
         #squant.lut:  w[n, k] = s_table[n, k/g] · T[t(n, k)][q[n, k]]   (or a float table)
 
     Batch dimensions lead the activations; a rank-1 input [K] is the GEMV
@@ -265,7 +304,7 @@ def SQuant_QMatmulOp : SQuant_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
 
     ```mlir
     %y = squant.qmatmul %x, %q scales(%s) bias(%b)
-        form(#squant.fma<bits = 4, storage = unsigned, group_size = 128>)
+        form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>)
         : (tensor<1x4096xf32>, tensor<4096x4096xi8>, tensor<4096x32xf32>,
            tensor<4096x32xf32>) -> tensor<1x4096xf32>
     ```
@@ -274,8 +313,9 @@ def SQuant_QMatmulOp : SQuant_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
     (C1) input is [..., M, K] or [K]; weight is [N, K] integer codes of at
          least `bits` bits; the result is [..., M, N] (or [N]) of input's
          element type.
-    (C2) fma form: `scales` and `bias` are present, [N, K/g] of one float
-         type, g divides K; no `table`.
+    (C2) fma form: groups along K (axis 1, a group size g that divides K);
+         `scales` and `bias` are present, [N, K/g] of one float type; no
+         `table`.
     (C3) lut form: `table` is present; scale axis (if any) is 1 and table
          axis (if any) 0 or 1; group sizes divide K; the table and scales
          have the shapes of `squant.lut_dequantize` for the weight; no `bias`.
