@@ -3,6 +3,7 @@
 #include "squant/InitAll.h"
 
 #include "squant/Dialect/SQuant/IR/SQuant.h"
+#include "squant/Dialect/SQuant/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 
@@ -11,5 +12,6 @@ void mlir::squant::registerAllDialects(DialectRegistry &registry) {
 }
 
 void mlir::squant::registerAllPasses() {
-  // The transform and conversion passes register here as they land.
+  registerSQuantPasses();
+  registerSQuantPipelines();
 }

@@ -71,14 +71,18 @@ QParams chooseIntDomain(const Scheme &sc, float mn, float mx) {
 /// Section 4.1: min(b * mean|x|, max|x|) with the 8-lane cascade mean.
 QParams chooseStretched(const Scheme &sc, const float *x, size_t n) {
   auto fl = [&](float v) { return roundTo(v, sc.format); };
-  std::vector<float> a(n);
+  // Groups of up to 1024 use a stack buffer: compile-time quantization
+  // calls this once per group of a whole model.
+  float small[1024];
+  std::vector<float> large(n > 1024 ? n : 0);
+  float *a = n > 1024 ? large.data() : small;
   float amax = n ? 0.0f : std::numeric_limits<float>::quiet_NaN();
   for (size_t i = 0; i < n; ++i) {
     a[i] = std::fabs(x[i]);
     amax = nanMax(amax, a[i]);
   }
   // torch sums narrow types in an fp32 accumulator and rounds the sum once.
-  float sum = fl(cascadeSum8(a.data(), n));
+  float sum = fl(cascadeSum8(a, n));
   float mean = fl(sum / static_cast<float>(n));
   float maxVal = nanMin(fl(static_cast<float>(sc.bits) * mean), amax);
   maxVal = clampMin(maxVal, sc.eps);
@@ -254,6 +258,30 @@ std::vector<float> dequantize(const Scheme &sc, const Grouping &grouping,
   for (size_t i = 0; i < q.size(); ++i)
     w[i] = dequantize(sc, {params.scales[idx[i]], params.zeroPoints[idx[i]]}, q[i]);
   return w;
+}
+
+void quantizeGroups(const Scheme &sc, const float *x, int64_t outer,
+                    int64_t dim, int64_t inner, int64_t groupSize,
+                    int8_t *codes, float *scales, float *zeroPoints) {
+  int64_t groups = dim / groupSize;
+  std::vector<float> buffer(inner == 1 ? 0 : groupSize);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t i = 0; i < inner; ++i) {
+        int64_t base = (o * dim + g * groupSize) * inner + i;
+        const float *group = x + base;
+        if (inner != 1) {
+          for (int64_t e = 0; e < groupSize; ++e)
+            buffer[e] = x[base + e * inner];
+          group = buffer.data();
+        }
+        QParams p = chooseQParams(sc, group, groupSize);
+        int64_t param = (o * groups + g) * inner + i;
+        scales[param] = p.scale;
+        zeroPoints[param] = p.zeroPoint;
+        for (int64_t e = 0; e < groupSize; ++e)
+          codes[base + e * inner] = static_cast<int8_t>(quantize(sc, p, group[e]));
+      }
 }
 
 bool allFinite(const std::vector<float> &x) {

@@ -72,6 +72,15 @@ std::vector<float> dequantize(const Scheme &scheme, const Grouping &grouping,
                               const std::vector<int32_t> &q,
                               const TensorQParams &params);
 
+/// Compile-time quantization of a whole weight in one pass over memory: x is
+/// [outer, dim, inner] row-major with groups of `groupSize` consecutive
+/// indices along `dim` (groupSize == dim: one group per (outer, inner)).
+/// Writes int8 codes in x's layout and the [outer, dim / groupSize, inner]
+/// scales and zero points. Same values as chooseQParams + quantize.
+void quantizeGroups(const Scheme &scheme, const float *x, int64_t outer,
+                    int64_t dim, int64_t inner, int64_t groupSize,
+                    int8_t *codes, float *scales, float *zeroPoints);
+
 /// True when every value is finite (D5: squant rejects other constants).
 bool allFinite(const std::vector<float> &x);
 

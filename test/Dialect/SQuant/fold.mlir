@@ -106,10 +106,13 @@ func.func @fold_pack_unpack() -> (tensor<1x2xi8>, tensor<1x2xi8>, tensor<1x5xi8>
   // CHECK-DAG: arith.constant dense<{{\[}}[18, 63]]> : tensor<1x2xi8>
   %a = squant.pack %q layout <order = lsb_first, bits = 4, storage = unsigned> : tensor<1x4xi8> -> tensor<1x2xi8>
   %b = squant.pack %q layout <order = msb_first, bits = 4, storage = unsigned> : tensor<1x4xi8> -> tensor<1x2xi8>
-  // Signed 3-bit codes round-trip through 2 bytes.
+  // Signed 3-bit codes [-4, -1, 0, 3, 2] = 100 111 000 011 010 (LSB first
+  // per code) pack into 0x3C, 0x26; unpack does not fold, so a packed
+  // weight stays packed.
   %c = arith.constant dense<[[-4, -1, 0, 3, 2]]> : tensor<1x5xi8>
   %p = squant.pack %c layout <order = lsb_first, bits = 3> : tensor<1x5xi8> -> tensor<1x2xi8>
-  // CHECK-DAG: arith.constant dense<{{\[}}[-4, -1, 0, 3, 2]]> : tensor<1x5xi8>
+  // CHECK-DAG: %[[P3:.*]] = arith.constant dense<{{\[}}[60, 38]]> : tensor<1x2xi8>
+  // CHECK-DAG: squant.unpack %[[P3]] layout <order = lsb_first, bits = 3>
   %u = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<1x2xi8> -> tensor<1x5xi8>
   return %a, %b, %u : tensor<1x2xi8>, tensor<1x2xi8>, tensor<1x5xi8>
 }

@@ -187,18 +187,3 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   return makeInts(getResult().getType(),
                   std::vector<int32_t>(bytes.begin(), bytes.end()));
 }
-
-OpFoldResult UnpackOp::fold(FoldAdaptor adaptor) {
-  PackedLayoutAttr layout = getLayout();
-  std::optional<std::vector<int32_t>> raw = readInts(adaptor.getInput(), false);
-  auto resultType = getResult().getType();
-  if (!raw || !resultType.hasStaticShape())
-    return {};
-  int64_t cols = resultType.getShape().back();
-  int64_t rows = cols == 0 ? 0 : resultType.getNumElements() / cols;
-  std::vector<int32_t> q = ref::unpackCodes(
-      std::vector<uint8_t>(raw->begin(), raw->end()), rows, cols,
-      layout.getBits(), layout.getStorage() == Storage::Signed,
-      static_cast<ref::PackOrder>(layout.getOrder()));
-  return makeInts(resultType, q);
-}

@@ -264,7 +264,8 @@ def SQuant_UnpackOp : SQuant_Op<"unpack", [Pure]> {
   let description = [{
     The inverse of `squant.pack`: reads `cols` codes of `bits` bits from each
     row of bytes and sign-extends them when the layout's storage is signed.
-    Folds on a constant input.
+    It does not fold: a packed constant weight stays packed (that is why it
+    was packed) until a lowering reads it in its byte layout.
 
     ```mlir
     %q = squant.unpack %p #squant.packed<order = lsb_first, bits = 3>
@@ -280,8 +281,7 @@ def SQuant_UnpackOp : SQuant_Op<"unpack", [Pure]> {
     $input `layout` $layout attr-dict `:` type($input) `->` type($result)
   }];
   let hasVerifier = 1;
-  let hasFolder = 1;
-}
+  }
 
 //===----------------------------------------------------------------------===//
 // qmatmul

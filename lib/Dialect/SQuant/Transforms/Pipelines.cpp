@@ -1,0 +1,62 @@
+//===- Pipelines.cpp - squant's named pipelines ---------------------------===//
+//
+// squant-optimize: the transform path users take in one flag. Compile-time
+// quantization first (so scales and zero points are constants the rewrites
+// can reason about), then the exact rewrites (to LUT where rule 1 holds,
+// exact zero-point folds), then fusion into matmuls, then cleanup.
+//
+//===----------------------------------------------------------------------===//
+
+#include "squant/Dialect/SQuant/Transforms/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace {
+
+struct OptimizeOptions : public PassPipelineOptions<OptimizeOptions> {
+  Option<std::string> scheme{*this, "scheme",
+                             llvm::cl::desc("quantize float constant weights "
+                                            "with this scheme kind"),
+                             llvm::cl::init("")};
+  Option<unsigned> bits{*this, "bits", llvm::cl::desc("bits per code"),
+                        llvm::cl::init(4)};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("group size along K (0: per channel)"),
+                            llvm::cl::init(128)};
+  Option<std::string> storage{*this, "storage",
+                              llvm::cl::desc("signed or unsigned codes"),
+                              llvm::cl::init("")};
+  Option<bool> floatLut{*this, "float-lut",
+                        llvm::cl::desc("per-group float tables where no int8 "
+                                       "table exists"),
+                        llvm::cl::init(false)};
+};
+
+} // namespace
+
+void mlir::squant::registerSQuantPipelines() {
+  PassPipelineRegistration<OptimizeOptions>(
+      "squant-optimize",
+      "squant's transform pipeline: compile-time quantization, to-LUT, fold "
+      "zero points, fuse dequantization into matmuls, cleanup",
+      [](OpPassManager &pm, const OptimizeOptions &options) {
+        SQuantQuantizeConstantsOptions quantize;
+        quantize.scheme = options.scheme;
+        quantize.bits = options.bits;
+        quantize.groupSize = options.groupSize;
+        quantize.storage = options.storage;
+        pm.addPass(createSQuantQuantizeConstants(quantize));
+        SQuantToLutOptions toLut;
+        toLut.floatLut = options.floatLut;
+        pm.addPass(createSQuantToLut(toLut));
+        pm.addPass(createSQuantFoldZeroPoints());
+        pm.addPass(createSQuantFuseDequantMatmul());
+        pm.addPass(createCanonicalizerPass());
+        pm.addPass(createCSEPass());
+      });
+}
