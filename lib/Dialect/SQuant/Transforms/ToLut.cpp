@@ -15,6 +15,7 @@
 #include "squant/Dialect/SQuant/Transforms/Transforms.h"
 #include "squant/Reference/Lut.h"
 
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -121,6 +122,15 @@ Value buildIndices(PatternRewriter &rewriter, Location loc, Value codes,
   if (minCode == 0)
     return codes;
   auto type = cast<RankedTensorType>(codes.getType());
+  // Constant codes give constant indices (the pass does not fold, and later
+  // rewrites such as transposition want constants).
+  Attribute attr;
+  if (matchPattern(codes, m_Constant(&attr)))
+    if (std::optional<std::vector<int32_t>> q = readInts(attr, true)) {
+      for (int32_t &v : *q)
+        v -= minCode;
+      return arith::ConstantOp::create(rewriter, loc, type, makeInts(type, *q));
+    }
   auto offset = arith::ConstantOp::create(
       rewriter, loc, type,
       DenseElementsAttr::get(type, rewriter.getIntegerAttr(
