@@ -1,5 +1,5 @@
 // RUN: squant-opt %s -squant-quantize-constants -split-input-file -verify-diagnostics | FileCheck %s
-// RUN: squant-opt %s -squant-quantize-constants="pack=msb_first" -split-input-file | FileCheck %s --check-prefix=PACK
+// RUN: squant-opt %s -squant-quantize-constants="pack=msb_first" -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=PACK
 // RUN: squant-opt %s -squant-quantize-constants="scheme=symmetric bits=4 group-size=2" -split-input-file -verify-diagnostics | FileCheck %s --check-prefix=OPT
 
 // CHECK-LABEL: func @fold_choose_and_quantize_not_dequantize
