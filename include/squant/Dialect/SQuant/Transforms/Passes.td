@@ -132,4 +132,35 @@ def SQuantQuantizeConstants : Pass<"squant-quantize-constants"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def SQuantImportQuant : Pass<"squant-import-quant", "::mlir::ModuleOp"> {
+  let summary = "import upstream `quant` IR into squant";
+  let description = [{
+    Rewrites MLIR's `quant` dialect into squant:
+
+    - tensors of `!quant.uniform` (per tensor, per axis, and sub-channel
+      types whose blocks run along one axis) become tensors of their storage
+      integers, in function signatures, calls and returns too;
+    - `quant.dcast` becomes `squant.dequantize`, `quant.qcast` becomes
+      `squant.quantize`, with the type's scales (rounded to the expressed
+      type) and zero points materialized as constants; `quant.scast`
+      disappears (storage and quantized tensors are the same values);
+    - the scheme is `symmetric` when the storage is signed and every zero
+      point is 0, `asymmetric` otherwise, with the storage range as
+      qmin/qmax.
+
+    Quantize keeps squant's semantics: multiply by the reciprocal of the
+    scale and round half to even (SEMANTICS.md section 2). Upstream's own
+    `lower-quant-ops` divides and converts with truncation (`fptosi`), so the
+    two differ on ties and on values just below a tie; see
+    docs/Numerics.md.
+
+    What squant cannot represent is an error at the op or function that
+    carries it: storage wider than 8 bits, scalar quantized values,
+    sub-channel blocks along more than one axis, non-uniform quantized
+    types.
+  }];
+  let dependentDialects = ["::mlir::squant::SQuantDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // SQUANT_DIALECT_SQUANT_TRANSFORMS_PASSES_TD
