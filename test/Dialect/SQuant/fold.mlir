@@ -170,3 +170,15 @@ func.func @fold_fma_dequantize() -> tensor<2x4xf32> {
   %0 = squant.fma_dequantize %q, %s, %b form(<bits = 2, axis = 1, group_size = 4>) : tensor<2x4xi8>, tensor<2x1xf32>, tensor<2x1xf32> -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @fold_pack_i32_words
+func.func @fold_pack_i32_words() -> tensor<1x2xi32> {
+  /// Ten 4-bit codes are 5 bytes, padded to two little-endian i32 words:
+  /// bytes 0x21 0x43 0x65 0x87 | 0xA9 -> 0x87654321, 0x000000A9.
+  // CHECK: arith.constant dense<{{\[}}[-2023406815, 169]]> : tensor<1x2xi32>
+  %q = arith.constant dense<[[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]> : tensor<1x10xi8>
+  %p = squant.pack %q layout <order = lsb_first, bits = 4, storage = unsigned> : tensor<1x10xi8> -> tensor<1x2xi32>
+  return %p : tensor<1x2xi32>
+}

@@ -374,7 +374,7 @@ func.func @pack_c1_leading(%q: tensor<8x64xi8>) {
 // -----
 
 func.func @pack_c2(%q: tensor<8x64xi8>) {
-  // expected-error@+1 {{64 codes of 3 bits pack into 24 bytes, not 32}}
+  // expected-error@+1 {{64 codes of 3 bits pack into 24 bytes = 24 x 'i8', not 32}}
   %0 = squant.pack %q layout <order = lsb_first, bits = 3> : tensor<8x64xi8> -> tensor<8x32xi8>
   return
 }
@@ -390,7 +390,7 @@ func.func @pack_c3(%q: tensor<8x64xi2>) {
 // -----
 
 func.func @unpack_c2(%p: tensor<8x24xi8>) {
-  // expected-error@+1 {{64 codes of 4 bits pack into 32 bytes, not 24}}
+  // expected-error@+1 {{64 codes of 4 bits pack into 32 bytes = 32 x 'i8', not 24}}
   %0 = squant.unpack %p layout <order = lsb_first, bits = 4> : tensor<8x24xi8> -> tensor<8x64xi8>
   return
 }

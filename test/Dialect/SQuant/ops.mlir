@@ -47,7 +47,9 @@ func.func @lut_forms(%idx: tensor<8x64xi8>, %t: tensor<4xi8>, %st: tensor<8x2xf3
 }
 
 // CHECK-LABEL: func @pack_unpack
-func.func @pack_unpack(%q: tensor<8x64xi8>, %p: tensor<8x24xi8>) {
+func.func @pack_unpack(%q: tensor<8x64xi8>, %p: tensor<8x24xi8>, %w: tensor<8x8xi32>) {
+  // CHECK: squant.unpack %{{.*}} layout <order = lsb_first, bits = 4> : tensor<8x8xi32> -> tensor<8x64xi8>
+  %2 = squant.unpack %w layout <order = lsb_first, bits = 4> : tensor<8x8xi32> -> tensor<8x64xi8>
   // CHECK: squant.pack %{{.*}} layout <order = msb_first, bits = 4, storage = unsigned> : tensor<8x64xi8> -> tensor<8x32xi8>
   %0 = squant.pack %q layout <order = msb_first, bits = 4, storage = unsigned> : tensor<8x64xi8> -> tensor<8x32xi8>
   // CHECK: squant.unpack %{{.*}} layout <order = lsb_first, bits = 3> : tensor<8x24xi8> -> tensor<8x64xi8>

@@ -184,6 +184,16 @@ OpFoldResult PackOp::fold(FoldAdaptor adaptor) {
   std::vector<uint8_t> bytes =
       ref::packCodes(*q, rows, cols, layout.getBits(),
                      static_cast<ref::PackOrder>(layout.getOrder()));
-  return makeInts(getResult().getType(),
-                  std::vector<int32_t>(bytes.begin(), bytes.end()));
+  // Gather each row's bytes into little-endian containers (i8 or i32 words).
+  auto resultType = getResult().getType();
+  int64_t wordBytes = resultType.getElementTypeBitWidth() / 8;
+  int64_t words = resultType.getShape().back();
+  int64_t rowBytes = ref::packedRowBytes(cols, layout.getBits());
+  std::vector<int32_t> containers(rows * words, 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t b = 0; b < rowBytes; ++b)
+      containers[r * words + b / wordBytes] |=
+          static_cast<int32_t>(static_cast<uint32_t>(bytes[r * rowBytes + b])
+                               << (8 * (b % wordBytes)));
+  return makeInts(resultType, containers);
 }

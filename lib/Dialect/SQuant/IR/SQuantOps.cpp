@@ -326,12 +326,16 @@ static LogicalResult verifyPacking(Operation *op, PackedLayoutAttr layout,
                              << " differ in their leading dimensions";
   // (C2)
   int64_t cols = codes.getShape().back(), packed = bytes.getShape().back();
-  if (!ShapedType::isDynamic(cols) && !ShapedType::isDynamic(packed) &&
-      ref::packedRowBytes(cols, layout.getBits()) != packed)
-    return op->emitOpError()
-           << cols << " codes of " << layout.getBits() << " bits pack into "
-           << ref::packedRowBytes(cols, layout.getBits()) << " bytes, not "
-           << packed;
+  int64_t wordBytes = bytes.getElementTypeBitWidth() / 8;
+  if (!ShapedType::isDynamic(cols) && !ShapedType::isDynamic(packed)) {
+    int64_t rowBytes = ref::packedRowBytes(cols, layout.getBits());
+    int64_t words = (rowBytes + wordBytes - 1) / wordBytes;
+    if (words != packed)
+      return op->emitOpError()
+             << cols << " codes of " << layout.getBits() << " bits pack into "
+             << rowBytes << " bytes = " << words << " x "
+             << bytes.getElementType() << ", not " << packed;
+  }
   // (C3)
   return verifyCodeType(op, codes, layout.getBits(), "codes");
 }

@@ -17,7 +17,7 @@ def SQuant_FloatTensor : RankedTensorOf<[F32, BF16, F16]>;
 def SQuant_CodeTensor : RankedTensorOf<[AnySignlessInteger]>;
 def SQuant_ZeroPointTensor : RankedTensorOf<[AnySignlessInteger, F32, BF16, F16]>;
 def SQuant_TableTensor : RankedTensorOf<[I8, F32, BF16, F16]>;
-def SQuant_ByteTensor : RankedTensorOf<[I8]>;
+def SQuant_ByteTensor : RankedTensorOf<[I8, I32]>;
 
 //===----------------------------------------------------------------------===//
 // choose_qparams
@@ -237,7 +237,9 @@ def SQuant_PackOp : SQuant_Op<"pack", [Pure]> {
   let description = [{
     Packs the last dimension of `input` into ceil(cols·bits/8) bytes per row
     with the byte format of `layout` (`#squant.packed`). Each code keeps its
-    low `bits` bits. Folds on a constant input.
+    low `bits` bits. The container is i8, or i32 words holding four bytes
+    each in little-endian order (rows padded to whole words), as front ends
+    that pack into int32 do. Folds on a constant input.
 
     ```mlir
     %p = squant.pack %q #squant.packed<order = msb_first, bits = 4, storage = unsigned>
@@ -246,7 +248,8 @@ def SQuant_PackOp : SQuant_Op<"pack", [Pure]> {
 
     Constraints:
     (C1) input and result have the same rank >= 1 and the same leading dims.
-    (C2) the result's last dim is ceil(cols·bits/8).
+    (C2) the result's last dim is ceil(cols·bits/8) bytes, in containers of
+         the result's element width.
     (C3) the input element type has at least `bits` bits.
   }];
   let arguments = (ins SQuant_CodeTensor:$input,
