@@ -66,3 +66,52 @@ func.func @float_weight_by_option(%x: tensor<64xf32>) -> tensor<2xf32> {
   %y = linalg.matvec ins(%w, %x : tensor<2x64xf32>, tensor<64xf32>) outs(%f : tensor<2xf32>) -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// CHECK-LABEL: func @raised_gptq_int4_linear
+// CHECK-SAME: (%[[X:.*]]: tensor<2x64xf32>, %[[P:.*]]: tensor<3x8xi32>, %[[S:.*]]: tensor<3x2xf32>, %[[Z:.*]]: tensor<3x2xi32>)
+func.func @raised_gptq_int4_linear(%x: tensor<2x64xf32>, %p: tensor<3x8xi32>, %s: tensor<3x2xf32>, %z: tensor<3x2xi32>) -> tensor<2x3xf32> {
+  /// Front-end GPTQ dequantization (int4 packed in int32, integer zero
+  /// points) feeding a linear layer: raised, then fused in the one-FMA form
+  /// with b = -zp * s computed once per group.
+  // CHECK: %[[U:.*]] = squant.unpack %[[P]] layout <order = lsb_first, bits = 4, storage = unsigned>
+  // CHECK: %[[Y:.*]] = squant.qmatmul %[[X]], %[[U]] scales(%[[S]]) bias(%{{.*}}) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 32>)
+  // CHECK: return %[[Y]]
+  %e = tensor.empty() : tensor<3x64xf32>
+  %w = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1 floordiv 8)>, affine_map<(d0, d1) -> (d0, d1 floordiv 32)>, affine_map<(d0, d1) -> (d0, d1 floordiv 32)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%p, %s, %z : tensor<3x8xi32>, tensor<3x2xf32>, tensor<3x2xi32>) outs(%e : tensor<3x64xf32>) {
+  ^bb0(%word: i32, %si: f32, %zi: i32, %o: f32):
+    %k = linalg.index 1 : index
+    %ki = arith.index_cast %k : index to i32
+    %eight = arith.constant 8 : i32
+    %four = arith.constant 4 : i32
+    %mask = arith.constant 15 : i32
+    %r = arith.remui %ki, %eight : i32
+    %sh = arith.muli %r, %four : i32
+    %v = arith.shrui %word, %sh : i32
+    %n = arith.andi %v, %mask : i32
+    %d = arith.subi %n, %zi : i32
+    %f = arith.sitofp %d : i32 to f32
+    %y = arith.mulf %f, %si : f32
+    linalg.yield %y : f32
+  } -> tensor<3x64xf32>
+  %ey = tensor.empty() : tensor<2x3xf32>
+  %c0 = arith.constant 0.0 : f32
+  %fill = linalg.fill ins(%c0 : f32) outs(%ey : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %out = linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (m, k)>, affine_map<(m, n, k) -> (n, k)>, affine_map<(m, n, k) -> (m, n)>]
+      ins(%x, %w : tensor<2x64xf32>, tensor<3x64xf32>) outs(%fill : tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %out : tensor<2x3xf32>
+}
+
+// CHECK-LABEL: func @imported_quant_int4_gemv
+func.func @imported_quant_int4_gemv(%x: tensor<64xf32>, %w: tensor<3x64x!quant.uniform<i4:f32:{0:1, 1:32}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}>>) -> tensor<3xf32> {
+  /// Upstream quant (sub-channel, symmetric int4) imported; symmetric has an
+  /// exact int8 table (T = q), so it fuses in the LUT form.
+  // CHECK: %[[T:.*]] = arith.constant dense<[-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7]> : tensor<16xi8>
+  // CHECK: squant.qmatmul %{{.*}}, %{{.*}} scales(%{{.*}}) table(%[[T]]) form(#squant.lut<bits = 4, axis = 1, group_size = 32>) : (tensor<64xf32>, tensor<3x64xi4>, tensor<3x2xf32>, tensor<16xi8>) -> tensor<3xf32>
+  %d = quant.dcast %w : tensor<3x64x!quant.uniform<i4:f32:{0:1, 1:32}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}>> to tensor<3x64xf32>
+  %e = tensor.empty() : tensor<3xf32>
+  %c0 = arith.constant 0.0 : f32
+  %fill = linalg.fill ins(%c0 : f32) outs(%e : tensor<3xf32>) -> tensor<3xf32>
+  %y = linalg.matvec ins(%d, %x : tensor<3x64xf32>, tensor<64xf32>) outs(%fill : tensor<3xf32>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}

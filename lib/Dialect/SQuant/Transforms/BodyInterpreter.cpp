@@ -37,8 +37,28 @@ float roundFloat(float v, Type type) { return ref::roundTo(v, getFloatFormat(typ
 
 } // namespace
 
+/// A scalar constant defined outside the body (fusion and canonicalization
+/// hoist them), or nothing.
+static std::optional<ScalarValue> externalConstant(Value v) {
+  auto c = v.getDefiningOp<arith::ConstantOp>();
+  if (!c)
+    return std::nullopt;
+  Type type = c.getType();
+  if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+    return ScalarValue::integer(mask(i.getValue().getZExtValue(), widthOf(type)));
+  if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+    return ScalarValue::floating(
+        roundFloat(static_cast<float>(f.getValueAsDouble()), type));
+  return std::nullopt;
+}
+
 bool mlir::squant::isInterpretableBody(Block &body) {
   for (Operation &op : body) {
+    // Every operand is a block argument, a value of the body, or a scalar
+    // constant: nothing the interpreter would have to guess.
+    for (Value operand : op.getOperands())
+      if (operand.getParentBlock() != &body && !externalConstant(operand))
+        return false;
     bool known = isa<arith::ExtSIOp, arith::ExtUIOp, arith::TruncIOp,
                      arith::SIToFPOp, arith::UIToFPOp, arith::ExtFOp,
                      arith::TruncFOp, arith::SubFOp, arith::MulFOp,
@@ -63,6 +83,14 @@ mlir::squant::interpretBody(Block &body, ArrayRef<ScalarValue> args,
   llvm::DenseMap<Value, ScalarValue> env;
   for (auto [arg, value] : llvm::zip(body.getArguments(), args))
     env[arg] = value;
+  for (Operation &op : body)
+    for (Value operand : op.getOperands())
+      if (operand.getParentBlock() != &body) {
+        std::optional<ScalarValue> c = externalConstant(operand);
+        if (!c)
+          return std::nullopt;
+        env[operand] = *c;
+      }
   auto get = [&](Value v) { return env.lookup(v); };
   for (Operation &op : body) {
     if (auto yield = dyn_cast<linalg::YieldOp>(op))

@@ -1,7 +1,8 @@
 //===- Pipelines.cpp - squant's named pipelines ---------------------------===//
 //
-// squant-optimize: the transform path users take in one flag. Compile-time
-// quantization first (so scales and zero points are constants the rewrites
+// squant-optimize: the transform path users take in one flag. Getting IR in
+// first (upstream quant, front-end dequantization), compile-time
+// quantization next (so scales and zero points are constants the rewrites
 // can reason about), then the exact rewrites (to LUT where rule 1 holds,
 // exact zero-point folds), then fusion into matmuls, then cleanup.
 //
@@ -42,9 +43,12 @@ struct OptimizeOptions : public PassPipelineOptions<OptimizeOptions> {
 void mlir::squant::registerSQuantPipelines() {
   PassPipelineRegistration<OptimizeOptions>(
       "squant-optimize",
-      "squant's transform pipeline: compile-time quantization, to-LUT, fold "
-      "zero points, fuse dequantization into matmuls, cleanup",
+      "squant's transform pipeline: import quant, raise front-end "
+      "dequantization, compile-time quantization, to-LUT, fold zero points, "
+      "fuse dequantization into matmuls, cleanup",
       [](OpPassManager &pm, const OptimizeOptions &options) {
+        pm.addPass(createSQuantImportQuant());
+        pm.addPass(createSQuantRaiseDequant());
         SQuantQuantizeConstantsOptions quantize;
         quantize.scheme = options.scheme;
         quantize.bits = options.bits;

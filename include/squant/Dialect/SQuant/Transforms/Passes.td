@@ -163,4 +163,36 @@ def SQuantImportQuant : Pass<"squant-import-quant", "::mlir::ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def SQuantRaiseDequant : Pass<"squant-raise-dequant"> {
+  let summary = "raise front-end weight dequantization to squant ops";
+  let description = [{
+    Front ends (torch-mlir's linalg lowering, IREE inputs, hand-written
+    kernels) spell weight dequantization as an elementwise `linalg.generic`
+    over integer codes: ext{s,u}i, {s,u}itofp, subtract a zero point, multiply
+    by a scale (or (q - mid)·s + z, or fma(q, s, b)), with group broadcast
+    through indexing maps such as `(d0, d1 floordiv 32)`, and with codes
+    possibly packed in i8 or i32 containers and unpacked with shifts and
+    masks indexed by `linalg.index`.
+
+    The pass first fuses chains of elementwise generics (as front ends emit
+    them before fusion), then recognises a generic by **what it computes**:
+    its body is evaluated on every code value of the storage (and, for packed
+    codes, every slot of the container) with several random scales and zero
+    points, and compared bit for bit with squant's reference numerics for
+    each candidate scheme: symmetric, INT asymmetric (zero point from an
+    integer tensor, a constant integral float tensor or a body constant),
+    float zero point (tinygemm), the one-FMA form, in both code signednesses
+    and both packing orders. A match becomes `squant.dequantize` (or
+    `squant.fma_dequantize`), with `squant.unpack` for packed codes and
+    `arith.extf` for narrower scales. Anything else is left untouched.
+
+    Only interpretable bodies are considered: arithmetic, casts, shifts,
+    masks, constants, `linalg.index` and `math.fma`; no comparisons,
+    selects or control flow.
+  }];
+  let dependentDialects = ["::mlir::squant::SQuantDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 #endif // SQUANT_DIALECT_SQUANT_TRANSFORMS_PASSES_TD
