@@ -28,10 +28,9 @@ float nanMax(float a, float b) {
 }
 /// torch.clamp(v, min=lo): NaN stays NaN.
 float clampMin(float v, float lo) { return std::isnan(v) ? v : std::max(v, lo); }
-/// torch.clamp(v, lo, hi): NaN stays NaN.
-float clampRange(float v, float lo, float hi) {
-  if (std::isnan(v))
-    return v;
+/// torch.clamp(v, lo, hi): NaN stays NaN (std::max/min return their first
+/// argument when a comparison with NaN is false). Branch-free.
+inline float clampRange(float v, float lo, float hi) {
   return std::min(std::max(v, lo), hi);
 }
 
@@ -76,11 +75,15 @@ QParams chooseStretched(const Scheme &sc, const float *x, size_t n) {
   float small[1024];
   std::vector<float> large(n > 1024 ? n : 0);
   float *a = n > 1024 ? large.data() : small;
-  float amax = n ? 0.0f : std::numeric_limits<float>::quiet_NaN();
-  for (size_t i = 0; i < n; ++i) {
+  float amax = 0.0f;
+  bool anyNaN = n == 0;
+  for (size_t i = 0; i < n; ++i) { // vectorizable: a flag instead of branches
     a[i] = std::fabs(x[i]);
-    amax = nanMax(amax, a[i]);
+    anyNaN |= a[i] != a[i];
+    amax = a[i] > amax ? a[i] : amax;
   }
+  if (anyNaN)
+    amax = std::numeric_limits<float>::quiet_NaN();
   // torch sums narrow types in an fp32 accumulator and rounds the sum once.
   float sum = fl(cascadeSum8(a, n));
   float mean = fl(sum / static_cast<float>(n));
@@ -127,42 +130,100 @@ float cascadeSum8(const float *x, size_t n) {
 QParams chooseQParams(const Scheme &sc, const float *x, size_t n) {
   if (sc.kind == SchemeKind::Stretched)
     return chooseStretched(sc, x, n);
+  // amin / amax with NaN propagation, as a vectorizable loop plus a flag.
   float mn = std::numeric_limits<float>::infinity();
   float mx = -std::numeric_limits<float>::infinity();
+  bool anyNaN = false;
   for (size_t i = 0; i < n; ++i) {
-    mn = nanMin(mn, x[i]);
-    mx = nanMax(mx, x[i]);
+    float v = x[i];
+    anyNaN |= v != v;
+    mn = v < mn ? v : mn;
+    mx = v > mx ? v : mx;
   }
+  if (anyNaN)
+    mn = mx = std::numeric_limits<float>::quiet_NaN();
   if (sc.kind == SchemeKind::FloatZeroPoint)
     return chooseFloatZeroPoint(sc, mn, mx);
   return chooseIntDomain(sc, mn, mx);
 }
 
-int32_t quantize(const Scheme &sc, QParams p, float x) {
-  auto fl = [&](float v) { return roundTo(v, sc.format); };
-  switch (sc.kind) {
-  case SchemeKind::Stretched: {
-    // Section 4.1: clamp the input, TRUE division, add -0.5, no clamp after.
-    float m = fl(p.scale * sc.stretchedQMax());
-    float xc = clampRange(x, -m, m);
+namespace {
+
+/// Quantization of one group, split into what depends only on the group's
+/// parameters (computed once) and the per-element step, so compile-time
+/// quantization of a whole model runs one loop per group. `F32` drops the
+/// rounding to a narrower format (an identity for f32), which lets the
+/// contiguous f32 loops vectorize.
+template <bool F32>
+struct GroupQuantizer {
+  const Scheme &sc;
+  QParams p;
+  float a = 0.0f; // m, min_val or fl(1/s), by kind: see the constructor
+
+  float fl(float v) const { return F32 ? v : roundTo(v, sc.format); }
+
+  GroupQuantizer(const Scheme &sc, QParams p) : sc(sc), p(p) {
+    switch (sc.kind) {
+    case SchemeKind::Stretched:
+      a = fl(p.scale * sc.stretchedQMax()); // m: the input clamp
+      break;
+    case SchemeKind::FloatZeroPoint:
+      a = fl(p.zeroPoint - fl(p.scale * sc.midpoint())); // min_val
+      break;
+    default:
+      a = fl(1.0f / p.scale); // the reciprocal
+      break;
+    }
+  }
+
+  /// Section 4.1: clamp the input, TRUE division, add -0.5, no clamp after.
+  int32_t stretched(float x) const {
+    float xc = clampRange(x, -a, a);
     float v = fl(fl(xc / p.scale) + p.zeroPoint);
     return toInt32Saturating(roundHalfEven(v));
   }
-  case SchemeKind::FloatZeroPoint: {
-    // Section 5.2: TRUE division of the distance to min_val.
-    float minVal = fl(p.zeroPoint - fl(p.scale * sc.midpoint()));
-    float v = roundHalfEven(fl(fl(x - minVal) / p.scale));
+  /// Section 5.2: TRUE division of the distance to min_val.
+  int32_t floatZeroPoint(float x) const {
+    float v = roundHalfEven(fl(fl(x - a) / p.scale));
     v = clampRange(v, static_cast<float>(sc.qmin), static_cast<float>(sc.qmax));
     return toInt32Saturating(v);
   }
-  default: {
-    // Section 2: reciprocal, then multiply; round; add zp; clamp.
-    float r = fl(1.0f / p.scale);
-    float v = roundHalfEven(fl(x * r)) + p.zeroPoint;
+  /// Section 2: reciprocal, then multiply; round; add zp; clamp.
+  int32_t intDomain(float x) const {
+    float v = roundHalfEven(fl(x * a)) + p.zeroPoint;
     v = clampRange(v, static_cast<float>(sc.qmin), static_cast<float>(sc.qmax));
     return toInt32Saturating(v);
   }
+  int32_t operator()(float x) const {
+    switch (sc.kind) {
+    case SchemeKind::Stretched:
+      return stretched(x);
+    case SchemeKind::FloatZeroPoint:
+      return floatZeroPoint(x);
+    default:
+      return intDomain(x);
+    }
   }
+
+  /// Codes of `n` values with element stride `stride` (1: contiguous).
+  void run(const float *x, int64_t n, int8_t *out, int64_t stride) const {
+    // One loop per kind: the per-element step inlines without a switch.
+    if (sc.kind == SchemeKind::Stretched)
+      for (int64_t e = 0; e < n; ++e)
+        out[e * stride] = static_cast<int8_t>(stretched(x[e]));
+    else if (sc.kind == SchemeKind::FloatZeroPoint)
+      for (int64_t e = 0; e < n; ++e)
+        out[e * stride] = static_cast<int8_t>(floatZeroPoint(x[e]));
+    else
+      for (int64_t e = 0; e < n; ++e)
+        out[e * stride] = static_cast<int8_t>(intDomain(x[e]));
+  }
+};
+
+} // namespace
+
+int32_t quantize(const Scheme &sc, QParams p, float x) {
+  return GroupQuantizer<false>(sc, p)(x);
 }
 
 float dequantize(const Scheme &sc, QParams p, int32_t q) {
@@ -260,6 +321,10 @@ std::vector<float> dequantize(const Scheme &sc, const Grouping &grouping,
   return w;
 }
 
+// The per-element loops are plain IEEE operations (no contraction, D11), so
+// an AVX2 clone computes the same bits eight lanes at a time; the dynamic
+// loader picks it where the CPU has AVX2.
+__attribute__((target_clones("avx2", "default")))
 void quantizeGroups(const Scheme &sc, const float *x, int64_t outer,
                     int64_t dim, int64_t inner, int64_t groupSize,
                     int8_t *codes, float *scales, float *zeroPoints) {
@@ -279,8 +344,11 @@ void quantizeGroups(const Scheme &sc, const float *x, int64_t outer,
         int64_t param = (o * groups + g) * inner + i;
         scales[param] = p.scale;
         zeroPoints[param] = p.zeroPoint;
-        for (int64_t e = 0; e < groupSize; ++e)
-          codes[base + e * inner] = static_cast<int8_t>(quantize(sc, p, group[e]));
+        int8_t *out = codes + base;
+        if (sc.format == FloatFormat::F32 && inner == 1)
+          GroupQuantizer<true>(sc, p).run(group, groupSize, out, 1);
+        else
+          GroupQuantizer<false>(sc, p).run(group, groupSize, out, inner);
       }
 }
 

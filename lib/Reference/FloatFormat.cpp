@@ -69,16 +69,5 @@ float floatFromF16Bits(uint16_t h) {
   return sign ? -v : v;
 }
 
-float roundHalfEven(float f) { return std::nearbyint(f); }
-
-int32_t toInt32Saturating(float f) {
-  if (std::isnan(f))
-    return 0;
-  if (f >= 2147483648.0f)
-    return std::numeric_limits<int32_t>::max();
-  if (f < -2147483648.0f)
-    return std::numeric_limits<int32_t>::min();
-  return static_cast<int32_t>(f);
-}
 
 } // namespace mlir::squant::ref

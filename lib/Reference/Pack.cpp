@@ -2,21 +2,42 @@
 
 #include "squant/Reference/Pack.h"
 
+#include <algorithm>
+
 namespace mlir::squant::ref {
 
 int64_t packedRowBytes(int64_t cols, unsigned bits) {
   return (cols * bits + 7) / 8;
 }
 
-std::vector<uint8_t> packCodes(const std::vector<int32_t> &codes, int64_t rows,
-                               int64_t cols, unsigned bits, PackOrder order) {
+void packCodesInto(const int8_t *codes, int64_t rows, int64_t cols,
+                   unsigned bits, PackOrder order, uint8_t *out) {
   int64_t rowBytes = packedRowBytes(cols, bits);
-  std::vector<uint8_t> bytes(rows * rowBytes, 0);
   uint32_t mask = (1u << bits) - 1u;
   for (int64_t r = 0; r < rows; ++r) {
-    uint8_t *row = bytes.data() + r * rowBytes;
+    const int8_t *in = codes + r * cols;
+    uint8_t *row = out + r * rowBytes;
+    if (8 % bits == 0) {
+      // Whole codes per byte: lsb_first puts code j of a byte at bits
+      // j*bits, msb_first at 8 - (j+1)*bits.
+      int64_t perByte = 8 / bits;
+      for (int64_t byte = 0; byte < rowBytes; ++byte) {
+        uint32_t v = 0;
+        for (int64_t j = 0; j < perByte; ++j) {
+          int64_t c = byte * perByte + j;
+          uint32_t code = c < cols ? static_cast<uint32_t>(in[c]) & mask : 0u;
+          unsigned shift = order == PackOrder::LsbFirst
+                               ? j * bits
+                               : 8 - (j + 1) * bits;
+          v |= code << shift;
+        }
+        row[byte] = static_cast<uint8_t>(v);
+      }
+      continue;
+    }
+    std::fill(row, row + rowBytes, 0);
     for (int64_t c = 0; c < cols; ++c) {
-      uint32_t v = static_cast<uint32_t>(codes[r * cols + c]) & mask;
+      uint32_t v = static_cast<uint32_t>(in[c]) & mask;
       for (unsigned b = 0; b < bits; ++b) {
         int64_t stream = c * bits + b;
         // lsb_first writes code bit b at stream bit b; msb_first writes the
@@ -28,6 +49,16 @@ std::vector<uint8_t> packCodes(const std::vector<int32_t> &codes, int64_t rows,
       }
     }
   }
+}
+
+std::vector<uint8_t> packCodes(const std::vector<int32_t> &codes, int64_t rows,
+                               int64_t cols, unsigned bits, PackOrder order) {
+  // Only the low `bits` (<= 8) bits are stored: int8 keeps them all.
+  std::vector<int8_t> narrow(codes.size());
+  for (size_t i = 0; i < codes.size(); ++i)
+    narrow[i] = static_cast<int8_t>(codes[i]);
+  std::vector<uint8_t> bytes(rows * packedRowBytes(cols, bits));
+  packCodesInto(narrow.data(), rows, cols, bits, order, bytes.data());
   return bytes;
 }
 

@@ -48,14 +48,6 @@ float Scheme::impliedZeroPoint() const {
   return std::trunc((static_cast<double>(qmax) + qmin + 1) / 2.0);
 }
 
-float Scheme::stretchedQMax() const {
-  return std::ldexp(1.0f, static_cast<int>(bits) - 1) - 0.5f;
-}
-
-float Scheme::midpoint() const {
-  return static_cast<float>((static_cast<double>(qmax) + qmin + 1) / 2.0);
-}
-
 int32_t Scheme::minCode() const {
   return kind == SchemeKind::Stretched ? storageMin(bits, true) : qmin;
 }

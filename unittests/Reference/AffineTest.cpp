@@ -286,3 +286,40 @@ TEST(Affine, SymmetricConstantGroup) {
   EXPECT_EQ(quantize(sc, p, 1.0f), 7);
   EXPECT_EQ(quantize(sc, p, -1.0f), -7);
 }
+
+TEST(Affine, QuantizeGroupsMatchesPerElement) {
+  // The whole-weight path (vectorized for contiguous f32 groups, strided for
+  // groups along a leading axis) gives the same codes and parameters as
+  // chooseQParams + quantize, for every scheme, width, format and layout.
+  std::vector<float> x(6 * 64);
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = std::sin(0.61f * i) * (1.0f + (i % 7)) + ((i % 29) == 0 ? 40.0f : 0.0f);
+  for (SchemeKind kind : {SchemeKind::Asymmetric, SchemeKind::AsymmetricNoPreserveZero,
+                          SchemeKind::Symmetric, SchemeKind::SymmetricNoClippingErr,
+                          SchemeKind::Stretched, SchemeKind::FloatZeroPoint})
+    for (unsigned bits : {1u, 2u, 3u, 4u, 5u, 6u, 8u})
+      for (FloatFormat format : {FloatFormat::F32, FloatFormat::BF16})
+        for (bool alongRows : {false, true}) {
+          bool isSigned = kind != SchemeKind::FloatZeroPoint;
+          Scheme sc = Scheme::get(kind, bits, isSigned, format);
+          std::vector<float> in = x;
+          for (float &v : in)
+            v = roundTo(v, format);
+          // [6, 64] with groups of 32 along axis 1, or [64, 6] along axis 0.
+          Grouping g = alongRows ? Grouping{{64, 6}, 0, 32} : Grouping{{6, 64}, 1, 32};
+          TensorQParams ref = chooseQParams(sc, g, in);
+          std::vector<int32_t> q = quantize(sc, g, in, ref);
+          std::vector<int8_t> codes(in.size());
+          std::vector<float> scales(ref.scales.size()), zps(ref.scales.size());
+          if (alongRows)
+            quantizeGroups(sc, in.data(), 1, 64, 6, 32, codes.data(), scales.data(), zps.data());
+          else
+            quantizeGroups(sc, in.data(), 6, 64, 1, 32, codes.data(), scales.data(), zps.data());
+          for (size_t i = 0; i < in.size(); ++i)
+            ASSERT_EQ(codes[i], static_cast<int8_t>(q[i])) << int(kind) << " bits " << bits << " at " << i;
+          for (size_t i = 0; i < scales.size(); ++i) {
+            ASSERT_EQ(bitsFromFloat(scales[i]), bitsFromFloat(ref.scales[i]));
+            ASSERT_EQ(bitsFromFloat(zps[i]), bitsFromFloat(ref.zeroPoints[i]));
+          }
+        }
+}

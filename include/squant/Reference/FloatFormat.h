@@ -61,13 +61,28 @@ inline float roundTo(float f, FloatFormat format) {
   return f;
 }
 
-/// Round half to even (D1): `torch.round`, `rintf` in the default mode.
-float roundHalfEven(float f);
+/// Round half to even (D1): `torch.round`, `rintf` in the default mode,
+/// without a libm call. Below 2^23, adding and removing 2^23 rounds to an
+/// integer under round-to-nearest-even (the ulp there is 1); the sign is
+/// restored so rint(-0.4) is -0 as in C. Larger values, inf and NaN are
+/// already integers or propagate. Requires the default rounding mode and
+/// no fast-math (D11).
+inline float roundHalfEven(float f) {
+  float a = __builtin_fabsf(f);
+  float r = __builtin_copysignf((a + 0x1p23f) - 0x1p23f, f);
+  return a < 0x1p23f ? r : f; // branch-free, so loops over it vectorize
+}
 
 /// Converts a rounded float code to int32 without undefined behaviour: NaN
 /// gives 0, values outside the int32 range saturate. Used only where the
 /// spec leaves the result unspecified (non-finite inputs, section 9).
-int32_t toInt32Saturating(float f);
+inline int32_t toInt32Saturating(float f) {
+  // Selects rather than branches, so loops over it vectorize.
+  float inRange = f < -2147483648.0f ? -2147483648.0f : f;
+  inRange = inRange >= 2147483648.0f ? 0.0f : inRange;
+  int32_t v = static_cast<int32_t>(inRange == inRange ? inRange : 0.0f);
+  return f >= 2147483648.0f ? 2147483647 : v;
+}
 
 } // namespace mlir::squant::ref
 

@@ -32,6 +32,12 @@ int64_t packedRowBytes(int64_t cols, unsigned bits);
 std::vector<uint8_t> packCodes(const std::vector<int32_t> &codes, int64_t rows,
                                int64_t cols, unsigned bits, PackOrder order);
 
+/// packCodes into caller-provided storage of rows * packedRowBytes bytes,
+/// from int8 codes (the low `bits` bits of each are stored). One pass, byte
+/// at a time when `bits` divides 8: compile-time packing of whole models.
+void packCodesInto(const int8_t *codes, int64_t rows, int64_t cols,
+                   unsigned bits, PackOrder order, uint8_t *out);
+
 /// Inverse of packCodes; sign-extends when `isSigned`.
 std::vector<int32_t> unpackCodes(const std::vector<uint8_t> &bytes,
                                  int64_t rows, int64_t cols, unsigned bits,

@@ -59,10 +59,15 @@ struct Scheme {
   bool hasZeroPointOperand() const;
   /// The zero point implied by symmetric and stretched schemes.
   float impliedZeroPoint() const;
-  /// The stretched float bound 2^(b-1) - 0.5.
-  float stretchedQMax() const;
-  /// The midpoint code (qmax + qmin + 1) / 2 of the float-zero-point scheme.
-  float midpoint() const;
+  /// The stretched float bound 2^(b-1) - 0.5 (exact).
+  float stretchedQMax() const {
+    return static_cast<float>(int32_t(1) << (bits - 1)) - 0.5f;
+  }
+  /// The midpoint code (qmax + qmin + 1) / 2 of the float-zero-point scheme
+  /// (exact: a small integer or half-integer).
+  float midpoint() const {
+    return (static_cast<float>(qmax) + static_cast<float>(qmin) + 1.0f) * 0.5f;
+  }
   /// Smallest and largest code a quantize of this scheme produces.
   int32_t minCode() const;
   int32_t maxCode() const;

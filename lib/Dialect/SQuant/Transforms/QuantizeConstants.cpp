@@ -53,6 +53,33 @@ std::optional<ArrayRef<float>> rawFloats(Attribute attr) {
   return std::nullopt;
 }
 
+/// Storage for a new constant, written in place. Large constants (a real
+/// weight's codes) become dense_resource blobs that own the buffer, so the
+/// codes are never copied or hashed; small ones stay readable `dense`.
+class ConstantBuffer {
+public:
+  static constexpr size_t kLargeBytes = size_t(1) << 20;
+
+  explicit ConstantBuffer(size_t bytes) {
+    if (bytes >= kLargeBytes)
+      blob = HeapAsmResourceBlob::allocate(bytes, alignof(uint64_t));
+    else
+      small.resize(bytes);
+  }
+  char *data() { return blob ? blob->getMutableData().data() : small.data(); }
+
+  /// The attribute holding the buffer, named `name` when it is a blob.
+  TypedAttr finish(ShapedType type, StringRef name) {
+    if (blob)
+      return DenseResourceElementsAttr::get(type, name, std::move(*blob));
+    return DenseElementsAttr::getFromRawBuffer(type, small);
+  }
+
+private:
+  std::optional<AsmResourceBlob> blob;
+  std::vector<char> small;
+};
+
 struct QuantizeConstantsPass
     : squant::impl::SQuantQuantizeConstantsBase<QuantizeConstantsPass> {
   using Base::Base;
@@ -149,11 +176,6 @@ struct QuantizeConstantsPass
       copied = std::move(*values);
       x = ArrayRef<float>(copied);
     }
-    // (D5) Non-finite weights are an error, with the first offender.
-    for (size_t i = 0; i < x->size(); ++i)
-      if (!std::isfinite((*x)[i]))
-        return cst.emitError() << "weight has a non-finite value at flat index "
-                               << i << "; squant quantizes finite weights only";
     // Verify the scheme against the weight like the ops will.
     SmallVector<int64_t> shape(type.getShape());
     std::optional<int64_t> axis = scheme.getAxis();
@@ -179,44 +201,66 @@ struct QuantizeConstantsPass
     }
     ref::Scheme sc = scheme.toReference(ref::FloatFormat::F32);
     int64_t numParams = outer * (dim / group) * inner;
-    std::vector<int8_t> codes(type.getNumElements());
+    size_t numElements = type.getNumElements();
+    auto i8 = IntegerType::get(&getContext(), 8);
+    auto codesType = RankedTensorType::get(shape, i8);
+    bool packed = pack != "none";
+    std::optional<PackOrder> order = symbolizePackOrder(pack);
+    if (packed && !order)
+      return cst.emitError() << "pack must be none, lsb_first or msb_first, "
+                                "got '" << pack << "'";
+    // Unpacked codes go straight into the constant's storage; packed ones
+    // through a temporary.
+    std::optional<ConstantBuffer> codeBuffer;
+    std::vector<int8_t> temporary;
+    int8_t *codes;
+    if (packed) {
+      temporary.resize(numElements);
+      codes = temporary.data();
+    } else {
+      codeBuffer.emplace(numElements);
+      codes = reinterpret_cast<int8_t *>(codeBuffer->data());
+    }
     std::vector<float> scales(numParams), zps(numParams);
-    ref::quantizeGroups(sc, x->data(), outer, dim, inner, group, codes.data(),
+    ref::quantizeGroups(sc, x->data(), outer, dim, inner, group, codes,
                         scales.data(), zps.data());
-    // Per-axis schemes with groups of a whole axis use the [dim] shape.
+    // (D5) A non-finite weight makes its group's scale or zero point
+    // non-finite (min/max/mean propagate NaN and inf): report the first
+    // offending element.
+    for (int64_t g = 0; g < numParams; ++g)
+      if (!std::isfinite(scales[g]) || !std::isfinite(zps[g])) {
+        for (size_t i = 0; i < x->size(); ++i)
+          if (!std::isfinite((*x)[i]))
+            return cst.emitError()
+                   << "weight has a non-finite value at flat index " << i
+                   << "; squant quantizes finite weights only";
+        return cst.emitError() << "the weight's range overflows fp32 in group "
+                               << g << " (its scale is not finite)";
+      }
     SmallVector<int64_t> paramShape = scheme.getParamShape(shape);
 
     OpBuilder builder(cst);
     builder.setInsertionPoint(use->getOwner());
-    auto i8 = builder.getI8Type();
     Value codeValue;
-    auto codesType = RankedTensorType::get(shape, i8);
-    if (pack == "none") {
+    if (!packed) {
       codeValue = arith::ConstantOp::create(
-          builder, loc, codesType,
-          DenseElementsAttr::getFromRawBuffer(
-              codesType, ArrayRef<char>(reinterpret_cast<const char *>(codes.data()),
-                                        codes.size())));
+          builder, loc, codesType, codeBuffer->finish(codesType, "squant_codes"));
     } else {
-      std::optional<PackOrder> order = symbolizePackOrder(pack);
-      if (!order)
-        return cst.emitError() << "pack must be none, lsb_first or msb_first, "
-                                  "got '" << pack << "'";
-      int64_t cols = shape.back(), rows = type.getNumElements() / cols;
-      std::vector<uint8_t> bytes =
-          ref::packCodes(std::vector<int32_t>(codes.begin(), codes.end()), rows,
-                         cols, scheme.getBits(), static_cast<ref::PackOrder>(*order));
+      int64_t cols = shape.back(), rows = numElements / cols;
+      int64_t rowBytes = ref::packedRowBytes(cols, scheme.getBits());
+      ConstantBuffer bytes(rows * rowBytes);
+      ref::packCodesInto(codes, rows, cols, scheme.getBits(),
+                         static_cast<ref::PackOrder>(*order),
+                         reinterpret_cast<uint8_t *>(bytes.data()));
+      temporary = std::vector<int8_t>(); // release before building more
       SmallVector<int64_t> packedShape(shape);
-      packedShape.back() = ref::packedRowBytes(cols, scheme.getBits());
+      packedShape.back() = rowBytes;
       auto packedType = RankedTensorType::get(packedShape, i8);
-      Value packed = arith::ConstantOp::create(
-          builder, loc, packedType,
-          DenseElementsAttr::getFromRawBuffer(
-              packedType, ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
-                                         bytes.size())));
+      Value packedValue = arith::ConstantOp::create(
+          builder, loc, packedType, bytes.finish(packedType, "squant_packed"));
       auto layout = PackedLayoutAttr::get(&getContext(), *order, scheme.getBits(),
                                           scheme.getStorage(), 1);
-      codeValue = UnpackOp::create(builder, loc, codesType, packed, layout);
+      codeValue = UnpackOp::create(builder, loc, codesType, packedValue, layout);
     }
     auto paramType = RankedTensorType::get(paramShape, type.getElementType());
     Value scaleValue = createFloatConstant(builder, loc, paramType, scales);
