@@ -20,5 +20,16 @@ llvm_config.use_default_substitutions()
 # Tools come from the build (squant's) and from /usr/lib/llvm-22/bin
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["squant-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["squant-opt", "mlir-opt", "mlir-runner"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+
+# Executed tests: upstream's lowering to LLVM and the runner's support
+# libraries, from /usr/lib/llvm-22.
+config.substitutions.append(
+    ("%{lower}",
+     "--one-shot-bufferize=bufferize-function-boundaries "
+     "--convert-linalg-to-loops --lower-affine --convert-scf-to-cf --convert-to-llvm "
+     "--reconcile-unrealized-casts"))
+runner_libs = [os.path.join(config.llvm_shlib_dir, name)
+               for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
+config.substitutions.append(("%{runner_libs}", "-shared-libs=" + ",".join(runner_libs)))

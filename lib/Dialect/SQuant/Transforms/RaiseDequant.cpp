@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -455,11 +456,17 @@ struct RaiseDequantPass : squant::impl::SQuantRaiseDequantBase<RaiseDequantPass>
     // which must stay recognisable for fusion with the matmul).
     {
       RewritePatternSet fusion(&getContext());
+      // A float result feeding a non-float one is where dequantization ends
+      // (a bitcast, a comparison): fusing it would hide the dequantization.
       linalg::ControlFusionFn control = [](OpOperand *operand) {
         auto producer = operand->get().getDefiningOp<linalg::GenericOp>();
         auto consumer = dyn_cast<linalg::GenericOp>(operand->getOwner());
-        return producer && consumer && producer.getNumReductionLoops() == 0 &&
-               consumer.getNumReductionLoops() == 0;
+        if (!producer || !consumer || producer.getNumReductionLoops() != 0 ||
+            consumer.getNumReductionLoops() != 0 || consumer.getNumResults() != 1)
+          return false;
+        bool floatIn = isa<FloatType>(getElementTypeOrSelf(operand->get().getType()));
+        bool floatOut = isa<FloatType>(getElementTypeOrSelf(consumer.getResult(0).getType()));
+        return !floatIn || floatOut;
       };
       linalg::populateElementwiseOpsFusionPatterns(fusion, control);
       GreedyRewriteConfig config;
