@@ -8,6 +8,8 @@ set -euo pipefail
 packages=(
   # Toolchain: LLVM/MLIR 22 (shared libMLIR.so, tablegen, FileCheck, lit).
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools clang-22
+  # ASan + UBSan runtimes for the sanitized runtime tests.
+  libclang-rt-22-dev
   # Build system.
   cmake ninja-build
   # Libraries MLIRConfig.cmake / LLVMConfig.cmake reference.

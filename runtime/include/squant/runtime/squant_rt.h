@@ -1,0 +1,134 @@
+/*===- squant_rt.h - squant runtime C ABI --------------------------*- C -*-===//
+ *
+ * The hand-written CPU kernels that squant's lowered code calls, and that
+ * users can call directly. One header shared by the compiler (the lowering
+ * emits calls against it) and the runtime. Contract: runtime/README.md.
+ *
+ * Numerics: y[m][n] = sum_k x[m][k] * w[n][k], with w dequantized from a
+ * packed weight in one of three forms, accumulated in fp32 with the group
+ * factorization sum_g (s_g * sum_{k in g} x_k q_k + b_g * sum_{k in g} x_k).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef SQUANT_RUNTIME_SQUANT_RT_H
+#define SQUANT_RUNTIME_SQUANT_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped on any incompatible change of this header. */
+#define SQUANT_RT_ABI_VERSION 1
+
+typedef enum squant_rt_status {
+  SQUANT_RT_OK = 0,
+  SQUANT_RT_INVALID_ARGUMENT = 1, /* null pointer, bad size, bad enum */
+  SQUANT_RT_UNSUPPORTED = 2,      /* valid but not implemented (bits, form) */
+  SQUANT_RT_BUFFER_TOO_SMALL = 3, /* a caller buffer is smaller than needed */
+  SQUANT_RT_ISA_UNAVAILABLE = 4,  /* a forced ISA the CPU does not have */
+} squant_rt_status;
+
+/* Instruction sets; AUTO picks the best the CPU has. */
+typedef enum squant_rt_isa {
+  SQUANT_RT_ISA_AUTO = 0,
+  SQUANT_RT_ISA_PORTABLE = 1,
+  SQUANT_RT_ISA_AVX2 = 2,   /* AVX2 + FMA */
+  SQUANT_RT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL */
+} squant_rt_isa;
+
+/* How packed codes become weights. */
+typedef enum squant_rt_form {
+  /* w = fma(q, s[n][g], b[n][g]); q the code, signed or unsigned. */
+  SQUANT_RT_FORM_FMA = 1,
+  /* w = s_table[n][g] * table[q - qmin]; one int8 table of 2^bits entries. */
+  SQUANT_RT_FORM_LUT_INT8 = 2,
+  /* w = ftable[t][q - qmin]; one fp32 table per tensor or per row. */
+  SQUANT_RT_FORM_LUT_F32 = 3,
+} squant_rt_form;
+
+/* Packed weight layouts. Versioned: a new byte format gets a new id.
+ *
+ * BLOCK32_V1: each row n holds K codes in blocks of 32 consecutive codes
+ * (K % 32 == 0); a block of b-bit codes takes 4*b bytes:
+ *   b = 8: byte i = code i;
+ *   b = 4: byte j (0..15) = code j | code (j+16) << 4;
+ *   b = 2: byte j (0..7)  = code j | code (j+8) << 2 | code (j+16) << 4 |
+ *                           code (j+24) << 6;
+ *   b = 1: byte j (0..3)  = sum_i code (j + 4i) << i, i = 0..7;
+ *   b = 3: the 2-bit layout of the low two bits (8 bytes) followed by the
+ *          1-bit layout of the third bit (4 bytes).
+ * Codes are stored as their low b bits (two's complement when signed). Rows
+ * are consecutive: row n starts at n * (K / 32) * 4 * b bytes. The layout
+ * puts codes that a SIMD lane group converts together at one shift, so
+ * unpacking is a mask and a shift per register. */
+#define SQUANT_RT_LAYOUT_BLOCK32_V1 1
+
+/* A quantized weight [n, k] in a packed layout. */
+typedef struct squant_rt_qweight {
+  int32_t layout;       /* SQUANT_RT_LAYOUT_* */
+  int32_t form;         /* squant_rt_form */
+  int32_t bits;         /* 1, 2, 3, 4 or 8 */
+  int32_t is_signed;    /* FMA form: codes are two's complement */
+  int64_t n, k;         /* weight rows (outputs) and columns (reduction) */
+  int64_t group_size;   /* scale / bias group along K; a multiple of 32 */
+  const uint8_t *codes; /* packed codes, squant_rt_packed_size bytes */
+  const float *scales;  /* FMA, LUT_INT8: [n][k / group_size] */
+  const float *bias;    /* FMA: [n][k / group_size] */
+  const int8_t *table;  /* LUT_INT8: [2^bits] entries, index q - qmin */
+  const float *ftable;  /* LUT_F32: [num_tables][2^bits] */
+  int64_t num_tables;   /* LUT_F32: 1 (per tensor) or n (per row) */
+} squant_rt_qweight;
+
+/* A pool of worker threads, created by the caller (the only place the
+ * runtime allocates) and passed to calls that may use it. */
+typedef struct squant_rt_pool squant_rt_pool;
+
+typedef struct squant_rt_options {
+  int32_t isa;          /* squant_rt_isa; AUTO by default */
+  squant_rt_pool *pool; /* NULL: run on the calling thread */
+} squant_rt_options;
+
+/* Bytes of a BLOCK32_V1 weight of n rows of k b-bit codes. */
+size_t squant_rt_packed_size(int64_t n, int64_t k, int32_t bits);
+
+/* Packs int8 codes [n][k] (row stride k) into BLOCK32_V1. */
+squant_rt_status squant_rt_pack_block32(const int8_t *codes, int64_t n,
+                                        int64_t k, int32_t bits, uint8_t *out,
+                                        size_t out_size);
+
+/* Converts torchao's tinygemm input (uint8 [n][k/2], even k in the high
+ * nibble) and its scales_and_zeros ([k/g][n][2]) into squant's FMA form:
+ * BLOCK32_V1 unsigned 4-bit codes, scales and biases b = fma(s, -8, zero). */
+squant_rt_status squant_rt_pack_tinygemm(const uint8_t *tinygemm_u8, int64_t n,
+                                         int64_t k, int64_t group_size,
+                                         const float *scales_and_zeros,
+                                         uint8_t *codes_out, float *scales_out,
+                                         float *bias_out);
+
+/* Workspace bytes squant_rt_qgemm needs for m activation rows. */
+size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
+
+/* y[m][n] = sum_k x[m][k] * w[n][k] (strides in elements). The result does
+ * not depend on the pool's size. */
+squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
+                                 const squant_rt_qweight *w, float *y,
+                                 int64_t y_stride, void *workspace,
+                                 size_t workspace_size,
+                                 const squant_rt_options *options);
+
+/* The ISA AUTO resolves to on this CPU, and whether `isa` is available. */
+squant_rt_isa squant_rt_best_isa(void);
+int squant_rt_isa_available(squant_rt_isa isa);
+
+/* Thread pool: `threads` workers in total including the caller (>= 1). */
+squant_rt_status squant_rt_pool_create(int32_t threads, squant_rt_pool **pool);
+void squant_rt_pool_destroy(squant_rt_pool *pool);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SQUANT_RUNTIME_SQUANT_RT_H */

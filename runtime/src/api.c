@@ -1,0 +1,156 @@
+/*===- api.c - Argument validation, ISA dispatch and threading -------------===//
+ *
+ * Every public entry point validates its arguments once and returns a
+ * status; the kernels behind it trust the validated parameters.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kernels.h"
+#include "pool.h"
+
+#include <string.h>
+
+int squant_rt_isa_available(squant_rt_isa isa) {
+  /* A switch over an int: callers may pass any value. */
+  switch ((int)isa) {
+  case SQUANT_RT_ISA_AUTO:
+  case SQUANT_RT_ISA_PORTABLE:
+    return 1;
+#if defined(__x86_64__)
+  case SQUANT_RT_ISA_AVX2:
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  case SQUANT_RT_ISA_AVX512:
+    return __builtin_cpu_supports("avx512f") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+#endif
+  default:
+    return 0;
+  }
+}
+
+squant_rt_isa squant_rt_best_isa(void) {
+  if (squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
+    return SQUANT_RT_ISA_AVX512;
+  if (squant_rt_isa_available(SQUANT_RT_ISA_AVX2))
+    return SQUANT_RT_ISA_AVX2;
+  return SQUANT_RT_ISA_PORTABLE;
+}
+
+static int validBits(int32_t bits) {
+  return bits == 1 || bits == 2 || bits == 3 || bits == 4 || bits == 8;
+}
+
+/* Checks a weight; SQUANT_RT_OK when kernels may trust it. */
+static squant_rt_status validateWeight(const squant_rt_qweight *w) {
+  if (!w || !w->codes || w->n < 0 || w->k < 0 || w->group_size <= 0)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+    return SQUANT_RT_UNSUPPORTED;
+  if (!validBits(w->bits) || w->k % 32 != 0 || w->group_size % 32 != 0 ||
+      w->k % w->group_size != 0)
+    return SQUANT_RT_UNSUPPORTED;
+  switch (w->form) {
+  case SQUANT_RT_FORM_FMA:
+    if (!w->scales || !w->bias)
+      return SQUANT_RT_INVALID_ARGUMENT;
+    return SQUANT_RT_OK;
+  case SQUANT_RT_FORM_LUT_INT8:
+    if (!w->scales || !w->table)
+      return SQUANT_RT_INVALID_ARGUMENT;
+    return w->bits <= 4 ? SQUANT_RT_OK : SQUANT_RT_UNSUPPORTED;
+  case SQUANT_RT_FORM_LUT_F32:
+    if (!w->ftable || !(w->num_tables == 1 || w->num_tables == w->n))
+      return SQUANT_RT_INVALID_ARGUMENT;
+    return w->bits <= 4 ? SQUANT_RT_OK : SQUANT_RT_UNSUPPORTED;
+  default:
+    return SQUANT_RT_INVALID_ARGUMENT;
+  }
+}
+
+size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
+  if (!w || m < 0 || w->group_size <= 0 || w->form != SQUANT_RT_FORM_FMA)
+    return 0;
+  return (size_t)m * (size_t)(w->k / w->group_size) * sizeof(float);
+}
+
+typedef struct {
+  squant_rt_qgemm_params params;
+  void (*kernel)(const squant_rt_qgemm_params *);
+} ParallelCall;
+
+/* Splits output rows into equal chunks of whole 16-row tiles: each output
+ * is computed by one thread with the same arithmetic, whatever the count. */
+static void runSlice(void *opaque, int32_t index, int32_t count) {
+  ParallelCall *call = (ParallelCall *)opaque;
+  squant_rt_qgemm_params p = call->params;
+  int64_t tiles = (p.n_end + 15) / 16;
+  int64_t begin = tiles * index / count * 16, end = tiles * (index + 1) / count * 16;
+  p.n_begin = begin < p.n_end ? begin : p.n_end;
+  p.n_end = end < p.n_end ? end : p.n_end;
+  if (p.n_begin < p.n_end)
+    call->kernel(&p);
+}
+
+squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
+                                 const squant_rt_qweight *w, float *y,
+                                 int64_t y_stride, void *workspace,
+                                 size_t workspace_size,
+                                 const squant_rt_options *options) {
+  squant_rt_status status = validateWeight(w);
+  if (status != SQUANT_RT_OK)
+    return status;
+  if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  size_t need = squant_rt_qgemm_workspace_size(m, w);
+  if (need > 0 && (!workspace || workspace_size < need))
+    return SQUANT_RT_BUFFER_TOO_SMALL;
+  squant_rt_isa isa = options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
+  if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AVX512)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (!squant_rt_isa_available(isa))
+    return SQUANT_RT_ISA_UNAVAILABLE;
+  if (isa == SQUANT_RT_ISA_AUTO)
+    isa = squant_rt_best_isa();
+  if (m == 0 || w->n == 0)
+    return SQUANT_RT_OK;
+
+  ParallelCall call;
+  memset(&call, 0, sizeof(call));
+  squant_rt_qgemm_params *p = &call.params;
+  p->x = x;
+  p->m = m;
+  p->x_stride = x_stride;
+  p->w = w;
+  p->y = y;
+  p->y_stride = y_stride;
+  p->n_begin = 0;
+  p->n_end = w->n;
+  int64_t groups = w->k / w->group_size;
+  if (w->form == SQUANT_RT_FORM_FMA) {
+    /* Group sums of x, once per activation row (the b * sum x term). */
+    float *xsum = (float *)workspace;
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t g = 0; g < groups; ++g) {
+        float s = 0.0f;
+        for (int64_t i = 0; i < w->group_size; ++i)
+          s += x[r * x_stride + g * w->group_size + i];
+        xsum[r * groups + g] = s;
+      }
+    p->xsum = xsum;
+  }
+  int32_t entries = w->bits <= 4 ? 1 << w->bits : 0;
+  for (int32_t i = 0; i < entries; ++i) {
+    if (w->form == SQUANT_RT_FORM_FMA)
+      p->values[i] = (float)(w->is_signed && i >= entries / 2 ? i - entries : i);
+    else if (w->form == SQUANT_RT_FORM_LUT_INT8)
+      p->values[i] = (float)w->table[i];
+    else
+      p->values[i] = w->ftable[i];
+  }
+  call.kernel = isa == SQUANT_RT_ISA_AVX512 ? squant_rt_qgemm_avx512
+                : isa == SQUANT_RT_ISA_AVX2 ? squant_rt_qgemm_avx2
+                                            : squant_rt_qgemm_portable;
+  squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
+  return SQUANT_RT_OK;
+}

@@ -1,0 +1,42 @@
+/*===- kernels.h - Internal kernel parameters and entry points -----*- C -*-===//
+ *
+ * The public entry points (api.c) validate arguments once and fill this
+ * struct; kernels trust it. One implementation per ISA, each in its own file
+ * compiled with its own -m flags.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef SQUANT_RUNTIME_KERNELS_H
+#define SQUANT_RUNTIME_KERNELS_H
+
+#include "squant/runtime/squant_rt.h"
+
+/* Validated parameters of one qgemm over output rows [n_begin, n_end). */
+typedef struct squant_rt_qgemm_params {
+  const float *x;
+  int64_t m, x_stride;
+  const squant_rt_qweight *w;
+  float *y;
+  int64_t y_stride;
+  /* FMA form: sum of x over each group, [m][k / group_size]. */
+  const float *xsum;
+  /* Value of each index: the code as a float (FMA form), the int8 table
+   * entry (LUT_INT8) or the per-tensor fp32 table (LUT_F32 with one table).
+   * 2^bits entries, padded to 16 with zeros. */
+  float values[16];
+  int64_t n_begin, n_end;
+} squant_rt_qgemm_params;
+
+/* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
+static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }
+
+/* Unpacks the 32 indices of one BLOCK32_V1 block (portable, shared by the
+ * kernels' tails and the tests). */
+void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,
+                              uint8_t out[32]);
+
+void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p);
+void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
+void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
+
+#endif /* SQUANT_RUNTIME_KERNELS_H */

@@ -1,0 +1,113 @@
+/*===- pack.c - BLOCK32_V1 packing and the tinygemm import -----------------===//
+ *
+ * Weight packing runs once per weight (at compile time for constants), so it
+ * is written for clarity; the byte format is in squant_rt.h.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "kernels.h"
+
+#include <string.h>
+
+size_t squant_rt_packed_size(int64_t n, int64_t k, int32_t bits) {
+  if (n < 0 || k < 0 || k % 32 != 0 || bits < 1 || bits > 8)
+    return 0;
+  return (size_t)n * (size_t)(k / 32) * (size_t)squant_rt_block_bytes(bits);
+}
+
+/* Packs 32 codes (low `width` bits each) in the interleaved layout of a
+ * power-of-two width: byte j holds codes j, j + 32/width... */
+static void packPlane(const uint8_t c[32], int32_t width, uint8_t *out) {
+  int32_t bytes = 4 * width, perByte = 8 / width;
+  uint32_t mask = (1u << width) - 1u;
+  for (int32_t j = 0; j < bytes; ++j) {
+    uint32_t v = 0;
+    for (int32_t i = 0; i < perByte; ++i)
+      v |= ((uint32_t)c[j + i * bytes] & mask) << (i * width);
+    out[j] = (uint8_t)v;
+  }
+}
+
+static void unpackPlane(const uint8_t *in, int32_t width, uint8_t c[32]) {
+  int32_t bytes = 4 * width, perByte = 8 / width;
+  uint32_t mask = (1u << width) - 1u;
+  for (int32_t j = 0; j < bytes; ++j)
+    for (int32_t i = 0; i < perByte; ++i)
+      c[j + i * bytes] = (uint8_t)((in[j] >> (i * width)) & mask);
+}
+
+void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,
+                              uint8_t out[32]) {
+  if (bits == 3) {
+    uint8_t hi[32];
+    unpackPlane(block, 2, out);
+    unpackPlane(block + 8, 1, hi);
+    for (int i = 0; i < 32; ++i)
+      out[i] |= (uint8_t)(hi[i] << 2);
+    return;
+  }
+  unpackPlane(block, bits, out);
+}
+
+squant_rt_status squant_rt_pack_block32(const int8_t *codes, int64_t n,
+                                        int64_t k, int32_t bits, uint8_t *out,
+                                        size_t out_size) {
+  if (!codes || !out || n < 0 || k < 0)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (k % 32 != 0 || !(bits == 1 || bits == 2 || bits == 3 || bits == 4 ||
+                       bits == 8))
+    return SQUANT_RT_UNSUPPORTED;
+  if (out_size < squant_rt_packed_size(n, k, bits))
+    return SQUANT_RT_BUFFER_TOO_SMALL;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t b = 0; b < k / 32; ++b) {
+      uint8_t c[32];
+      for (int i = 0; i < 32; ++i)
+        c[i] = (uint8_t)codes[r * k + b * 32 + i];
+      uint8_t *dst = out + (r * (k / 32) + b) * blockBytes;
+      if (bits == 3) {
+        uint8_t hi[32];
+        for (int i = 0; i < 32; ++i)
+          hi[i] = (uint8_t)((c[i] >> 2) & 1u);
+        packPlane(c, 2, dst);
+        packPlane(hi, 1, dst + 8);
+      } else {
+        packPlane(c, bits, dst);
+      }
+    }
+  return SQUANT_RT_OK;
+}
+
+squant_rt_status squant_rt_pack_tinygemm(const uint8_t *tinygemm_u8, int64_t n,
+                                         int64_t k, int64_t group_size,
+                                         const float *scales_and_zeros,
+                                         uint8_t *codes_out, float *scales_out,
+                                         float *bias_out) {
+  if (!tinygemm_u8 || !scales_and_zeros || !codes_out || !scales_out ||
+      !bias_out || n < 0 || k < 0 || group_size <= 0)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (k % 32 != 0 || group_size % 32 != 0 || k % group_size != 0)
+    return SQUANT_RT_UNSUPPORTED;
+  int64_t groups = k / group_size;
+  for (int64_t r = 0; r < n; ++r) {
+    for (int64_t b = 0; b < k / 32; ++b) {
+      uint8_t c[32];
+      for (int i = 0; i < 32; ++i) {
+        int64_t col = b * 32 + i;
+        uint8_t byte = tinygemm_u8[r * (k / 2) + col / 2];
+        /* torchao: the even k goes to the high nibble. */
+        c[i] = (uint8_t)(col % 2 == 0 ? byte >> 4 : byte & 0x0F);
+      }
+      packPlane(c, 4, codes_out + (r * (k / 32) + b) * 16);
+    }
+    for (int64_t g = 0; g < groups; ++g) {
+      float s = scales_and_zeros[(g * n + r) * 2 + 0];
+      float z = scales_and_zeros[(g * n + r) * 2 + 1];
+      scales_out[r * groups + g] = s;
+      /* The folded tinygemm bias of SEMANTICS.md section 7: fma(s, -8, z). */
+      bias_out[r * groups + g] = __builtin_fmaf(s, -8.0f, z);
+    }
+  }
+  return SQUANT_RT_OK;
+}

@@ -1,0 +1,110 @@
+/*===- pool.c - A caller-owned pool of worker threads ---------------------===//
+ *
+ * The only allocation the runtime makes, at the caller's request. A pool
+ * runs one call at a time: calls on different pools are independent.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+struct squant_rt_pool {
+  int32_t threads;
+  pthread_t *workers;
+  pthread_mutex_t mutex;
+  pthread_cond_t start, done;
+  uint64_t generation;
+  int32_t pending;
+  int shutdown;
+  squant_rt_pool_fn fn;
+  void *arg;
+};
+
+typedef struct {
+  squant_rt_pool *pool;
+  int32_t index;
+} WorkerArg;
+
+static void *workerMain(void *opaque) {
+  WorkerArg *wa = (WorkerArg *)opaque;
+  squant_rt_pool *pool = wa->pool;
+  int32_t index = wa->index;
+  free(wa);
+  uint64_t seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&pool->mutex);
+    while (!pool->shutdown && pool->generation == seen)
+      pthread_cond_wait(&pool->start, &pool->mutex);
+    if (pool->shutdown) {
+      pthread_mutex_unlock(&pool->mutex);
+      return NULL;
+    }
+    seen = pool->generation;
+    squant_rt_pool_fn fn = pool->fn;
+    void *arg = pool->arg;
+    pthread_mutex_unlock(&pool->mutex);
+    fn(arg, index, pool->threads);
+    pthread_mutex_lock(&pool->mutex);
+    if (--pool->pending == 0)
+      pthread_cond_signal(&pool->done);
+    pthread_mutex_unlock(&pool->mutex);
+  }
+}
+
+squant_rt_status squant_rt_pool_create(int32_t threads, squant_rt_pool **out) {
+  if (!out || threads < 1 || threads > 1024)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  squant_rt_pool *pool = (squant_rt_pool *)calloc(1, sizeof(*pool));
+  if (!pool)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  pool->threads = threads;
+  pthread_mutex_init(&pool->mutex, NULL);
+  pthread_cond_init(&pool->start, NULL);
+  pthread_cond_init(&pool->done, NULL);
+  pool->workers = (pthread_t *)calloc((size_t)threads, sizeof(pthread_t));
+  for (int32_t i = 1; i < threads; ++i) {
+    WorkerArg *wa = (WorkerArg *)malloc(sizeof(WorkerArg));
+    wa->pool = pool;
+    wa->index = i;
+    pthread_create(&pool->workers[i], NULL, workerMain, wa);
+  }
+  *out = pool;
+  return SQUANT_RT_OK;
+}
+
+void squant_rt_pool_destroy(squant_rt_pool *pool) {
+  if (!pool)
+    return;
+  pthread_mutex_lock(&pool->mutex);
+  pool->shutdown = 1;
+  pthread_cond_broadcast(&pool->start);
+  pthread_mutex_unlock(&pool->mutex);
+  for (int32_t i = 1; i < pool->threads; ++i)
+    pthread_join(pool->workers[i], NULL);
+  pthread_cond_destroy(&pool->start);
+  pthread_cond_destroy(&pool->done);
+  pthread_mutex_destroy(&pool->mutex);
+  free(pool->workers);
+  free(pool);
+}
+
+void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg) {
+  if (!pool || pool->threads == 1) {
+    fn(arg, 0, 1);
+    return;
+  }
+  pthread_mutex_lock(&pool->mutex);
+  pool->fn = fn;
+  pool->arg = arg;
+  pool->pending = pool->threads - 1;
+  ++pool->generation;
+  pthread_cond_broadcast(&pool->start);
+  pthread_mutex_unlock(&pool->mutex);
+  fn(arg, 0, pool->threads);
+  pthread_mutex_lock(&pool->mutex);
+  while (pool->pending > 0)
+    pthread_cond_wait(&pool->done, &pool->mutex);
+  pthread_mutex_unlock(&pool->mutex);
+}

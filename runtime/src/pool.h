@@ -1,0 +1,16 @@
+/*===- pool.h - Running work on a caller-owned pool ----------------*- C -*-===*/
+
+#ifndef SQUANT_RUNTIME_POOL_H
+#define SQUANT_RUNTIME_POOL_H
+
+#include "squant/runtime/squant_rt.h"
+
+/* Work item `index` of `count`. */
+typedef void (*squant_rt_pool_fn)(void *arg, int32_t index, int32_t count);
+
+/* Runs fn(arg, i, count) for i in [0, count) on the pool's threads (the
+ * caller runs index 0) and returns when all are done. A NULL pool runs
+ * fn(arg, 0, 1) on the caller. */
+void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg);
+
+#endif /* SQUANT_RUNTIME_POOL_H */

@@ -1,0 +1,451 @@
+//===- RuntimeTest.cpp - squant_rt kernels against the reference ----------===//
+//
+// Random shapes including ragged and degenerate ones (N not a multiple of
+// the tile, M = 1..130), every form, bit width and scheme, every ISA this CPU
+// has forced in turn. Weights are dequantized with the reference library and
+// multiplied in fp64; the kernels' factorized fp32 sums must be within
+//   K * 2^-22 * sum_k |x_k| * M_k,  M_k = |q_k s| + |b|  (FMA form), |w_k| (LUT)
+// (D8 with the magnitude of the folded terms, as D7 measures them). Inputs
+// that make every intermediate exact are compared bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "squant/runtime/squant_rt.h"
+
+#include "squant/Reference/Affine.h"
+#include "squant/Reference/Lut.h"
+#include "squant/Reference/OneFma.h"
+#include "squant/Reference/Pack.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+using namespace mlir::squant;
+
+namespace {
+
+std::vector<squant_rt_isa> availableIsas() {
+  std::vector<squant_rt_isa> isas = {SQUANT_RT_ISA_PORTABLE};
+  for (squant_rt_isa isa : {SQUANT_RT_ISA_AVX2, SQUANT_RT_ISA_AVX512})
+    if (squant_rt_isa_available(isa))
+      isas.push_back(isa);
+  return isas;
+}
+
+const char *isaName(squant_rt_isa isa) {
+  switch (isa) {
+  case SQUANT_RT_ISA_AVX2:
+    return "avx2";
+  case SQUANT_RT_ISA_AVX512:
+    return "avx512";
+  default:
+    return "portable";
+  }
+}
+
+/// A weight in squant_rt's form plus its exact dequantization.
+struct TestWeight {
+  squant_rt_qweight w{};
+  std::vector<uint8_t> packed;
+  std::vector<float> scales, bias, ftable;
+  std::vector<int8_t> table;
+  std::vector<float> dq;        // [n][k] reference weights
+  std::vector<float> magnitude; // [n][k] M_k of the tolerance
+};
+
+enum class Scheme { Stretched, Symmetric, IntAsymmetric, Tinygemm };
+
+/// FMA form from a real affine quantization of random weights.
+TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
+                   std::mt19937 &rng) {
+  ref::SchemeKind kind = scheme == Scheme::Stretched   ? ref::SchemeKind::Stretched
+                         : scheme == Scheme::Symmetric ? ref::SchemeKind::Symmetric
+                         : scheme == Scheme::Tinygemm  ? ref::SchemeKind::FloatZeroPoint
+                                                       : ref::SchemeKind::Asymmetric;
+  bool isSigned = scheme != Scheme::Tinygemm;
+  ref::Scheme sc = ref::Scheme::get(kind, bits, isSigned);
+  std::normal_distribution<float> dist(0.3f, 1.0f);
+  std::vector<float> x(n * k);
+  for (float &v : x)
+    v = dist(rng);
+  ref::Grouping grouping{{n, k}, 1, g};
+  ref::TensorQParams params = ref::chooseQParams(sc, grouping, x);
+  std::vector<int32_t> q = ref::quantize(sc, grouping, x, params);
+  TestWeight t;
+  std::vector<int8_t> codes(q.begin(), q.end());
+  t.packed.resize(squant_rt_packed_size(n, k, bits));
+  EXPECT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
+                                   t.packed.size()),
+            SQUANT_RT_OK);
+  int64_t groups = k / g;
+  t.scales = params.scales;
+  t.bias.resize(params.scales.size());
+  for (size_t i = 0; i < t.bias.size(); ++i)
+    t.bias[i] = ref::foldedBias(sc, {params.scales[i], params.zeroPoints[i]});
+  t.dq.resize(n * k);
+  t.magnitude.resize(n * k);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < k; ++c) {
+      int64_t p = r * groups + c / g;
+      t.dq[r * k + c] = ref::fmaDequantize(q[r * k + c], t.scales[p], t.bias[p]);
+      t.magnitude[r * k + c] =
+          std::fabs(q[r * k + c] * t.scales[p]) + std::fabs(t.bias[p]);
+    }
+  t.w.layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  t.w.form = SQUANT_RT_FORM_FMA;
+  t.w.bits = bits;
+  t.w.is_signed = isSigned;
+  t.w.n = n;
+  t.w.k = k;
+  t.w.group_size = g;
+  return t;
+}
+
+/// LUT forms from random indices: int8 (stretched table 2q+1, s_table) or
+/// fp32 tables per tensor / per row.
+TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
+                   int64_t g, bool perRow, std::mt19937 &rng) {
+  int64_t entries = int64_t(1) << bits, groups = k / g;
+  std::uniform_int_distribution<int> idxDist(0, entries - 1);
+  std::uniform_real_distribution<float> sDist(0.01f, 1.0f), fDist(-2.0f, 2.0f);
+  std::vector<int8_t> idx(n * k);
+  for (int8_t &i : idx)
+    i = static_cast<int8_t>(idxDist(rng));
+  TestWeight t;
+  t.packed.resize(squant_rt_packed_size(n, k, bits));
+  EXPECT_EQ(squant_rt_pack_block32(idx.data(), n, k, bits, t.packed.data(),
+                                   t.packed.size()),
+            SQUANT_RT_OK);
+  t.dq.resize(n * k);
+  t.magnitude.resize(n * k);
+  t.w.num_tables = 1;
+  if (form == SQUANT_RT_FORM_LUT_INT8) {
+    ref::Scheme sc = ref::Scheme::get(ref::SchemeKind::Stretched, bits, true);
+    t.table = ref::intLutFor(sc, -0.5f).lut->table;
+    t.scales.resize(n * groups);
+    for (float &s : t.scales)
+      s = sDist(rng);
+  } else {
+    t.w.num_tables = perRow ? n : 1;
+    t.ftable.resize(t.w.num_tables * entries);
+    for (float &v : t.ftable)
+      v = fDist(rng);
+  }
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < k; ++c) {
+      int e = idx[r * k + c];
+      float v = form == SQUANT_RT_FORM_LUT_INT8
+                    ? ref::lutDequantize(t.table[e], t.scales[r * groups + c / g])
+                    : t.ftable[(perRow ? r : 0) * entries + e];
+      t.dq[r * k + c] = v;
+      t.magnitude[r * k + c] = std::fabs(v);
+    }
+  t.w.layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  t.w.form = form;
+  t.w.bits = bits;
+  t.w.n = n;
+  t.w.k = k;
+  t.w.group_size = g;
+  return t;
+}
+
+void finish(TestWeight &t) {
+  t.w.codes = t.packed.data();
+  t.w.scales = t.scales.empty() ? nullptr : t.scales.data();
+  t.w.bias = t.bias.empty() ? nullptr : t.bias.data();
+  t.w.table = t.table.empty() ? nullptr : t.table.data();
+  t.w.ftable = t.ftable.empty() ? nullptr : t.ftable.data();
+}
+
+std::vector<float> runQgemm(const TestWeight &t, const std::vector<float> &x,
+                            int64_t m, squant_rt_isa isa,
+                            squant_rt_pool *pool = nullptr) {
+  std::vector<float> y(m * t.w.n, NAN); // poisoned
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w) + 1);
+  squant_rt_options opts{isa, pool};
+  EXPECT_EQ(squant_rt_qgemm(x.data(), m, t.w.k, &t.w, y.data(), t.w.n,
+                            ws.data(), ws.size(), &opts),
+            SQUANT_RT_OK);
+  return y;
+}
+
+/// Compares y with the fp64 product of x and the reference weights.
+void expectClose(const TestWeight &t, const std::vector<float> &x, int64_t m,
+                 const std::vector<float> &y, const std::string &what) {
+  int64_t n = t.w.n, k = t.w.k;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double ref = 0.0, mag = 0.0;
+      for (int64_t c = 0; c < k; ++c) {
+        ref += double(x[i * k + c]) * t.dq[j * k + c];
+        mag += std::fabs(double(x[i * k + c])) * t.magnitude[j * k + c];
+      }
+      double tol = double(k) * std::ldexp(1.0, -22) * mag;
+      ASSERT_LE(std::fabs(y[i * n + j] - ref), tol)
+          << what << " m=" << i << " n=" << j << " got " << y[i * n + j]
+          << " want " << ref;
+    }
+}
+
+std::vector<float> randomX(int64_t m, int64_t k, std::mt19937 &rng) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(m * k);
+  for (float &v : x)
+    v = dist(rng);
+  return x;
+}
+
+} // namespace
+
+TEST(Runtime, PackRoundTrip) {
+  std::mt19937 rng(1);
+  for (int bits : {1, 2, 3, 4, 8}) {
+    int64_t n = 3, k = 96;
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &c : codes)
+      c = static_cast<int8_t>(rng() & ((1u << bits) - 1));
+    std::vector<uint8_t> packed(squant_rt_packed_size(n, k, bits));
+    ASSERT_EQ(packed.size(), size_t(n * k * bits / 8));
+    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, packed.data(),
+                                     packed.size()),
+              SQUANT_RT_OK);
+    // The documented byte format (squant_rt.h), byte 1 of row 0.
+    auto c = [&](int i) { return unsigned(uint8_t(codes[i])); };
+    if (bits == 8)
+      EXPECT_EQ(packed[1], uint8_t(c(1)));
+    if (bits == 4)
+      EXPECT_EQ(packed[1], uint8_t(c(1) | c(17) << 4));
+    if (bits == 2)
+      EXPECT_EQ(packed[1], uint8_t(c(1) | c(9) << 2 | c(17) << 4 | c(25) << 6));
+    if (bits == 1) {
+      unsigned v = 0;
+      for (int i = 0; i < 8; ++i)
+        v |= c(1 + 4 * i) << i;
+      EXPECT_EQ(packed[1], uint8_t(v));
+    }
+    if (bits == 3) {
+      // Low two bits in the 2-bit layout, then the third bit in the 1-bit one.
+      EXPECT_EQ(packed[1], uint8_t((c(1) & 3) | (c(9) & 3) << 2 |
+                                   (c(17) & 3) << 4 | (c(25) & 3) << 6));
+      unsigned v = 0;
+      for (int i = 0; i < 8; ++i)
+        v |= ((c(1 + 4 * i) >> 2) & 1) << i;
+      EXPECT_EQ(packed[8 + 1], uint8_t(v));
+    }
+  }
+}
+
+TEST(Runtime, FmaFormAllSchemesIsasShapes) {
+  std::mt19937 rng(2);
+  for (squant_rt_isa isa : availableIsas())
+    for (Scheme scheme : {Scheme::Stretched, Scheme::Symmetric,
+                          Scheme::IntAsymmetric, Scheme::Tinygemm})
+      for (int bits : {2, 3, 4, 8})
+        for (int64_t g : {32, 64, 128}) {
+          int64_t n = 1 + rng() % 37; // ragged, not a multiple of 16
+          int64_t k = g * (1 + rng() % 3);
+          TestWeight t = makeFma(scheme, bits, n, k, g, rng);
+          finish(t);
+          for (int64_t m : {1, 3, 5}) {
+            std::vector<float> x = randomX(m, k, rng);
+            expectClose(t, x, m, runQgemm(t, x, m, isa),
+                        std::string(isaName(isa)) + " scheme " +
+                            std::to_string(int(scheme)) + " bits " +
+                            std::to_string(bits) + " g " + std::to_string(g));
+          }
+        }
+}
+
+TEST(Runtime, LutFormsAllBits) {
+  std::mt19937 rng(3);
+  for (squant_rt_isa isa : availableIsas())
+    for (int bits : {1, 2, 3, 4})
+      for (squant_rt_form form : {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32})
+        for (bool perRow : {false, true}) {
+          int64_t n = 1 + rng() % 29, g = 64, k = 128;
+          TestWeight t = makeLut(form, bits, n, k, g, perRow, rng);
+          finish(t);
+          std::vector<float> x = randomX(2, k, rng);
+          expectClose(t, x, 2, runQgemm(t, x, 2, isa),
+                      std::string(isaName(isa)) + " lut bits " + std::to_string(bits));
+        }
+}
+
+TEST(Runtime, GemmRowsUpTo130) {
+  std::mt19937 rng(4);
+  TestWeight t = makeFma(Scheme::Tinygemm, 4, 19, 256, 128, rng);
+  finish(t);
+  for (squant_rt_isa isa : availableIsas())
+    for (int64_t m : {1, 2, 4, 7, 8, 33, 130}) {
+      std::vector<float> x = randomX(m, 256, rng);
+      expectClose(t, x, m, runQgemm(t, x, m, isa),
+                  std::string(isaName(isa)) + " m " + std::to_string(m));
+    }
+}
+
+TEST(Runtime, ExactInputsAreBitExact) {
+  // Small-integer activations, power-of-two scales and biases: every
+  // product and partial sum is exact in fp32, so every ISA, every order of
+  // accumulation and the fp64 reference agree bit for bit.
+  int64_t n = 13, k = 128, g = 32, groups = k / g;
+  std::mt19937 rng(5);
+  for (int bits : {2, 4, 8}) {
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &c : codes)
+      c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
+    TestWeight t;
+    t.packed.resize(squant_rt_packed_size(n, k, bits));
+    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
+                                     t.packed.size()),
+              SQUANT_RT_OK);
+    t.scales.resize(n * groups);
+    t.bias.resize(n * groups);
+    for (size_t i = 0; i < t.scales.size(); ++i) {
+      t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
+      t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
+    }
+    t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_FORM_FMA, bits, 1, n, k, g,
+           nullptr, nullptr, nullptr, nullptr, nullptr, 0};
+    finish(t);
+    std::vector<float> x(3 * k);
+    for (float &v : x)
+      v = float(int(rng() % 9) - 4);
+    std::vector<float> want(3 * n);
+    for (int64_t i = 0; i < 3; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (int64_t c = 0; c < k; ++c)
+          acc += double(x[i * k + c]) *
+                 (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
+                  t.bias[j * groups + c / g]);
+        want[i * n + j] = float(acc);
+      }
+    for (squant_rt_isa isa : availableIsas()) {
+      std::vector<float> y = runQgemm(t, x, 3, isa);
+      EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+          << isaName(isa) << " bits " << bits;
+    }
+  }
+}
+
+TEST(Runtime, ThreadCountDoesNotChangeResults) {
+  std::mt19937 rng(6);
+  TestWeight t = makeFma(Scheme::Stretched, 2, 101, 512, 64, rng);
+  finish(t);
+  std::vector<float> x = randomX(3, 512, rng);
+  std::vector<float> one = runQgemm(t, x, 3, SQUANT_RT_ISA_AUTO);
+  for (int threads : {2, 3}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    for (int rep = 0; rep < 3; ++rep) {
+      std::vector<float> y = runQgemm(t, x, 3, SQUANT_RT_ISA_AUTO, pool);
+      EXPECT_EQ(std::memcmp(y.data(), one.data(), y.size() * sizeof(float)), 0)
+          << threads << " threads";
+    }
+    squant_rt_pool_destroy(pool);
+  }
+}
+
+TEST(Runtime, TinygemmImport) {
+  // torchao's tinygemm inputs (even k in the high nibble, scales_and_zeros
+  // [k/g][n][2]) become the FMA form; results within D7 + D8 of the spec's
+  // tinygemm dequantization fl(fl((q - 8) s) + z).
+  std::mt19937 rng(7);
+  int64_t n = 24, k = 256, g = 64, groups = k / g;
+  ref::Scheme sc = ref::Scheme::get(ref::SchemeKind::FloatZeroPoint, 4, false);
+  std::vector<float> wf(n * k);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (float &v : wf)
+    v = dist(rng);
+  ref::Grouping grouping{{n, k}, 1, g};
+  ref::TensorQParams params = ref::chooseQParams(sc, grouping, wf);
+  std::vector<int32_t> q = ref::quantize(sc, grouping, wf, params);
+  std::vector<uint8_t> u8(n * k / 2);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t c = 0; c < k; c += 2)
+      u8[r * k / 2 + c / 2] = uint8_t(q[r * k + c] << 4 | q[r * k + c + 1]);
+  std::vector<float> sz = ref::packScalesAndZeros(params.scales, params.zeroPoints, n, groups);
+  TestWeight t;
+  t.packed.resize(squant_rt_packed_size(n, k, 4));
+  t.scales.resize(n * groups);
+  t.bias.resize(n * groups);
+  ASSERT_EQ(squant_rt_pack_tinygemm(u8.data(), n, k, g, sz.data(), t.packed.data(),
+                                    t.scales.data(), t.bias.data()),
+            SQUANT_RT_OK);
+  t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_FORM_FMA, 4, 0, n, k, g,
+         nullptr, nullptr, nullptr, nullptr, nullptr, 0};
+  finish(t);
+  t.dq = ref::dequantize(sc, grouping, q, params);
+  t.magnitude.resize(n * k);
+  std::vector<int64_t> pi = grouping.paramIndices();
+  for (int64_t i = 0; i < n * k; ++i)
+    t.magnitude[i] = std::fabs(params.zeroPoints[pi[i]]) +
+                     2.0f * std::fabs(q[i] * params.scales[pi[i]]) +
+                     8.0f * params.scales[pi[i]];
+  std::vector<float> x = randomX(2, k, rng);
+  expectClose(t, x, 2, runQgemm(t, x, 2, SQUANT_RT_ISA_AUTO), "tinygemm import");
+}
+
+TEST(Runtime, BadArgumentsReturnStatus) {
+  std::mt19937 rng(8);
+  TestWeight t = makeFma(Scheme::Symmetric, 4, 4, 64, 32, rng);
+  finish(t);
+  std::vector<float> x(64), y(4);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+  auto call = [&](const squant_rt_qweight &w, const squant_rt_options *o = nullptr,
+                  size_t wsSize = SIZE_MAX) {
+    return squant_rt_qgemm(x.data(), 1, 64, &w, y.data(), 4, ws.data(),
+                           wsSize == SIZE_MAX ? ws.size() : wsSize, o);
+  };
+  EXPECT_EQ(call(t.w), SQUANT_RT_OK);
+  squant_rt_qweight bad = t.w;
+  bad.codes = nullptr;
+  EXPECT_EQ(call(bad), SQUANT_RT_INVALID_ARGUMENT);
+  bad = t.w;
+  bad.bias = nullptr;
+  EXPECT_EQ(call(bad), SQUANT_RT_INVALID_ARGUMENT);
+  bad = t.w;
+  bad.bits = 5;
+  EXPECT_EQ(call(bad), SQUANT_RT_UNSUPPORTED);
+  bad = t.w;
+  bad.group_size = 48;
+  EXPECT_EQ(call(bad), SQUANT_RT_UNSUPPORTED);
+  bad = t.w;
+  bad.layout = 7;
+  EXPECT_EQ(call(bad), SQUANT_RT_UNSUPPORTED);
+  bad = t.w;
+  bad.form = SQUANT_RT_FORM_LUT_INT8;
+  bad.table = reinterpret_cast<const int8_t *>(x.data());
+  bad.bits = 8;
+  EXPECT_EQ(call(bad), SQUANT_RT_UNSUPPORTED);
+  bad = t.w;
+  bad.form = 9;
+  EXPECT_EQ(call(bad), SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(call(t.w, nullptr, 1), SQUANT_RT_BUFFER_TOO_SMALL);
+  squant_rt_options opts{42, nullptr};
+  EXPECT_EQ(call(t.w, &opts), SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 32, &t.w, y.data(), 4, ws.data(),
+                            ws.size(), nullptr),
+            SQUANT_RT_INVALID_ARGUMENT); // x_stride < k
+  EXPECT_EQ(squant_rt_qgemm(nullptr, 1, 64, &t.w, y.data(), 4, ws.data(),
+                            ws.size(), nullptr),
+            SQUANT_RT_INVALID_ARGUMENT);
+  std::vector<int8_t> codes(64);
+  std::vector<uint8_t> out(16);
+  EXPECT_EQ(squant_rt_pack_block32(codes.data(), 1, 64, 4, out.data(), 16),
+            SQUANT_RT_BUFFER_TOO_SMALL);
+  EXPECT_EQ(squant_rt_pack_block32(codes.data(), 1, 48, 4, out.data(), 16),
+            SQUANT_RT_UNSUPPORTED);
+  squant_rt_pool *pool = nullptr;
+  EXPECT_EQ(squant_rt_pool_create(0, &pool), SQUANT_RT_INVALID_ARGUMENT);
+  // Degenerate shapes: nothing to do, and nothing written.
+  TestWeight empty = makeFma(Scheme::Symmetric, 4, 4, 64, 32, rng);
+  finish(empty);
+  EXPECT_EQ(squant_rt_qgemm(x.data(), 0, 64, &empty.w, y.data(), 4, nullptr, 0,
+                            nullptr),
+            SQUANT_RT_OK);
+}
