@@ -139,14 +139,17 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
       }
     p->xsum = xsum;
   }
+  /* The value of each index, replicated to 16 entries: SIMD lookups read
+   * only the low four bits of an index. */
   int32_t entries = w->bits <= 4 ? 1 << w->bits : 0;
-  for (int32_t i = 0; i < entries; ++i) {
+  for (int32_t j = 0; entries > 0 && j < 16; ++j) {
+    int32_t i = j % entries;
     if (w->form == SQUANT_RT_FORM_FMA)
-      p->values[i] = (float)(w->is_signed && i >= entries / 2 ? i - entries : i);
+      p->values[j] = (float)(w->is_signed && i >= entries / 2 ? i - entries : i);
     else if (w->form == SQUANT_RT_FORM_LUT_INT8)
-      p->values[i] = (float)w->table[i];
+      p->values[j] = (float)w->table[i];
     else
-      p->values[i] = w->ftable[i];
+      p->values[j] = w->ftable[i];
   }
   call.kernel = isa == SQUANT_RT_ISA_AVX512 ? squant_rt_qgemm_avx512
                 : isa == SQUANT_RT_ISA_AVX2 ? squant_rt_qgemm_avx2

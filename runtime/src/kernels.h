@@ -22,7 +22,7 @@ typedef struct squant_rt_qgemm_params {
   const float *xsum;
   /* Value of each index: the code as a float (FMA form), the int8 table
    * entry (LUT_INT8) or the per-tensor fp32 table (LUT_F32 with one table).
-   * 2^bits entries, padded to 16 with zeros. */
+   * 2^bits entries, replicated to 16 (entry j = entry j mod 2^bits). */
   float values[16];
   int64_t n_begin, n_end;
 } squant_rt_qgemm_params;

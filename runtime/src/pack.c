@@ -15,25 +15,40 @@ size_t squant_rt_packed_size(int64_t n, int64_t k, int32_t bits) {
   return (size_t)n * (size_t)(k / 32) * (size_t)squant_rt_block_bytes(bits);
 }
 
-/* Packs 32 codes (low `width` bits each) in the interleaved layout of a
- * power-of-two width: byte j holds codes j, j + 32/width... */
+/* Bit position of code i (0..31) of a block in the BLOCK32_V1 layout of a
+ * 1-, 2-, 4- or 8-bit plane, counted from the block's first byte. */
+static int32_t bitPosition(int32_t width, int32_t i) {
+  switch (width) {
+  case 8:
+    return 8 * i;
+  case 4: {
+    int32_t h = i / 16, d = i % 16;
+    return 64 * h + 32 * (d % 2) + 4 * (d / 2);
+  }
+  case 2:
+    return 32 * (i / 16) + 2 * (i % 16);
+  default:
+    return i;
+  }
+}
+
 static void packPlane(const uint8_t c[32], int32_t width, uint8_t *out) {
-  int32_t bytes = 4 * width, perByte = 8 / width;
   uint32_t mask = (1u << width) - 1u;
-  for (int32_t j = 0; j < bytes; ++j) {
-    uint32_t v = 0;
-    for (int32_t i = 0; i < perByte; ++i)
-      v |= ((uint32_t)c[j + i * bytes] & mask) << (i * width);
-    out[j] = (uint8_t)v;
+  memset(out, 0, (size_t)(4 * width));
+  for (int32_t i = 0; i < 32; ++i) {
+    int32_t bit = bitPosition(width, i);
+    /* A code never straddles a byte: widths divide 8 and positions are
+     * multiples of the width. */
+    out[bit / 8] |= (uint8_t)(((uint32_t)c[i] & mask) << (bit % 8));
   }
 }
 
 static void unpackPlane(const uint8_t *in, int32_t width, uint8_t c[32]) {
-  int32_t bytes = 4 * width, perByte = 8 / width;
   uint32_t mask = (1u << width) - 1u;
-  for (int32_t j = 0; j < bytes; ++j)
-    for (int32_t i = 0; i < perByte; ++i)
-      c[j + i * bytes] = (uint8_t)((in[j] >> (i * width)) & mask);
+  for (int32_t i = 0; i < 32; ++i) {
+    int32_t bit = bitPosition(width, i);
+    c[i] = (uint8_t)((in[bit / 8] >> (bit % 8)) & mask);
+  }
 }
 
 void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,

@@ -213,28 +213,43 @@ TEST(Runtime, PackRoundTrip) {
     ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, packed.data(),
                                      packed.size()),
               SQUANT_RT_OK);
-    // The documented byte format (squant_rt.h), byte 1 of row 0.
-    auto c = [&](int i) { return unsigned(uint8_t(codes[i])); };
+    // The documented byte format (squant_rt.h), row 0 block 0.
+    auto c = [&](int i) { return uint64_t(uint8_t(codes[i])); };
+    auto word = [&](int byte, int bytes) {
+      uint64_t v = 0;
+      for (int i = 0; i < bytes; ++i)
+        v |= uint64_t(packed[byte + i]) << (8 * i);
+      return v;
+    };
     if (bits == 8)
-      EXPECT_EQ(packed[1], uint8_t(c(1)));
-    if (bits == 4)
-      EXPECT_EQ(packed[1], uint8_t(c(1) | c(17) << 4));
-    if (bits == 2)
-      EXPECT_EQ(packed[1], uint8_t(c(1) | c(9) << 2 | c(17) << 4 | c(25) << 6));
+      EXPECT_EQ(packed[5], uint8_t(c(5)));
+    if (bits == 4) {
+      // Word 1 holds codes 16..31: code 16 + d at 32 (d % 2) + 4 (d / 2).
+      uint64_t want = 0;
+      for (int d = 0; d < 16; ++d)
+        want |= c(16 + d) << (32 * (d % 2) + 4 * (d / 2));
+      EXPECT_EQ(word(8, 8), want);
+    }
+    if (bits == 2) {
+      uint64_t want = 0;
+      for (int d = 0; d < 16; ++d)
+        want |= c(16 + d) << (2 * d);
+      EXPECT_EQ(word(4, 4), want);
+    }
     if (bits == 1) {
-      unsigned v = 0;
-      for (int i = 0; i < 8; ++i)
-        v |= c(1 + 4 * i) << i;
-      EXPECT_EQ(packed[1], uint8_t(v));
+      uint64_t want = 0;
+      for (int d = 0; d < 32; ++d)
+        want |= c(d) << d;
+      EXPECT_EQ(word(0, 4), want);
     }
     if (bits == 3) {
-      // Low two bits in the 2-bit layout, then the third bit in the 1-bit one.
-      EXPECT_EQ(packed[1], uint8_t((c(1) & 3) | (c(9) & 3) << 2 |
-                                   (c(17) & 3) << 4 | (c(25) & 3) << 6));
-      unsigned v = 0;
-      for (int i = 0; i < 8; ++i)
-        v |= ((c(1 + 4 * i) >> 2) & 1) << i;
-      EXPECT_EQ(packed[8 + 1], uint8_t(v));
+      uint64_t lo = 0, hi = 0;
+      for (int d = 0; d < 16; ++d)
+        lo |= (c(d) & 3) << (2 * d);
+      for (int d = 0; d < 32; ++d)
+        hi |= ((c(d) >> 2) & 1) << d;
+      EXPECT_EQ(word(0, 4), lo);
+      EXPECT_EQ(word(8, 4), hi);
     }
   }
 }

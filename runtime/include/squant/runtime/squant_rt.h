@@ -52,18 +52,18 @@ typedef enum squant_rt_form {
 /* Packed weight layouts. Versioned: a new byte format gets a new id.
  *
  * BLOCK32_V1: each row n holds K codes in blocks of 32 consecutive codes
- * (K % 32 == 0); a block of b-bit codes takes 4*b bytes:
+ * (K % 32 == 0); a block of b-bit codes takes 4*b bytes, little-endian:
  *   b = 8: byte i = code i;
- *   b = 4: byte j (0..15) = code j | code (j+16) << 4;
- *   b = 2: byte j (0..7)  = code j | code (j+8) << 2 | code (j+16) << 4 |
- *                           code (j+24) << 6;
- *   b = 1: byte j (0..3)  = sum_i code (j + 4i) << i, i = 0..7;
- *   b = 3: the 2-bit layout of the low two bits (8 bytes) followed by the
- *          1-bit layout of the third bit (4 bytes).
- * Codes are stored as their low b bits (two's complement when signed). Rows
- * are consecutive: row n starts at n * (K / 32) * 4 * b bytes. The layout
- * puts codes that a SIMD lane group converts together at one shift, so
- * unpacking is a mask and a shift per register. */
+ *   b = 4: two 64-bit words; word h holds codes 16h..16h+15, code 16h + d
+ *          at bit 32*(d % 2) + 4*(d / 2) (even codes in the low 32 bits);
+ *   b = 2: two 32-bit words; word h holds codes 16h + d at bit 2d;
+ *   b = 1: one 32-bit word; code d at bit d;
+ *   b = 3: the b = 2 layout of the low two bits (8 bytes), then the b = 1
+ *          layout of the third bit (4 bytes).
+ * Codes are stored as their low b bits (two's complement when signed). Row n
+ * starts at byte n * (K / 32) * 4 * b. With a word broadcast to every 32-bit
+ * lane, one variable shift per lane puts code i of a 16-code half-block at
+ * the bottom of lane i: unpacking costs no byte-to-lane widening. */
 #define SQUANT_RT_LAYOUT_BLOCK32_V1 1
 
 /* A quantized weight [n, k] in a packed layout. */

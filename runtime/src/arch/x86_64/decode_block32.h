@@ -1,9 +1,12 @@
-/*===- decode_block32.h - Unpack BLOCK32_V1 blocks with SSE/AVX2 ---*- C -*-===//
+/*===- decode_block32.h - Unpack BLOCK32_V1 codes into 32-bit lanes -*- C -*-===//
  *
- * Shared by the AVX2 and AVX-512 kernels (both compiled with AVX2 enabled):
- * one block of 32 b-bit codes becomes two 16-byte vectors holding codes
- * 0..15 and 16..31 as bytes, in order. The layout (squant_rt.h) makes this
- * a mask and a shift per vector.
+ * Shared by the AVX2 and AVX-512 kernels. The layout (squant_rt.h) is made so
+ * that a word of codes broadcast to every 32-bit lane and shifted right by a
+ * per-lane amount leaves code i of a 16-code half-block at the bottom of
+ * lane i: a broadcast load (load port) and one vpsrlvd, no byte-to-lane
+ * widening. Bits above the code are left in place: the table lookup that
+ * follows reads only the low bits of each index, and tables narrower than
+ * 16 entries are replicated to 16 (api.c).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -14,55 +17,74 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Two 16-byte vectors of 2-bit codes from 8 bytes (byte j holds codes j,
- * j+8, j+16, j+24 at shifts 0, 2, 4, 6). */
-static inline void squantDecode2(const uint8_t *block, __m128i *c0, __m128i *c1) {
-  __m128i raw = _mm_loadl_epi64((const __m128i *)block);
-  __m128i m = _mm_set1_epi8(3);
-  __m128i a = _mm_and_si128(raw, m);
-  __m128i b = _mm_and_si128(_mm_srli_epi16(raw, 2), m);
-  __m128i c = _mm_and_si128(_mm_srli_epi16(raw, 4), m);
-  __m128i d = _mm_and_si128(_mm_srli_epi16(raw, 6), m);
-  *c0 = _mm_unpacklo_epi64(a, b);
-  *c1 = _mm_unpacklo_epi64(c, d);
+static inline uint64_t squantLoad64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
 }
 
-/* Two 16-byte vectors of 1-bit codes from 4 bytes (bit i of byte j is code
- * j + 4i): shift a broadcast word by 0..3 and 4..7 per 32-bit lane. */
-static inline void squantDecode1(const uint8_t *block, __m128i *c0, __m128i *c1) {
-  int32_t word;
-  memcpy(&word, block, 4);
-  __m128i v = _mm_set1_epi32(word);
-  __m128i m = _mm_set1_epi8(1);
-  *c0 = _mm_and_si128(_mm_srlv_epi32(v, _mm_setr_epi32(0, 1, 2, 3)), m);
-  *c1 = _mm_and_si128(_mm_srlv_epi32(v, _mm_setr_epi32(4, 5, 6, 7)), m);
+static inline uint32_t squantLoad32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
 }
 
-/* Codes 0..15 and 16..31 of a 1-, 2-, 3- or 4-bit block. */
-static inline void squantDecodeBlock(const uint8_t *block, int32_t bits,
-                                     __m128i *c0, __m128i *c1) {
+#ifdef __AVX512F__
+/* Indices of codes 16h..16h+15 of a block in 16 lanes (low bits valid). */
+static inline __m512i squantIndices16(const uint8_t *block, int32_t bits, int h) {
   switch (bits) {
-  case 4: {
-    __m128i raw = _mm_loadu_si128((const __m128i *)block);
-    __m128i m = _mm_set1_epi8(0x0F);
-    *c0 = _mm_and_si128(raw, m);
-    *c1 = _mm_and_si128(_mm_srli_epi16(raw, 4), m);
-    return;
-  }
-  case 3: {
-    __m128i h0, h1;
-    squantDecode2(block, c0, c1);
-    squantDecode1(block + 8, &h0, &h1);
-    *c0 = _mm_or_si128(*c0, _mm_slli_epi16(h0, 2));
-    *c1 = _mm_or_si128(*c1, _mm_slli_epi16(h1, 2));
-    return;
-  }
+  case 4:
+    return _mm512_srlv_epi32(
+        _mm512_set1_epi64((long long)squantLoad64(block + 8 * h)),
+        _mm512_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12, 16, 16, 20, 20, 24, 24, 28, 28));
   case 2:
-    squantDecode2(block, c0, c1);
-    return;
-  default:
-    squantDecode1(block, c0, c1);
-    return;
+    return _mm512_srlv_epi32(
+        _mm512_set1_epi32((int)squantLoad32(block + 4 * h)),
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30));
+  case 1:
+    return _mm512_srlv_epi32(
+        _mm512_set1_epi32((int)squantLoad32(block)),
+        _mm512_add_epi32(_mm512_set1_epi32(16 * h),
+                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                           12, 13, 14, 15)));
+  default: { /* 3: two low bits from the 2-bit plane, the third from the 1-bit */
+    __m512i lo = squantIndices16(block, 2, h);
+    __m512i hi = squantIndices16(block + 8, 1, h);
+    /* (lo & 3) | ((hi << 2) & 4) */
+    return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(3)),
+                           _mm512_and_si512(_mm512_slli_epi32(hi, 2),
+                                            _mm512_set1_epi32(4)));
+  }
+  }
+}
+#endif
+
+/* Indices of codes 16h + 8q .. 16h + 8q + 7 of a block in 8 lanes. */
+static inline __m256i squantIndices8(const uint8_t *block, int32_t bits, int h,
+                                     int q) {
+  switch (bits) {
+  case 4:
+    return _mm256_srlv_epi32(
+        _mm256_set1_epi64x((long long)squantLoad64(block + 8 * h)),
+        _mm256_add_epi32(_mm256_set1_epi32(16 * q),
+                         _mm256_setr_epi32(0, 0, 4, 4, 8, 8, 12, 12)));
+  case 2:
+    return _mm256_srlv_epi32(
+        _mm256_set1_epi32((int)squantLoad32(block + 4 * h)),
+        _mm256_add_epi32(_mm256_set1_epi32(16 * q),
+                         _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)));
+  case 1:
+    return _mm256_srlv_epi32(
+        _mm256_set1_epi32((int)squantLoad32(block)),
+        _mm256_add_epi32(_mm256_set1_epi32(16 * h + 8 * q),
+                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  default: {
+    __m256i lo = squantIndices8(block, 2, h, q);
+    __m256i hi = squantIndices8(block + 8, 1, h, q);
+    return _mm256_or_si256(_mm256_and_si256(lo, _mm256_set1_epi32(3)),
+                           _mm256_and_si256(_mm256_slli_epi32(hi, 2),
+                                            _mm256_set1_epi32(4)));
+  }
   }
 }
 

@@ -1,7 +1,8 @@
 /*===- gemm_avx2.c - AVX2 + FMA qgemm --------------------------------------===//
  *
- * The AVX-512 kernel's scheme on 8 lanes: a 16-entry table is two 8-entry
- * vpermps lookups blended on bit 3 of the index (one lookup for b <= 3).
+ * The AVX-512 kernel's GEMV scheme on 8 lanes for every M: a 16-entry table
+ * is two 8-entry vpermps lookups blended on bit 3 of the index (one lookup
+ * for b <= 3, whose tables are replicated to 8 entries).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -10,9 +11,9 @@
 
 #define SQUANT_MB 4
 
-/* Eight weights from eight byte indices. */
-static inline __m256 lookup8(__m128i idx8, __m256 lo, __m256 hi, int bits) {
-  __m256i i = _mm256_cvtepu8_epi32(idx8);
+/* Eight values from eight indices: one vpermps for tables of up to 8
+ * (replicated) entries, two blended on index bit 3 for 16. */
+static inline __m256 lookup8(__m256i i, __m256 lo, __m256 hi, int bits) {
   __m256 v = _mm256_permutevar8x32_ps(lo, i);
   if (bits < 4)
     return v;
@@ -21,7 +22,7 @@ static inline __m256 lookup8(__m128i idx8, __m256 lo, __m256 hi, int bits) {
   return _mm256_blendv_ps(v, u, useHi);
 }
 
-/* Weights 8j..8j+7 of one block, j = 0..3. */
+/* Values 8j..8j+7 of one block, j = 0..3. */
 static inline void blockWeights(const uint8_t *block, int32_t bits,
                                 int isSigned, __m256 lo, __m256 hi,
                                 __m256 out[4]) {
@@ -33,12 +34,8 @@ static inline void blockWeights(const uint8_t *block, int32_t bits,
     }
     return;
   }
-  __m128i c0, c1;
-  squantDecodeBlock(block, bits, &c0, &c1);
-  out[0] = lookup8(c0, lo, hi, bits);
-  out[1] = lookup8(_mm_srli_si128(c0, 8), lo, hi, bits);
-  out[2] = lookup8(c1, lo, hi, bits);
-  out[3] = lookup8(_mm_srli_si128(c1, 8), lo, hi, bits);
+  for (int j = 0; j < 4; ++j)
+    out[j] = lookup8(squantIndices8(block, bits, j / 2, j % 2), lo, hi, bits);
 }
 
 static inline float hsum8(__m256 v) {
@@ -61,8 +58,8 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
     float rowTable[16];
     const float *values = p->values;
     if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1) {
-      for (int64_t i = 0; i < 16; ++i)
-        rowTable[i] = i < entries ? w->ftable[n * entries + i] : 0.0f;
+      for (int64_t i = 0; i < 16; ++i) /* replicated: lookups read low bits */
+        rowTable[i] = w->ftable[n * entries + i % entries];
       values = rowTable;
     }
     __m256 lo = _mm256_loadu_ps(values), hi = _mm256_loadu_ps(values + 8);
