@@ -16,6 +16,8 @@ packages=(
   zlib1g-dev libzstd-dev libedit-dev libxml2-dev libffi-dev libcurl4-openssl-dev
   # Unit tests.
   libgtest-dev
+  # Baselines of the runtime benchmark (bench/): OpenBLAS and oneDNN.
+  libopenblas-dev libdnnl-dev
   # Python for lit.
   python3
 )

@@ -7,8 +7,13 @@
 
 #include "pool.h"
 
+#include <immintrin.h>
 #include <pthread.h>
 #include <stdlib.h>
+
+/* Spin this many pause iterations (tens of microseconds) before sleeping:
+ * a kernel call is often shorter than a futex wake-up. */
+#define SQUANT_POOL_SPIN 20000
 
 struct squant_rt_pool {
   int32_t threads;
@@ -34,6 +39,11 @@ static void *workerMain(void *opaque) {
   free(wa);
   uint64_t seen = 0;
   for (;;) {
+    for (int spin = 0; spin < SQUANT_POOL_SPIN &&
+                       __atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE) == seen &&
+                       !__atomic_load_n(&pool->shutdown, __ATOMIC_ACQUIRE);
+         ++spin)
+      _mm_pause();
     pthread_mutex_lock(&pool->mutex);
     while (!pool->shutdown && pool->generation == seen)
       pthread_cond_wait(&pool->start, &pool->mutex);
@@ -46,10 +56,11 @@ static void *workerMain(void *opaque) {
     void *arg = pool->arg;
     pthread_mutex_unlock(&pool->mutex);
     fn(arg, index, pool->threads);
-    pthread_mutex_lock(&pool->mutex);
-    if (--pool->pending == 0)
+    if (__atomic_sub_fetch(&pool->pending, 1, __ATOMIC_ACQ_REL) == 0) {
+      pthread_mutex_lock(&pool->mutex);
       pthread_cond_signal(&pool->done);
-    pthread_mutex_unlock(&pool->mutex);
+      pthread_mutex_unlock(&pool->mutex);
+    }
   }
 }
 
@@ -98,13 +109,17 @@ void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg) {
   pthread_mutex_lock(&pool->mutex);
   pool->fn = fn;
   pool->arg = arg;
-  pool->pending = pool->threads - 1;
-  ++pool->generation;
+  __atomic_store_n(&pool->pending, pool->threads - 1, __ATOMIC_RELEASE);
+  __atomic_add_fetch(&pool->generation, 1, __ATOMIC_ACQ_REL);
   pthread_cond_broadcast(&pool->start);
   pthread_mutex_unlock(&pool->mutex);
   fn(arg, 0, pool->threads);
+  for (int spin = 0; spin < SQUANT_POOL_SPIN &&
+                     __atomic_load_n(&pool->pending, __ATOMIC_ACQUIRE) > 0;
+       ++spin)
+    _mm_pause();
   pthread_mutex_lock(&pool->mutex);
-  while (pool->pending > 0)
+  while (__atomic_load_n(&pool->pending, __ATOMIC_ACQUIRE) > 0)
     pthread_cond_wait(&pool->done, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
 }

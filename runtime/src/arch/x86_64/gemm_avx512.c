@@ -87,7 +87,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
       /* Rows are contiguous, so the next four rows are the next 4 * row
        * bytes: prefetch the same offset there, once per cache line, which
        * keeps a linear stream ahead of the four short row streams. */
-      if (((b * blockBytes) & 63) == 0)
+      if ((b * blockBytes) % 64 < blockBytes) /* once per 64-byte line */
         for (int r = 0; r < nr; ++r)
           _mm_prefetch((const char *)(row[r] + b * blockBytes + SQUANT_NR * rowBytes),
                        _MM_HINT_T0);

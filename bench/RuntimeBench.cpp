@@ -1,0 +1,252 @@
+//===- RuntimeBench.cpp - squant_rt qgemm next to bandwidth and BLAS ------===//
+//
+// Prints one table row per (shape, M, threads, variant): median time over
+// windows with min/max, weight bytes per second, that as a fraction of the
+// read bandwidth measured with the same thread count in the same window,
+// GFLOP/s, and time ratios against OpenBLAS and oneDNN fp32 on the
+// dequantized weights of the same shape. Weights are cold: each call reads
+// the next of several copies spanning at least 256 MiB (the L3 is smaller).
+//
+//   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
+//
+// Not a test. OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
+// (bench/runtime.sh runs the baselines once more with SkylakeX).
+//
+//===----------------------------------------------------------------------===//
+
+#include "squant/runtime/squant_rt.h"
+
+#include <cblas.h>
+#include <dnnl.hpp>
+#include <immintrin.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+extern "C" void omp_set_num_threads(int);
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr size_t kColdBytes = size_t(256) << 20;
+constexpr int kWindows = 5;
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// Read bandwidth with `threads` threads over `bytes` (one pass each).
+struct Probe {
+  std::vector<char> buffer;
+  explicit Probe(size_t bytes) : buffer(bytes, 1) {}
+  static void *readSlice(void *arg) {
+    auto *range = static_cast<std::pair<const char *, size_t> *>(arg);
+    __m512i acc = _mm512_setzero_si512();
+    for (size_t i = 0; i + 64 <= range->second; i += 64)
+      acc = _mm512_add_epi64(acc, _mm512_loadu_si512(range->first + i));
+    // Keep the loads: the sum goes to a volatile the compiler cannot drop.
+    volatile long long sink = _mm512_reduce_add_epi64(acc);
+    (void)sink;
+    return nullptr;
+  }
+  double measure(int threads) {
+    size_t slice = buffer.size() / threads;
+    std::vector<std::pair<const char *, size_t>> ranges(threads);
+    std::vector<pthread_t> ids(threads);
+    auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t) {
+      ranges[t] = {buffer.data() + t * slice, slice};
+      if (t > 0)
+        pthread_create(&ids[t], nullptr, readSlice, &ranges[t]);
+    }
+    readSlice(&ranges[0]);
+    for (int t = 1; t < threads; ++t)
+      pthread_join(ids[t], nullptr);
+    return double(buffer.size()) / seconds(t0, Clock::now());
+  }
+};
+
+struct Stats {
+  double median, min, max, bandwidth;
+};
+
+/// Runs `call(copy)` in windows, each after a bandwidth probe.
+Stats timeWindows(const std::function<void(int)> &call, int copies, Probe &probe,
+                  int threads) {
+  call(0); // warm-up: code, page tables
+  auto t0 = Clock::now();
+  call(1 % copies);
+  double once = std::max(seconds(t0, Clock::now()), 1e-6);
+  int reps = std::max(1, std::min(64, int(0.05 / once)));
+  std::vector<double> times, bw;
+  int next = 0;
+  for (int w = 0; w < kWindows; ++w) {
+    bw.push_back(probe.measure(threads));
+    auto start = Clock::now();
+    for (int r = 0; r < reps; ++r)
+      call(next++ % copies);
+    times.push_back(seconds(start, Clock::now()) / reps);
+  }
+  std::sort(times.begin(), times.end());
+  std::sort(bw.begin(), bw.end());
+  return {times[kWindows / 2], times.front(), times.back(), bw[kWindows / 2]};
+}
+
+struct Variant {
+  const char *name;
+  squant_rt_form form;
+  int bits;
+};
+
+std::vector<long> parseList(const char *s) {
+  std::vector<long> out;
+  for (const char *p = s; *p;) {
+    out.push_back(std::strtol(p, const_cast<char **>(&p), 10));
+    if (*p == ',' || *p == 'x')
+      ++p;
+  }
+  return out;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::vector<std::pair<long, long>> shapes = {
+      {4096, 4096}, {11008, 4096}, {4096, 11008}, {14336, 4096}};
+  std::vector<long> ms = {1, 8, 32, 128};
+  std::vector<int> threadCounts = {1, 2};
+  std::vector<Variant> variants = {
+      {"int4", SQUANT_RT_FORM_FMA, 4},      {"int3", SQUANT_RT_FORM_FMA, 3},
+      {"int2", SQUANT_RT_FORM_FMA, 2},      {"int8", SQUANT_RT_FORM_FMA, 8},
+      {"lut4", SQUANT_RT_FORM_LUT_INT8, 4}, {"lut2", SQUANT_RT_FORM_LUT_INT8, 2}};
+  int64_t group = 128;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--quick") {
+      shapes = {{4096, 4096}};
+      ms = {1, 32};
+    } else if (a == "--shapes" && i + 1 < argc) {
+      std::vector<long> v = parseList(argv[++i]);
+      shapes.clear();
+      for (size_t j = 0; j + 1 < v.size(); j += 2)
+        shapes.push_back({v[j], v[j + 1]});
+    } else if (a == "--m" && i + 1 < argc) {
+      ms = parseList(argv[++i]);
+    } else if (a == "--group" && i + 1 < argc) {
+      group = std::atol(argv[++i]);
+    }
+  }
+  const char *core = std::getenv("OPENBLAS_CORETYPE");
+  std::printf("squant_rt qgemm, group %lld, fp32 activations; ISA %d (3 = AVX-512); "
+              "OpenBLAS core %s; %d windows, median [min, max]\n",
+              (long long)group, int(squant_rt_best_isa()), openblas_get_corename(),
+              kWindows);
+  (void)core;
+  std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
+              "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+  Probe probe(size_t(512) << 20);
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  dnnl::stream stream(engine);
+
+  for (auto shape : shapes)
+    for (long m : ms) {
+      const long n = shape.first, k = shape.second;
+      std::vector<float> x(m * k);
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+      std::vector<float> y(m * n);
+      // Baselines on fp32 weights: copies spanning the cold-size.
+      size_t fBytes = size_t(n) * k * sizeof(float);
+      int fCopies = int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes));
+      std::vector<std::vector<float>> wf(fCopies, std::vector<float>(size_t(n) * k));
+      for (auto &c : wf)
+        for (size_t i = 0; i < c.size(); ++i)
+          c[i] = float((i * 40503u) % 2000) / 1000.0f - 1.0f;
+      for (int threads : threadCounts) {
+        openblas_set_num_threads(threads);
+        omp_set_num_threads(threads);
+        Stats blas = timeWindows(
+            [&](int c) {
+              if (m == 1)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c].data(),
+                            k, x.data(), 1, 0.0f, y.data(), 1);
+              else
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                            x.data(), k, wf[c].data(), k, 0.0f, y.data(), n);
+            },
+            fCopies, probe, threads);
+        using dt = dnnl::memory::data_type;
+        using tag = dnnl::memory::format_tag;
+        dnnl::memory::desc src({m, k}, dt::f32, tag::ab);
+        dnnl::memory::desc wts({k, n}, dt::f32, tag::ba); // W^T of an [N, K] weight
+        dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
+        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wts, dst), engine);
+        dnnl::matmul mm(pd);
+        dnnl::memory srcMem(src, engine, x.data()), dstMem(dst, engine, y.data());
+        std::vector<dnnl::memory> wMem;
+        for (auto &c : wf)
+          wMem.emplace_back(wts, engine, c.data());
+        Stats onednn = timeWindows(
+            [&](int c) {
+              mm.execute(stream, {{DNNL_ARG_SRC, srcMem},
+                                  {DNNL_ARG_WEIGHTS, wMem[c]},
+                                  {DNNL_ARG_DST, dstMem}});
+              stream.wait();
+            },
+            fCopies, probe, threads);
+        squant_rt_pool *pool = nullptr;
+        squant_rt_pool_create(threads, &pool);
+        for (const Variant &v : variants) {
+          size_t bytes = squant_rt_packed_size(n, k, v.bits);
+          int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
+          std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(bytes));
+          for (int c = 0; c < copies; ++c)
+            for (size_t i = 0; i < bytes; ++i)
+              codes[c][i] = uint8_t((i * 2246822519u + c) >> 7);
+          int64_t groups = k / group;
+          std::vector<float> scales(n * groups, 0.01f), bias(n * groups, -0.04f);
+          std::vector<int8_t> table(16);
+          for (int i = 0; i < 16; ++i)
+            table[i] = int8_t(2 * (i - 8) + 1);
+          squant_rt_qweight w{SQUANT_RT_LAYOUT_BLOCK32_V1, v.form, v.bits, 0, n, k, group,
+                              nullptr, scales.data(), bias.data(), table.data(), nullptr, 0};
+          std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
+          squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool};
+          Stats s = timeWindows(
+              [&](int c) {
+                w.codes = codes[c].data();
+                squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(), ws.size(),
+                                &opts);
+              },
+              copies, probe, threads);
+          double gbs = double(bytes) / s.median / 1e9;
+          std::printf("| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
+                      "%.1f | %.2f | %.2f |\n",
+                      n, k, m, threads, v.name, s.median * 1e3, s.min * 1e3,
+                      s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
+                      2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
+                      onednn.median / s.median);
+          std::fflush(stdout);
+        }
+        std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | | |\n", n,
+                    k, m, threads, probe.measure(threads) / 1e9);
+        std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | %.1f | 1.00 | |\n",
+                    n, k, m, threads, blas.median * 1e3, double(fBytes) / blas.median / 1e9,
+                    2.0 * m * n * k / blas.median / 1e9);
+        std::printf("| %ldx%ld | %ld | %d | oneDNN fp32 | %.3f | %.1f | | %.1f | | 1.00 |\n",
+                    n, k, m, threads, onednn.median * 1e3,
+                    double(fBytes) / onednn.median / 1e9,
+                    2.0 * m * n * k / onednn.median / 1e9);
+        squant_rt_pool_destroy(pool);
+      }
+    }
+  return 0;
+}
