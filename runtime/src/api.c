@@ -68,10 +68,21 @@ static squant_rt_status validateWeight(const squant_rt_qweight *w) {
   }
 }
 
-size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
-  if (!w || m < 0 || w->group_size <= 0 || w->form != SQUANT_RT_FORM_FMA)
+/* Workspace: the FMA form's group sums of x, then (M > 1) X^T padded to
+ * 16 rows. */
+static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
+  if (w->form != SQUANT_RT_FORM_FMA)
     return 0;
-  return (size_t)m * (size_t)(w->k / w->group_size) * sizeof(float);
+  return ((size_t)m * (size_t)(w->k / w->group_size) * sizeof(float) + 63) / 64 * 64;
+}
+
+static int64_t xtStride(int64_t m) { return (m + 15) / 16 * 16; }
+
+size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
+  if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
+    return 0;
+  size_t xt = m > 1 ? (size_t)xtStride(m) * (size_t)w->k * sizeof(float) : 0;
+  return xsumBytes(m, w) + xt + (xt ? 64 : 0);
 }
 
 typedef struct {
@@ -127,6 +138,20 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   p->n_begin = 0;
   p->n_end = w->n;
   int64_t groups = w->k / w->group_size;
+  if (m > 8 && isa == SQUANT_RT_ISA_AVX512) {
+    /* X^T for the GEMM micro-tiles, 64-byte aligned, padding rows zero. */
+    uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
+    float *xt = (float *)((base + 63) & ~(uintptr_t)63);
+    int64_t stride = xtStride(m);
+    for (int64_t c = 0; c < w->k; ++c) {
+      for (int64_t r = 0; r < m; ++r)
+        xt[c * stride + r] = x[r * x_stride + c];
+      for (int64_t r = m; r < stride; ++r)
+        xt[c * stride + r] = 0.0f;
+    }
+    p->xt = xt;
+    p->xt_stride = stride;
+  }
   if (w->form == SQUANT_RT_FORM_FMA) {
     /* Group sums of x, once per activation row (the b * sum x term). */
     float *xsum = (float *)workspace;

@@ -20,6 +20,10 @@ typedef struct squant_rt_qgemm_params {
   int64_t y_stride;
   /* FMA form: sum of x over each group, [m][k / group_size]. */
   const float *xsum;
+  /* M > 1: X^T, [k][xt_stride] with xt_stride = m rounded up to 16 and the
+   * padding rows zero (used by the AVX-512 GEMM). */
+  const float *xt;
+  int64_t xt_stride;
   /* Value of each index: the code as a float (FMA form), the int8 table
    * entry (LUT_INT8) or the per-tensor fp32 table (LUT_F32 with one table).
    * 2^bits entries, replicated to 16 (entry j = entry j mod 2^bits). */

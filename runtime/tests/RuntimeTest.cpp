@@ -326,23 +326,26 @@ TEST(Runtime, ExactInputsAreBitExact) {
     t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_FORM_FMA, bits, 1, n, k, g,
            nullptr, nullptr, nullptr, nullptr, nullptr, 0};
     finish(t);
-    std::vector<float> x(3 * k);
-    for (float &v : x)
-      v = float(int(rng() % 9) - 4);
-    std::vector<float> want(3 * n);
-    for (int64_t i = 0; i < 3; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double acc = 0.0;
-        for (int64_t c = 0; c < k; ++c)
-          acc += double(x[i * k + c]) *
-                 (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
-                  t.bias[j * groups + c / g]);
-        want[i * n + j] = float(acc);
+    // M = 3 takes the small-M path, M = 20 the GEMM micro-tiles.
+    for (int64_t m : {3, 20}) {
+      std::vector<float> x(m * k);
+      for (float &v : x)
+        v = float(int(rng() % 9) - 4);
+      std::vector<float> want(m * n);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0.0;
+          for (int64_t c = 0; c < k; ++c)
+            acc += double(x[i * k + c]) *
+                   (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
+                    t.bias[j * groups + c / g]);
+          want[i * n + j] = float(acc);
+        }
+      for (squant_rt_isa isa : availableIsas()) {
+        std::vector<float> y = runQgemm(t, x, m, isa);
+        EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+            << isaName(isa) << " bits " << bits << " m " << m;
       }
-    for (squant_rt_isa isa : availableIsas()) {
-      std::vector<float> y = runQgemm(t, x, 3, isa);
-      EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
-          << isaName(isa) << " bits " << bits;
     }
   }
 }

@@ -10,19 +10,25 @@
  * hide the FMA latency. The group factorization applies s once per group as
  * a vector FMA and b * sum(x) once per group as a scalar.
  *
- * GEMM (M > 1): four rows of exact weights (w = fma(q, s, b), s_t * T[i] or
- * the fp32 entry, as the reference dequantizes them) are decoded once into
- * an L1 panel per K chunk and reused by every activation row; a 4 x 4 tile
- * of accumulators (16 zmm, vectorized along K) does 16 FMAs per 8 loads.
+ * Small M (2..8): the GEMV's K-vectorized scheme with exact weights
+ * (w = fma(q, s, b), s_t * T[i] or the fp32 entry, as the reference
+ * dequantizes them), each decoded block shared by up to four rows of x.
+ *
+ * GEMM (M > 8): 14 rows of exact weights are decoded once per K chunk into
+ * an L1 panel and reused by every activation row; the micro-tile broadcasts
+ * a weight and multiplies it with 32 activation rows of X^T (14 x 2
+ * accumulators, 28 FMAs per 16 loads).
  *
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
 #include "decode_block32.h"
 
-#define SQUANT_NR 4       /* output rows per step */
-#define SQUANT_MR 4       /* activation rows per GEMM tile */
-#define SQUANT_KC 1024    /* K chunk of the GEMM panel (floats per row) */
+#define SQUANT_NR 4       /* GEMV: output rows per step */
+#define SQUANT_GR 14      /* GEMM: weight rows per micro-tile */
+#define SQUANT_KC 256     /* GEMM: K chunk of the decoded panel */
+#define SQUANT_MC 128     /* GEMM: activation rows per chunk */
+#define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
 static inline __attribute__((always_inline)) void
@@ -115,14 +121,19 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
 }
 
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
- * panel[r][0..kc). */
+ * panel[r][0..kc) (row stride SQUANT_KC); rows nr..SQUANT_GR-1 are zero. */
 static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
                         int64_t k0, int64_t kc, float *panel) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(w->bits);
   int64_t rowBytes = (k / 32) * blockBytes;
-  for (int r = 0; r < nr; ++r) {
+  for (int r = 0; r < SQUANT_GR; ++r) {
+    if (r >= nr) {
+      for (int64_t c = 0; c < kc; c += 16)
+        _mm512_storeu_ps(panel + r * SQUANT_KC + c, _mm512_setzero_ps());
+      continue;
+    }
     int64_t n = n0 + r;
     __m512 table = rowTable(p, n);
     const uint8_t *row = w->codes + n * rowBytes;
@@ -145,64 +156,138 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
   }
 }
 
-static inline float hsum(__m512 v) { return _mm512_reduce_add_ps(v); }
-
-/* y[m][n0..n0+nr) += x[m][k0..k0+kc) . panel, for rows m0..m0+mr. */
+/* ct[r][m0 .. m0 + 16 mw) += sum_k panel[r][k] * xt[k][m0 ..] over the
+ * chunk: SQUANT_GR weight rows broadcast from the panel times mw vectors of
+ * 16 activation rows (X^T), 14 x 2 accumulators. Each output's sum runs
+ * over k in order, continued from ct, whatever the blocking. */
 static inline __attribute__((always_inline)) void
-tile(const squant_rt_qgemm_params *p, const float *panel, int64_t n0, int nr,
-     int64_t m0, const int mr, int64_t k0, int64_t kc) {
-  __m512 acc[SQUANT_MR][SQUANT_NR];
-  const float *x[SQUANT_MR];
-  for (int i = 0; i < mr; ++i) {
-    x[i] = p->x + (m0 + i) * p->x_stride + k0;
-    for (int j = 0; j < SQUANT_NR; ++j)
-      acc[i][j] = _mm512_setzero_ps();
-  }
-  for (int64_t c = 0; c < kc; c += 16) {
-    __m512 xv[SQUANT_MR];
-    for (int i = 0; i < mr; ++i)
-      xv[i] = _mm512_loadu_ps(x[i] + c);
-    for (int j = 0; j < SQUANT_NR; ++j) {
-      __m512 wv = _mm512_loadu_ps(panel + j * SQUANT_KC + c);
-      for (int i = 0; i < mr; ++i)
-        acc[i][j] = _mm512_fmadd_ps(xv[i], wv, acc[i][j]);
+microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
+          float *ct, int64_t mc, const int mw, int first) {
+  __m512 acc[SQUANT_GR][2];
+  for (int r = 0; r < SQUANT_GR; ++r)
+    for (int j = 0; j < mw; ++j)
+      acc[r][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(ct + r * mc + 16 * j);
+  for (int64_t c = 0; c < kc; ++c) {
+    __m512 x0 = _mm512_loadu_ps(xt + c * mp);
+    __m512 x1 = mw > 1 ? _mm512_loadu_ps(xt + c * mp + 16) : x0;
+    for (int r = 0; r < SQUANT_GR; ++r) {
+      __m512 wv = _mm512_set1_ps(panel[r * SQUANT_KC + c]);
+      acc[r][0] = _mm512_fmadd_ps(wv, x0, acc[r][0]);
+      if (mw > 1)
+        acc[r][1] = _mm512_fmadd_ps(wv, x1, acc[r][1]);
     }
+  }
+  for (int r = 0; r < SQUANT_GR; ++r)
+    for (int j = 0; j < mw; ++j)
+      _mm512_storeu_ps(ct + r * mc + 16 * j, acc[r][j]);
+}
+
+/* GEMM for M > SQUANT_SMALL_M: per chunk of at most SQUANT_MC activation
+ * rows and block of SQUANT_GR weight rows, each K chunk of exact weights is
+ * decoded once into an L1 panel and multiplied with X^T (transposed once
+ * per call by api.c, rows padded to 16 with zeros). */
+static void gemm(const squant_rt_qgemm_params *p) {
+  int64_t k = p->w->k, mp = p->xt_stride;
+  float panel[SQUANT_GR * SQUANT_KC] __attribute__((aligned(64)));
+  float ct[SQUANT_GR * SQUANT_MC] __attribute__((aligned(64)));
+  for (int64_t mc0 = 0; mc0 < p->m; mc0 += SQUANT_MC) {
+    int64_t mc = p->m - mc0 < SQUANT_MC ? p->m - mc0 : SQUANT_MC;
+    int64_t mcp = (mc + 15) / 16 * 16;
+    for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
+      int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
+      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
+        int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
+        decodePanel(p, n0, nr, k0, kc, panel);
+        const float *xt = p->xt + k0 * mp + mc0;
+        int64_t m = 0;
+        for (; m + 32 <= mcp; m += 32)
+          microTile(panel, xt + m, mp, kc, ct + m, mcp, 2, k0 == 0);
+        for (; m < mcp; m += 16)
+          microTile(panel, xt + m, mp, kc, ct + m, mcp, 1, k0 == 0);
+      }
+      for (int r = 0; r < nr; ++r)
+        for (int64_t m = 0; m < mc; ++m)
+          p->y[(mc0 + m) * p->y_stride + n0 + r] = ct[r * mcp + m];
+    }
+  }
+}
+
+/* Small M (2..SQUANT_SMALL_M): vectorized along K like the GEMV, with
+ * exact weights (w = fma(q, s, b), s_t * T[i], or the fp32 entry) so each
+ * decoded block feeds every activation row: two weight rows and up to four
+ * activation rows share each block (8 dot chains, 16 FMAs per 8 x loads). */
+static inline __attribute__((always_inline)) void
+smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
+          int64_t m0, const int mr, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t k = w->k, gs = w->group_size, groups = k / gs;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  int64_t rowBytes = (k / 32) * blockBytes;
+  __m512 table[2], acc[2][4];
+  const uint8_t *row[2];
+  const float *x[4];
+  for (int r = 0; r < nr; ++r) {
+    table[r] = rowTable(p, n0 + r);
+    row[r] = w->codes + (n0 + r) * rowBytes;
+    for (int i = 0; i < mr; ++i)
+      acc[r][i] = _mm512_setzero_ps();
   }
   for (int i = 0; i < mr; ++i)
-    for (int j = 0; j < nr; ++j)
-      p->y[(m0 + i) * p->y_stride + n0 + j] += hsum(acc[i][j]);
+    x[i] = p->x + (m0 + i) * p->x_stride;
+  for (int64_t b = 0; b < k / 32; ++b) {
+    __m512 wv[2][2];
+    for (int r = 0; r < nr; ++r) {
+      int64_t param = (n0 + r) * groups + b * 32 / gs;
+      blockValues(row[r] + b * blockBytes, bits, w->is_signed, table[r],
+                  &wv[r][0], &wv[r][1]);
+      if (w->form == SQUANT_RT_FORM_FMA) {
+        __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
+        wv[r][0] = _mm512_fmadd_ps(wv[r][0], s, bb);
+        wv[r][1] = _mm512_fmadd_ps(wv[r][1], s, bb);
+      } else if (w->form == SQUANT_RT_FORM_LUT_INT8) {
+        __m512 s = _mm512_set1_ps(w->scales[param]);
+        wv[r][0] = _mm512_mul_ps(s, wv[r][0]);
+        wv[r][1] = _mm512_mul_ps(s, wv[r][1]);
+      }
+    }
+    for (int i = 0; i < mr; ++i) {
+      __m512 xa = _mm512_loadu_ps(x[i] + b * 32), xb = _mm512_loadu_ps(x[i] + b * 32 + 16);
+      for (int r = 0; r < nr; ++r) {
+        acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
+        acc[r][i] = _mm512_fmadd_ps(xb, wv[r][1], acc[r][i]);
+      }
+    }
+  }
+  for (int r = 0; r < nr; ++r)
+    for (int i = 0; i < mr; ++i)
+      p->y[(m0 + i) * p->y_stride + n0 + r] = _mm512_reduce_add_ps(acc[r][i]);
 }
 
-static void gemmRows(const squant_rt_qgemm_params *p, int64_t n0, int nr,
-                     float *panel) {
-  int64_t k = p->w->k;
-  for (int64_t m = 0; m < p->m; ++m)
-    for (int j = 0; j < nr; ++j)
-      p->y[m * p->y_stride + n0 + j] = 0.0f;
-  for (int j = nr; j < SQUANT_NR; ++j) /* rows past the end multiply by 0 */
-    for (int64_t c = 0; c < SQUANT_KC; ++c)
-      panel[j * SQUANT_KC + c] = 0.0f;
-  for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
-    int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
-    decodePanel(p, n0, nr, k0, kc, panel);
-    int64_t m0 = 0;
-    for (; m0 + SQUANT_MR <= p->m; m0 += SQUANT_MR)
-      tile(p, panel, n0, nr, m0, SQUANT_MR, k0, kc);
-    switch (p->m - m0) {
-    case 3:
-      tile(p, panel, n0, nr, m0, 3, k0, kc);
-      break;
-    case 2:
-      tile(p, panel, n0, nr, m0, 2, k0, kc);
-      break;
-    case 1:
-      tile(p, panel, n0, nr, m0, 1, k0, kc);
-      break;
-    default:
-      break;
+static inline __attribute__((always_inline)) void
+smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
+  for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
+    int nr = p->n_end - n >= 2 ? 2 : 1;
+    int64_t m = 0;
+    for (; m + 4 <= p->m; m += 4) {
+      if (nr == 2)
+        smallRows(p, n, 2, m, 4, bits);
+      else
+        smallRows(p, n, 1, m, 4, bits);
+    }
+    for (; m < p->m; ++m) {
+      if (nr == 2)
+        smallRows(p, n, 2, m, 1, bits);
+      else
+        smallRows(p, n, 1, m, 1, bits);
     }
   }
 }
+
+static void small1(const squant_rt_qgemm_params *p) { smallAll(p, 1); }
+static void small2(const squant_rt_qgemm_params *p) { smallAll(p, 2); }
+static void small3(const squant_rt_qgemm_params *p) { smallAll(p, 3); }
+static void small4(const squant_rt_qgemm_params *p) { smallAll(p, 4); }
+static void small8(const squant_rt_qgemm_params *p) { smallAll(p, 8); }
 
 /* GEMV over all rows with `bits` a constant after inlining, so the unpack
  * code has no branch on the width. */
@@ -252,8 +337,24 @@ void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p) {
       return;
     }
   }
-  float panel[SQUANT_NR * SQUANT_KC] __attribute__((aligned(64)));
-  for (int64_t n = p->n_begin; n < p->n_end; n += SQUANT_NR)
-    gemmRows(p, n, p->n_end - n < SQUANT_NR ? (int)(p->n_end - n) : SQUANT_NR,
-             panel);
+  if (p->m <= SQUANT_SMALL_M) {
+    switch (p->w->bits) {
+    case 1:
+      small1(p);
+      return;
+    case 2:
+      small2(p);
+      return;
+    case 3:
+      small3(p);
+      return;
+    case 4:
+      small4(p);
+      return;
+    default:
+      small8(p);
+      return;
+    }
+  }
+  gemm(p);
 }
