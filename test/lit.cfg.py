@@ -33,3 +33,16 @@ config.substitutions.append(
 runner_libs = [os.path.join(config.llvm_shlib_dir, name)
                for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
 config.substitutions.append(("%{runner_libs}", "-shared-libs=" + ",".join(runner_libs)))
+
+# convert-squant-to-runtime followed by upstream's lowering, and the runtime
+# library next to the runner's.
+config.substitutions.append(
+    ("%{lower_runtime}",
+     "--convert-squant-to-runtime --canonicalize "
+     "--one-shot-bufferize=bufferize-function-boundaries "
+     "--convert-linalg-to-loops --lower-affine --expand-strided-metadata "
+     "--convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm "
+     "--reconcile-unrealized-casts"))
+squant_rt = os.path.join(config.squant_obj_root, "lib", "libsquant_rt.so")
+config.substitutions.append(
+    ("%{runner_libs_rt}", "-shared-libs=" + ",".join(runner_libs + [squant_rt])))

@@ -3,6 +3,7 @@
 #include "squant/InitAll.h"
 
 #include "squant/Dialect/SQuant/IR/SQuant.h"
+#include "squant/Conversion/Passes.h"
 #include "squant/Dialect/SQuant/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -13,5 +14,6 @@ void mlir::squant::registerAllDialects(DialectRegistry &registry) {
 
 void mlir::squant::registerAllPasses() {
   registerSQuantPasses();
+  registerSQuantConversionPasses();
   registerSQuantPipelines();
 }
