@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -103,6 +104,7 @@ struct Variant {
   const char *name;
   squant_rt_form form;
   int bits;
+  uint32_t flags = 0;
 };
 
 std::vector<long> parseList(const char *s) {
@@ -123,7 +125,9 @@ int main(int argc, char **argv) {
   std::vector<long> ms = {1, 8, 32, 128};
   std::vector<int> threadCounts = {1, 2};
   std::vector<Variant> variants = {
-      {"int4", SQUANT_RT_FORM_FMA, 4},      {"int3", SQUANT_RT_FORM_FMA, 3},
+      {"int4", SQUANT_RT_FORM_FMA, 4},
+      {"int4 int8-act", SQUANT_RT_FORM_FMA, 4, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
+      {"int3", SQUANT_RT_FORM_FMA, 3},
       {"int2", SQUANT_RT_FORM_FMA, 2},      {"int8", SQUANT_RT_FORM_FMA, 8},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4}, {"lut2", SQUANT_RT_FORM_LUT_INT8, 2}};
   int64_t group = 128;
@@ -205,6 +209,8 @@ int main(int argc, char **argv) {
         squant_rt_pool *pool = nullptr;
         squant_rt_pool_create(threads, &pool);
         for (const Variant &v : variants) {
+          if (v.flags && m != 1)
+            continue; // the int8-activation mode is a GEMV mode
           size_t bytes = squant_rt_packed_size(n, k, v.bits);
           int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
           std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(bytes));
@@ -219,7 +225,26 @@ int main(int argc, char **argv) {
           squant_rt_qweight w{SQUANT_RT_LAYOUT_BLOCK32_V1, v.form, v.bits, 0, n, k, group,
                               nullptr, scales.data(), bias.data(), table.data(), nullptr, 0};
           std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
-          squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool};
+          squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, v.flags};
+          std::string name = v.name;
+          if (v.flags) {
+            // Accuracy next to speed: relative L2 error against the exact
+            // fp32-activation result on the same weight.
+            std::vector<float> exact(m * n), fast(m * n);
+            squant_rt_options exactOpts{SQUANT_RT_ISA_AUTO, pool, 0};
+            w.codes = codes[0].data();
+            squant_rt_qgemm(x.data(), m, k, &w, exact.data(), n, ws.data(), ws.size(),
+                            &exactOpts);
+            squant_rt_qgemm(x.data(), m, k, &w, fast.data(), n, ws.data(), ws.size(), &opts);
+            double e = 0, r = 0;
+            for (size_t i = 0; i < exact.size(); ++i) {
+              e += double(fast[i] - exact[i]) * (fast[i] - exact[i]);
+              r += double(exact[i]) * exact[i];
+            }
+            char buf[64];
+            std::snprintf(buf, sizeof buf, " (rel err %.1e)", std::sqrt(e / r));
+            name += buf;
+          }
           Stats s = timeWindows(
               [&](int c) {
                 w.codes = codes[c].data();
@@ -230,7 +255,7 @@ int main(int argc, char **argv) {
           double gbs = double(bytes) / s.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
                       "%.1f | %.2f | %.2f |\n",
-                      n, k, m, threads, v.name, s.median * 1e3, s.min * 1e3,
+                      n, k, m, threads, name.c_str(), s.median * 1e3, s.min * 1e3,
                       s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
                       2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
                       onednn.median / s.median);

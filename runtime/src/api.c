@@ -78,11 +78,45 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
 
 static int64_t xtStride(int64_t m) { return (m + 15) / 16 * 16; }
 
+/* The int8-activation mode's quantized x, group scales and group sums. */
+static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
+  size_t groups = (size_t)(w->k / w->group_size);
+  return (size_t)m * ((size_t)w->k + groups * (sizeof(float) + sizeof(int32_t))) + 64;
+}
+
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
     return 0;
-  size_t xt = m > 1 ? (size_t)xtStride(m) * (size_t)w->k * sizeof(float) : 0;
-  return xsumBytes(m, w) + xt + (xt ? 64 : 0);
+  size_t xt = m > 8 ? (size_t)xtStride(m) * (size_t)w->k * sizeof(float) : 0;
+  size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
+  size_t extra = xt > int8 ? xt : int8; /* the two modes never coexist */
+  return xsumBytes(m, w) + extra + (extra ? 64 : 0);
+}
+
+/* Quantizes x (one row) per group to int8 for the VNNI kernel and lays each
+ * 64-element pair of blocks out in the kernel's register order. */
+static void quantizeActivations(const float *x, const squant_rt_qweight *w,
+                                int8_t *xq, float *scale, int32_t *sum) {
+  int64_t gs = w->group_size, groups = w->k / gs;
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *xg = x + g * gs;
+    float amax = 0.0f;
+    for (int64_t i = 0; i < gs; ++i) {
+      float a = xg[i] < 0 ? -xg[i] : xg[i];
+      amax = a > amax ? a : amax;
+    }
+    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    scale[g] = s;
+    int32_t total = 0;
+    for (int64_t c = 0; c < gs; c += 64)
+      for (int32_t lane = 0; lane < 64; ++lane) {
+        float v = __builtin_nearbyintf(xg[c + squant_rt_vnni4_code(lane)] / s);
+        v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
+        xq[g * gs + c + lane] = (int8_t)v;
+        total += (int32_t)v;
+      }
+    sum[g] = total;
+  }
 }
 
 typedef struct {
@@ -117,6 +151,22 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (need > 0 && (!workspace || workspace_size < need))
     return SQUANT_RT_BUFFER_TOO_SMALL;
   squant_rt_isa isa = options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
+  uint32_t flags = options ? options->flags : 0u;
+  if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
+  if (int8Mode) {
+    if (w->form != SQUANT_RT_FORM_FMA || w->bits != 4 || w->group_size % 64 != 0 ||
+        m > 1 || !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512))
+      return SQUANT_RT_UNSUPPORTED;
+#if defined(__x86_64__)
+    if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
+        !__builtin_cpu_supports("avx512vnni"))
+      return SQUANT_RT_ISA_UNAVAILABLE;
+#else
+    return SQUANT_RT_ISA_UNAVAILABLE;
+#endif
+  }
   if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AVX512)
     return SQUANT_RT_INVALID_ARGUMENT;
   if (!squant_rt_isa_available(isa))
@@ -175,6 +225,19 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
       p->values[j] = (float)w->table[i];
     else
       p->values[j] = w->ftable[i];
+  }
+  if (int8Mode) {
+    char *base = (char *)workspace + xsumBytes(m, w);
+    int8_t *xq = (int8_t *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
+    float *xqScale = (float *)(xq + w->k);
+    int32_t *xqSum = (int32_t *)(xqScale + groups);
+    quantizeActivations(x, w, xq, xqScale, xqSum);
+    p->xq = xq;
+    p->xq_scale = xqScale;
+    p->xq_sum = xqSum;
+    call.kernel = squant_rt_gemv_int8_vnni;
+    squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
+    return SQUANT_RT_OK;
   }
   call.kernel = isa == SQUANT_RT_ISA_AVX512 ? squant_rt_qgemm_avx512
                 : isa == SQUANT_RT_ISA_AVX2 ? squant_rt_qgemm_avx2

@@ -29,6 +29,12 @@ typedef struct squant_rt_qgemm_params {
    * 2^bits entries, replicated to 16 (entry j = entry j mod 2^bits). */
   float values[16];
   int64_t n_begin, n_end;
+  /* SQUANT_RT_FLAG_INT8_ACTIVATIONS: x quantized per group (k bytes, in
+   * the codes' in-register order of each 64-code pair of blocks), the
+   * group's activation scale and sum of its int8 values. */
+  const int8_t *xq;
+  const float *xq_scale;
+  const int32_t *xq_sum;
 } squant_rt_qgemm_params;
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
@@ -42,5 +48,14 @@ void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,
 void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
+void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
+
+/* The code index held by byte lane i (0..63) of a 4-bit VNNI register made
+ * from two blocks (see gemv_vnni.c): activations are laid out the same. */
+static inline int32_t squant_rt_vnni4_code(int32_t i) {
+  int32_t block = (i / 16) % 2, high = i / 32, j = i % 16;
+  return 32 * block + 16 * (j / 8) + 4 * (j % 4) + (j % 8 >= 4 ? 1 : 0) +
+         2 * high;
+}
 
 #endif /* SQUANT_RUNTIME_KERNELS_H */

@@ -86,9 +86,18 @@ typedef struct squant_rt_qweight {
  * runtime allocates) and passed to calls that may use it. */
 typedef struct squant_rt_pool squant_rt_pool;
 
+/* Opt-in modes that CHANGE THE NUMERICS (not bit-compatible with the
+ * reference; accuracy is reported next to speed in docs/Performance.md). */
+/* Activations are quantized per weight group to int8 (symmetric, scale
+ * max|x| / 127, round half to even) and multiplied with the codes in integer
+ * arithmetic (AVX-512 VNNI); group scales, biases and sum(x) stay fp32.
+ * Supported: FMA form, 4-bit codes, group size a multiple of 64, M = 1. */
+#define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
+
 typedef struct squant_rt_options {
   int32_t isa;          /* squant_rt_isa; AUTO by default */
   squant_rt_pool *pool; /* NULL: run on the calling thread */
+  uint32_t flags;       /* SQUANT_RT_FLAG_*; 0: exact fp32 activations */
 } squant_rt_options;
 
 /* Bytes of a BLOCK32_V1 weight of n rows of k b-bit codes. */
@@ -108,7 +117,8 @@ squant_rt_status squant_rt_pack_tinygemm(const uint8_t *tinygemm_u8, int64_t n,
                                          uint8_t *codes_out, float *scales_out,
                                          float *bias_out);
 
-/* Workspace bytes squant_rt_qgemm needs for m activation rows. */
+/* Workspace bytes squant_rt_qgemm needs for m activation rows (with any
+ * flags). */
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
 
 /* y[m][n] = sum_k x[m][k] * w[n][k] (strides in elements). The result does
