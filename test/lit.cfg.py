@@ -46,3 +46,7 @@ config.substitutions.append(
 squant_rt = os.path.join(config.squant_obj_root, "lib", "libsquant_rt.so")
 config.substitutions.append(
     ("%{runner_libs_rt}", "-shared-libs=" + ",".join(runner_libs + [squant_rt])))
+
+# The plugin for stock mlir-opt.
+config.substitutions.append(
+    ("%squant_plugin", os.path.join(config.squant_obj_root, "lib", "SQuantPlugin.so")))
