@@ -20,7 +20,7 @@ llvm_config.use_default_substitutions()
 # Tools come from the build (squant's) and from /usr/lib/llvm-22/bin
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["squant-opt", "mlir-opt", "mlir-runner"], tool_dirs)
+llvm_config.add_tool_substitutions(["squant-opt", "squant-capi-test", "mlir-opt", "mlir-runner"], tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # Executed tests: upstream's lowering to LLVM and the runner's support
