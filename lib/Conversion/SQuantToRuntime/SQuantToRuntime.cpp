@@ -11,12 +11,12 @@
 #include "squant/Conversion/Passes.h"
 
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
+#include "squant/Dialect/SQuant/Transforms/Transforms.h"
 #include "squant/runtime/squant_rt.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_CONVERTSQUANTTORUNTIME
@@ -283,12 +283,8 @@ struct ConvertSQuantToRuntimePass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateSQuantToRuntimePatterns(patterns);
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config))) {
-      getOperation()->emitError("convert-squant-to-runtime did not converge");
+    if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    }
     getOperation()->walk([&](QMatmulOp op) {
       op.emitRemark() << "not lowered to the runtime: " << unsupportedReason(op);
     });

@@ -13,7 +13,6 @@
 #include "squant/Dialect/SQuant/Transforms/Transforms.h"
 
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_SQUANTFOLDZEROPOINTS
@@ -55,15 +54,8 @@ struct FoldZeroPointsPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFoldZeroPointsPatterns(patterns, allowInexact);
-    // No folding: folding a dequantize of constants would turn a quantized
-    // weight back into floats, undoing what the rewrites are for.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError("squant rewrites did not converge");
+    if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       signalPassFailure();
-    }
   }
 };
 

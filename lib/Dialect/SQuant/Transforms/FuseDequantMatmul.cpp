@@ -20,7 +20,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_SQUANTFUSEDEQUANTMATMUL
@@ -94,52 +93,48 @@ struct QWeight {
   Attribute form;
 };
 
+/// The fma form of a weight whose scale and bias have the granularity
+/// (axis, groupSize): both brought to [N, K/g].
+FailureOr<QWeight> buildFmaRows(PatternRewriter &rewriter, Location loc,
+                                Operation *dq, Value codes, Value scale,
+                                Value bias, unsigned bits, Storage storage,
+                                std::optional<int64_t> axis,
+                                std::optional<int64_t> groupSize,
+                                const WeightLayout &layout) {
+  int64_t g = 0;
+  FailureOr<Value> scales =
+      paramsToRows(rewriter, loc, dq, scale, axis, groupSize, layout, g);
+  if (failed(scales))
+    return failure();
+  FailureOr<Value> biasRows =
+      paramsToRows(rewriter, loc, dq, bias, axis, groupSize, layout, g);
+  if (failed(biasRows))
+    return failure();
+  QWeight w;
+  w.scales = *scales;
+  w.bias = *biasRows;
+  w.form = FmaFormAttr::get(rewriter.getContext(), bits, storage, int64_t(1), g);
+  w.codes = codes;
+  return w;
+}
+
 FailureOr<QWeight> buildAffineWeight(PatternRewriter &rewriter, Location loc,
                                      DequantizeOp dq, const WeightLayout &layout) {
   AffineSchemeAttr scheme = dq.getScheme();
   // D7: inside a fused matmul every scheme may use the one-FMA form.
   Value bias = buildFoldedBias(rewriter, loc, scheme, dq.getScale(),
                                dq.getZeroPoint());
-  int64_t g = 0;
-  FailureOr<Value> scales = paramsToRows(rewriter, loc, dq, dq.getScale(),
-                                         scheme.getAxis(), scheme.getGroupSize(),
-                                         layout, g);
-  if (failed(scales))
-    return failure();
-  FailureOr<Value> biasRows = paramsToRows(
-      rewriter, loc, dq, bias, scheme.getAxis(), scheme.getGroupSize(), layout, g);
-  if (failed(biasRows))
-    return failure();
-  QWeight w;
-  w.scales = *scales;
-  w.bias = *biasRows;
-  w.form = FmaFormAttr::get(rewriter.getContext(), scheme.getBits(),
-                            scheme.getStorage(), int64_t(1), g);
-  w.codes = dq.getInput();
-  return w;
+  return buildFmaRows(rewriter, loc, dq, dq.getInput(), dq.getScale(), bias,
+                      scheme.getBits(), scheme.getStorage(), scheme.getAxis(),
+                      scheme.getGroupSize(), layout);
 }
 
 FailureOr<QWeight> buildFmaWeight(PatternRewriter &rewriter, Location loc,
                                   FmaDequantizeOp dq, const WeightLayout &layout) {
   FmaFormAttr form = dq.getForm();
-  int64_t g = 0;
-  FailureOr<Value> scales = paramsToRows(rewriter, loc, dq, dq.getScale(),
-                                         form.getAxis(), form.getGroupSize(),
-                                         layout, g);
-  if (failed(scales))
-    return failure();
-  FailureOr<Value> bias = paramsToRows(rewriter, loc, dq, dq.getBias(),
-                                       form.getAxis(), form.getGroupSize(),
-                                       layout, g);
-  if (failed(bias))
-    return failure();
-  QWeight w;
-  w.scales = *scales;
-  w.bias = *bias;
-  w.form = FmaFormAttr::get(rewriter.getContext(), form.getBits(),
-                            form.getStorage(), int64_t(1), g);
-  w.codes = dq.getInput();
-  return w;
+  return buildFmaRows(rewriter, loc, dq, dq.getInput(), dq.getScale(),
+                      dq.getBias(), form.getBits(), form.getStorage(),
+                      form.getAxis(), form.getGroupSize(), layout);
 }
 
 FailureOr<QWeight> buildLutWeight(PatternRewriter &rewriter, Location loc,
@@ -266,15 +261,8 @@ struct FuseDequantMatmulPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateFuseDequantMatmulPatterns(patterns);
-    // No folding: folding a dequantize of constants would turn a quantized
-    // weight back into floats, undoing what the rewrites are for.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError("squant rewrites did not converge");
+    if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       signalPassFailure();
-    }
   }
 };
 

@@ -1,6 +1,9 @@
 //===- ParamTensors.cpp - Scale, bias and table tensors for rewrites ------===//
 
 #include "squant/Dialect/SQuant/Transforms/ParamTensors.h"
+#include "squant/Dialect/SQuant/Transforms/Transforms.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
 #include "squant/Reference/OneFma.h"
@@ -207,4 +210,13 @@ Value mlir::squant::splatScalarTensor(OpBuilder &builder, Location loc,
     return arith::ConstantOp::create(builder, loc, type, dense.resizeSplat(type));
   Value scalar = tensor::ExtractOp::create(builder, loc, value, ValueRange{});
   return tensor::SplatOp::create(builder, loc, type, scalar);
+}
+
+LogicalResult mlir::squant::applySQuantPatterns(Operation *op,
+                                                RewritePatternSet &&patterns) {
+  GreedyRewriteConfig config;
+  config.enableFolding(false);
+  if (succeeded(applyPatternsGreedily(op, std::move(patterns), config)))
+    return success();
+  return op->emitError("squant rewrites did not converge");
 }

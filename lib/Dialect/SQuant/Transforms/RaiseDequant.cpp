@@ -14,6 +14,7 @@
 #include "squant/Dialect/SQuant/IR/SQuant.h"
 #include "squant/Dialect/SQuant/Transforms/BodyInterpreter.h"
 #include "squant/Dialect/SQuant/Transforms/ParamTensors.h"
+#include "squant/Dialect/SQuant/Transforms/Transforms.h"
 #include "squant/Reference/OneFma.h"
 #include "squant/Reference/Pack.h"
 
@@ -475,12 +476,8 @@ struct RaiseDequantPass : squant::impl::SQuantRaiseDequantBase<RaiseDequantPass>
     }
     RewritePatternSet patterns(&getContext());
     patterns.add<RaiseDequantPattern>(&getContext());
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns), config))) {
-      getOperation()->emitError("squant rewrites did not converge");
+    if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       signalPassFailure();
-    }
   }
 };
 

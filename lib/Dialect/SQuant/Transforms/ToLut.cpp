@@ -17,7 +17,6 @@
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_SQUANTTOLUT
@@ -204,15 +203,8 @@ struct ToLutPass : squant::impl::SQuantToLutBase<ToLutPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateToLutPatterns(patterns, floatLut);
-    // No folding: folding a dequantize of constants would turn a quantized
-    // weight back into floats, undoing what the rewrites are for.
-    GreedyRewriteConfig config;
-    config.enableFolding(false);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config))) {
-      getOperation()->emitError("squant rewrites did not converge");
+    if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       return signalPassFailure();
-    }
     // D9: what stays affine says why, once per op.
     getOperation()->walk([&](DequantizeOp op) {
       op.emitRemark() << "not rewritten to a lookup table: "

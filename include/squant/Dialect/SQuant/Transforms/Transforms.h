@@ -8,11 +8,20 @@
 #ifndef SQUANT_DIALECT_SQUANT_TRANSFORMS_TRANSFORMS_H
 #define SQUANT_DIALECT_SQUANT_TRANSFORMS_TRANSFORMS_H
 
+#include "mlir/Support/LLVM.h"
+
 namespace mlir {
+class Operation;
 class RewritePatternSet;
 } // namespace mlir
 
 namespace mlir::squant {
+
+/// The greedy driver every squant rewrite pass uses: no folding (folding a
+/// dequantize of constants would turn a quantized weight back into floats,
+/// undoing what the rewrites are for), and an error on `op` when the
+/// rewrites do not converge.
+LogicalResult applySQuantPatterns(Operation *op, RewritePatternSet &&patterns);
 
 /// squant.dequantize -> squant.fma_dequantize where the fold is exact, or
 /// always when `allowInexact`.
