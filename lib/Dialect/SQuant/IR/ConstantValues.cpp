@@ -2,6 +2,8 @@
 
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
 
+#include "squant/Dialect/SQuant/IR/SQuant.h"
+
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "squant/Reference/FloatFormat.h"
 
@@ -128,4 +130,18 @@ DenseElementsAttr mlir::squant::makeInts(ShapedType type,
   for (int32_t v : values)
     ints.emplace_back(width, static_cast<uint64_t>(static_cast<int64_t>(v)) & mask);
   return DenseElementsAttr::get(type, ints);
+}
+
+std::optional<std::vector<float>>
+mlir::squant::readZeroPoints(AffineSchemeAttr scheme, Attribute zeroPoint,
+                             int64_t numParams) {
+  if (!scheme.hasZeroPointOperand())
+    return std::vector<float>(
+        numParams, scheme.toReference(ref::FloatFormat::F32).impliedZeroPoint());
+  if (!scheme.hasIntZeroPoint())
+    return readFloats(zeroPoint);
+  std::optional<std::vector<int32_t>> ints = readInts(zeroPoint, scheme.isSigned());
+  if (!ints)
+    return std::nullopt;
+  return std::vector<float>(ints->begin(), ints->end());
 }

@@ -19,22 +19,6 @@ using namespace mlir::squant;
 
 namespace {
 
-/// Zero points of a (de)quantize as floats: the operand's constant values, or
-/// the scheme's implied zero point for every parameter.
-std::optional<std::vector<float>> zeroPointValues(AffineSchemeAttr scheme,
-                                                  Attribute zpAttr,
-                                                  int64_t numParams) {
-  if (!scheme.hasZeroPointOperand())
-    return std::vector<float>(
-        numParams, scheme.toReference(ref::FloatFormat::F32).impliedZeroPoint());
-  if (!scheme.hasIntZeroPoint())
-    return readFloats(zpAttr);
-  std::optional<std::vector<int32_t>> ints = readInts(zpAttr, scheme.isSigned());
-  if (!ints)
-    return std::nullopt;
-  return std::vector<float>(ints->begin(), ints->end());
-}
-
 /// The parameters of a (de)quantize whose scale and zero point are constant.
 std::optional<ref::TensorQParams> constantParams(AffineSchemeAttr scheme,
                                                  Attribute scaleAttr,
@@ -43,7 +27,7 @@ std::optional<ref::TensorQParams> constantParams(AffineSchemeAttr scheme,
   if (!scales)
     return std::nullopt;
   std::optional<std::vector<float>> zps =
-      zeroPointValues(scheme, zpAttr, scales->size());
+      readZeroPoints(scheme, zpAttr, scales->size());
   if (!zps || zps->size() != scales->size())
     return std::nullopt;
   return ref::TensorQParams{std::move(*scales), std::move(*zps)};

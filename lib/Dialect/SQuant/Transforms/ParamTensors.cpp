@@ -31,18 +31,11 @@ std::optional<std::vector<float>> mlir::squant::getConstantFloats(Value value) {
 std::optional<std::vector<float>>
 mlir::squant::getConstantZeroPoints(AffineSchemeAttr scheme, Value zeroPoint,
                                     int64_t numParams) {
-  if (!scheme.hasZeroPointOperand())
-    return std::vector<float>(
-        numParams, scheme.toReference(ref::FloatFormat::F32).impliedZeroPoint());
   Attribute attr;
-  if (!zeroPoint || !matchPattern(zeroPoint, m_Constant(&attr)))
+  if (scheme.hasZeroPointOperand() &&
+      (!zeroPoint || !matchPattern(zeroPoint, m_Constant(&attr))))
     return std::nullopt;
-  if (!scheme.hasIntZeroPoint())
-    return readFloats(attr);
-  std::optional<std::vector<int32_t>> ints = readInts(attr, scheme.isSigned());
-  if (!ints)
-    return std::nullopt;
-  return std::vector<float>(ints->begin(), ints->end());
+  return readZeroPoints(scheme, attr, numParams);
 }
 
 Value mlir::squant::createFloatConstant(OpBuilder &builder, Location loc,

@@ -17,6 +17,8 @@
 
 namespace mlir::squant {
 
+class AffineSchemeAttr;
+
 /// The values of a constant float tensor (f32, bf16 or f16; `dense` or a
 /// loaded `dense_resource`), widened exactly to fp32. Nothing for other
 /// attributes.
@@ -25,6 +27,13 @@ std::optional<std::vector<float>> readFloats(Attribute attr);
 /// The values of a constant integer tensor, sign- or zero-extended from the
 /// element width as `isSigned` says. Nothing for other attributes.
 std::optional<std::vector<int32_t>> readInts(Attribute attr, bool isSigned);
+
+/// The zero points of a (de)quantize with `scheme` as floats: the scheme's
+/// implied zero point for each of `numParams` parameters, or the values of
+/// `zeroPoint` (a constant attribute; integers read with the scheme's
+/// signedness). Nothing when they are not known.
+std::optional<std::vector<float>>
+readZeroPoints(AffineSchemeAttr scheme, Attribute zeroPoint, int64_t numParams);
 
 /// A dense constant of `type` (f32, bf16 or f16 elements) from values that
 /// are already rounded to that type.
