@@ -16,4 +16,5 @@ void mlir::squant::registerAllPasses() {
   registerSQuantPasses();
   registerSQuantConversionPasses();
   registerSQuantPipelines();
+  registerSQuantLoweringPipelines();
 }

@@ -5,8 +5,12 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Pass/Pass.h"
 #include "squant/Dialect/SQuant/IR/SQuant.h"
 
@@ -24,6 +28,10 @@ namespace mlir::squant {
 
 /// squant.qmatmul -> calls of the squant_rt kernels.
 void populateSQuantToRuntimePatterns(RewritePatternSet &patterns);
+
+/// Registers squant-lower-to-llvm-cpu, squant's pipeline from squant-level
+/// IR on tensors to the LLVM dialect.
+void registerSQuantLoweringPipelines();
 
 } // namespace mlir::squant
 

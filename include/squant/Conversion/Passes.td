@@ -31,4 +31,57 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
                            "::mlir::tensor::TensorDialect"];
 }
 
+
+def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp"> {
+  let summary = "lower squant ops to scf/vector/arith/memref loops";
+  let description = [{
+    Lowers every squant op on tensors to loops on buffers, before
+    bufferization: operands cross into memrefs with `bufferization.to_buffer`
+    (identity layouts: run one-shot bufferization with
+    `function-boundary-type-conversion=identity-layout-map`), results are
+    fresh buffers returned through `bufferization.to_tensor`. See
+    docs/Lowering.md.
+
+    `squant.qmatmul` becomes a register-tiled vector kernel over row blocks
+    of the weight (an `scf.parallel` loop, so `async-parallel-for` spreads it
+    over threads; each output is computed by one iteration in a fixed order,
+    so results do not depend on the thread count):
+    - M <= `hoist-max-m`: codes are decoded in registers and accumulated
+      as `s·Σ x·q + b·Σ x` per group (the scale and bias leave the K loop,
+      D7/D8), `Σ x` per group computed once per activation row;
+    - larger M: a panel of weight rows is dequantized once (one FMA per
+      weight, or one table lookup and one multiply) into a scratch buffer
+      and reused by a register tile of activation rows.
+    A weight produced by `squant.unpack` (i8 container, group sizes that
+    are multiples of the vector width) is read in its packed bytes: each
+    chunk of codes is expanded on whole registers with constant shuffles,
+    per-lane shifts and masks, for any width 1-8 and either bit order.
+    LUT lookups of tables with up to 16 entries are in-register
+    permutations (`vpermps` on AVX-512 and AVX2, a compare/select chain on
+    the generic target), never gathers.
+
+    Dequantize, fma_dequantize, lut_dequantize, quantize, pack, unpack and
+    the qmatmul configurations the kernel does not cover become scalar loops
+    that evaluate the reference numerics (bit-exact for the elementwise ops).
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "vector ISA: host, avx512, avx2 or generic">,
+    Option<"hoistMaxM", "hoist-max-m", "int64_t", /*default=*/"2",
+           "largest M that takes the hoisted-scale register path">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+           "weight rows per register tile">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "remark on each qmatmul that falls back to scalar loops, with why">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SQUANT_CONVERSION_PASSES_TD

@@ -1,0 +1,762 @@
+//===- QMatmulToVector.cpp - squant.qmatmul as a vector kernel ------------===//
+//
+// y[m, n] = sum_k x[m, k] w[n, k], w dequantized on the fly (fma or lut
+// form), written as scf/vector/arith/memref loops:
+//
+//   scf.parallel over blocks of weight rows             (threads)
+//     hoisted path (M <= hoist-max-m), per block of R rows:
+//       for each K group g:   acc_q[r][m] += x[m, k:k+V] * decode(q[n_r, k:k+V])
+//                             acc[r][m]   += s[n_r, g] * acc_q[r][m]
+//                             bsum[r][m]  += b[n_r, g] * xsum[m, g]
+//       y[m, n_r] = reduce(acc[r][m]) + bsum[r][m]
+//     panel path (larger M), per block of 4R rows:
+//       panel[p, :] = dequantize(q[n_p, :])  (one FMA or lookup per weight)
+//       for tiles of 4 activation rows x R panel rows: dot products over K
+//
+// decode() reads V codes: an i8..i32 code vector, or V·bits/8 packed bytes
+// expanded with constant shuffles, per-lane shifts and masks. Rows past N
+// and activation rows past M are clamped to the last one and not stored,
+// so ragged shapes need no second copy of the kernel; K tails within a
+// group are masked loads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "QMatmulToVector.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::squant;
+using namespace mlir::squant::lowering;
+
+namespace {
+
+enum class TableKind { PerTensor, PerRow, PerKGroup };
+enum class ScaleKind { None, PerTensor, PerKGroup };
+
+/// What the kernel needs to know about one qmatmul.
+struct Plan {
+  int64_t m = 0, n = 0, k = 0;
+  bool lut = false;
+  unsigned bits = 0;
+  // The codes: the weight itself, or the bytes of the squant.unpack that
+  // produced it.
+  Value codes;
+  bool packed = false;
+  PackOrder order = PackOrder::LsbFirst;
+  unsigned fieldBits = 0;  // packed: bits per field
+  bool layoutSigned = false;
+  unsigned codeWidth = 8;  // element width of the weight tensor
+  bool codesSigned = false; // how the form reads the weight's elements
+  // fma form: scale and bias per group of `group` along K.
+  // lut form: scales and tables as below.
+  int64_t group = 0;      // K per iteration of the group loop
+  ScaleKind scales = ScaleKind::None;
+  TableKind tables = TableKind::PerTensor;
+  int64_t tableGroup = 0; // PerKGroup tables
+  int64_t entries = 0;
+  bool intTable = false;
+  Type tableType, paramType;
+};
+
+/// Why the vector kernel does not take `op` (empty: it does), filling `plan`.
+std::string analyze(QMatmulOp op, const VectorTarget &target, Plan &plan) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  if (!inType.hasStaticShape() || !wType.hasStaticShape())
+    return "dynamic shapes";
+  ArrayRef<int64_t> shape = inType.getShape();
+  plan.k = shape.back();
+  plan.m = 1;
+  for (int64_t d : shape.drop_back())
+    plan.m *= d;
+  plan.n = wType.getDimSize(0);
+  if (plan.m == 0 || plan.n == 0 || plan.k == 0)
+    return "an empty dimension";
+  plan.codes = op.getWeight();
+  plan.codeWidth = wType.getElementTypeBitWidth();
+  if (plan.codeWidth > 32)
+    return "codes wider than 32 bits";
+  int64_t lanes = target.lanes;
+
+  if (auto fma = dyn_cast<FmaFormAttr>(op.getForm())) {
+    plan.bits = fma.getBits();
+    plan.codesSigned = fma.isSigned();
+    plan.group = *fma.getGroupSize();
+    plan.paramType = cast<ShapedType>(op.getScales().getType()).getElementType();
+  } else {
+    auto lut = cast<LutSchemeAttr>(op.getForm());
+    plan.lut = true;
+    plan.bits = lut.getBits();
+    plan.entries = int64_t(1) << plan.bits;
+    if (plan.bits > 4)
+      return "a table of more than 16 entries (no in-register lookup)";
+    auto tableType = cast<ShapedType>(op.getTable().getType());
+    plan.tableType = tableType.getElementType();
+    plan.intTable = plan.tableType.isInteger(8);
+    plan.group = plan.k;
+    if (op.getScales()) {
+      plan.paramType = cast<ShapedType>(op.getScales().getType()).getElementType();
+      if (!lut.getAxis()) {
+        plan.scales = ScaleKind::PerTensor;
+      } else if (lut.getGroupSize()) {
+        plan.scales = ScaleKind::PerKGroup;
+        plan.group = *lut.getGroupSize();
+      } else {
+        return "scales per column";
+      }
+    }
+    if (!lut.getLutAxis()) {
+      plan.tables = TableKind::PerTensor;
+    } else if (*lut.getLutAxis() == 0 && !lut.getLutGroupSize()) {
+      plan.tables = TableKind::PerRow;
+    } else if (*lut.getLutAxis() == 1 && lut.getLutGroupSize()) {
+      plan.tables = TableKind::PerKGroup;
+      plan.tableGroup = *lut.getLutGroupSize();
+      if (plan.scales != ScaleKind::PerKGroup)
+        plan.group = plan.tableGroup;
+      if (plan.tableGroup % lanes != 0 || plan.group % lanes != 0)
+        return "table groups that are not multiples of the vector width";
+    } else {
+      return "tables per column or per group of rows";
+    }
+  }
+
+  // Read the bytes of a packing squant.unpack directly where every chunk of
+  // codes starts on a byte.
+  if (auto unpack = op.getWeight().getDefiningOp<UnpackOp>()) {
+    auto bytesType = cast<RankedTensorType>(unpack.getInput().getType());
+    PackedLayoutAttr layout = unpack.getLayout();
+    if (bytesType.getRank() == 2 && bytesType.getElementType().isInteger(8) &&
+        plan.group % lanes == 0 && (lanes * layout.getBits()) % 8 == 0) {
+      plan.packed = true;
+      plan.codes = unpack.getInput();
+      plan.order = layout.getOrder();
+      plan.fieldBits = layout.getBits();
+      plan.layoutSigned = layout.getStorage() == Storage::Signed;
+    }
+  }
+  return "";
+}
+
+/// A lookup table in registers.
+struct Table {
+  Value full;   // vector<16xf32> (AVX-512) or vector<8xf32> (AVX2, <= 8 entries)
+  Value lo, hi; // AVX2 with 16 entries: two halves
+  SmallVector<Value> splats; // generic: one broadcast per entry
+};
+
+class KernelBuilder {
+public:
+  KernelBuilder(ImplicitLocOpBuilder &b, const Plan &plan,
+                const VectorTarget &target)
+      : b(b), plan(plan), target(target), lanes(target.lanes) {
+    f32 = b.getF32Type();
+    vf32 = VectorType::get({lanes}, f32);
+    vi32 = VectorType::get({lanes}, b.getI32Type());
+  }
+
+  void build(QMatmulOp op, Value x, Value y, int64_t hoistMaxM, int64_t rowTile);
+
+private:
+  ImplicitLocOpBuilder &b;
+  const Plan &plan;
+  VectorTarget target;
+  int64_t lanes;
+  Type f32;
+  VectorType vf32, vi32;
+  Value x, y, codes, scales, bias, table, xsum;
+
+  Value idx(int64_t v) { return indexConst(b, v); }
+  Value zeroVec() { return f32Const(b, 0.0f, vf32); }
+  Value minIndex(Value a, int64_t bound) {
+    return arith::MinUIOp::create(b, a, idx(bound));
+  }
+  Value addIndex(Value a, int64_t c) {
+    return arith::AddIOp::create(b, a, idx(c));
+  }
+
+  Value loadX(Value row, Value k, Value mask);
+  Value decode(Value row, Value k, Value mask);
+  Value weightVector(Value codesI32, const Table &t);
+  Table loadTable(Value row, Value k);
+  Value lookup(const Table &t, Value index);
+  Value loadParam(Value buffer, Value row, Value group);
+
+  using LoopBody = function_ref<SmallVector<Value>(Value, ValueRange)>;
+  /// scf.for with the builder inside its body; `body` returns the yielded
+  /// values.
+  SmallVector<Value> emitFor(Value lb, Value ub, Value step, ValueRange inits,
+                             LoopBody body);
+  using ChunkBody = function_ref<SmallVector<Value>(Value, Value, ValueRange)>;
+  /// Runs `chunk(k, mask, state)` over [k0, k0 + len) in vector-width steps
+  /// (unrolled; the tail masked), threading `inits` through.
+  SmallVector<Value> forChunks(Value k0, int64_t len, ValueRange inits,
+                               ChunkBody chunk);
+
+  void computeXSum();
+  void hoistedBlock(Value block, int64_t rows);
+  void panelBlock(Value block, int64_t rows);
+  void storeGuarded(Value value, Value m, int64_t mOffset, Value n, int64_t nOffset);
+};
+
+Value KernelBuilder::loadX(Value row, Value k, Value mask) {
+  Type elem = cast<MemRefType>(x.getType()).getElementType();
+  auto type = VectorType::get({lanes}, elem);
+  Value v;
+  if (mask)
+    v = vector::MaskedLoadOp::create(
+        b, type, x, ValueRange{row, k}, mask,
+        fromF32(b, zeroVec(), elem));
+  else
+    v = vector::LoadOp::create(b, type, x, ValueRange{row, k});
+  return toF32(b, v);
+}
+
+Value KernelBuilder::decode(Value row, Value k, Value mask) {
+  Value v;
+  if (!plan.packed) {
+    auto type = VectorType::get({lanes}, b.getIntegerType(plan.codeWidth));
+    Value raw;
+    if (mask)
+      raw = vector::MaskedLoadOp::create(
+          b, type, codes, ValueRange{row, k}, mask,
+          arith::ConstantOp::create(b, DenseElementsAttr::get(
+                                           type, b.getIntegerAttr(type.getElementType(), 0))));
+    else
+      raw = vector::LoadOp::create(b, type, codes, ValueRange{row, k});
+    v = extendToI32(b, raw, plan.codesSigned);
+  } else {
+    // V codes of `bits` bits start at byte k·bits/8 (k is a multiple of 8).
+    unsigned bits = plan.fieldBits;
+    int64_t nbytes = lanes * bits / 8;
+    Value byteIndex = arith::DivUIOp::create(
+        b, arith::MulIOp::create(b, k, idx(bits)), idx(8));
+    Value bytes = vector::LoadOp::create(
+        b, VectorType::get({nbytes}, b.getI8Type()), codes,
+        ValueRange{row, byteIndex});
+    SmallVector<int64_t> loIdx, hiIdx;
+    SmallVector<int32_t> shifts;
+    bool needHi = false;
+    for (int64_t j = 0; j < lanes; ++j) {
+      int64_t pos = j * bits, byte = pos / 8, off = pos % 8;
+      needHi |= off + bits > 8;
+      loIdx.push_back(byte);
+      hiIdx.push_back(std::min(byte + 1, nbytes - 1));
+      if (plan.order == PackOrder::LsbFirst)
+        shifts.push_back(off);
+      else
+        shifts.push_back(static_cast<int32_t>((needHi ? 16 : 8) - off - bits));
+    }
+    // msb_first shifts depend on whether two-byte windows are used: redo
+    // them once needHi is known for every lane.
+    if (plan.order == PackOrder::MsbFirst)
+      for (int64_t j = 0; j < lanes; ++j)
+        shifts[j] = static_cast<int32_t>((needHi ? 16 : 8) - (j * bits) % 8 - bits);
+    Value lo = extendToI32(b, vector::ShuffleOp::create(b, bytes, bytes, loIdx), false);
+    Value word = lo;
+    if (needHi) {
+      Value hi = extendToI32(b, vector::ShuffleOp::create(b, bytes, bytes, hiIdx), false);
+      if (plan.order == PackOrder::LsbFirst)
+        word = arith::OrIOp::create(
+            b, lo, arith::ShLIOp::create(b, hi, i32Const(b, 8, vi32)));
+      else
+        word = arith::OrIOp::create(
+            b, arith::ShLIOp::create(b, lo, i32Const(b, 8, vi32)), hi);
+    }
+    Value shiftVec = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
+    v = arith::AndIOp::create(b, arith::ShRUIOp::create(b, word, shiftVec),
+                              i32Const(b, (1 << bits) - 1, vi32));
+    if (plan.layoutSigned && bits < 32) {
+      Value sign = i32Const(b, 1 << (bits - 1), vi32);
+      v = arith::SubIOp::create(b, arith::XOrIOp::create(b, v, sign), sign);
+    }
+    // The form reads the unpacked element (codeWidth bits) as it says.
+    bool noOp = plan.layoutSigned == plan.codesSigned && plan.codeWidth > bits;
+    if (!noOp && plan.codeWidth < 32) {
+      Value amount = i32Const(b, 32 - plan.codeWidth, vi32);
+      Value up = arith::ShLIOp::create(b, v, amount);
+      v = plan.codesSigned ? Value(arith::ShRSIOp::create(b, up, amount))
+                           : Value(arith::ShRUIOp::create(b, up, amount));
+    }
+  }
+  if (plan.lut)
+    v = arith::AndIOp::create(b, v, i32Const(b, plan.entries - 1, vi32));
+  return v;
+}
+
+Table KernelBuilder::loadTable(Value row, Value k) {
+  SmallVector<Value> indices;
+  if (plan.tables == TableKind::PerRow)
+    indices.push_back(row);
+  if (plan.tables == TableKind::PerKGroup) {
+    indices.push_back(row);
+    indices.push_back(arith::DivUIOp::create(b, k, idx(plan.tableGroup)));
+  }
+  indices.push_back(idx(0));
+  int64_t e = plan.entries;
+  Value raw = vector::LoadOp::create(b, VectorType::get({e}, plan.tableType),
+                                     table, indices);
+  Value t = plan.intTable
+                ? Value(arith::SIToFPOp::create(
+                      b, VectorType::get({e}, f32),
+                      extendToI32(b, raw, /*isSigned=*/true)))
+                : toF32(b, raw);
+  Table result;
+  auto padTo = [&](Value v, int64_t from, int64_t count) {
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < count; ++i)
+      mask.push_back(from + i < e ? from + i : 0);
+    return vector::ShuffleOp::create(b, v, v, mask).getResult();
+  };
+  if (target.isa == Isa::Avx512) {
+    result.full = padTo(t, 0, 16);
+  } else if (target.isa == Isa::Avx2 && e <= 8) {
+    result.full = padTo(t, 0, 8);
+  } else if (target.isa == Isa::Avx2) {
+    result.lo = padTo(t, 0, 8);
+    result.hi = padTo(t, 8, 8);
+  } else {
+    for (int64_t i = 0; i < e; ++i)
+      result.splats.push_back(vector::BroadcastOp::create(
+          b, vf32, vector::ExtractOp::create(b, t, ArrayRef<int64_t>{i})));
+  }
+  return result;
+}
+
+Value KernelBuilder::lookup(const Table &t, Value index) {
+  if (target.isa == Isa::Generic) {
+    Value w = t.splats[0];
+    for (int64_t i = 1, e = t.splats.size(); i < e; ++i) {
+      Value hit = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, index,
+                                        i32Const(b, i, vi32));
+      w = arith::SelectOp::create(b, hit, t.splats[i], w);
+    }
+    return w;
+  }
+  // result[i] = table[index[i]] lane by lane: LLVM's x86 backend recognises
+  // this build_vector of variable extracts as one variable permute
+  // (vpermps), so the lookup stays in registers and needs no intrinsic.
+  auto permute = [&](Value tbl, int64_t from, int64_t count) {
+    SmallVector<Value> lanesOut;
+    for (int64_t i = from; i < from + count; ++i) {
+      Value position = arith::IndexCastUIOp::create(
+          b, b.getIndexType(),
+          vector::ExtractOp::create(b, index, ArrayRef<int64_t>{i}));
+      if (t.lo)
+        position = arith::AndIOp::create(b, position, idx(7));
+      lanesOut.push_back(vector::ExtractOp::create(b, tbl, OpFoldResult(position)));
+    }
+    return vector::FromElementsOp::create(
+        b, VectorType::get({count}, f32), lanesOut).getResult();
+  };
+  if (t.full)
+    return permute(t.full, 0, lanes);
+  Value low = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, index,
+                                    i32Const(b, 8, vi32));
+  return arith::SelectOp::create(b, low, permute(t.lo, 0, lanes),
+                                 permute(t.hi, 0, lanes));
+}
+
+Value KernelBuilder::loadParam(Value buffer, Value row, Value group) {
+  return toF32(b, memref::LoadOp::create(b, buffer, ValueRange{row, group}));
+}
+
+SmallVector<Value> KernelBuilder::emitFor(Value lb, Value ub, Value step,
+                                          ValueRange inits, LoopBody body) {
+  auto loop = scf::ForOp::create(b, lb, ub, step, inits);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(loop.getBody());
+  SmallVector<Value> yielded = body(loop.getInductionVar(), loop.getRegionIterArgs());
+  if (!inits.empty())
+    scf::YieldOp::create(b, yielded);
+  return SmallVector<Value>(loop.getResults());
+}
+
+SmallVector<Value> KernelBuilder::forChunks(Value k0, int64_t len,
+                                            ValueRange inits, ChunkBody chunk) {
+  SmallVector<Value> state(inits.begin(), inits.end());
+  int64_t full = len / lanes, tail = len % lanes;
+  constexpr int64_t kUnroll = 4, kFullyUnrolled = 8;
+  int64_t straight = full <= kFullyUnrolled ? full : full % kUnroll;
+  int64_t looped = full - straight;
+  if (looped > 0)
+    state = emitFor(idx(0), idx(looped * lanes), idx(kUnroll * lanes), state,
+                    [&](Value iv, ValueRange args) {
+                      SmallVector<Value> s(args.begin(), args.end());
+                      Value base = arith::AddIOp::create(b, k0, iv);
+                      for (int64_t u = 0; u < kUnroll; ++u)
+                        s = chunk(addIndex(base, u * lanes), Value(), s);
+                      return s;
+                    });
+  for (int64_t c = 0; c < straight; ++c)
+    state = chunk(addIndex(k0, (looped + c) * lanes), Value(), state);
+  if (tail > 0) {
+    Value mask = vector::ConstantMaskOp::create(
+        b, VectorType::get({lanes}, b.getI1Type()), ArrayRef<int64_t>{tail});
+    state = chunk(addIndex(k0, full * lanes), mask, state);
+  }
+  return state;
+}
+
+void KernelBuilder::computeXSum() {
+  int64_t groups = plan.k / plan.group;
+  xsum = memref::AllocOp::create(b, MemRefType::get({plan.m, groups}, f32));
+  emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
+    emitFor(idx(0), idx(groups), idx(1), {}, [&](Value g, ValueRange) {
+      Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
+      SmallVector<Value> acc = forChunks(
+          k0, plan.group, {zeroVec()}, [&](Value k, Value mask, ValueRange s) {
+            return SmallVector<Value>{
+                arith::AddFOp::create(b, s[0], loadX(m, k, mask))};
+          });
+      Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD, acc[0]);
+      memref::StoreOp::create(b, sum, xsum, ValueRange{m, g});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+Value KernelBuilder::weightVector(Value codesI32, const Table &t) {
+  if (plan.lut)
+    return lookup(t, codesI32);
+  return arith::SIToFPOp::create(b, vf32, codesI32);
+}
+
+void KernelBuilder::storeGuarded(Value value, Value m, int64_t mOffset, Value n,
+                                 int64_t nOffset) {
+  Type elem = cast<MemRefType>(y.getType()).getElementType();
+  Value row = addIndex(m, mOffset), col = addIndex(n, nOffset);
+  Value store = fromF32(b, value, elem);
+  if (mOffset == 0 && nOffset == 0) {
+    memref::StoreOp::create(b, store, y, ValueRange{row, col});
+    return;
+  }
+  Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(plan.m));
+  Value inN = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(plan.n));
+  auto ifOp = scf::IfOp::create(b, arith::AndIOp::create(b, inM, inN),
+                                /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(ifOp.thenBlock());
+  memref::StoreOp::create(b, store, y, ValueRange{row, col});
+}
+
+/// Register-resident decode, scale and bias hoisted out of the K loop.
+void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
+  int64_t mr = plan.m;
+  Value n0 = arith::MulIOp::create(b, block, idx(rows));
+  SmallVector<Value> rowIdx;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(minIndex(addIndex(n0, r), plan.n - 1));
+  SmallVector<Table> tables(rows);
+  if (plan.lut && plan.tables == TableKind::PerTensor) {
+    Table t = loadTable(Value(), Value());
+    std::fill(tables.begin(), tables.end(), t);
+  }
+  if (plan.lut && plan.tables == TableKind::PerRow)
+    for (int64_t r = 0; r < rows; ++r)
+      tables[r] = loadTable(rowIdx[r], Value());
+  bool perGroupScale = !plan.lut || plan.scales == ScaleKind::PerKGroup;
+  int64_t accs = rows * mr;
+  auto accIndex = [&](int64_t r, int64_t m) { return r * mr + m; };
+
+  // The inner K loop over one group: acc_q[r][m] += x[m] * w(q[n_r]).
+  auto groupChunks = [&](Value k0, ValueRange init) {
+    return forChunks(k0, plan.group, init, [&](Value k, Value mask, ValueRange s) {
+      SmallVector<Value> next(s.begin(), s.end());
+      SmallVector<Value> xs;
+      for (int64_t m = 0; m < mr; ++m)
+        xs.push_back(loadX(idx(m), k, mask));
+      for (int64_t r = 0; r < rows; ++r) {
+        Table t = tables[r];
+        if (plan.lut && plan.tables == TableKind::PerKGroup)
+          t = loadTable(rowIdx[r], k);
+        Value w = weightVector(decode(rowIdx[r], k, mask), t);
+        for (int64_t m = 0; m < mr; ++m)
+          next[accIndex(r, m)] =
+              vector::FMAOp::create(b, xs[m], w, next[accIndex(r, m)]);
+      }
+      return next;
+    });
+  };
+
+  SmallVector<Value> init(accs, zeroVec());
+  if (!plan.lut)
+    init.append(accs, f32Const(b, 0.0f));
+  int64_t groups = plan.k / plan.group;
+  SmallVector<Value> result = emitFor(
+      idx(0), idx(groups), idx(1), init, [&](Value g, ValueRange state) {
+        Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
+        if (!perGroupScale)
+          return groupChunks(k0, state);
+        SmallVector<Value> q =
+            groupChunks(k0, SmallVector<Value>(accs, zeroVec()));
+        SmallVector<Value> next(state.begin(), state.end());
+        for (int64_t r = 0; r < rows; ++r) {
+          Value s = loadParam(scales, rowIdx[r], g);
+          Value sv = vector::BroadcastOp::create(b, vf32, s);
+          Value bv = plan.lut ? Value() : loadParam(bias, rowIdx[r], g);
+          for (int64_t m = 0; m < mr; ++m) {
+            int64_t i = accIndex(r, m);
+            next[i] = vector::FMAOp::create(b, sv, q[i], next[i]);
+            if (!plan.lut) {
+              Value xs = memref::LoadOp::create(b, xsum, ValueRange{idx(m), g});
+              next[accs + i] = math::FmaOp::create(b, bv, xs, next[accs + i]);
+            }
+          }
+        }
+        return next;
+      });
+
+  Value tensorScale;
+  if (plan.lut && plan.scales == ScaleKind::PerTensor)
+    tensorScale = toF32(b, memref::LoadOp::create(b, scales, ValueRange{}));
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t m = 0; m < mr; ++m) {
+      int64_t i = accIndex(r, m);
+      Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD, result[i]);
+      if (!plan.lut)
+        sum = arith::AddFOp::create(b, sum, result[accs + i]);
+      if (tensorScale)
+        sum = arith::MulFOp::create(b, sum, tensorScale);
+      storeGuarded(sum, idx(0), m, n0, r);
+    }
+}
+
+/// Dequantize a panel of weight rows once, then register-tiled dot products.
+void KernelBuilder::panelBlock(Value block, int64_t rows) {
+  constexpr int64_t kMTile = 4, kSubTiles = 4;
+  int64_t panelRows = rows * kSubTiles;
+  Value n0 = arith::MulIOp::create(b, block, idx(panelRows));
+  Value panel = memref::AllocOp::create(b, MemRefType::get({panelRows, plan.k}, f32));
+  Type format = plan.lut ? (plan.intTable ? f32 : plan.tableType) : plan.paramType;
+  Value tensorScale;
+  if (plan.lut && plan.scales == ScaleKind::PerTensor)
+    tensorScale = vector::BroadcastOp::create(
+        b, vf32, toF32(b, memref::LoadOp::create(b, scales, ValueRange{})));
+  Table tensorTable;
+  if (plan.lut && plan.tables == TableKind::PerTensor)
+    tensorTable = loadTable(Value(), Value());
+
+  emitFor(idx(0), idx(panelRows), idx(1), {}, [&](Value p, ValueRange) {
+    Value row = minIndex(arith::AddIOp::create(b, n0, p), plan.n - 1);
+    Table rowTable = tensorTable;
+    if (plan.lut && plan.tables == TableKind::PerRow)
+      rowTable = loadTable(row, Value());
+    int64_t groups = plan.k / plan.group;
+    emitFor(idx(0), idx(groups), idx(1), {}, [&](Value g, ValueRange) {
+      Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
+      Value sv = tensorScale, bv;
+      if (!plan.lut || plan.scales == ScaleKind::PerKGroup)
+        sv = vector::BroadcastOp::create(b, vf32, loadParam(scales, row, g));
+      if (!plan.lut)
+        bv = vector::BroadcastOp::create(b, vf32, loadParam(bias, row, g));
+      forChunks(k0, plan.group, {}, [&](Value k, Value mask, ValueRange) {
+        Value codesI32 = decode(row, k, mask);
+        Value w;
+        if (!plan.lut) {
+          w = emitFmaDequantize(b, codesI32, sv, bv, format);
+        } else {
+          Table t = rowTable;
+          if (plan.tables == TableKind::PerKGroup)
+            t = loadTable(row, k);
+          w = lookup(t, codesI32);
+          if (sv)
+            w = roundTo(b, arith::MulFOp::create(b, sv, w), format);
+        }
+        if (mask)
+          vector::MaskedStoreOp::create(b, panel, ValueRange{p, k}, mask, w);
+        else
+          vector::StoreOp::create(b, w, panel, ValueRange{p, k});
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+
+  int64_t mTiles = (plan.m + kMTile - 1) / kMTile;
+  emitFor(idx(0), idx(mTiles), idx(1), {}, [&](Value mt, ValueRange) {
+    Value m0 = arith::MulIOp::create(b, mt, idx(kMTile));
+    SmallVector<Value> mRows;
+    for (int64_t m = 0; m < kMTile; ++m)
+      mRows.push_back(minIndex(addIndex(m0, m), plan.m - 1));
+    emitFor(idx(0), idx(kSubTiles), idx(1), {}, [&](Value st, ValueRange) {
+      Value p0 = arith::MulIOp::create(b, st, idx(rows));
+      SmallVector<Value> pRows;
+      for (int64_t r = 0; r < rows; ++r)
+        pRows.push_back(addIndex(p0, r));
+      SmallVector<Value> acc = forChunks(
+          idx(0), plan.k, SmallVector<Value>(rows * kMTile, zeroVec()),
+          [&](Value k, Value mask, ValueRange s) {
+            SmallVector<Value> next(s.begin(), s.end());
+            SmallVector<Value> xs;
+            for (int64_t m = 0; m < kMTile; ++m)
+              xs.push_back(loadX(mRows[m], k, mask));
+            for (int64_t r = 0; r < rows; ++r) {
+              Value w = mask ? Value(vector::MaskedLoadOp::create(
+                                   b, vf32, panel, ValueRange{pRows[r], k},
+                                   mask, zeroVec()))
+                             : Value(vector::LoadOp::create(
+                                   b, vf32, panel, ValueRange{pRows[r], k}));
+              for (int64_t m = 0; m < kMTile; ++m)
+                next[r * kMTile + m] =
+                    vector::FMAOp::create(b, xs[m], w, next[r * kMTile + m]);
+            }
+            return next;
+          });
+      Value nBase = arith::AddIOp::create(b, n0, p0);
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t m = 0; m < kMTile; ++m) {
+          Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                                  acc[r * kMTile + m]);
+          // Clamped rows/columns are computed but never stored.
+          Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                            addIndex(m0, m), idx(plan.m));
+          Value inN = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                            addIndex(nBase, r), idx(plan.n));
+          auto ifOp = scf::IfOp::create(b, arith::AndIOp::create(b, inM, inN),
+                                        /*withElseRegion=*/false);
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(ifOp.thenBlock());
+          Type elem = cast<MemRefType>(y.getType()).getElementType();
+          memref::StoreOp::create(b, fromF32(b, sum, elem), y,
+                                  ValueRange{addIndex(m0, m), addIndex(nBase, r)});
+        }
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+}
+
+void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
+                          int64_t hoistMaxM, int64_t rowTile) {
+  x = xBuffer;
+  y = yBuffer;
+  codes = bufferOf(b, plan.codes);
+  if (op.getScales())
+    scales = bufferOf(b, op.getScales());
+  if (op.getBias())
+    bias = bufferOf(b, op.getBias());
+  if (op.getTable())
+    table = bufferOf(b, op.getTable());
+  bool hoisted = plan.m <= hoistMaxM;
+  if (hoisted && !plan.lut)
+    computeXSum();
+  int64_t rows = hoisted ? rowTile : rowTile * 4;
+  int64_t blocks = (plan.n + rows - 1) / rows;
+  auto parallel = scf::ParallelOp::create(b, ValueRange{idx(0)},
+                                          ValueRange{idx(blocks)},
+                                          ValueRange{idx(1)});
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(parallel.getBody());
+    Value block = parallel.getInductionVars()[0];
+    if (hoisted)
+      hoistedBlock(block, rows);
+    else
+      panelBlock(block, rows);
+  }
+}
+
+} // namespace
+
+LogicalResult lowering::lowerQMatmul(RewriterBase &rewriter, QMatmulOp op,
+                                     const KernelOptions &options) {
+  Plan plan;
+  std::string reason = analyze(op, options.target, plan);
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  if (!reason.empty()) {
+    if (options.remarks)
+      op.emitRemark() << "scalar loops: the vector kernel does not take "
+                      << reason;
+    return lowerQMatmulScalar(rewriter, op);
+  }
+
+  // x as [M, K] and y as [M, N], reshaped from/to the op's types.
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto outType = cast<RankedTensorType>(op.getResult().getType());
+  Value x2d = op.getInput();
+  auto flatIn = RankedTensorType::get({plan.m, plan.k}, inType.getElementType());
+  auto flatOut = RankedTensorType::get({plan.m, plan.n}, outType.getElementType());
+  SmallVector<ReassociationIndices> inAssoc, outAssoc;
+  if (inType.getRank() == 1) {
+    x2d = tensor::ExpandShapeOp::create(b, flatIn, x2d,
+                                        SmallVector<ReassociationIndices>{{0, 1}});
+  } else if (inType.getRank() > 2) {
+    ReassociationIndices lead;
+    for (int64_t i = 0; i + 1 < inType.getRank(); ++i)
+      lead.push_back(i);
+    inAssoc = {lead, {inType.getRank() - 1}};
+    x2d = tensor::CollapseShapeOp::create(b, flatIn, x2d, inAssoc);
+  }
+  Value x = bufferOf(b, x2d);
+  Value y = allocBuffer(b, flatOut);
+  KernelBuilder kernel(b, plan, options.target);
+  kernel.build(op, x, y, options.hoistMaxM, options.rowTile);
+  Value result = tensorOf(b, y, flatOut);
+  if (outType.getRank() == 1)
+    result = tensor::CollapseShapeOp::create(
+        b, outType, result, SmallVector<ReassociationIndices>{{0, 1}});
+  else if (outType.getRank() > 2)
+    result = tensor::ExpandShapeOp::create(b, outType, result, inAssoc);
+  rewriter.replaceOp(op, result);
+  return success();
+}
+
+LogicalResult lowering::lowerQMatmulScalar(RewriterBase &rewriter, QMatmulOp op) {
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto wType = cast<RankedTensorType>(op.getWeight().getType());
+  auto outType = cast<RankedTensorType>(op.getResult().getType());
+  if (!inType.hasStaticShape() || !wType.hasStaticShape())
+    return op.emitOpError("cannot be lowered with dynamic shapes");
+  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
+  int64_t k = wType.getDimSize(1);
+  Value x = bufferOf(b, op.getInput());
+  Value w = bufferOf(b, op.getWeight());
+  Value scales = op.getScales() ? bufferOf(b, op.getScales()) : Value();
+  Value bias = op.getBias() ? bufferOf(b, op.getBias()) : Value();
+  Value table = op.getTable() ? bufferOf(b, op.getTable()) : Value();
+  Value y = allocBuffer(b, outType);
+  Type elem = outType.getElementType();
+  // y[..., n] = sum_k x[..., k] · w(n, k), accumulated in f32 in k order.
+  buildLoopNest(b, outType.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+    Value col = ivs.back();
+    SmallVector<Value> xIdx(ivs.drop_back());
+    auto loop = scf::ForOp::create(ib, indexConst(ib, 0), indexConst(ib, k),
+                                   indexConst(ib, 1), ValueRange{f32Const(ib, 0.0f)});
+    {
+      OpBuilder::InsertionGuard guard(ib);
+      ib.setInsertionPointToStart(loop.getBody());
+      Value kv = loop.getInductionVar();
+      SmallVector<Value> at(xIdx);
+      at.push_back(kv);
+      Value xv = toF32(ib, memref::LoadOp::create(ib, x, at));
+      Value raw = memref::LoadOp::create(ib, w, ValueRange{col, kv});
+      Value weight;
+      if (auto fma = dyn_cast<FmaFormAttr>(op.getForm())) {
+        weight = emitFmaElement(ib, fma, extendToI32(ib, raw, fma.isSigned()),
+                                ValueRange{col, kv}, scales, bias,
+                                cast<ShapedType>(op.getScales().getType()).getElementType());
+      } else {
+        weight = emitLutElement(ib, cast<LutSchemeAttr>(op.getForm()),
+                                extendToI32(ib, raw, false), ValueRange{col, kv},
+                                table, scales, elem);
+      }
+      Value sum = arith::AddFOp::create(
+          ib, loop.getRegionIterArgs()[0], arith::MulFOp::create(ib, xv, weight));
+      scf::YieldOp::create(ib, sum);
+    }
+    memref::StoreOp::create(ib, fromF32(ib, loop.getResult(0), elem), y, ivs);
+  });
+  rewriter.replaceOp(op, tensorOf(b, y, outType));
+  return success();
+}
