@@ -20,7 +20,9 @@ llvm_config.use_default_substitutions()
 # Tools come from the build (squant's) and from /usr/lib/llvm-22/bin
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["squant-opt", "squant-capi-test", "mlir-opt", "mlir-runner"], tool_dirs)
+llvm_config.add_tool_substitutions(
+    ["squant-opt", "squant-capi-test", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
+    tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # Executed tests: upstream's lowering to LLVM and the runner's support
@@ -33,6 +35,13 @@ config.substitutions.append(
 runner_libs = [os.path.join(config.llvm_shlib_dir, name)
                for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
 config.substitutions.append(("%{runner_libs}", "-shared-libs=" + ",".join(runner_libs)))
+# squant-lower-to-llvm-cpu with threads > 1 runs on MLIR's async runtime.
+async_runtime = os.path.join(config.llvm_shlib_dir, "libmlir_async_runtime.so")
+config.substitutions.append(
+    ("%{runner_libs_async}", "-shared-libs=" + ",".join(runner_libs + [async_runtime])))
+config.substitutions.append(
+    ("%{async_runtime_link}",
+     async_runtime + " -Wl,-rpath," + config.llvm_shlib_dir))
 
 # convert-squant-to-runtime followed by upstream's lowering, and the runtime
 # library next to the runner's.

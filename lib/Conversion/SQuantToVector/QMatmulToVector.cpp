@@ -651,8 +651,9 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
   bool hoisted = plan.m <= hoistMaxM;
   if (hoisted && !plan.lut)
     computeXSum();
-  int64_t rows = hoisted ? rowTile : rowTile * 4;
-  int64_t blocks = (plan.n + rows - 1) / rows;
+  // Hoisted: blocks of one register tile; panels: four register tiles.
+  int64_t blockRows = hoisted ? rowTile : rowTile * 4;
+  int64_t blocks = (plan.n + blockRows - 1) / blockRows;
   auto parallel = scf::ParallelOp::create(b, ValueRange{idx(0)},
                                           ValueRange{idx(blocks)},
                                           ValueRange{idx(1)});
@@ -661,9 +662,9 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
     b.setInsertionPointToStart(parallel.getBody());
     Value block = parallel.getInductionVars()[0];
     if (hoisted)
-      hoistedBlock(block, rows);
+      hoistedBlock(block, rowTile);
     else
-      panelBlock(block, rows);
+      panelBlock(block, rowTile);
   }
 }
 

@@ -1,9 +1,24 @@
-// Executed: squant.qmatmul lowered to calls of squant_rt (convert-squant-to-runtime)
-// against the same product computed by upstream linalg on the dequantized
-// weights. Inputs are small integers and power-of-two scales, so every
-// product and sum is exact and the two print the same values.
+// Executed: squant.qmatmul lowered to calls of squant_rt
+// (convert-squant-to-runtime) and by squant-lower-to-llvm-cpu
+// (convert-squant-to-vector), once per lowering decision, against the same
+// product computed by upstream linalg on the dequantized weights. Inputs are
+// small integers and power-of-two scales, so every product and sum is exact
+// and the two print the same values.
 //
 // RUN: squant-opt %s %{lower_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
+//
+// Vector kernel on this machine's ISA: hoisted scales for M = 1, dequantized
+// panels for M = 12, in-register table permutes for the lut forms.
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
+// Threaded: the row loop on two async workers (LLVM's coroutine passes need -O3).
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu=threads=2 | mlir-runner -O3 -e main -entry-point-result=void %{runner_libs_async} | FileCheck %s
+// Panels for every M; and hoisting for every M.
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu=hoist-max-m=0 | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu=hoist-max-m=64 | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
+// AVX2 (8 lanes, two-half permutes for 16-entry tables) and generic (4 lanes,
+// compare/select lookups).
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu=target=avx2 | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu=target=generic | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
 
 func.func private @printMemrefF32(memref<*xf32>)
 

@@ -1,0 +1,121 @@
+// RUN: squant-opt %s --convert-squant-to-vector=target=avx512 --split-input-file | FileCheck %s
+// RUN: squant-opt %s --convert-squant-to-vector=target=generic --split-input-file | FileCheck %s --check-prefix=GENERIC
+
+// GEMV, fma form: rows in parallel blocks of 4, codes decoded to f32 in
+// 16-lane registers, x·q accumulated per group, then one FMA with the group
+// scale (s·Σ x·q) and the bias against Σ x computed once per group.
+// CHECK-LABEL: func.func @gemv_fma
+// CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<1x64xf32> to memref<1x64xf32>
+// CHECK: memref.alloc() : memref<1x13xf32>
+// CHECK: %[[XSUM:.*]] = memref.alloc() : memref<1x2xf32>
+// CHECK: vector.reduction <add>
+// CHECK: memref.store {{.*}}, %[[XSUM]]
+// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: vector.load %[[XB]]{{.*}} : memref<1x64xf32>, vector<16xf32>
+// CHECK: vector.load {{.*}} : memref<13x64xi8>, vector<16xi8>
+// CHECK: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK: vector.fma
+// CHECK: math.fma {{.*}} : f32
+// CHECK: vector.reduction <add>
+// CHECK: bufferization.to_tensor {{.*}} restrict writable
+// CHECK-NOT: vector.gather
+// CHECK-NOT: squant.
+func.func @gemv_fma(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<1x13xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 32>)
+      : (tensor<1x64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<1x13xf32>
+  return %y : tensor<1x13xf32>
+}
+
+// -----
+
+// Packed 3-bit codes read in their bytes: 16 codes = 6 bytes, spread to
+// lanes by constant shuffles (low and high byte of each code's window),
+// shifted per lane and masked on whole registers; the sign restored with
+// xor/sub. The unpack disappears.
+// CHECK-LABEL: func.func @gemv_packed_3bit
+// CHECK-NOT: squant.unpack
+// CHECK: vector.load {{.*}} : memref<13x24xi8>, vector<6xi8>
+// CHECK: vector.shuffle {{.*}} [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5] : vector<6xi8>, vector<6xi8>
+// CHECK: vector.shuffle {{.*}} [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5] : vector<6xi8>, vector<6xi8>
+// CHECK: arith.shli
+// CHECK: arith.ori
+// CHECK: arith.constant dense<[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5]> : vector<16xi32>
+// CHECK: arith.shrui
+// CHECK: arith.andi
+// CHECK: arith.xori
+// CHECK: arith.subi
+// CHECK: vector.fma
+func.func @gemv_packed_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, axis = 1, group_size = 32>)
+      : (tensor<64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf32>
+  return %y : tensor<13xf32>
+}
+
+// -----
+
+// LUT form: the int8 table becomes 16 f32 lanes once; each lookup is a
+// build of variable extracts (x86: one vpermps), never a gather. The
+// generic target compares and selects.
+// CHECK-LABEL: func.func @gemv_lut
+// CHECK: vector.load {{.*}} : memref<4xi8>, vector<4xi8>
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+// CHECK: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK-NOT: vector.gather
+// GENERIC-LABEL: func.func @gemv_lut
+// GENERIC: arith.cmpi eq, {{.*}} : vector<4xi32>
+// GENERIC: arith.select {{.*}} : vector<4xi1>, vector<4xf32>
+// GENERIC-NOT: vector.gather
+func.func @gemv_lut(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2xf32>, %t: tensor<4xi8>) -> tensor<1x13xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) table(%t) form(#squant.lut<bits = 2, axis = 1, group_size = 32>)
+      : (tensor<1x64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<4xi8>) -> tensor<1x13xf32>
+  return %y : tensor<1x13xf32>
+}
+
+// -----
+
+// M = 32: a panel of 16 weight rows dequantized once (one FMA per weight),
+// then 4x4 register tiles of dot products over K; rows past N and M are
+// computed on clamped indices and not stored.
+// CHECK-LABEL: func.func @gemm_panel
+// CHECK: scf.parallel
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<16x100xf32>
+// CHECK: math.fma {{.*}} : vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[PANEL]]
+// K = 100: the group's last 4 codes are a masked tail.
+// CHECK: vector.constant_mask [4] : vector<16xi1>
+// CHECK: vector.maskedstore %[[PANEL]]
+// CHECK: vector.load %[[PANEL]]
+// CHECK-COUNT-4: vector.fma
+// CHECK: scf.if
+// CHECK: memref.store
+func.func @gemm_panel(%x: tensor<32x100xf32>, %q: tensor<13x100xi8>, %s: tensor<13x1xf32>, %b: tensor<13x1xf32>) -> tensor<32x13xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 100>)
+      : (tensor<32x100xf32>, tensor<13x100xi8>, tensor<13x1xf32>, tensor<13x1xf32>) -> tensor<32x13xf32>
+  return %y : tensor<32x13xf32>
+}
+
+// -----
+
+// Elementwise ops become scalar loops with the reference sequence: tinygemm
+// dequantize is fl(fl((q - mid)·s) + zp), two roundings, no FMA.
+// CHECK-LABEL: func.func @dequantize_tinygemm
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.truncf {{.*}} to bf16
+// CHECK: arith.addf
+// CHECK: arith.truncf {{.*}} to bf16
+// CHECK-NOT: math.fma
+func.func @dequantize_tinygemm(%q: tensor<4x64xi8>, %s: tensor<4x2xbf16>, %z: tensor<4x2xbf16>) -> tensor<4x64xbf16> {
+  %w = squant.dequantize %q, %s, %z scheme <float_zero_point, bits = 4, storage = unsigned, axis = 1, group_size = 32>
+      : tensor<4x64xi8>, tensor<4x2xbf16>, tensor<4x2xbf16> -> tensor<4x64xbf16>
+  return %w : tensor<4x64xbf16>
+}
