@@ -16,6 +16,21 @@
 
 #include "squant/runtime/squant_rt.h"
 
+#include "squant/InitAll.h"
+
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/TargetSelect.h"
+
 #include <cblas.h>
 #include <dnnl.hpp>
 #include <immintrin.h>
@@ -107,6 +122,76 @@ struct Variant {
   uint32_t flags = 0;
 };
 
+/// Generated code (squant-lower-to-llvm-cpu) for one qmatmul shape: the
+/// weight's packed bytes, scales and bias (or table) are arguments, so the
+/// benchmark rotates cold copies exactly as for squant_rt.
+struct Generated {
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  void (*fn)(void *, void *, void *, void *, void *) = nullptr;
+};
+
+struct Desc2 {
+  void *allocated, *aligned;
+  int64_t offset, sizes[2], strides[2];
+};
+
+Desc2 desc(const void *p, int64_t rows, int64_t cols) {
+  return {const_cast<void *>(p), const_cast<void *>(p), 0, {rows, cols}, {cols, 1}};
+}
+
+Generated generate(mlir::MLIRContext &ctx, long m, long n, long k, int bits,
+                   bool lut, int64_t group, int threads) {
+  int64_t rowBytes = (k * bits + 7) / 8, groups = k / group;
+  std::string xT = "tensor<" + std::to_string(m) + "x" + std::to_string(k) + "xf32>";
+  std::string pT = "tensor<" + std::to_string(n) + "x" + std::to_string(rowBytes) + "xi8>";
+  std::string qT = "tensor<" + std::to_string(n) + "x" + std::to_string(k) + "xi8>";
+  std::string sT = "tensor<" + std::to_string(n) + "x" + std::to_string(groups) + "xf32>";
+  std::string yT = "tensor<" + std::to_string(m) + "x" + std::to_string(n) + "xf32>";
+  std::string tT = "tensor<" + std::to_string(1 << bits) + "xi8>";
+  std::string g = std::to_string(group), b = std::to_string(bits);
+  std::string ir =
+      "func.func @k(%x: " + xT + ", %p: " + pT + ", %s: " + sT + ", %b: " +
+      (lut ? tT : sT) + ") -> " + yT + " attributes {llvm.emit_c_interface} {\n"
+      "  %q = squant.unpack %p layout <order = lsb_first, bits = " + b +
+      ", storage = unsigned> : " + pT + " -> " + qT + "\n" +
+      (lut ? "  %y = squant.qmatmul %x, %q scales(%s) table(%b) form(#squant.lut<bits = " +
+                 b + ", axis = 1, group_size = " + g + ">) : (" + xT + ", " + qT +
+                 ", " + sT + ", " + tT + ") -> " + yT + "\n"
+           : "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = " +
+                 b + ", storage = unsigned, axis = 1, group_size = " + g + ">) : (" +
+                 xT + ", " + qT + ", " + sT + ", " + sT + ") -> " + yT + "\n") +
+      "  return %y : " + yT + "\n}\n";
+  Generated gen;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(ir, &ctx);
+  mlir::PassManager pm(&ctx);
+  std::string pipeline =
+      "squant-lower-to-llvm-cpu{threads=" + std::to_string(threads) + "}";
+  if (!module || mlir::failed(mlir::parsePassPipeline(pipeline, pm)) ||
+      mlir::failed(pm.run(*module))) {
+    std::fprintf(stderr, "lowering failed:\n%s", ir.c_str());
+    return gen;
+  }
+  mlir::ExecutionEngineOptions options;
+  auto transformer = mlir::makeOptimizingTransformer(3, 0, nullptr);
+  options.transformer = transformer;
+  std::string async = std::string(SQUANT_LLVM_LIB_DIR) + "/libmlir_async_runtime.so";
+  llvm::SmallVector<llvm::StringRef> libs = {async};
+  options.sharedLibPaths = libs;
+  auto engine = mlir::ExecutionEngine::create(*module, options);
+  if (!engine) {
+    std::fprintf(stderr, "JIT failed: %s\n", llvm::toString(engine.takeError()).c_str());
+    return gen;
+  }
+  gen.engine = std::move(*engine);
+  auto sym = gen.engine->lookup("_mlir_ciface_k");
+  if (sym)
+    gen.fn = reinterpret_cast<decltype(gen.fn)>(*sym);
+  else
+    llvm::consumeError(sym.takeError());
+  return gen;
+}
+
 std::vector<long> parseList(const char *s) {
   std::vector<long> out;
   for (const char *p = s; *p;) {
@@ -131,6 +216,7 @@ int main(int argc, char **argv) {
       {"int2", SQUANT_RT_FORM_FMA, 2},      {"int8", SQUANT_RT_FORM_FMA, 8},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4}, {"lut2", SQUANT_RT_FORM_LUT_INT8, 2}};
   int64_t group = 128;
+  bool generatedRows = true;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
@@ -143,6 +229,8 @@ int main(int argc, char **argv) {
         shapes.push_back({v[j], v[j + 1]});
     } else if (a == "--m" && i + 1 < argc) {
       ms = parseList(argv[++i]);
+    } else if (a == "--no-generated") {
+      generatedRows = false;
     } else if (a == "--group" && i + 1 < argc) {
       group = std::atol(argv[++i]);
     }
@@ -153,9 +241,22 @@ int main(int argc, char **argv) {
               (long long)group, int(squant_rt_best_isa()), openblas_get_corename(),
               kWindows);
   (void)core;
+  std::printf("Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the same "
+              "packed weights (lsb_first bytes), last column: squant_rt time / its time.\n");
   std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
-              "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+              "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this | squant_rt / this |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  mlir::registerAllPasses();
+  mlir::squant::registerAllPasses();
+  mlir::DialectRegistry registry;
+  mlir::registerAllDialects(registry);
+  mlir::registerAllExtensions(registry);
+  mlir::registerAllToLLVMIRTranslations(registry);
+  mlir::squant::registerAllDialects(registry);
+  mlir::MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
   Probe probe(size_t(512) << 20);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
@@ -254,19 +355,49 @@ int main(int argc, char **argv) {
               copies, probe, threads);
           double gbs = double(bytes) / s.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
-                      "%.1f | %.2f | %.2f |\n",
+                      "%.1f | %.2f | %.2f | |\n",
                       n, k, m, threads, name.c_str(), s.median * 1e3, s.min * 1e3,
                       s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
                       2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
                       onednn.median / s.median);
           std::fflush(stdout);
+          if (!generatedRows || v.flags)
+            continue;
+          // The same weights through generated code: lsb_first packed rows
+          // of the same size (BLOCK32's 4-bit order differs, the bytes do not
+          // matter for speed), scales and bias per group.
+          bool lut = v.form != SQUANT_RT_FORM_FMA;
+          Generated gen = generate(ctx, m, n, k, v.bits, lut, group, threads);
+          if (!gen.fn)
+            continue;
+          size_t rowBytes = (size_t(k) * v.bits + 7) / 8;
+          Desc2 xd = desc(x.data(), m, k), sd = desc(scales.data(), n, groups),
+                bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
+                         : desc(bias.data(), n, groups);
+          bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
+          bd.strides[0] = lut ? 1 : groups;
+          Stats gs = timeWindows(
+              [&](int c) {
+                Desc2 pd = desc(codes[c].data(), n, rowBytes), yd;
+                gen.fn(&yd, &xd, &pd, &sd, &bd);
+                std::free(yd.allocated);
+              },
+              copies, probe, threads);
+          double ggbs = double(n) * rowBytes / gs.median / 1e9;
+          std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
+                      "%.1f | %.2f | %.2f | %.2f |\n",
+                      n, k, m, threads, v.name, gs.median * 1e3, gs.min * 1e3,
+                      gs.max * 1e3, ggbs, ggbs * 1e9 / gs.bandwidth,
+                      2.0 * m * n * k / gs.median / 1e9, blas.median / gs.median,
+                      onednn.median / gs.median, s.median / gs.median);
+          std::fflush(stdout);
         }
-        std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | | |\n", n,
+        std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | | | |\n", n,
                     k, m, threads, probe.measure(threads) / 1e9);
-        std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | %.1f | 1.00 | |\n",
+        std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | %.1f | 1.00 | | |\n",
                     n, k, m, threads, blas.median * 1e3, double(fBytes) / blas.median / 1e9,
                     2.0 * m * n * k / blas.median / 1e9);
-        std::printf("| %ldx%ld | %ld | %d | oneDNN fp32 | %.3f | %.1f | | %.1f | | 1.00 |\n",
+        std::printf("| %ldx%ld | %ld | %d | oneDNN fp32 | %.3f | %.1f | | %.1f | | 1.00 | |\n",
                     n, k, m, threads, onednn.median * 1e3,
                     double(fBytes) / onednn.median / 1e9,
                     2.0 * m * n * k / onednn.median / 1e9);

@@ -259,10 +259,13 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
     if (plan.order == PackOrder::MsbFirst)
       for (int64_t j = 0; j < lanes; ++j)
         shifts[j] = static_cast<int32_t>((needHi ? 16 : 8) - (j * bits) % 8 - bits);
-    Value lo = extendToI32(b, vector::ShuffleOp::create(b, bytes, bytes, loIdx), false);
+    // Widen first, then spread: i32 shuffles are one vpermd per register,
+    // where byte shuffles of short vectors are not.
+    Value wide = extendToI32(b, bytes, false);
+    Value lo = vector::ShuffleOp::create(b, wide, wide, loIdx);
     Value word = lo;
     if (needHi) {
-      Value hi = extendToI32(b, vector::ShuffleOp::create(b, bytes, bytes, hiIdx), false);
+      Value hi = vector::ShuffleOp::create(b, wide, wide, hiIdx);
       if (plan.order == PackOrder::LsbFirst)
         word = arith::OrIOp::create(
             b, lo, arith::ShLIOp::create(b, hi, i32Const(b, 8, vi32)));

@@ -33,15 +33,17 @@ func.func @gemv_fma(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2x
 
 // -----
 
-// Packed 3-bit codes read in their bytes: 16 codes = 6 bytes, spread to
-// lanes by constant shuffles (low and high byte of each code's window),
+// Packed 3-bit codes read in their bytes: 16 codes = 6 bytes, widened to
+// i32 and spread to lanes by constant shuffles (low and high byte of each
+// code's window),
 // shifted per lane and masked on whole registers; the sign restored with
 // xor/sub. The unpack disappears.
 // CHECK-LABEL: func.func @gemv_packed_3bit
 // CHECK-NOT: squant.unpack
 // CHECK: vector.load {{.*}} : memref<13x24xi8>, vector<6xi8>
-// CHECK: vector.shuffle {{.*}} [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5] : vector<6xi8>, vector<6xi8>
-// CHECK: vector.shuffle {{.*}} [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5] : vector<6xi8>, vector<6xi8>
+// CHECK: arith.extui {{.*}} : vector<6xi8> to vector<6xi32>
+// CHECK: vector.shuffle {{.*}} [0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5] : vector<6xi32>, vector<6xi32>
+// CHECK: vector.shuffle {{.*}} [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5] : vector<6xi32>, vector<6xi32>
 // CHECK: arith.shli
 // CHECK: arith.ori
 // CHECK: arith.constant dense<[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5]> : vector<16xi32>
