@@ -302,8 +302,9 @@ def SQuant_QMatmulOp : SQuant_Op<"qmatmul", [Pure, AttrSizedOperandSegments]> {
     Batch dimensions lead the activations; a rank-1 input [K] is the GEMV
     case with a result [N]. Because s and b are constant over a group, a
     lowering may hoist them out of the K loop:
-    `sum_k x_k (s q_k + b) = s · sum_k x_k q_k + b · sum_k x_k`; the result is
-    then within the accumulation tolerance of D8.
+    `sum_k x_k (s q_k + b) = s · sum_k x_k q_k + b · sum_k x_k`; its rounding
+    then scales with |q·s| + |b| rather than |w| (docs/Numerics.md,
+    "Factorized accumulation").
 
     ```mlir
     %y = squant.qmatmul %x, %q scales(%s) bias(%b)
