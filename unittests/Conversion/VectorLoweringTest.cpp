@@ -500,11 +500,13 @@ TEST_F(Elementwise, DequantizeAndQuantizeAreBitExact) {
         std::vector<int8_t> z8;
         for (float z : params.zeroPoints)
           z8.push_back(static_cast<int8_t>(z));
-        auto q8d = view2d(q8, n, k), z8d = view2d(z8, groups == 3 ? n : n, groups);
-        if (format == ref::FloatFormat::F32) {
-          std::vector<float> s = params.scales, zf = params.zeroPoints, xf = x;
-          auto sd = view2d(s, n, groups), zd = view2d(zf, n, groups), xd = view2d(xf, n, k);
-          MemRefOf<float, 2> wOut;
+        auto q8d = view2d(q8, n, k), z8d = view2d(z8, n, groups);
+        // One run for any storage of the float operands (f32, or 16-bit
+        // patterns); `value` reads a result element as f32.
+        auto runAndCheck = [&](auto s, auto zf, auto xs, auto value) {
+          using T = typename decltype(s)::value_type;
+          auto sd = view2d(s, n, groups), zd = view2d(zf, n, groups), xd = view2d(xs, n, k);
+          MemRefOf<T, 2> wOut;
           MemRefOf<int8_t, 2> qOut;
           void *zArg = intZp ? static_cast<void *>(&z8d) : static_cast<void *>(&zd);
           if (zp) {
@@ -515,38 +517,22 @@ TEST_F(Elementwise, DequantizeAndQuantizeAreBitExact) {
             lookup<void (*)(void *, void *, void *)>(*engine, "qz")(&qOut, &xd, &sd);
           }
           for (int64_t i = 0; i < n * k; ++i) {
-            ASSERT_EQ(ref::bitsFromFloat(wOut.aligned[i]), ref::bitsFromFloat(w[i]))
+            ASSERT_EQ(ref::bitsFromFloat(value(wOut.aligned[i])), ref::bitsFromFloat(w[i]))
                 << ir << " dequantize at " << i;
             ASSERT_EQ(qOut.aligned[i], static_cast<int8_t>(codes[i]))
                 << ir << " quantize at " << i << " x=" << x[i];
           }
           std::free(wOut.allocated);
           std::free(qOut.allocated);
-        } else {
-          std::vector<uint16_t> s = toHalf(params.scales, format),
-                                zf = toHalf(params.zeroPoints, format),
-                                xh = toHalf(x, format);
-          auto sd = view2d(s, n, groups), zd = view2d(zf, n, groups), xd = view2d(xh, n, k);
-          MemRefOf<uint16_t, 2> wOut;
-          MemRefOf<int8_t, 2> qOut;
-          void *zArg = intZp ? static_cast<void *>(&z8d) : static_cast<void *>(&zd);
-          if (zp) {
-            lookup<void (*)(void *, void *, void *, void *)>(*engine, "dq")(&wOut, &q8d, &sd, zArg);
-            lookup<void (*)(void *, void *, void *, void *)>(*engine, "qz")(&qOut, &xd, &sd, zArg);
-          } else {
-            lookup<void (*)(void *, void *, void *)>(*engine, "dq")(&wOut, &q8d, &sd);
-            lookup<void (*)(void *, void *, void *)>(*engine, "qz")(&qOut, &xd, &sd);
-          }
-          for (int64_t i = 0; i < n * k; ++i) {
-            float got = fromHalf(wOut.aligned[i], format);
-            ASSERT_EQ(ref::bitsFromFloat(got), ref::bitsFromFloat(w[i]))
-                << ir << " dequantize at " << i;
-            ASSERT_EQ(qOut.aligned[i], static_cast<int8_t>(codes[i]))
-                << ir << " quantize at " << i << " x=" << x[i];
-          }
-          std::free(wOut.allocated);
-          std::free(qOut.allocated);
-        }
+        };
+        if (format == ref::FloatFormat::F32)
+          runAndCheck(params.scales, params.zeroPoints, x, [](float v) { return v; });
+        else
+          runAndCheck(toHalf(params.scales, format), toHalf(params.zeroPoints, format),
+                      toHalf(x, format),
+                      [&](uint16_t bits) { return fromHalf(bits, format); });
+        if (HasFatalFailure())
+          return;
         ++checked;
       }
   EXPECT_EQ(checked, 3 * 4 * 8);

@@ -270,3 +270,15 @@ Value lowering::emitLutElement(ImplicitLocOpBuilder &b, LutSchemeAttr scheme,
   // int8 tables give fp32 results (6.1); float tables round to their type.
   return intTable ? w : roundTo(b, w, resultType);
 }
+
+LogicalResult lowering::replaceByLoopNest(
+    RewriterBase &rewriter, ImplicitLocOpBuilder &b, Operation *op,
+    RankedTensorType type,
+    function_ref<Value(ImplicitLocOpBuilder &, ValueRange)> element) {
+  Value out = allocBuffer(b, type);
+  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+    memref::StoreOp::create(ib, element(ib, ivs), out, ivs);
+  });
+  rewriter.replaceOp(op, tensorOf(b, out, type));
+  return success();
+}

@@ -13,6 +13,7 @@
 #include "squant/Dialect/SQuant/IR/SQuant.h"
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLFunctionalExtras.h"
 
 namespace mlir::squant::lowering {
@@ -44,6 +45,13 @@ Value f32Const(ImplicitLocOpBuilder &b, float v, Type like = {});
 /// A scalar loop nest over `shape`; `body` gets the induction variables.
 void buildLoopNest(ImplicitLocOpBuilder &b, ArrayRef<int64_t> shape,
                    function_ref<void(ImplicitLocOpBuilder &, ValueRange)> body);
+
+/// Replaces `op` by a fresh buffer of `type` filled by a loop nest that
+/// stores `element(indices)` (a value of the element type) at each index.
+LogicalResult replaceByLoopNest(
+    RewriterBase &rewriter, ImplicitLocOpBuilder &b, Operation *op,
+    RankedTensorType type,
+    function_ref<Value(ImplicitLocOpBuilder &, ValueRange)> element);
 
 /// Indices of an element's parameter: per tensor (no axis), per axis, or
 /// per group of `groupSize` along `axis`.

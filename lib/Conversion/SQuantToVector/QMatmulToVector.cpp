@@ -241,24 +241,21 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
     Value bytes = vector::LoadOp::create(
         b, VectorType::get({nbytes}, b.getI8Type()), codes,
         ValueRange{row, byteIndex});
+    // Lane j's code starts at bit j·bits: byte j·bits/8, offset j·bits%8.
+    // A two-byte window is needed when some code crosses a byte boundary.
+    bool needHi = false;
+    for (int64_t j = 0; j < lanes; ++j)
+      needHi |= (j * bits) % 8 + bits > 8;
+    int64_t window = needHi ? 16 : 8;
     SmallVector<int64_t> loIdx, hiIdx;
     SmallVector<int32_t> shifts;
-    bool needHi = false;
     for (int64_t j = 0; j < lanes; ++j) {
       int64_t pos = j * bits, byte = pos / 8, off = pos % 8;
-      needHi |= off + bits > 8;
       loIdx.push_back(byte);
       hiIdx.push_back(std::min(byte + 1, nbytes - 1));
-      if (plan.order == PackOrder::LsbFirst)
-        shifts.push_back(off);
-      else
-        shifts.push_back(static_cast<int32_t>((needHi ? 16 : 8) - off - bits));
+      shifts.push_back(static_cast<int32_t>(
+          plan.order == PackOrder::LsbFirst ? off : window - off - bits));
     }
-    // msb_first shifts depend on whether two-byte windows are used: redo
-    // them once needHi is known for every lane.
-    if (plan.order == PackOrder::MsbFirst)
-      for (int64_t j = 0; j < lanes; ++j)
-        shifts[j] = static_cast<int32_t>((needHi ? 16 : 8) - (j * bits) % 8 - bits);
     // Widen first, then spread: i32 shuffles are one vpermd per register,
     // where byte shuffles of short vectors are not.
     Value wide = extendToI32(b, bytes, false);
@@ -439,10 +436,6 @@ void KernelBuilder::storeGuarded(Value value, Value m, int64_t mOffset, Value n,
   Type elem = cast<MemRefType>(y.getType()).getElementType();
   Value row = addIndex(m, mOffset), col = addIndex(n, nOffset);
   Value store = fromF32(b, value, elem);
-  if (mOffset == 0 && nOffset == 0) {
-    memref::StoreOp::create(b, store, y, ValueRange{row, col});
-    return;
-  }
   Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(plan.m));
   Value inN = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, col, idx(plan.n));
   auto ifOp = scf::IfOp::create(b, arith::AndIOp::create(b, inM, inN),
@@ -617,23 +610,12 @@ void KernelBuilder::panelBlock(Value block, int64_t rows) {
             return next;
           });
       Value nBase = arith::AddIOp::create(b, n0, p0);
+      // Clamped rows/columns are computed but never stored.
       for (int64_t r = 0; r < rows; ++r)
-        for (int64_t m = 0; m < kMTile; ++m) {
-          Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD,
-                                                  acc[r * kMTile + m]);
-          // Clamped rows/columns are computed but never stored.
-          Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                            addIndex(m0, m), idx(plan.m));
-          Value inN = arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
-                                            addIndex(nBase, r), idx(plan.n));
-          auto ifOp = scf::IfOp::create(b, arith::AndIOp::create(b, inM, inN),
-                                        /*withElseRegion=*/false);
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifOp.thenBlock());
-          Type elem = cast<MemRefType>(y.getType()).getElementType();
-          memref::StoreOp::create(b, fromF32(b, sum, elem), y,
-                                  ValueRange{addIndex(m0, m), addIndex(nBase, r)});
-        }
+        for (int64_t m = 0; m < kMTile; ++m)
+          storeGuarded(vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                                   acc[r * kMTile + m]),
+                       m0, m, nBase, r);
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -729,10 +711,9 @@ LogicalResult lowering::lowerQMatmulScalar(RewriterBase &rewriter, QMatmulOp op)
   Value scales = op.getScales() ? bufferOf(b, op.getScales()) : Value();
   Value bias = op.getBias() ? bufferOf(b, op.getBias()) : Value();
   Value table = op.getTable() ? bufferOf(b, op.getTable()) : Value();
-  Value y = allocBuffer(b, outType);
   Type elem = outType.getElementType();
   // y[..., n] = sum_k x[..., k] · w(n, k), accumulated in f32 in k order.
-  buildLoopNest(b, outType.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, outType, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     Value col = ivs.back();
     SmallVector<Value> xIdx(ivs.drop_back());
     auto loop = scf::ForOp::create(ib, indexConst(ib, 0), indexConst(ib, k),
@@ -759,8 +740,6 @@ LogicalResult lowering::lowerQMatmulScalar(RewriterBase &rewriter, QMatmulOp op)
           ib, loop.getRegionIterArgs()[0], arith::MulFOp::create(ib, xv, weight));
       scf::YieldOp::create(ib, sum);
     }
-    memref::StoreOp::create(ib, fromF32(ib, loop.getResult(0), elem), y, ivs);
+    return fromF32(ib, loop.getResult(0), elem);
   });
-  rewriter.replaceOp(op, tensorOf(b, y, outType));
-  return success();
 }

@@ -69,17 +69,14 @@ LogicalResult lowerDequantize(RewriterBase &rewriter, DequantizeOp op) {
   ref::Scheme sc = scheme.toReference(getFloatFormat(format));
   Value q = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale());
   Value zp = op.getZeroPoint() ? bufferOf(b, op.getZeroPoint()) : Value();
-  Value out = allocBuffer(b, type);
-  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     SmallVector<Value> p =
         paramIndices(ib, ivs, scheme.getAxis(), scheme.getGroupSize());
     Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), scheme.isSigned());
     Value w = emitDequantize(ib, sc, code, toF32(ib, memref::LoadOp::create(ib, s, p)),
                              zeroPointAt(ib, scheme, sc, zp, p), format);
-    memref::StoreOp::create(ib, fromF32(ib, w, format), out, ivs);
+    return fromF32(ib, w, format);
   });
-  rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
 }
 
 LogicalResult lowerQuantize(RewriterBase &rewriter, QuantizeOp op) {
@@ -90,17 +87,14 @@ LogicalResult lowerQuantize(RewriterBase &rewriter, QuantizeOp op) {
   ref::Scheme sc = scheme.toReference(getFloatFormat(format));
   Value x = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale());
   Value zp = op.getZeroPoint() ? bufferOf(b, op.getZeroPoint()) : Value();
-  Value out = allocBuffer(b, type);
-  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     SmallVector<Value> p =
         paramIndices(ib, ivs, scheme.getAxis(), scheme.getGroupSize());
     Value code = emitQuantize(ib, sc, toF32(ib, memref::LoadOp::create(ib, x, ivs)),
                               toF32(ib, memref::LoadOp::create(ib, s, p)),
                               zeroPointAt(ib, scheme, sc, zp, p), format);
-    memref::StoreOp::create(ib, fromI32(ib, code, type.getElementType()), out, ivs);
+    return fromI32(ib, code, type.getElementType());
   });
-  rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
 }
 
 LogicalResult lowerFmaDequantize(RewriterBase &rewriter, FmaDequantizeOp op) {
@@ -109,15 +103,12 @@ LogicalResult lowerFmaDequantize(RewriterBase &rewriter, FmaDequantizeOp op) {
   FmaFormAttr form = op.getForm();
   Value q = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale()),
         bias = bufferOf(b, op.getBias());
-  Value out = allocBuffer(b, type);
   Type format = type.getElementType();
-  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), form.isSigned());
     Value w = emitFmaElement(ib, form, code, ivs, s, bias, format);
-    memref::StoreOp::create(ib, fromF32(ib, w, format), out, ivs);
+    return fromF32(ib, w, format);
   });
-  rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
 }
 
 LogicalResult lowerLutDequantize(RewriterBase &rewriter, LutDequantizeOp op) {
@@ -125,15 +116,12 @@ LogicalResult lowerLutDequantize(RewriterBase &rewriter, LutDequantizeOp op) {
   ImplicitLocOpBuilder b(op.getLoc(), rewriter);
   Value q = bufferOf(b, op.getInput()), table = bufferOf(b, op.getTable());
   Value s = op.getScales() ? bufferOf(b, op.getScales()) : Value();
-  Value out = allocBuffer(b, type);
   Type format = type.getElementType();
-  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), false);
     Value w = emitLutElement(ib, op.getScheme(), code, ivs, table, s, format);
-    memref::StoreOp::create(ib, fromF32(ib, w, format), out, ivs);
+    return fromF32(ib, w, format);
   });
-  rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
 }
 
 /// Bit position of code `col` in its row: the byte and the offset in it.
@@ -154,8 +142,7 @@ LogicalResult lowerUnpack(RewriterBase &rewriter, UnpackOp op) {
   int64_t cols = type.getShape().back();
   int64_t rowBytes = ref::packedRowBytes(cols, bits);
   Value in = bufferOf(b, op.getInput());
-  Value out = allocBuffer(b, type);
-  buildLoopNest(b, type.getShape(), [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
     auto [byte, off] = bitPosition(ib, ivs.back(), bits);
     ValueRange rows = ivs.drop_back();
     // The second byte matters only when the code crosses into it, in which
@@ -180,10 +167,8 @@ LogicalResult lowerUnpack(RewriterBase &rewriter, UnpackOp op) {
       Value sign = i32Const(ib, 1 << (bits - 1));
       code = arith::SubIOp::create(ib, arith::XOrIOp::create(ib, code, sign), sign);
     }
-    memref::StoreOp::create(ib, fromI32(ib, code, type.getElementType()), out, ivs);
+    return fromI32(ib, code, type.getElementType());
   });
-  rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
 }
 
 /// ORs `value` (i32, < 256) into byte `byteIndex` of a packed row.
