@@ -16,6 +16,8 @@
 
 #include "squant/runtime/squant_rt.h"
 
+#include "squant/Execution/Jit.h"
+#include "squant/Execution/Timing.h"
 #include "squant/InitAll.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -48,72 +50,15 @@
 
 extern "C" void omp_set_num_threads(int);
 
+using mlir::squant::BandwidthProbe;
+using mlir::squant::TimingStats;
+using mlir::squant::timeWindows;
+
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr size_t kColdBytes = size_t(256) << 20;
 constexpr int kWindows = 5;
 
-double seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-/// Read bandwidth with `threads` threads over `bytes` (one pass each).
-struct Probe {
-  std::vector<char> buffer;
-  explicit Probe(size_t bytes) : buffer(bytes, 1) {}
-  static void *readSlice(void *arg) {
-    auto *range = static_cast<std::pair<const char *, size_t> *>(arg);
-    __m512i acc = _mm512_setzero_si512();
-    for (size_t i = 0; i + 64 <= range->second; i += 64)
-      acc = _mm512_add_epi64(acc, _mm512_loadu_si512(range->first + i));
-    // Keep the loads: the sum goes to a volatile the compiler cannot drop.
-    volatile long long sink = _mm512_reduce_add_epi64(acc);
-    (void)sink;
-    return nullptr;
-  }
-  double measure(int threads) {
-    size_t slice = buffer.size() / threads;
-    std::vector<std::pair<const char *, size_t>> ranges(threads);
-    std::vector<pthread_t> ids(threads);
-    auto t0 = Clock::now();
-    for (int t = 0; t < threads; ++t) {
-      ranges[t] = {buffer.data() + t * slice, slice};
-      if (t > 0)
-        pthread_create(&ids[t], nullptr, readSlice, &ranges[t]);
-    }
-    readSlice(&ranges[0]);
-    for (int t = 1; t < threads; ++t)
-      pthread_join(ids[t], nullptr);
-    return double(buffer.size()) / seconds(t0, Clock::now());
-  }
-};
-
-struct Stats {
-  double median, min, max, bandwidth;
-};
-
-/// Runs `call(copy)` in windows, each after a bandwidth probe.
-Stats timeWindows(const std::function<void(int)> &call, int copies, Probe &probe,
-                  int threads) {
-  call(0); // warm-up: code, page tables
-  auto t0 = Clock::now();
-  call(1 % copies);
-  double once = std::max(seconds(t0, Clock::now()), 1e-6);
-  int reps = std::max(1, std::min(64, int(0.05 / once)));
-  std::vector<double> times, bw;
-  int next = 0;
-  for (int w = 0; w < kWindows; ++w) {
-    bw.push_back(probe.measure(threads));
-    auto start = Clock::now();
-    for (int r = 0; r < reps; ++r)
-      call(next++ % copies);
-    times.push_back(seconds(start, Clock::now()) / reps);
-  }
-  std::sort(times.begin(), times.end());
-  std::sort(bw.begin(), bw.end());
-  return {times[kWindows / 2], times.front(), times.back(), bw[kWindows / 2]};
-}
 
 struct Variant {
   const char *name;
@@ -172,13 +117,7 @@ Generated generate(mlir::MLIRContext &ctx, long m, long n, long k, int bits,
     std::fprintf(stderr, "lowering failed:\n%s", ir.c_str());
     return gen;
   }
-  mlir::ExecutionEngineOptions options;
-  auto transformer = mlir::makeOptimizingTransformer(3, 0, nullptr);
-  options.transformer = transformer;
-  std::string async = std::string(SQUANT_LLVM_LIB_DIR) + "/libmlir_async_runtime.so";
-  llvm::SmallVector<llvm::StringRef> libs = {async};
-  options.sharedLibPaths = libs;
-  auto engine = mlir::ExecutionEngine::create(*module, options);
+  auto engine = mlir::squant::createJit(*module, /*optLevel=*/3);
   if (!engine) {
     std::fprintf(stderr, "JIT failed: %s\n", llvm::toString(engine.takeError()).c_str());
     return gen;
@@ -242,12 +181,10 @@ int main(int argc, char **argv) {
               kWindows);
   (void)core;
   std::printf("Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the same "
-              "packed weights (lsb_first bytes), last column: squant_rt time / its time (1 thread only).\n");
+              "packed weights (lsb_first bytes), last column: squant_rt time / its time.\n");
   std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
               "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this | squant_rt / this |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
   mlir::registerAllPasses();
   mlir::squant::registerAllPasses();
   mlir::DialectRegistry registry;
@@ -257,7 +194,7 @@ int main(int argc, char **argv) {
   mlir::squant::registerAllDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
-  Probe probe(size_t(512) << 20);
+  BandwidthProbe probe(size_t(512) << 20);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
 
@@ -278,8 +215,9 @@ int main(int argc, char **argv) {
       for (int threads : threadCounts) {
         openblas_set_num_threads(threads);
         omp_set_num_threads(threads);
-        Stats blas = timeWindows(
-            [&](int c) {
+        TimingStats blas = timeWindows(
+            [&](int call) {
+              int c = call % fCopies;
               if (m == 1)
                 cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c].data(),
                             k, x.data(), 1, 0.0f, y.data(), 1);
@@ -287,7 +225,7 @@ int main(int argc, char **argv) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
                             x.data(), k, wf[c].data(), k, 0.0f, y.data(), n);
             },
-            fCopies, probe, threads);
+            probe, threads);
         using dt = dnnl::memory::data_type;
         using tag = dnnl::memory::format_tag;
         dnnl::memory::desc src({m, k}, dt::f32, tag::ab);
@@ -299,14 +237,15 @@ int main(int argc, char **argv) {
         std::vector<dnnl::memory> wMem;
         for (auto &c : wf)
           wMem.emplace_back(wts, engine, c.data());
-        Stats onednn = timeWindows(
-            [&](int c) {
+        TimingStats onednn = timeWindows(
+            [&](int call) {
+              int c = call % fCopies;
               mm.execute(stream, {{DNNL_ARG_SRC, srcMem},
                                   {DNNL_ARG_WEIGHTS, wMem[c]},
                                   {DNNL_ARG_DST, dstMem}});
               stream.wait();
             },
-            fCopies, probe, threads);
+            probe, threads);
         squant_rt_pool *pool = nullptr;
         squant_rt_pool_create(threads, &pool);
         for (const Variant &v : variants) {
@@ -346,13 +285,13 @@ int main(int argc, char **argv) {
             std::snprintf(buf, sizeof buf, " (rel err %.1e)", std::sqrt(e / r));
             name += buf;
           }
-          Stats s = timeWindows(
-              [&](int c) {
-                w.codes = codes[c].data();
+          TimingStats s = timeWindows(
+              [&](int call) {
+                w.codes = codes[call % copies].data();
                 squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(), ws.size(),
                                 &opts);
               },
-              copies, probe, threads);
+              probe, threads);
           double gbs = double(bytes) / s.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
                       "%.1f | %.2f | %.2f | |\n",
@@ -361,10 +300,7 @@ int main(int argc, char **argv) {
                       2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
                       onednn.median / s.median);
           std::fflush(stdout);
-          // Generated code runs sequentially here: in-process JIT code
-          // calling MLIR's async runtime crashes in mlirAsyncRuntimeCreateGroup
-          // (threads=2 runs under mlir-runner and AOT, see the tests).
-          if (!generatedRows || v.flags || threads > 1)
+          if (!generatedRows || v.flags)
             continue;
           // The same weights through generated code: lsb_first packed rows
           // of the same size (BLOCK32's 4-bit order differs, the bytes do not
@@ -379,13 +315,13 @@ int main(int argc, char **argv) {
                          : desc(bias.data(), n, groups);
           bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
           bd.strides[0] = lut ? 1 : groups;
-          Stats gs = timeWindows(
-              [&](int c) {
-                Desc2 pd = desc(codes[c].data(), n, rowBytes), yd;
+          TimingStats gs = timeWindows(
+              [&](int call) {
+                Desc2 pd = desc(codes[call % copies].data(), n, rowBytes), yd;
                 gen.fn(&yd, &xd, &pd, &sd, &bd);
                 std::free(yd.allocated);
               },
-              copies, probe, threads);
+              probe, threads);
           double ggbs = double(n) * rowBytes / gs.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
                       "%.1f | %.2f | %.2f | %.2f |\n",

@@ -16,6 +16,7 @@
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
 #include "squant/Dialect/SQuant/IR/SQuant.h"
 #include "squant/Dialect/SQuant/Transforms/Passes.h"
+#include "squant/Execution/Jit.h"
 #include "squant/InitAll.h"
 #include "squant/Reference/Matmul.h"
 #include "squant/Reference/OneFma.h"
@@ -26,7 +27,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -36,7 +36,6 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/Support/TargetSelect.h"
 
 #include <gtest/gtest.h>
 
@@ -93,8 +92,7 @@ std::string describe(const Case &c, int64_t g, int64_t m, bool lut, bool packed)
 class VectorLowering : public ::testing::Test {
 protected:
   static void SetUpTestSuite() {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
+    initializeNativeTarget();
     mlir::registerAllPasses();
     squant::registerAllPasses();
   }
@@ -122,15 +120,7 @@ protected:
       ADD_FAILURE() << "lowering failed: " << pipeline;
       return nullptr;
     }
-    ExecutionEngineOptions engineOptions;
-    // O2: the threaded path's coroutines need LLVM's coroutine passes.
-    auto transformer = makeOptimizingTransformer(2, 0, nullptr);
-    engineOptions.transformer = transformer;
-    std::string lib = std::string(SQUANT_LLVM_LIB_DIR) + "/libmlir_async_runtime.so";
-    std::string utils = std::string(SQUANT_LLVM_LIB_DIR) + "/libmlir_c_runner_utils.so";
-    SmallVector<StringRef> libs = {lib, utils};
-    engineOptions.sharedLibPaths = libs;
-    auto engine = ExecutionEngine::create(module, engineOptions);
+    auto engine = createJit(module, /*optLevel=*/2);
     if (!engine) {
       ADD_FAILURE() << llvm::toString(engine.takeError());
       return nullptr;
@@ -353,8 +343,9 @@ void FusedMatmul::runScheme(Case c) {
               cases.push_back(std::move(mc));
             }
 
+        // Odd widths run on two threads (async-parallel-for), even on one.
         std::unique_ptr<ExecutionEngine> engine =
-            compile(*module, "threads=1");
+            compile(*module, bits % 2 ? "threads=2" : "threads=1");
         ASSERT_TRUE(engine) << "bits=" << bits;
         for (MatmulCase &mc : cases) {
           using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *);
@@ -595,4 +586,52 @@ TEST_F(Elementwise, PackAndUnpackMatchTheReference) {
           ++checked;
         }
   EXPECT_EQ(checked, 8 * 2 * 2 * 2);
+}
+
+// The threaded lowering gives the sequential one's bits, in engine after
+// engine of one process (each engine used to tear down the async runtime
+// of the next: squant::createJit keeps it alive).
+TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
+  const int64_t m = 32, n = 67, k = 256;
+  std::string ir =
+      "func.func @mm(%x: tensor<32x256xf32>, %q: tensor<67x256xi8>, "
+      "%s: tensor<67x2xf32>, %b: tensor<67x2xf32>) -> tensor<32x67xf32> "
+      "attributes {llvm.emit_c_interface} {\n"
+      "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
+      "storage = unsigned, axis = 1, group_size = 128>) : (tensor<32x256xf32>, "
+      "tensor<67x256xi8>, tensor<67x2xf32>, tensor<67x2xf32>) -> tensor<32x67xf32>\n"
+      "  return %y : tensor<32x67xf32>\n}\n";
+  std::mt19937 rng(77);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(m * k), s(n * 2), b(n * 2);
+  std::vector<int8_t> q(n * k);
+  for (float &v : x)
+    v = dist(rng);
+  for (float &v : s)
+    v = std::fabs(dist(rng)) * 0.01f;
+  for (float &v : b)
+    v = dist(rng) * 0.1f;
+  for (int8_t &v : q)
+    v = static_cast<int8_t>(rng() % 16);
+  std::vector<std::vector<float>> results;
+  for (const char *options : {"threads=1", "threads=2", "threads=2", "threads=1"}) {
+    module = parseSourceString<ModuleOp>(ir, &context);
+    ASSERT_TRUE(module);
+    std::unique_ptr<ExecutionEngine> engine = compile(*module, options);
+    ASSERT_TRUE(engine) << options;
+    using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
+                        MemRefOf<float, 2> *, MemRefOf<float, 2> *);
+    Fn f = lookup<Fn>(*engine, "mm");
+    ASSERT_TRUE(f);
+    MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(s, n, 2), bd = view2d(b, n, 2);
+    MemRefOf<int8_t, 2> qd = view2d(q, n, k);
+    MemRef<2> y;
+    f(&y, &xd, &qd, &sd, &bd);
+    results.emplace_back(y.aligned + y.offset, y.aligned + y.offset + m * n);
+    std::free(y.allocated);
+  }
+  for (size_t r = 1; r < results.size(); ++r)
+    for (int64_t i = 0; i < m * n; ++i)
+      ASSERT_EQ(llvm::bit_cast<uint32_t>(results[r][i]), llvm::bit_cast<uint32_t>(results[0][i]))
+          << "engine " << r << " output " << i;
 }

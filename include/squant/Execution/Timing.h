@@ -1,0 +1,44 @@
+//===- Timing.h - Medians over windows next to measured bandwidth -*- C++ -*-===//
+//
+// How squant times code (bench/ and squant-run --bench): a read-bandwidth
+// probe runs before every timing window, in the same process and with the
+// same thread count, so a ratio to it holds for what the machine could do
+// at that moment. Medians over windows, with min and max.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef SQUANT_EXECUTION_TIMING_H
+#define SQUANT_EXECUTION_TIMING_H
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+namespace mlir::squant {
+
+/// Read bandwidth over a buffer larger than the last-level cache.
+class BandwidthProbe {
+public:
+  explicit BandwidthProbe(size_t bytes = size_t(512) << 20);
+  /// Bytes per second read by `threads` threads, each over its slice once.
+  double measure(int threads) const;
+
+private:
+  std::vector<char> buffer;
+};
+
+struct TimingStats {
+  double median = 0, min = 0, max = 0; ///< seconds per call
+  double bandwidth = 0;                ///< median probe, bytes per second
+};
+
+/// Runs `call(i)` (i counts calls, for rotating cold copies) once to warm up,
+/// then in `windows` windows of enough repetitions for ~`windowSeconds`,
+/// each window after a probe with `threads` threads.
+TimingStats timeWindows(const std::function<void(int)> &call,
+                        const BandwidthProbe &probe, int threads,
+                        int windows = 5, double windowSeconds = 0.05);
+
+} // namespace mlir::squant
+
+#endif // SQUANT_EXECUTION_TIMING_H

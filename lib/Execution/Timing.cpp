@@ -1,0 +1,99 @@
+//===- Timing.cpp - Medians over windows next to measured bandwidth -------===//
+
+#include "squant/Execution/Timing.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+
+#include <immintrin.h>
+
+using namespace mlir::squant;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+/// One pass over [p, p + n) with the widest loads the core has; the sum
+/// goes to a volatile so that the loads stay.
+__attribute__((target("avx512f"))) void readAvx512(const char *p, size_t n) {
+  __m512i acc = _mm512_setzero_si512();
+  for (size_t i = 0; i + 64 <= n; i += 64)
+    acc = _mm512_add_epi64(acc, _mm512_loadu_si512(p + i));
+  volatile long long sink = _mm512_reduce_add_epi64(acc);
+  (void)sink;
+}
+
+__attribute__((target("avx2"))) void readAvx2(const char *p, size_t n) {
+  __m256i acc = _mm256_setzero_si256();
+  for (size_t i = 0; i + 32 <= n; i += 32)
+    acc = _mm256_add_epi64(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + i)));
+  alignas(32) long long lanes[4];
+  _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), acc);
+  volatile long long sink = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  (void)sink;
+}
+
+void readPortable(const char *p, size_t n) {
+  uint64_t acc = 0;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t v;
+    __builtin_memcpy(&v, p + i, 8);
+    acc += v;
+  }
+  volatile uint64_t sink = acc;
+  (void)sink;
+}
+
+void readOnce(const char *p, size_t n) {
+  if (__builtin_cpu_supports("avx512f"))
+    readAvx512(p, n);
+  else if (__builtin_cpu_supports("avx2"))
+    readAvx2(p, n);
+  else
+    readPortable(p, n);
+}
+
+} // namespace
+
+BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes, 1) {}
+
+double BandwidthProbe::measure(int threads) const {
+  threads = std::max(threads, 1);
+  size_t slice = buffer.size() / threads;
+  std::vector<std::thread> workers;
+  auto t0 = Clock::now();
+  for (int t = 1; t < threads; ++t)
+    workers.emplace_back(readOnce, buffer.data() + t * slice, slice);
+  readOnce(buffer.data(), slice);
+  for (std::thread &w : workers)
+    w.join();
+  return double(slice) * threads / seconds(t0, Clock::now());
+}
+
+TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
+                                      const BandwidthProbe &probe, int threads,
+                                      int windows, double windowSeconds) {
+  windows = std::max(windows, 1);
+  call(0); // warm-up: code, page tables
+  auto t0 = Clock::now();
+  call(1);
+  double once = std::max(seconds(t0, Clock::now()), 1e-6);
+  int reps = std::max(1, std::min(64, int(windowSeconds / once)));
+  std::vector<double> times, bw;
+  int next = 2;
+  for (int w = 0; w < windows; ++w) {
+    bw.push_back(probe.measure(threads));
+    auto start = Clock::now();
+    for (int r = 0; r < reps; ++r)
+      call(next++);
+    times.push_back(seconds(start, Clock::now()) / reps);
+  }
+  std::sort(times.begin(), times.end());
+  std::sort(bw.begin(), bw.end());
+  return {times[windows / 2], times.front(), times.back(), bw[windows / 2]};
+}
