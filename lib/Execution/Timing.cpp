@@ -77,9 +77,12 @@ double BandwidthProbe::measure(int threads) const {
 
 TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
                                       const BandwidthProbe &probe, int threads,
-                                      int windows, double windowSeconds) {
+                                      int windows, double windowSeconds,
+                                      const std::function<void()> &untimed) {
   windows = std::max(windows, 1);
   call(0); // warm-up: code, page tables
+  if (untimed)
+    untimed();
   auto t0 = Clock::now();
   call(1);
   double once = std::max(seconds(t0, Clock::now()), 1e-6);
@@ -88,6 +91,17 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
   int next = 2;
   for (int w = 0; w < windows; ++w) {
     bw.push_back(probe.measure(threads));
+    if (untimed) {
+      double sum = 0;
+      for (int r = 0; r < reps; ++r) {
+        untimed();
+        auto start = Clock::now();
+        call(next++);
+        sum += seconds(start, Clock::now());
+      }
+      times.push_back(sum / reps);
+      continue;
+    }
     auto start = Clock::now();
     for (int r = 0; r < reps; ++r)
       call(next++);
@@ -96,4 +110,12 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
   std::sort(times.begin(), times.end());
   std::sort(bw.begin(), bw.end());
   return {times[windows / 2], times.front(), times.back(), bw[windows / 2]};
+}
+
+CacheEvictor::CacheEvictor(size_t bytes) : buffer(bytes, 0) {}
+
+void CacheEvictor::operator()() {
+  ++round;
+  for (size_t i = 0; i < buffer.size(); i += 64)
+    buffer[i] = static_cast<char>(buffer[i] + round);
 }

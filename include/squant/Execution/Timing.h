@@ -34,10 +34,24 @@ struct TimingStats {
 
 /// Runs `call(i)` (i counts calls, for rotating cold copies) once to warm up,
 /// then in `windows` windows of enough repetitions for ~`windowSeconds`,
-/// each window after a probe with `threads` threads.
+/// each window after a probe with `threads` threads. With `untimed`, every
+/// call is timed alone, after `untimed()` ran (e.g. evicting the caches).
 TimingStats timeWindows(const std::function<void(int)> &call,
                         const BandwidthProbe &probe, int threads,
-                        int windows = 5, double windowSeconds = 0.05);
+                        int windows = 5, double windowSeconds = 0.05,
+                        const std::function<void()> &untimed = nullptr);
+
+/// Writes and reads `bytes` (larger than the last-level cache) so that the
+/// next call finds no data of its own cached.
+class CacheEvictor {
+public:
+  explicit CacheEvictor(size_t bytes = size_t(96) << 20);
+  void operator()();
+
+private:
+  std::vector<char> buffer;
+  char round = 0;
+};
 
 } // namespace mlir::squant
 

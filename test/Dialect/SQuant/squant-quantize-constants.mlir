@@ -78,3 +78,4 @@ func.func @error_non_finite_weight(%x: tensor<2xf32>, %acc: tensor<1xf32>) -> te
   %y = linalg.matvec ins(%w, %x : tensor<1x2xf32>, tensor<2xf32>) outs(%acc : tensor<1xf32>) -> tensor<1xf32>
   return %y : tensor<1xf32>
 }
+

@@ -67,7 +67,10 @@ bool mlir::squant::isInterpretableBody(Block &body) {
                      arith::ShRSIOp, arith::ShLIOp, arith::AndIOp, arith::OrIOp,
                      arith::RemUIOp, arith::DivUIOp, arith::IndexCastOp,
                      arith::ConstantOp, math::FmaOp, linalg::IndexOp,
-                     linalg::YieldOp>(op);
+                     linalg::YieldOp, arith::MaximumFOp, arith::MinimumFOp,
+                     arith::MaxNumFOp, arith::MinNumFOp, arith::CmpFOp,
+                     arith::SelectOp, math::ExpOp, math::TanhOp, math::SqrtOp,
+                     math::AbsFOp>(op);
     if (!known || op.getNumRegions() != 0)
       return false;
     if (auto c = dyn_cast<arith::ConstantOp>(op))
@@ -77,9 +80,26 @@ bool mlir::squant::isInterpretableBody(Block &body) {
   return true;
 }
 
+bool mlir::squant::isCorrectlyRoundedBody(Block &body) {
+  for (Operation &op : body)
+    if (isa<math::ExpOp, math::TanhOp>(op))
+      return false;
+  return true;
+}
+
 std::optional<ScalarValue>
 mlir::squant::interpretBody(Block &body, ArrayRef<ScalarValue> args,
                             ArrayRef<int64_t> indices) {
+  std::optional<SmallVector<ScalarValue, 1>> yields =
+      interpretBodyYields(body, args, indices);
+  if (!yields || yields->empty())
+    return std::nullopt;
+  return yields->front();
+}
+
+std::optional<SmallVector<ScalarValue, 1>>
+mlir::squant::interpretBodyYields(Block &body, ArrayRef<ScalarValue> args,
+                                  ArrayRef<int64_t> indices) {
   llvm::DenseMap<Value, ScalarValue> env;
   for (auto [arg, value] : llvm::zip(body.getArguments(), args))
     env[arg] = value;
@@ -93,8 +113,12 @@ mlir::squant::interpretBody(Block &body, ArrayRef<ScalarValue> args,
       }
   auto get = [&](Value v) { return env.lookup(v); };
   for (Operation &op : body) {
-    if (auto yield = dyn_cast<linalg::YieldOp>(op))
-      return get(yield.getOperand(0));
+    if (auto yield = dyn_cast<linalg::YieldOp>(op)) {
+      SmallVector<ScalarValue, 1> values;
+      for (Value v : yield.getOperands())
+        values.push_back(get(v));
+      return values;
+    }
     if (op.getNumResults() != 1)
       return std::nullopt;
     Type type = op.getResult(0).getType();
@@ -141,6 +165,45 @@ mlir::squant::interpretBody(Block &body, ArrayRef<ScalarValue> args,
             .Case([&](arith::NegFOp n) {
               return ScalarValue::floating(-get(n.getOperand()).value);
             })
+            .Case([&](arith::SelectOp s) {
+              return get(s.getCondition()).bits & 1 ? get(s.getTrueValue())
+                                                    : get(s.getFalseValue());
+            })
+            .Case([&](arith::CmpFOp c) -> std::optional<ScalarValue> {
+              float x = get(c.getLhs()).value, y = get(c.getRhs()).value;
+              bool unordered = std::isnan(x) || std::isnan(y), r;
+              switch (c.getPredicate()) {
+              case arith::CmpFPredicate::AlwaysFalse: r = false; break;
+              case arith::CmpFPredicate::OEQ: r = !unordered && x == y; break;
+              case arith::CmpFPredicate::OGT: r = !unordered && x > y; break;
+              case arith::CmpFPredicate::OGE: r = !unordered && x >= y; break;
+              case arith::CmpFPredicate::OLT: r = !unordered && x < y; break;
+              case arith::CmpFPredicate::OLE: r = !unordered && x <= y; break;
+              case arith::CmpFPredicate::ONE: r = !unordered && x != y; break;
+              case arith::CmpFPredicate::ORD: r = !unordered; break;
+              case arith::CmpFPredicate::UEQ: r = unordered || x == y; break;
+              case arith::CmpFPredicate::UGT: r = unordered || x > y; break;
+              case arith::CmpFPredicate::UGE: r = unordered || x >= y; break;
+              case arith::CmpFPredicate::ULT: r = unordered || x < y; break;
+              case arith::CmpFPredicate::ULE: r = unordered || x <= y; break;
+              case arith::CmpFPredicate::UNE: r = unordered || x != y; break;
+              case arith::CmpFPredicate::UNO: r = unordered; break;
+              case arith::CmpFPredicate::AlwaysTrue: r = true; break;
+              }
+              return ScalarValue::integer(r);
+            })
+            .Case([&](math::ExpOp e) {
+              return ScalarValue::floating(roundFloat(std::exp(get(e.getOperand()).value), type));
+            })
+            .Case([&](math::TanhOp t) {
+              return ScalarValue::floating(roundFloat(std::tanh(get(t.getOperand()).value), type));
+            })
+            .Case([&](math::SqrtOp q) {
+              return ScalarValue::floating(roundFloat(std::sqrt(get(q.getOperand()).value), type));
+            })
+            .Case([&](math::AbsFOp a) {
+              return ScalarValue::floating(std::fabs(get(a.getOperand()).value));
+            })
             .Case([&](math::FmaOp f) {
               return ScalarValue::floating(roundFloat(
                   std::fma(get(f.getA()).value, get(f.getB()).value,
@@ -161,6 +224,18 @@ mlir::squant::interpretBody(Block &body, ArrayRef<ScalarValue> args,
                   r = x + y;
                 else if (isa<arith::DivFOp>(o))
                   r = x / y;
+                else if (isa<arith::MaximumFOp>(o))
+                  r = std::isnan(x) || std::isnan(y) ? NAN
+                      : x == y ? (std::signbit(x) ? y : x)
+                               : std::max(x, y);
+                else if (isa<arith::MinimumFOp>(o))
+                  r = std::isnan(x) || std::isnan(y) ? NAN
+                      : x == y ? (std::signbit(x) ? x : y)
+                               : std::min(x, y);
+                else if (isa<arith::MaxNumFOp>(o))
+                  r = std::fmax(x, y);
+                else if (isa<arith::MinNumFOp>(o))
+                  r = std::fmin(x, y);
                 else
                   return std::nullopt;
                 return ScalarValue::floating(roundFloat(r, type));

@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -143,6 +144,45 @@ Value mlir::squant::buildFoldedBias(OpBuilder &builder, Location loc,
   }
 }
 
+ConstantBuffer::ConstantBuffer(size_t bytes) {
+  if (bytes >= kLargeBytes)
+    blob = HeapAsmResourceBlob::allocate(bytes, alignof(uint64_t));
+  else
+    small.resize(bytes);
+}
+
+TypedAttr ConstantBuffer::finish(ShapedType type, StringRef name) {
+  if (blob)
+    return DenseResourceElementsAttr::get(type, name, std::move(*blob));
+  return DenseElementsAttr::getFromRawBuffer(type, small);
+}
+
+/// The raw little-endian elements of `type` permuted into `resultType`: one
+/// pass, no per-element attribute objects.
+static TypedAttr permuted(ArrayRef<char> raw, RankedTensorType type,
+                          RankedTensorType resultType, ArrayRef<int64_t> perm) {
+  size_t bytes = type.getElementTypeBitWidth() / 8;
+  int64_t rank = type.getRank();
+  ArrayRef<int64_t> shape = resultType.getShape();
+  SmallVector<int64_t> srcStrides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    srcStrides[d] = srcStrides[d + 1] * type.getDimSize(d + 1);
+  ConstantBuffer out(raw.size());
+  SmallVector<int64_t> idx(rank, 0);
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    int64_t src = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      src += idx[d] * srcStrides[perm[d]];
+    std::memcpy(out.data() + i * bytes, raw.data() + src * bytes, bytes);
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++idx[d] < shape[d])
+        break;
+      idx[d] = 0;
+    }
+  }
+  return out.finish(resultType, "squant_transposed");
+}
+
 Value mlir::squant::transposeTensor(OpBuilder &builder, Location loc,
                                     Value value, ArrayRef<int64_t> perm) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -151,36 +191,23 @@ Value mlir::squant::transposeTensor(OpBuilder &builder, Location loc,
     shape.push_back(type.getDimSize(p));
   auto resultType = RankedTensorType::get(shape, type.getElementType());
 
-  DenseElementsAttr dense;
+  Attribute constant;
   unsigned width = type.getElementTypeBitWidth();
-  if (matchPattern(value, m_Constant(&dense)) && width % 8 == 0) {
-    if (dense.isSplat())
-      return arith::ConstantOp::create(builder, loc, resultType,
-                                       dense.resizeSplat(resultType));
-    // Permute the raw little-endian elements: one pass, no per-element
-    // attribute objects.
-    ArrayRef<char> raw = dense.getRawData();
-    size_t bytes = width / 8;
-    int64_t rank = type.getRank();
-    SmallVector<int64_t> srcStrides(rank, 1);
-    for (int64_t d = rank - 2; d >= 0; --d)
-      srcStrides[d] = srcStrides[d + 1] * type.getDimSize(d + 1);
-    std::vector<char> out(raw.size());
-    SmallVector<int64_t> idx(rank, 0);
-    for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
-      int64_t src = 0;
-      for (int64_t d = 0; d < rank; ++d)
-        src += idx[d] * srcStrides[perm[d]];
-      std::memcpy(out.data() + i * bytes, raw.data() + src * bytes, bytes);
-      for (int64_t d = rank - 1; d >= 0; --d) {
-        if (++idx[d] < shape[d])
-          break;
-        idx[d] = 0;
-      }
+  if (matchPattern(value, m_Constant(&constant)) && width % 8 == 0) {
+    ArrayRef<char> raw;
+    if (auto dense = dyn_cast<DenseElementsAttr>(constant)) {
+      if (dense.isSplat())
+        return arith::ConstantOp::create(builder, loc, resultType,
+                                         dense.resizeSplat(resultType));
+      raw = dense.getRawData();
+    } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(constant)) {
+      if (AsmResourceBlob *blob = resource.getRawHandle().getBlob())
+        raw = blob->getData();
     }
-    return arith::ConstantOp::create(
-        builder, loc, resultType,
-        DenseElementsAttr::getFromRawBuffer(resultType, out));
+    size_t bytes = width / 8;
+    if (raw.size() == size_t(type.getNumElements()) * bytes)
+      return arith::ConstantOp::create(builder, loc, resultType,
+                                       permuted(raw, type, resultType, perm));
   }
   Value init = tensor::EmptyOp::create(builder, loc, shape, type.getElementType());
   return linalg::TransposeOp::create(builder, loc, value, init, perm)

@@ -4,7 +4,8 @@
 // first (upstream quant, front-end dequantization), compile-time
 // quantization next (so scales and zero points are constants the rewrites
 // can reason about), then the exact rewrites (to LUT where rule 1 holds,
-// exact zero-point folds), then fusion into matmuls, then cleanup.
+// exact zero-point folds), then fusion into matmuls, then cleanup, then (on
+// request) packing of the fused weights.
 //
 //===----------------------------------------------------------------------===//
 
@@ -32,6 +33,10 @@ struct OptimizeOptions : public PassPipelineOptions<OptimizeOptions> {
   Option<std::string> storage{*this, "storage",
                               llvm::cl::desc("signed or unsigned codes"),
                               llvm::cl::init("")};
+  Option<std::string> pack{*this, "pack",
+                           llvm::cl::desc("store the fused matmuls' constant codes "
+                                          "packed: none, lsb_first or msb_first"),
+                           llvm::cl::init("none")};
   Option<bool> floatLut{*this, "float-lut",
                         llvm::cl::desc("per-group float tables where no int8 "
                                        "table exists"),
@@ -62,5 +67,11 @@ void mlir::squant::registerSQuantPipelines() {
         pm.addPass(createSQuantFuseDequantMatmul());
         pm.addPass(createCanonicalizerPass());
         pm.addPass(createCSEPass());
+        // Packing last: the fused weights have their [N, K] orientation.
+        if (options.pack != "none") {
+          SQuantPackWeightsOptions packing;
+          packing.order = options.pack;
+          pm.addPass(createSQuantPackWeights(packing));
+        }
       });
 }

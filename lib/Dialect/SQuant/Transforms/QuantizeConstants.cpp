@@ -53,33 +53,6 @@ std::optional<ArrayRef<float>> rawFloats(Attribute attr) {
   return std::nullopt;
 }
 
-/// Storage for a new constant, written in place. Large constants (a real
-/// weight's codes) become dense_resource blobs that own the buffer, so the
-/// codes are never copied or hashed; small ones stay readable `dense`.
-class ConstantBuffer {
-public:
-  static constexpr size_t kLargeBytes = size_t(1) << 20;
-
-  explicit ConstantBuffer(size_t bytes) {
-    if (bytes >= kLargeBytes)
-      blob = HeapAsmResourceBlob::allocate(bytes, alignof(uint64_t));
-    else
-      small.resize(bytes);
-  }
-  char *data() { return blob ? blob->getMutableData().data() : small.data(); }
-
-  /// The attribute holding the buffer, named `name` when it is a blob.
-  TypedAttr finish(ShapedType type, StringRef name) {
-    if (blob)
-      return DenseResourceElementsAttr::get(type, name, std::move(*blob));
-    return DenseElementsAttr::getFromRawBuffer(type, small);
-  }
-
-private:
-  std::optional<AsmResourceBlob> blob;
-  std::vector<char> small;
-};
-
 struct QuantizeConstantsPass
     : squant::impl::SQuantQuantizeConstantsBase<QuantizeConstantsPass> {
   using Base::Base;
@@ -130,7 +103,7 @@ struct QuantizeConstantsPass
       group = std::nullopt;
     } else if (k % groupSize != 0) {
       return cst.emitError() << "K = " << k << " is not a multiple of group-size = "
-                             << groupSize << " (pad the weight explicitly)";
+                             << static_cast<int64_t>(groupSize) << " (pad the weight explicitly)";
     }
     if (failed(AffineSchemeAttr::verify(diag, *kind, bits, st, axis, group,
                                         std::nullopt, std::nullopt, FloatAttr())))

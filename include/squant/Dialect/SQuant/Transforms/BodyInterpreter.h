@@ -13,6 +13,7 @@
 #define SQUANT_DIALECT_SQUANT_TRANSFORMS_BODYINTERPRETER_H
 
 #include "mlir/IR/Block.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
 #include <optional>
@@ -32,8 +33,13 @@ struct ScalarValue {
 
 /// True when every op of `body` is one the interpreter can evaluate: integer
 /// and float arithmetic, casts, shifts and masks, constants, linalg.index,
-/// math.fma. No control flow, comparisons or selects.
+/// math.fma, float min/max, cmpf, select, exp, tanh, sqrt, absf. No control
+/// flow.
 bool isInterpretableBody(Block &body);
+
+/// True when every op of `body` is correctly rounded by IEEE 754 (no exp or
+/// tanh, whose results depend on the math library).
+bool isCorrectlyRoundedBody(Block &body);
 
 /// Runs `body` (a linalg.generic region) with its block arguments bound to
 /// `args` and linalg.index i bound to `indices[i]`; returns the yielded
@@ -41,6 +47,11 @@ bool isInterpretableBody(Block &body);
 std::optional<ScalarValue> interpretBody(Block &body,
                                          ArrayRef<ScalarValue> args,
                                          ArrayRef<int64_t> indices);
+
+/// As interpretBody, with every yielded value (multi-result generics).
+std::optional<SmallVector<ScalarValue, 1>>
+interpretBodyYields(Block &body, ArrayRef<ScalarValue> args,
+                    ArrayRef<int64_t> indices);
 
 } // namespace mlir::squant
 

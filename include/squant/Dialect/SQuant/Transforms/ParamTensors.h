@@ -15,6 +15,7 @@
 #include "squant/Dialect/SQuant/IR/SQuant.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 
 #include <optional>
@@ -54,8 +55,27 @@ FmaFormAttr getFmaForm(AffineSchemeAttr scheme);
 
 namespace mlir::squant {
 
+/// Storage for a new constant, written in place. Large constants (a real
+/// weight's codes) become dense_resource blobs that own the buffer, so the
+/// codes are never copied or hashed; small ones stay readable `dense`.
+class ConstantBuffer {
+public:
+  static constexpr size_t kLargeBytes = size_t(1) << 20;
+
+  explicit ConstantBuffer(size_t bytes);
+  char *data() { return blob ? blob->getMutableData().data() : small.data(); }
+
+  /// The attribute holding the buffer, named `name` when it is a blob.
+  TypedAttr finish(ShapedType type, StringRef name);
+
+private:
+  std::optional<AsmResourceBlob> blob;
+  std::vector<char> small;
+};
+
 /// `value` permuted by `perm` (result dim i = source dim perm[i]): a new
-/// constant when `value` is a dense constant, else linalg.transpose.
+/// constant when `value` is a constant (dense or dense_resource), else
+/// linalg.transpose.
 Value transposeTensor(OpBuilder &builder, Location loc, Value value,
                       ArrayRef<int64_t> perm);
 

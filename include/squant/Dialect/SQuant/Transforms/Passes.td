@@ -92,6 +92,34 @@ def SQuantFuseDequantMatmul : Pass<"squant-fuse-dequant-matmul"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def SQuantPackWeights : Pass<"squant-pack-weights"> {
+  let summary = "store the constant codes of fused matmuls packed";
+  let description = [{
+    A `squant.qmatmul` whose weight is a constant code tensor [N, K] of a
+    form narrower than 8 bits gets it as `squant.unpack` of constant bytes
+    in the named layout (`#squant.packed`, version 1): each row of K codes
+    in ceil(K·bits/8) bytes. Lowerings read the bytes directly (sub-byte
+    decode in registers), so the weight costs bits/8 of a byte per code in
+    memory. Runs after fusion, where the weight already has its [N, K]
+    orientation (packing a [K, N] weight before its transpose would pack
+    along N).
+
+    ```mlir
+    %y = squant.qmatmul %x, %codes ...        // %codes: dense<...> : tensor<8x64xi8>
+    // becomes
+    %p = arith.constant dense<...> : tensor<8x16xi8>
+    %q = squant.unpack %p layout <order = lsb_first, bits = 2> : tensor<8x16xi8> -> tensor<8x64xi8>
+    %y = squant.qmatmul %x, %q ...
+    ```
+  }];
+  let options = [
+    Option<"order", "order", "std::string", /*default=*/"\"lsb_first\"",
+           "bit order of the packed rows: lsb_first or msb_first">
+  ];
+  let dependentDialects = ["::mlir::squant::SQuantDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def SQuantQuantizeConstants : Pass<"squant-quantize-constants"> {
   let summary = "quantize constant weights at compile time";
   let description = [{
