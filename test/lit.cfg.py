@@ -21,7 +21,7 @@ llvm_config.use_default_substitutions()
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["squant-opt", "squant-capi-test", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
+    ["squant-opt", "squant-run", "squant-capi-test", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
     tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 

@@ -1,15 +1,22 @@
-// The C side of aot.mlir: calls the compiled @layer through its C interface
-// (_mlir_ciface_layer, memref descriptors) and checks every output.
+// The C side of aot.mlir (test/Integration/CPU and test/Tools/squant-run):
+// calls the compiled @layer through its C interface (_mlir_ciface_layer,
+// memref descriptors) and checks every output. With SQUANT_RUN_HEADER the
+// declarations come from the header `squant-run --emit-header` wrote.
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef SQUANT_RUN_HEADER
+#include "layer.h"
+typedef squant_memref_2d_f32 MemRef2D;
+#else
 typedef struct {
   float *allocated, *aligned;
   int64_t offset, sizes[2], strides[2];
 } MemRef2D;
 
 void _mlir_ciface_layer(MemRef2D *result, MemRef2D *x);
+#endif
 
 int main(void) {
   enum { M = 2, N = 3, K = 32, G = 16 };
