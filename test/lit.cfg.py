@@ -12,7 +12,7 @@ config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
 config.suffixes = [".mlir"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.squant_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs"]
+config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "external"]
 
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 llvm_config.use_default_substitutions()
@@ -59,3 +59,9 @@ config.substitutions.append(
 # The plugin for stock mlir-opt.
 config.substitutions.append(
     ("%squant_plugin", os.path.join(config.squant_obj_root, "lib", "SQuantPlugin.so")))
+
+# The CMake package test: the build tree to install and the compilers to
+# build the external project with.
+config.substitutions.append(("%squant_obj_root", config.squant_obj_root))
+config.substitutions.append(("%clang_path", os.path.join(config.llvm_tools_dir, "clang")))
+config.substitutions.append(("%clangxx_path", os.path.join(config.llvm_tools_dir, "clang++")))
