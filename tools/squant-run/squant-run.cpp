@@ -29,6 +29,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
@@ -247,6 +248,7 @@ private:
   std::vector<HostTensor> call(Compiled &c, const std::vector<HostTensor> &args);
   void report(Compiled &c, const std::vector<HostTensor> &results);
   int runVariants();
+  FailureOr<SmallVector<ReferenceValue>> evaluate(ModuleOp m);
 
   MLIRContext &context;
   OwningOpRef<ModuleOp> module;
@@ -281,15 +283,27 @@ void Runner::bindConstants() {
     if (!t || !t.hasStaticShape())
       fatal("argument #" + llvm::Twine(i) + " of @" + entry + " is " +
             typeString(type.getInput(i)) + "; squant-run takes statically shaped tensors");
+    // Upstream quantized types travel as their storage (squant-import-quant
+    // rewrites the signature the same way).
+    if (auto q = dyn_cast<quant::QuantizedType>(t.getElementType())) {
+      if (constant.count(i))
+        fatal("--const-args: argument #" + llvm::Twine(i) + " has the quantized type " +
+              typeString(t) + "; bind its storage values in the IR instead");
+      t = RankedTensorType::get(t.getShape(), q.getStorageType());
+    }
+    if (!t.getElementType().isIntOrFloat())
+      fatal("argument #" + llvm::Twine(i) + " of @" + entry + " is " + typeString(t) +
+            "; squant-run takes tensors of integers and floats");
     if (i < inputs.size() && inputs[i] != "random")
       values.push_back(readInput(inputs[i], t, i));
     else
       values.push_back(randomTensor(t, rng, constant.count(i)));
   }
   for (Type r : type.getResults())
-    if (auto t = dyn_cast<RankedTensorType>(r); !t || !t.hasStaticShape())
+    if (auto t = dyn_cast<RankedTensorType>(r);
+        !t || !t.hasStaticShape() || !t.getElementType().isIntOrFloat())
       fatal("@" + entry + " returns " + typeString(r) +
-            "; squant-run takes statically shaped tensor results");
+            "; squant-run takes statically shaped tensors of integers and floats");
   Block &body = func.getBody().front();
   OpBuilder b(&body, body.begin());
   llvm::BitVector erase(type.getNumInputs());
@@ -551,8 +565,7 @@ int Runner::main() {
   }
   bool ok = true;
   if (check) {
-    FailureOr<SmallVector<ReferenceValue>> ref =
-        evaluateReference(entryOf(*c.squantLevel), runtimeArgAttrs);
+    FailureOr<SmallVector<ReferenceValue>> ref = evaluate(*c.squantLevel);
     if (failed(ref))
       fatal("--check: the reference evaluator cannot evaluate @" + entry);
     for (auto [i, r] : llvm::enumerate(results))
@@ -583,11 +596,22 @@ int Runner::main() {
   return ok ? 0 : 1;
 }
 
+/// The reference evaluation of @entry in `m` on the run-time arguments;
+/// arith/math on whole tensors go through linalg first (the same scalar
+/// semantics, in the form the evaluator interprets).
+FailureOr<SmallVector<ReferenceValue>> Runner::evaluate(ModuleOp m) {
+  OwningOpRef<ModuleOp> copy = m.clone();
+  PassManager pm(&context);
+  if (failed(parsePassPipeline("convert-elementwise-to-linalg", pm)) ||
+      failed(pm.run(*copy)))
+    return failure();
+  return evaluateReference(entryOf(*copy), runtimeArgAttrs);
+}
+
 int Runner::runVariants() {
   // The function before any transform, evaluated by the reference library:
   // what every variant's accuracy is measured against.
-  FailureOr<SmallVector<ReferenceValue>> baseline =
-      evaluateReference(entryOf(*module), runtimeArgAttrs);
+  FailureOr<SmallVector<ReferenceValue>> baseline = evaluate(*module);
   if (failed(baseline))
     fatal("the reference evaluator cannot evaluate @" + entry + " before the transforms");
   int threads = 1;
@@ -622,8 +646,7 @@ int Runner::runVariants() {
                                  c.name.c_str(), c.weightBytes / 1e6, rel, s.median * 1e3,
                                  s.min * 1e3, s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth);
     if (check) {
-      FailureOr<SmallVector<ReferenceValue>> ref =
-          evaluateReference(entryOf(*c.squantLevel), runtimeArgAttrs);
+      FailureOr<SmallVector<ReferenceValue>> ref = evaluate(*c.squantLevel);
       if (failed(ref))
         fatal("--check: the reference evaluator cannot evaluate variant " + c.name);
       std::string verdict;

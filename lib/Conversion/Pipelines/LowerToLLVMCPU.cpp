@@ -3,6 +3,8 @@
 // squant-level IR on tensors -> the LLVM dialect, for the CPU:
 //   [convert-squant-to-runtime]  qmatmuls the runtime takes become calls
 //   convert-squant-to-vector     everything else becomes loops on buffers
+//   convert-elementwise-to-linalg  arith/math on tensors (e.g. a bias computed
+//                                from run-time scales) become linalg.generic
 //   one-shot-bufferize           identity layouts at function boundaries
 //   buffer-deallocation-pipeline
 //   [async-parallel-for ...]     threads > 1: scf.parallel on a thread pool
@@ -47,7 +49,7 @@ std::string pipelineText(const LowerToLLVMCPUOptions &o) {
   if (o.useRuntime)
     text += "convert-squant-to-runtime,";
   text += llvm::formatv("convert-squant-to-vector{{target={0} hoist-max-m={1}},"
-                        "canonicalize,cse,",
+                        "canonicalize,cse,convert-elementwise-to-linalg,",
                         o.target.getValue(), o.hoistMaxM.getValue());
   text += "one-shot-bufferize{bufferize-function-boundaries "
           "function-boundary-type-conversion=identity-layout-map},"

@@ -54,6 +54,25 @@ Value zeroPointAt(ImplicitLocOpBuilder &b, AffineSchemeAttr scheme,
   return toF32(b, raw);
 }
 
+/// Codes held one per element in a type narrower than a byte (i4 from
+/// upstream quant's storage types) are widened to i8 first: a memref keeps
+/// such elements a byte apart, while a vector of them is bit-packed, so the
+/// kernel's vector loads would read the wrong bits. Bytes packed by
+/// squant.unpack are read as bytes and need nothing.
+void widenSubByteCodes(RewriterBase &rewriter, QMatmulOp op) {
+  auto type = op.getWeight().getType();
+  if (type.getElementTypeBitWidth() >= 8 || op.getWeight().getDefiningOp<UnpackOp>())
+    return;
+  bool isSigned = false;
+  if (auto fma = dyn_cast<FmaFormAttr>(op.getForm()))
+    isSigned = fma.isSigned();
+  auto wide = RankedTensorType::get(type.getShape(), rewriter.getI8Type());
+  Value widened =
+      isSigned ? Value(arith::ExtSIOp::create(rewriter, op.getLoc(), wide, op.getWeight()))
+               : Value(arith::ExtUIOp::create(rewriter, op.getLoc(), wide, op.getWeight()));
+  rewriter.modifyOpInPlace(op, [&] { op.getWeightMutable().assign(widened); });
+}
+
 LogicalResult requireStaticShape(Operation *op) {
   for (Type t : op->getOperandTypes())
     if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape())
@@ -258,6 +277,7 @@ struct ConvertSQuantToVectorPass
     IRRewriter rewriter(&getContext());
     for (QMatmulOp op : matmuls) {
       rewriter.setInsertionPoint(op);
+      widenSubByteCodes(rewriter, op);
       if (failed(requireStaticShape(op)) || failed(lowerQMatmul(rewriter, op, options)))
         return signalPassFailure();
     }

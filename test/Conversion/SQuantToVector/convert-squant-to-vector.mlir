@@ -121,3 +121,16 @@ func.func @dequantize_tinygemm(%q: tensor<4x64xi8>, %s: tensor<4x2xbf16>, %z: te
       : tensor<4x64xi8>, tensor<4x2xbf16>, tensor<4x2xbf16> -> tensor<4x64xbf16>
   return %w : tensor<4x64xbf16>
 }
+
+// -----
+
+// i4 codes one per element (upstream quant storage) are widened to i8
+// before the kernel: memrefs keep them a byte apart, vectors would pack them.
+// CHECK-LABEL: func @i4_codes_widened
+// CHECK: %[[W:.*]] = arith.extui %{{.*}} : tensor<4x32xi4> to tensor<4x32xi8>
+// CHECK: bufferization.to_buffer %[[W]]
+func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tensor<4x1xf32>, %b: tensor<4x1xf32>) -> tensor<1x4xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 32>)
+      : (tensor<1x32xf32>, tensor<4x32xi4>, tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
