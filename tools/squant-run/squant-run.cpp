@@ -249,6 +249,7 @@ private:
   void report(Compiled &c, const std::vector<HostTensor> &results);
   int runVariants();
   FailureOr<SmallVector<ReferenceValue>> evaluate(ModuleOp m);
+  TimingStats time(Compiled &c);
 
   MLIRContext &context;
   OwningOpRef<ModuleOp> module;
@@ -572,13 +573,7 @@ int Runner::main() {
       ok &= printCheck(i, (*ref)[i], r);
   }
   if (bench) {
-    BandwidthProbe probe;
-    CacheEvictor evict;
-    int threads = 1;
-    if (size_t at = lowerOptions.find("threads="); at != std::string::npos)
-      threads = std::atoi(lowerOptions.c_str() + at + 8);
-    TimingStats s = timeWindows([&](int) { call(c, runtimeArgs); }, probe, threads,
-                                benchWindows, 0.2, [&] { evict(); });
+    TimingStats s = time(c);
     int64_t bytes = c.weightBytes;
     for (const HostTensor &a : runtimeArgs)
       bytes += a.data.size();
@@ -608,17 +603,27 @@ FailureOr<SmallVector<ReferenceValue>> Runner::evaluate(ModuleOp m) {
   return evaluateReference(entryOf(*copy), runtimeArgAttrs);
 }
 
+/// The thread count the lowering was asked for (the probe uses as many).
+int threadCount() {
+  size_t at = lowerOptions.find("threads=");
+  return at == std::string::npos ? 1 : std::max(1, std::atoi(lowerOptions.c_str() + at + 8));
+}
+
+/// --bench's timing of one compiled variant: caches evicted before every
+/// call, a bandwidth probe with as many threads before every window.
+TimingStats Runner::time(Compiled &c) {
+  static const BandwidthProbe probe;
+  static CacheEvictor evict;
+  return timeWindows([&](int) { call(c, runtimeArgs); }, probe, threadCount(),
+                     benchWindows, 0.2, [&] { evict(); });
+}
+
 int Runner::runVariants() {
   // The function before any transform, evaluated by the reference library:
   // what every variant's accuracy is measured against.
   FailureOr<SmallVector<ReferenceValue>> baseline = evaluate(*module);
   if (failed(baseline))
     fatal("the reference evaluator cannot evaluate @" + entry + " before the transforms");
-  int threads = 1;
-  if (size_t at = lowerOptions.find("threads="); at != std::string::npos)
-    threads = std::atoi(lowerOptions.c_str() + at + 8);
-  BandwidthProbe probe;
-  CacheEvictor evict;
   llvm::outs() << "@" << entry << " of " << inputFile << ", seed " << seed
                << ", squant-lower-to-llvm-cpu{" << lowerOptions << "}\n"
                << "accuracy: relative L2 error of the compiled result against the "
@@ -639,8 +644,7 @@ int Runner::runVariants() {
     double rel = 0;
     for (auto [i, r] : llvm::enumerate(results))
       rel = std::max(rel, compareWithReference((*baseline)[i], r.data.data()).relError);
-    TimingStats s = timeWindows([&](int) { call(c, runtimeArgs); }, probe, threads,
-                                benchWindows, 0.2, [&] { evict(); });
+    TimingStats s = time(c);
     double gbs = c.weightBytes / s.median / 1e9;
     llvm::outs() << llvm::format("| %s | %.2f | %.2e | %.3f [%.3f, %.3f] | %.1f | %.2f |",
                                  c.name.c_str(), c.weightBytes / 1e6, rel, s.median * 1e3,
@@ -662,8 +666,9 @@ int Runner::runVariants() {
     llvm::outs() << "\n";
     llvm::outs().flush();
   }
+  int threads = threadCount();
   llvm::outs() << llvm::format("\nread bandwidth probe (%d thread%s): %.1f GB/s\n", threads,
-                               threads == 1 ? "" : "s", probe.measure(threads) / 1e9);
+                               threads == 1 ? "" : "s", BandwidthProbe().measure(threads) / 1e9);
   return ok ? 0 : 1;
 }
 
