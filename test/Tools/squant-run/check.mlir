@@ -39,3 +39,23 @@ func.func @linear_exp(%x: tensor<1x32xf32>, %q: tensor<5x32xi8>, %s: tensor<5x1x
 // ALL: result #0: tensor<4x64xf32> [{{([^,]+, ){255}[^,]+}}]
 
 // BENCH: bench: median {{[0-9.]+}} ms [min {{[0-9.]+}}, max {{[0-9.]+}}] over 3 windows, cold caches, threads=1; {{.*}} GB/s = {{[0-9.]+}} of the read bandwidth measured in this run
+
+// Comparisons, selects and float max in a body are evaluated exactly:
+// relu(x) two ways, bit for bit.
+// RUN: squant-run %s --entry=relu --check | FileCheck %s --check-prefix=RELU
+// RELU: check #0: ok bit-exact: 0 of 16 elements differ
+// RELU: check #1: ok bit-exact: 0 of 16 elements differ
+func.func @relu(%x: tensor<16xf32>) -> (tensor<16xf32>, tensor<16xf32>) {
+  %e = tensor.empty() : tensor<16xf32>
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(i) -> (i)>, affine_map<(i) -> (i)>, affine_map<(i) -> (i)>],
+                        iterator_types = ["parallel"]}
+      ins(%x : tensor<16xf32>) outs(%e, %e : tensor<16xf32>, tensor<16xf32>) {
+  ^bb0(%v: f32, %o0: f32, %o1: f32):
+    %zero = arith.constant 0.0 : f32
+    %m = arith.maximumf %v, %zero : f32
+    %c = arith.cmpf ogt, %v, %zero : f32
+    %s = arith.select %c, %v, %zero : f32
+    linalg.yield %m, %s : f32, f32
+  } -> (tensor<16xf32>, tensor<16xf32>)
+  return %r#0, %r#1 : tensor<16xf32>, tensor<16xf32>
+}
