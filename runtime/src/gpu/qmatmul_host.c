@@ -1,0 +1,109 @@
+/*===- qmatmul_host.c - squant_gpu_qmatmul_run ---------------------*- C -*-===//
+ *
+ * Validates a problem, picks the instantiation of runtime/src/cuda/qmatmul.cu
+ * by name, and launches it from the fatbin (sm_80 and sm_90 cubins plus
+ * compute_90 PTX) embedded at build time. Without nvcc the library still
+ * validates, then reports SQUANT_GPU_NOT_BUILT.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "cuda_driver.h"
+
+#include <pthread.h>
+#include <stdio.h>
+
+#ifdef SQUANT_HAVE_CUDA_KERNELS
+extern const unsigned char squant_cuda_kernels_fatbin[];
+#endif
+
+enum { kWarpsPerBlock = 4 };
+
+/* Codes per lane step of the kernel: K must be a multiple. */
+static int64_t step_codes(int bits) {
+  return bits == 2 ? 64 : bits == 3 ? 128 : 32;
+}
+
+static squant_gpu_status validate(const squant_gpu_qmatmul *p) {
+  if (!p || !p->x || !p->codes || !p->scales || !p->y)
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  if (p->m < 1 || p->n < 1 || p->k < 1 || p->group_size < 1)
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  if (p->act != SQUANT_GPU_F32 && p->act != SQUANT_GPU_F16 &&
+      p->act != SQUANT_GPU_BF16)
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  if (p->form == SQUANT_GPU_FORM_FMA) {
+    if (!p->biases)
+      return SQUANT_GPU_INVALID_ARGUMENT;
+    if (p->bits != 2 && p->bits != 3 && p->bits != 4 && p->bits != 8)
+      return SQUANT_GPU_UNSUPPORTED;
+  } else if (p->form == SQUANT_GPU_FORM_LUT) {
+    if (!p->table)
+      return SQUANT_GPU_INVALID_ARGUMENT;
+    if (p->bits != 2 && p->bits != 3 && p->bits != 4)
+      return SQUANT_GPU_UNSUPPORTED;
+  } else {
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  }
+  if (p->k % p->group_size != 0)
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  if (p->group_size % 32 != 0 || p->k % step_codes(p->bits) != 0)
+    return SQUANT_GPU_UNSUPPORTED;
+  if (p->m > INT32_MAX || p->n > INT32_MAX || p->k > INT32_MAX ||
+      p->n * (p->k / p->group_size) > INT32_MAX)
+    return SQUANT_GPU_UNSUPPORTED;
+  return SQUANT_GPU_OK;
+}
+
+#ifdef SQUANT_HAVE_CUDA_KERNELS
+static pthread_once_t module_once = PTHREAD_ONCE_INIT;
+static CUmodule module;
+static squant_gpu_status module_status;
+
+static void load_module(void) {
+  const squant_cuda_driver *d = squant_cuda_driver_get(&module_status);
+  if (d)
+    module_status = squant_cuda_check(
+        d->cuModuleLoadData(&module, squant_cuda_kernels_fatbin),
+        "cuModuleLoadData", "squant_gpu_qmatmul_run");
+}
+#endif
+
+squant_gpu_status squant_gpu_qmatmul_run(const squant_gpu_qmatmul *p,
+                                         void *stream) {
+  squant_gpu_status status = validate(p);
+  if (status != SQUANT_GPU_OK)
+    return status;
+#ifndef SQUANT_HAVE_CUDA_KERNELS
+  (void)stream;
+  return SQUANT_GPU_NOT_BUILT;
+#else
+  const squant_cuda_driver *d = squant_cuda_driver_get(&status);
+  if (!d)
+    return status;
+  pthread_once(&module_once, load_module);
+  if (module_status != SQUANT_GPU_OK)
+    return module_status;
+  static const char *const acts[] = {"f32", "f16", "bf16"};
+  int mt = p->m == 1 ? 1 : 8;
+  char name[64];
+  snprintf(name, sizeof name, "squant_qmatmul_%s_b%d_mt%d_%s",
+           p->form == SQUANT_GPU_FORM_FMA ? "fma" : "lut", (int)p->bits, mt,
+           acts[p->act]);
+  CUfunction function;
+  if ((status = squant_cuda_check(
+           d->cuModuleGetFunction(&function, module, name),
+           "cuModuleGetFunction", name)))
+    return status;
+  int m = (int)p->m, n = (int)p->n, k = (int)p->k, g = (int)p->group_size;
+  const void *x = p->x, *codes = p->codes, *scales = p->scales,
+             *biases = p->biases, *table = p->table;
+  void *y = p->y;
+  void *params[] = {&x, &codes, &scales, &biases, &table, &y, &m, &n, &k, &g};
+  unsigned grid_x = (unsigned)((p->n + kWarpsPerBlock - 1) / kWarpsPerBlock);
+  unsigned grid_y = (unsigned)((p->m + mt - 1) / mt);
+  return squant_cuda_check(d->cuLaunchKernel(function, grid_x, grid_y, 1, 32,
+                                             kWarpsPerBlock, 1, 0,
+                                             (CUstream)stream, params, NULL),
+                           "cuLaunchKernel", name);
+#endif
+}
