@@ -12,13 +12,13 @@
 #include "squant/Conversion/Passes.h"
 
 #include "Codegen.h"
+#include "Elementwise.h"
 #include "QMatmulToVector.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "squant/Reference/Pack.h"
-#include "llvm/ADT/TypeSwitch.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_CONVERTSQUANTTOVECTOR
@@ -30,29 +30,6 @@ using namespace mlir::squant;
 using namespace mlir::squant::lowering;
 
 namespace {
-
-/// An integer i32 (scalar) as `type` (truncated or sign-extended).
-Value fromI32(ImplicitLocOpBuilder &b, Value v, Type type) {
-  unsigned width = type.getIntOrFloatBitWidth();
-  if (width == 32)
-    return v;
-  if (width < 32)
-    return arith::TruncIOp::create(b, type, v);
-  return arith::ExtSIOp::create(b, type, v);
-}
-
-/// The zero point of an element, as f32: an operand (integer or float) or
-/// the value the scheme implies.
-Value zeroPointAt(ImplicitLocOpBuilder &b, AffineSchemeAttr scheme,
-                  const ref::Scheme &sc, Value zeroPoints, ValueRange p) {
-  if (!zeroPoints)
-    return f32Const(b, sc.impliedZeroPoint());
-  Value raw = memref::LoadOp::create(b, zeroPoints, p);
-  if (isa<IntegerType>(raw.getType()))
-    return arith::SIToFPOp::create(b, b.getF32Type(),
-                                   extendToI32(b, raw, scheme.isSigned()));
-  return toF32(b, raw);
-}
 
 /// Codes held one per element in a type narrower than a byte (i4 from
 /// upstream quant's storage types) are widened to i8 first: a memref keeps
@@ -80,114 +57,19 @@ LogicalResult requireStaticShape(Operation *op) {
   return success();
 }
 
-LogicalResult lowerDequantize(RewriterBase &rewriter, DequantizeOp op) {
-  auto type = op.getResult().getType();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  AffineSchemeAttr scheme = op.getScheme();
-  Type format = type.getElementType();
-  ref::Scheme sc = scheme.toReference(getFloatFormat(format));
-  Value q = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale());
-  Value zp = op.getZeroPoint() ? bufferOf(b, op.getZeroPoint()) : Value();
-  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-    SmallVector<Value> p =
-        paramIndices(ib, ivs, scheme.getAxis(), scheme.getGroupSize());
-    Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), scheme.isSigned());
-    Value w = emitDequantize(ib, sc, code, toF32(ib, memref::LoadOp::create(ib, s, p)),
-                             zeroPointAt(ib, scheme, sc, zp, p), format);
-    return fromF32(ib, w, format);
-  });
-}
-
-LogicalResult lowerQuantize(RewriterBase &rewriter, QuantizeOp op) {
-  auto type = op.getResult().getType();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  AffineSchemeAttr scheme = op.getScheme();
-  Type format = op.getInput().getType().getElementType();
-  ref::Scheme sc = scheme.toReference(getFloatFormat(format));
-  Value x = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale());
-  Value zp = op.getZeroPoint() ? bufferOf(b, op.getZeroPoint()) : Value();
-  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-    SmallVector<Value> p =
-        paramIndices(ib, ivs, scheme.getAxis(), scheme.getGroupSize());
-    Value code = emitQuantize(ib, sc, toF32(ib, memref::LoadOp::create(ib, x, ivs)),
-                              toF32(ib, memref::LoadOp::create(ib, s, p)),
-                              zeroPointAt(ib, scheme, sc, zp, p), format);
-    return fromI32(ib, code, type.getElementType());
-  });
-}
-
-LogicalResult lowerFmaDequantize(RewriterBase &rewriter, FmaDequantizeOp op) {
-  auto type = op.getResult().getType();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  FmaFormAttr form = op.getForm();
-  Value q = bufferOf(b, op.getInput()), s = bufferOf(b, op.getScale()),
-        bias = bufferOf(b, op.getBias());
-  Type format = type.getElementType();
-  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-    Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), form.isSigned());
-    Value w = emitFmaElement(ib, form, code, ivs, s, bias, format);
-    return fromF32(ib, w, format);
-  });
-}
-
-LogicalResult lowerLutDequantize(RewriterBase &rewriter, LutDequantizeOp op) {
-  auto type = op.getResult().getType();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  Value q = bufferOf(b, op.getInput()), table = bufferOf(b, op.getTable());
-  Value s = op.getScales() ? bufferOf(b, op.getScales()) : Value();
-  Type format = type.getElementType();
-  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-    Value code = extendToI32(ib, memref::LoadOp::create(ib, q, ivs), false);
-    Value w = emitLutElement(ib, op.getScheme(), code, ivs, table, s, format);
-    return fromF32(ib, w, format);
-  });
-}
-
-/// Bit position of code `col` in its row: the byte and the offset in it.
-std::pair<Value, Value> bitPosition(ImplicitLocOpBuilder &b, Value col,
-                                    unsigned bits) {
-  Value pos = arith::MulIOp::create(b, col, indexConst(b, bits));
-  Value byte = arith::DivUIOp::create(b, pos, indexConst(b, 8));
-  Value off = arith::IndexCastOp::create(
-      b, b.getI32Type(), arith::RemUIOp::create(b, pos, indexConst(b, 8)));
-  return {byte, off};
-}
-
-LogicalResult lowerUnpack(RewriterBase &rewriter, UnpackOp op) {
-  auto type = op.getResult().getType();
-  ImplicitLocOpBuilder b(op.getLoc(), rewriter);
-  PackedLayoutAttr layout = op.getLayout();
-  unsigned bits = layout.getBits();
-  int64_t cols = type.getShape().back();
-  int64_t rowBytes = ref::packedRowBytes(cols, bits);
-  Value in = bufferOf(b, op.getInput());
-  return replaceByLoopNest(rewriter, b, op, type, [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
-    auto [byte, off] = bitPosition(ib, ivs.back(), bits);
-    ValueRange rows = ivs.drop_back();
-    // The second byte matters only when the code crosses into it, in which
-    // case it exists; otherwise re-reading the last byte is harmless.
-    Value next = arith::MinUIOp::create(
-        ib, arith::AddIOp::create(ib, byte, indexConst(ib, 1)),
-        indexConst(ib, rowBytes - 1));
-    Value b0 = loadPackedByte(ib, in, rows, byte);
-    Value b1 = loadPackedByte(ib, in, rows, next);
-    Value eight = i32Const(ib, 8);
-    Value code;
-    if (layout.getOrder() == PackOrder::LsbFirst) {
-      Value word = arith::OrIOp::create(ib, b0, arith::ShLIOp::create(ib, b1, eight));
-      code = arith::ShRUIOp::create(ib, word, off);
-    } else {
-      Value word = arith::OrIOp::create(ib, arith::ShLIOp::create(ib, b0, eight), b1);
-      Value shift = arith::SubIOp::create(ib, i32Const(ib, 16 - bits), off);
-      code = arith::ShRUIOp::create(ib, word, shift);
-    }
-    code = arith::AndIOp::create(ib, code, i32Const(ib, (1 << bits) - 1));
-    if (layout.getStorage() == Storage::Signed) {
-      Value sign = i32Const(ib, 1 << (bits - 1));
-      code = arith::SubIOp::create(ib, arith::XOrIOp::create(ib, code, sign), sign);
-    }
-    return fromI32(ib, code, type.getElementType());
-  });
+/// An elementwise op as a loop nest over its result, each element computed
+/// by its element function (Elementwise.cpp).
+LogicalResult lowerElementwise(RewriterBase &rewriter, Operation *op,
+                               const ElementFunction &f) {
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  ImplicitLocOpBuilder b(op->getLoc(), rewriter);
+  SmallVector<Value> buffers;
+  for (Value operand : f.operands)
+    buffers.push_back(bufferOf(b, operand));
+  return replaceByLoopNest(rewriter, b, op, type,
+                           [&](ImplicitLocOpBuilder &ib, ValueRange ivs) {
+                             return f.element(ib, buffers, ivs);
+                           });
 }
 
 /// ORs `value` (i32, < 256) into byte `byteIndex` of a packed row.
@@ -295,19 +177,17 @@ struct ConvertSQuantToVectorPass
       rewriter.setInsertionPoint(op);
       if (failed(requireStaticShape(op)))
         return signalPassFailure();
-      LogicalResult result =
-          TypeSwitch<Operation *, LogicalResult>(op)
-              .Case([&](DequantizeOp o) { return lowerDequantize(rewriter, o); })
-              .Case([&](QuantizeOp o) { return lowerQuantize(rewriter, o); })
-              .Case([&](FmaDequantizeOp o) { return lowerFmaDequantize(rewriter, o); })
-              .Case([&](LutDequantizeOp o) { return lowerLutDequantize(rewriter, o); })
-              .Case([&](PackOp o) { return lowerPack(rewriter, o); })
-              .Case([&](UnpackOp o) { return lowerUnpack(rewriter, o); })
-              .Default([&](Operation *o) {
-                return o->emitOpError()
-                       << "has no lowering to loops; fold it first (a "
-                          "constant input folds under --canonicalize)";
-              });
+      LogicalResult result = success();
+      if (auto pack = dyn_cast<PackOp>(op)) {
+        result = lowerPack(rewriter, pack);
+      } else if (FailureOr<ElementFunction> f = getElementFunction(op);
+                 succeeded(f)) {
+        result = lowerElementwise(rewriter, op, *f);
+      } else {
+        result = op->emitOpError()
+                 << "has no lowering to loops; fold it first (a "
+                    "constant input folds under --canonicalize)";
+      }
       if (failed(result))
         return signalPassFailure();
     }
