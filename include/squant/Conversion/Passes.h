@@ -5,6 +5,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -29,9 +30,10 @@ namespace mlir::squant {
 /// squant.qmatmul -> calls of the squant_rt kernels.
 void populateSQuantToRuntimePatterns(RewritePatternSet &patterns);
 
-/// Registers squant-lower-to-llvm-cpu, squant's pipeline from squant-level
-/// IR on tensors to the LLVM dialect.
+/// Registers squant's pipelines from squant-level IR on tensors to the LLVM
+/// dialect: squant-lower-to-llvm-cpu and squant-lower-to-nvvm.
 void registerSQuantLoweringPipelines();
+void registerLowerToNVVMPipeline();
 
 } // namespace mlir::squant
 

@@ -84,4 +84,46 @@ def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp">
                            "::mlir::vector::VectorDialect"];
 }
 
+def ConvertSQuantToGPU : Pass<"convert-squant-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "lower squant ops to gpu-dialect kernels and their launches";
+  let description = [{
+    Lowers every squant op on tensors to a kernel in one `gpu.module
+    @squant_kernels` and host code that launches it (`gpu.launch_func`),
+    before bufferization: operands cross into buffers with
+    `bufferization.to_buffer` (run one-shot bufferization with
+    `function-boundary-type-conversion=identity-layout-map`), results are
+    device buffers (`gpu.alloc`) returned through `bufferization.to_tensor`.
+    The function's memref arguments and results are device memory (the
+    caller allocates them, e.g. with `squant_gpu_malloc`, and frees the
+    results). See docs/Lowering.md.
+
+    `squant.qmatmul`, where the weight's codes can be read 16 bytes at a
+    time (i8 codes, or the bytes of a `squant.unpack` of 1, 2, 4 or 8 bits)
+    and groups are whole 16-byte chunks: one warp per weight row, coalesced
+    16-byte loads, codes converted by the magic-number trick (no per-code
+    int-to-float conversion), one FMA per code and activation row with the
+    group scale and bias hoisted (`s·Σ x·q + b·Σ x`), LUT entries from a
+    table in shared memory, warp-shuffle reduction; `m-tile` activation rows
+    share each decoded weight. Other qmatmuls: one thread per output,
+    evaluating the reference weights. Dequantize, fma_dequantize,
+    lut_dequantize, quantize and unpack: one thread per element, with the
+    CPU's element functions (true division, explicit FMAs and roundings:
+    the same bits).
+  }];
+  let options = [
+    Option<"rowsPerBlock", "rows-per-block", "int64_t", /*default=*/"4",
+           "warps (weight rows) per block of the qmatmul kernel">,
+    Option<"mTile", "m-tile", "int64_t", /*default=*/"8",
+           "activation rows per block of the qmatmul kernel">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // SQUANT_CONVERSION_PASSES_TD

@@ -80,4 +80,5 @@ void mlir::squant::registerSQuantLoweringPipelines() {
         if (failed(parsePassPipeline(pipelineText(options), pm)))
           llvm::report_fatal_error("squant-lower-to-llvm-cpu: bad pipeline text");
       });
+  registerLowerToNVVMPipeline();
 }

@@ -171,6 +171,18 @@ Value lowering::emitUnpackedCode(ImplicitLocOpBuilder &b,
   return code;
 }
 
+Value lowering::emitQMatmulWeight(ImplicitLocOpBuilder &b, QMatmulOp op,
+                                 Value element, ValueRange at, Value scales,
+                                 Value bias, Value table) {
+  if (auto fma = dyn_cast<FmaFormAttr>(op.getForm()))
+    return emitFmaElement(
+        b, fma, extendToI32(b, element, fma.isSigned()), at, scales, bias,
+        cast<ShapedType>(op.getScales().getType()).getElementType());
+  return emitLutElement(b, cast<LutSchemeAttr>(op.getForm()),
+                        extendToI32(b, element, false), at, table, scales,
+                        op.getResult().getType().getElementType());
+}
+
 FailureOr<ElementFunction> lowering::getElementFunction(Operation *op) {
   return TypeSwitch<Operation *, FailureOr<ElementFunction>>(op)
       .Case([](DequantizeOp o) { return dequantize(o); })

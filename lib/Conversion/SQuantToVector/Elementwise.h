@@ -42,6 +42,12 @@ Value emitUnpackedCode(ImplicitLocOpBuilder &b, PackedLayoutAttr layout,
 std::pair<Value, Value> bitPosition(ImplicitLocOpBuilder &b, Value col,
                                     unsigned bits);
 
+/// The weight w(n, k) of `op` (f32) from the element of its weight tensor
+/// at `at` = (n, k), by the reference formulas of the op's form; `scales`,
+/// `bias`, `table` are the buffers of the operands the op has.
+Value emitQMatmulWeight(ImplicitLocOpBuilder &b, QMatmulOp op, Value element,
+                        ValueRange at, Value scales, Value bias, Value table);
+
 /// An integer i32 (scalar) as `type` (truncated or sign-extended).
 Value fromI32(ImplicitLocOpBuilder &b, Value v, Type type);
 

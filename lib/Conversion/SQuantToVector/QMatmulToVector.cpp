@@ -23,6 +23,8 @@
 
 #include "QMatmulToVector.h"
 
+#include "Elementwise.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -726,16 +728,8 @@ LogicalResult lowering::lowerQMatmulScalar(RewriterBase &rewriter, QMatmulOp op)
       at.push_back(kv);
       Value xv = toF32(ib, memref::LoadOp::create(ib, x, at));
       Value raw = memref::LoadOp::create(ib, w, ValueRange{col, kv});
-      Value weight;
-      if (auto fma = dyn_cast<FmaFormAttr>(op.getForm())) {
-        weight = emitFmaElement(ib, fma, extendToI32(ib, raw, fma.isSigned()),
-                                ValueRange{col, kv}, scales, bias,
-                                cast<ShapedType>(op.getScales().getType()).getElementType());
-      } else {
-        weight = emitLutElement(ib, cast<LutSchemeAttr>(op.getForm()),
-                                extendToI32(ib, raw, false), ValueRange{col, kv},
-                                table, scales, elem);
-      }
+      Value weight =
+          emitQMatmulWeight(ib, op, raw, ValueRange{col, kv}, scales, bias, table);
       Value sum = arith::AddFOp::create(
           ib, loop.getRegionIterArgs()[0], arith::MulFOp::create(ib, xv, weight));
       scf::YieldOp::create(ib, sum);
