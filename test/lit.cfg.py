@@ -21,7 +21,7 @@ llvm_config.use_default_substitutions()
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["squant-opt", "squant-run", "squant-capi-test", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
+    ["squant-opt", "squant-run", "squant-capi-test", "squant-gpu-check", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
     tool_dirs)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
@@ -65,3 +65,25 @@ config.substitutions.append(
 config.substitutions.append(("%squant_obj_root", config.squant_obj_root))
 config.substitutions.append(("%clang_path", os.path.join(config.llvm_tools_dir, "clang")))
 config.substitutions.append(("%clangxx_path", os.path.join(config.llvm_tools_dir, "clang++")))
+
+# GPU: "cuda-toolkit" when the build has nvcc/ptxas (the GPU lowering's
+# PTX/cubin tests, squant-gpu-check built); "cuda-device" when the CUDA
+# driver reports a device here (execution tests; UNSUPPORTED otherwise).
+if config.squant_cuda_toolkit:
+    config.available_features.add("cuda-toolkit")
+
+
+def _cuda_device_count():
+    import ctypes
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return 0
+    count = ctypes.c_int(0)
+    if cuda.cuInit(0) != 0 or cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+        return 0
+    return count.value
+
+
+if config.squant_cuda_toolkit and _cuda_device_count() > 0:
+    config.available_features.add("cuda-device")

@@ -6,6 +6,9 @@
 //   canonicalize                 fold constant packs and transposes
 //   convert-squant-to-gpu        kernels + launches, device result buffers
 //   one-shot-bufferize           identity layouts at function boundaries
+//   gpu.module(convert-math-to-llvm)  math.fma etc. as LLVM intrinsics (PTX
+//                                instructions), not libdevice calls, so the
+//                                kernels need no libdevice
 //   gpu-lower-to-nvvm-pipeline   upstream: kernels to NVVM, nvvm target
 //                                (chip, PTX features, O level), ptxas, host
 //                                code to LLVM
@@ -66,7 +69,7 @@ void mlir::squant::registerLowerToNVVMPipeline() {
             "m-tile={1}},canonicalize,cse,"
             "one-shot-bufferize{{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},"
-            "canonicalize",
+            "canonicalize,gpu.module(convert-math-to-llvm)",
             o.rowsPerBlock.getValue(), o.mTile.getValue());
         if (failed(parsePassPipeline(text, pm)))
           llvm::report_fatal_error("squant-lower-to-nvvm: bad pipeline text");

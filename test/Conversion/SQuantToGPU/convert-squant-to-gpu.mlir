@@ -1,0 +1,101 @@
+// RUN: squant-opt %s --convert-squant-to-gpu --split-input-file --verify-diagnostics | FileCheck %s
+
+// int4 GEMV: the warp-per-row kernel. Host: device result buffer, launch of
+// ceil(13 / 4) blocks of 32 x 4 threads. Kernel: 16-byte code loads,
+// magic-number conversion (or 0x4B000000, subtract 2^23: no sitofp), one
+// FMA per code, the group scale and bias applied once per chunk, a
+// butterfly of five shuffles, lane 0 stores.
+// CHECK-LABEL: func.func @gemv_int4
+// CHECK-NOT: squant.
+// CHECK: gpu.alloc async
+// CHECK: gpu.launch_func @squant_kernels::@qmatmul_warp_per_row blocks in (%{{.*}}, %{{.*}}, %{{.*}}) threads in (%{{.*}}, %{{.*}}, %{{.*}}) args(%{{.*}} : memref<1x256xf16>, %{{.*}} : memref<13x128xi8>, %{{.*}} : memref<13x2xf32>, %{{.*}} : memref<13x2xf32>, %{{.*}} : memref<1x13xf16>)
+// CHECK: bufferization.to_tensor
+// CHECK: gpu.module @squant_kernels
+// CHECK: gpu.func @qmatmul_warp_per_row({{.*}}) kernel
+// CHECK: scf.for {{.*}} = %thread_id_x to %{{.*}} step %c32
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<13x128xi8>, vector<16xi8>
+// CHECK: vector.load {{.*}} {alignment = 16 : i64} : memref<1x256xf16>, vector<8xf16>
+// CHECK: arith.ori {{.*}}, %c1258291200_i32 : i32
+// CHECK: arith.bitcast {{.*}} : i32 to f32
+// CHECK: arith.subf {{.*}}, %cst{{.*}} : f32
+// CHECK: math.fma
+// CHECK-NOT: arith.sitofp
+// CHECK-NOT: arith.uitofp
+// CHECK: scf.yield
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK: memref.store {{.*}} : memref<1x13xf16>
+func.func @gemv_int4(%x: tensor<256xf16>, %p: tensor<13x128xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf16> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 4, storage = unsigned> : tensor<13x128xi8> -> tensor<13x256xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>)
+      : (tensor<256xf16>, tensor<13x256xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf16>
+  return %y : tensor<13xf16>
+}
+
+// -----
+
+// LUT: the int8 table staged as f32 in shared memory (a workgroup buffer,
+// one barrier), codes looked up there; M = 3 in one tile of 3 rows.
+// CHECK-LABEL: func.func @gemm_lut
+// CHECK: gpu.func @qmatmul_warp_per_row({{.*}}) workgroup(%{{.*}} : memref<4xf32, #gpu.address_space<workgroup>>) kernel
+// CHECK: arith.sitofp {{.*}} : i8 to f32
+// CHECK: gpu.barrier
+// CHECK: memref.load {{.*}} : memref<4xf32, #gpu.address_space<workgroup>>
+// CHECK-COUNT-15: gpu.shuffle xor
+func.func @gemm_lut(%x: tensor<3x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2xf32>, %t: tensor<4xi8>) -> tensor<3x13xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) table(%t) form(#squant.lut<bits = 2, axis = 1, group_size = 32>)
+      : (tensor<3x64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<4xi8>) -> tensor<3x13xf32>
+  return %y : tensor<3x13xf32>
+}
+
+// -----
+
+// 3-bit packed codes are not 16-byte chunks: one thread per output, the
+// code read from its bytes and the reference weight computed.
+// CHECK-LABEL: func.func @gemv_3bit
+// CHECK: gpu.launch_func @squant_kernels::@qmatmul_thread_per_output
+// CHECK: gpu.func @qmatmul_thread_per_output
+// CHECK: scf.for
+// CHECK: math.fma
+func.func @gemv_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, axis = 1, group_size = 32>)
+      : (tensor<64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf32>
+  return %y : tensor<13xf32>
+}
+
+// -----
+
+// Elementwise ops: one thread per element (ceil(256 / 256) = 1 block), the
+// element delinearized, the CPU's element function (tinygemm's
+// fl(fl((q - mid) s) + zp) with its roundings to bf16).
+// CHECK-LABEL: func.func @dequantize
+// CHECK: gpu.launch_func @squant_kernels::@dequantize_kernel blocks in (%c1{{.*}}, %c1, %c1) threads in (%c256, %c1, %c1)
+// CHECK: gpu.func @dequantize_kernel(%{{.*}}: memref<4x64xi4>, %{{.*}}: memref<4x2xbf16>, %{{.*}}: memref<4x2xbf16>, %{{.*}}: memref<4x64xbf16>) kernel
+// CHECK: arith.cmpi ult
+// CHECK: arith.remui
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: arith.truncf {{.*}} : f32 to bf16
+// CHECK: arith.addf
+// CHECK: memref.store {{.*}} : memref<4x64xbf16>
+func.func @dequantize(%q: tensor<4x64xi4>, %s: tensor<4x2xbf16>, %z: tensor<4x2xbf16>) -> tensor<4x64xbf16> {
+  %0 = squant.dequantize %q, %s, %z scheme <float_zero_point, bits = 4, storage = unsigned, axis = 1, group_size = 32> : tensor<4x64xi4>, tensor<4x2xbf16>, tensor<4x2xbf16> -> tensor<4x64xbf16>
+  return %0 : tensor<4x64xbf16>
+}
+
+// -----
+
+func.func @dynamic(%x: tensor<?x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<?x13xf32> {
+  // expected-error @+1 {{cannot be lowered to GPU kernels with dynamic shapes}}
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>)
+      : (tensor<?x64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<?x13xf32>
+  return %y : tensor<?x13xf32>
+}
+
+// -----
+
+func.func @pack(%q: tensor<4x64xi8>) -> tensor<4x32xi8> {
+  // expected-error @+1 {{has no GPU lowering}}
+  %p = squant.pack %q layout <order = lsb_first, bits = 4> : tensor<4x64xi8> -> tensor<4x32xi8>
+  return %p : tensor<4x32xi8>
+}

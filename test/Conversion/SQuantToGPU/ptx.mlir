@@ -1,0 +1,70 @@
+// REQUIRES: cuda-toolkit
+// The PTX of the kernels, for sm_80 and sm_90 (gpu.binary's assembly,
+// unescaped to lines): FMAs, 128-bit global loads, warp shuffles, no local
+// memory, and in the warp-per-row kernels no int-to-float conversion per
+// code.
+// RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_80 format=isa" | sed -e 's/[\]0A/\n/g' -e 's/[\]09/ /g' | FileCheck %s --check-prefixes=PTX,SM80
+// RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_90 format=isa" | sed -e 's/[\]0A/\n/g' -e 's/[\]09/ /g' | FileCheck %s --check-prefixes=PTX,SM90
+//
+// ptxas (CUDA toolkit) accepts every kernel for both targets with
+// --warn-on-spills --warn-on-local-memory-usage --warning-as-error (the
+// pipeline's default): the fatbin builds, and the host code translates to
+// LLVM IR that calls libsquant_gpu's launcher.
+// RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_80" | mlir-translate --mlir-to-llvmir | FileCheck %s --check-prefix=HOST
+// RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_90 format=bin" | FileCheck %s --check-prefix=CUBIN
+
+// SM80: .target sm_80
+// SM90: .target sm_90
+// PTX-LABEL: .entry qmatmul_warp_per_row(
+// PTX-NOT: .local
+// PTX-NOT: cvt.rn.f32.s32
+// PTX-NOT: cvt.rn.f32.u32
+// PTX: ld.global{{(.nc)?}}.v4.b32
+// PTX: or.b32 {{.*}}1258291200
+// PTX: fma.rn.f32
+// PTX: shfl.sync.bfly.b32
+// PTX-LABEL: .entry qmatmul_warp_per_row_0(
+// PTX-NOT: .local
+// PTX-NOT: cvt.rn.f32.s32
+// PTX-NOT: cvt.rn.f32.u32
+// PTX: ld.shared.b32
+// PTX: fma.rn.f32
+// PTX: shfl.sync.bfly.b32
+// PTX-LABEL: .entry qmatmul_thread_per_output(
+// PTX-NOT: .local
+// PTX: fma.rn.f32
+// PTX-LABEL: .entry dequantize_kernel(
+// PTX-NOT: .local
+// PTX: cvt.rn.bf16.f32
+
+// HOST: @squant_kernels_binary = internal constant
+// HOST: call ptr @mgpuModuleGetFunction
+// HOST: call void @mgpuLaunchKernel
+// HOST: declare ptr @mgpuModuleLoad(ptr, i64)
+
+// CUBIN: gpu.binary @squant_kernels {{.*}}chip = "sm_90"{{.*}} bin = "\7FELF
+
+func.func @gemv_int4(%x: tensor<1x512xf16>, %p: tensor<37x256xi8>, %s: tensor<37x4xf32>, %b: tensor<37x4xf32>) -> tensor<1x37xf16> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 4, storage = unsigned> : tensor<37x256xi8> -> tensor<37x512xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>)
+      : (tensor<1x512xf16>, tensor<37x512xi8>, tensor<37x4xf32>, tensor<37x4xf32>) -> tensor<1x37xf16>
+  return %y : tensor<1x37xf16>
+}
+
+func.func @gemm_lut(%x: tensor<8x64xbf16>, %q: tensor<13x64xi8>, %s: tensor<13x2xf32>, %t: tensor<16xf32>) -> tensor<8x13xbf16> {
+  %y = squant.qmatmul %x, %q scales(%s) table(%t) form(#squant.lut<bits = 4, axis = 1, group_size = 32>)
+      : (tensor<8x64xbf16>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<16xf32>) -> tensor<8x13xbf16>
+  return %y : tensor<8x13xbf16>
+}
+
+func.func @gemv_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, axis = 1, group_size = 32>)
+      : (tensor<64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf32>
+  return %y : tensor<13xf32>
+}
+
+func.func @dequantize(%q: tensor<4x64xi4>, %s: tensor<4x2xbf16>, %z: tensor<4x2xbf16>) -> tensor<4x64xbf16> {
+  %0 = squant.dequantize %q, %s, %z scheme <float_zero_point, bits = 4, storage = unsigned, axis = 1, group_size = 32> : tensor<4x64xi4>, tensor<4x2xbf16>, tensor<4x2xbf16> -> tensor<4x64xbf16>
+  return %0 : tensor<4x64xbf16>
+}
