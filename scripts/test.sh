@@ -13,7 +13,7 @@ trap 'rm -f "$log"' EXIT
 status=0
 LIT_OPTS="${LIT_OPTS:--v}" cmake --build "$build" --target check-squant 2>&1 | tee "$log" || status=$?
 
-count() { grep -E "^\s+$1: " "$log" | awk '{print $2}' | head -n1 || true; }
+count() { grep -E "^\s+$1\s*: " "$log" | sed -E 's/.*:\s*([0-9]+).*/\1/' | head -n1 || true; }
 passed=$(count Passed); passed=${passed:-0}
 failed=0
 for kind in Failed "Unexpectedly Passed" "Unresolved" "Timed Out"; do
