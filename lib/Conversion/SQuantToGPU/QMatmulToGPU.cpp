@@ -39,6 +39,9 @@ using namespace mlir::squant::lowering;
 
 namespace {
 
+/// Threads per block of the thread-per-output kernel.
+constexpr int64_t kThreadsPerOutputBlock = 128;
+
 struct GpuPlan {
   int64_t m = 0, n = 0, k = 0;
   bool lut = false;
@@ -325,16 +328,8 @@ void GpuKernelBuilder::buildThreadPerOutput(ValueRange args) {
   };
   Value scales = param(op.getScales()), bias = param(op.getBias()),
         table = param(op.getTable());
-  constexpr int64_t kThreads = 128;
-  Value linear = arith::AddIOp::create(
-      b, arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                               idx(kThreads)),
-      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
-  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, linear,
-                                       idx(plan.m * plan.n));
-  auto ifOp = scf::IfOp::create(b, inside, false);
   OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  Value linear = threadPerItemIndex(b, kThreadsPerOutputBlock, plan.m * plan.n);
   Value m = arith::DivUIOp::create(b, linear, idx(plan.n));
   Value n = arith::RemUIOp::create(b, linear, idx(plan.n));
   Type format = cast<MemRefType>(y.getType()).getElementType();
@@ -361,20 +356,28 @@ void GpuKernelBuilder::buildThreadPerOutput(ValueRange args) {
                           ValueRange{m, n});
 }
 
-/// The buffer of `tensor` reshaped to [M, K] (activations) on the host.
-Value asMatrix(ImplicitLocOpBuilder &b, Value buffer, int64_t m, int64_t k) {
+/// `buffer` (identity layout) as the same elements in `shape`, where one
+/// of the two is the [rows, cols] matrix of the other: [K] <-> [1, K], and
+/// [..., M, K] <-> [prod(...) M, K].
+Value reshapeBuffer(ImplicitLocOpBuilder &b, Value buffer, ArrayRef<int64_t> shape) {
   auto type = cast<MemRefType>(buffer.getType());
-  auto matrix = MemRefType::get({m, k}, type.getElementType());
-  if (type.getRank() == 2)
+  int64_t from = type.getRank(), to = shape.size();
+  if (from == to)
     return buffer;
-  if (type.getRank() == 1)
-    return memref::ExpandShapeOp::create(b, matrix, buffer,
-                                         ArrayRef<ReassociationIndices>{{0, 1}});
-  ReassociationIndices lead;
-  for (int64_t d = 0; d + 1 < type.getRank(); ++d)
-    lead.push_back(d);
-  return memref::CollapseShapeOp::create(
-      b, buffer, ArrayRef<ReassociationIndices>{lead, {type.getRank() - 1}});
+  int64_t high = std::max(from, to);
+  SmallVector<ReassociationIndices> groups;
+  if (high == 2) {
+    groups.push_back({0, 1});
+  } else {
+    groups.emplace_back();
+    for (int64_t d = 0; d + 1 < high; ++d)
+      groups.back().push_back(d);
+    groups.push_back({high - 1});
+  }
+  if (to < from)
+    return memref::CollapseShapeOp::create(b, buffer, groups);
+  return memref::ExpandShapeOp::create(
+      b, MemRefType::get(shape, type.getElementType()), buffer, groups);
 }
 
 } // namespace
@@ -390,7 +393,7 @@ LogicalResult lowering::lowerQMatmulToGPU(RewriterBase &rewriter, QMatmulOp op,
   auto resultType = cast<RankedTensorType>(op.getResult().getType());
   Type element = resultType.getElementType();
 
-  SmallVector<Value> args{asMatrix(b, bufferOf(b, op.getInput()), plan.m, plan.k),
+  SmallVector<Value> args{reshapeBuffer(b, bufferOf(b, op.getInput()), {plan.m, plan.k}),
                           bufferOf(b, plan.codes)};
   for (Value operand : {op.getScales(), op.getBias(), op.getTable()})
     if (operand)
@@ -437,25 +440,11 @@ LogicalResult lowering::lowerQMatmulToGPU(RewriterBase &rewriter, QMatmulOp op,
     gpu::KernelDim3 block{indexConst(b, 32), indexConst(b, rows), one};
     gpu::LaunchFuncOp::create(b, kernel, grid, block, Value(), args);
   } else {
-    int64_t count = plan.m * plan.n;
-    gpu::KernelDim3 grid{indexConst(b, (count + 127) / 128), one, one};
-    gpu::KernelDim3 block{indexConst(b, 128), one, one};
-    gpu::LaunchFuncOp::create(b, kernel, grid, block, Value(), args);
+    launchThreadPerItem(b, kernel, kThreadsPerOutputBlock, plan.m * plan.n, args);
   }
 
   // Back to the result's shape.
-  Value result = out;
-  auto resultMemref = MemRefType::get(resultType.getShape(), element);
-  if (resultType.getRank() == 1)
-    result = memref::CollapseShapeOp::create(b, out, ArrayRef<ReassociationIndices>{{0, 1}});
-  else if (resultType.getRank() > 2) {
-    ReassociationIndices lead;
-    for (int64_t d = 0; d + 1 < resultType.getRank(); ++d)
-      lead.push_back(d);
-    result = memref::ExpandShapeOp::create(
-        b, resultMemref, out,
-        ArrayRef<ReassociationIndices>{lead, {resultType.getRank() - 1}});
-  }
+  Value result = reshapeBuffer(b, out, resultType.getShape());
   rewriter.replaceOp(op, tensorOf(b, result, resultType));
   return success();
 }

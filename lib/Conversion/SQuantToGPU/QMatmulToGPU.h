@@ -31,6 +31,14 @@ gpu::GPUFuncOp createKernel(OpBuilder &builder, Location loc,
                             gpu::GPUModuleOp module, StringRef name,
                             TypeRange arguments, TypeRange workgroup = {});
 
+/// In a kernel of 1-D blocks of `threads`: the global thread index, with
+/// `b` moved into an scf.if that keeps the threads below `count`.
+Value threadPerItemIndex(ImplicitLocOpBuilder &b, int64_t threads, int64_t count);
+
+/// Launches `kernel` on ceil(count / threads) blocks of `threads`.
+void launchThreadPerItem(ImplicitLocOpBuilder &b, gpu::GPUFuncOp kernel,
+                         int64_t threads, int64_t count, ValueRange args);
+
 /// A fresh device buffer (gpu.alloc), ready when this returns.
 Value deviceAlloc(ImplicitLocOpBuilder &b, MemRefType type);
 

@@ -48,6 +48,30 @@ gpu::GPUFuncOp lowering::createKernel(OpBuilder &builder, Location loc,
   return func;
 }
 
+Value lowering::threadPerItemIndex(ImplicitLocOpBuilder &b, int64_t threads,
+                                  int64_t count) {
+  Value linear = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            indexConst(b, threads)),
+      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+  Value inside = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, linear,
+                                       indexConst(b, count));
+  auto ifOp = scf::IfOp::create(b, inside, /*withElseRegion=*/false);
+  b.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  return linear;
+}
+
+void lowering::launchThreadPerItem(ImplicitLocOpBuilder &b,
+                                   gpu::GPUFuncOp kernel, int64_t threads,
+                                   int64_t count, ValueRange args) {
+  Value one = indexConst(b, 1);
+  gpu::LaunchFuncOp::create(
+      b, kernel,
+      gpu::KernelDim3{indexConst(b, (count + threads - 1) / threads), one, one},
+      gpu::KernelDim3{indexConst(b, threads), one, one}, Value(), args);
+}
+
 Value lowering::deviceAlloc(ImplicitLocOpBuilder &b, MemRefType type) {
   auto token = b.getType<gpu::AsyncTokenType>();
   Value ready = gpu::WaitOp::create(b, token, ValueRange()).getAsyncToken();
@@ -84,14 +108,7 @@ LogicalResult lowerElementwise(RewriterBase &rewriter, Operation *op,
     Block &entry = kernel.getBody().front();
     rewriter.setInsertionPointToStart(&entry);
     ImplicitLocOpBuilder kb(op->getLoc(), rewriter);
-    Value tid = gpu::ThreadIdOp::create(kb, gpu::Dimension::x);
-    Value bid = gpu::BlockIdOp::create(kb, gpu::Dimension::x);
-    Value linear = arith::AddIOp::create(
-        kb, arith::MulIOp::create(kb, bid, indexConst(kb, kThreads)), tid);
-    Value inside = arith::CmpIOp::create(kb, arith::CmpIPredicate::ult, linear,
-                                         indexConst(kb, count));
-    auto ifOp = scf::IfOp::create(kb, inside, /*withElseRegion=*/false);
-    kb.setInsertionPointToStart(&ifOp.getThenRegion().front());
+    Value linear = threadPerItemIndex(kb, kThreads, count);
     // Delinearize, last dimension fastest.
     SmallVector<Value> ivs(type.getRank());
     Value rest = linear;
@@ -107,19 +124,8 @@ LogicalResult lowerElementwise(RewriterBase &rewriter, Operation *op,
     kb.setInsertionPointToEnd(&entry);
     gpu::ReturnOp::create(kb);
   }
-  Value one = indexConst(b, 1);
-  Value blocks = indexConst(b, (count + kThreads - 1) / kThreads);
-  gpu::LaunchFuncOp::create(b, kernel, gpu::KernelDim3{blocks, one, one},
-                            gpu::KernelDim3{indexConst(b, kThreads), one, one},
-                            Value(), args);
+  launchThreadPerItem(b, kernel, kThreads, count, args);
   rewriter.replaceOp(op, tensorOf(b, out, type));
-  return success();
-}
-
-LogicalResult requireStaticShapes(Operation *op) {
-  for (Type t : op->getOperandTypes())
-    if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape())
-      return op->emitOpError("cannot be lowered to GPU kernels with dynamic shapes");
   return success();
 }
 
@@ -134,11 +140,7 @@ struct ConvertSQuantToGPUPass
                             "[1, 32] and m-tile in [1, 16]";
       return signalPassFailure();
     }
-    SmallVector<Operation *> ops;
-    module.walk([&](Operation *op) {
-      if (isa<SQuantDialect>(op->getDialect()))
-        ops.push_back(op);
-    });
+    SmallVector<Operation *> ops = collectSQuantOps(module);
     if (ops.empty())
       return;
 
@@ -157,24 +159,20 @@ struct ConvertSQuantToGPUPass
       if (!qmatmul)
         continue;
       rewriter.setInsertionPoint(op);
-      if (failed(requireStaticShapes(op)) ||
+      if (failed(requireStaticShapes(op, " to GPU kernels")) ||
           failed(lowerQMatmulToGPU(rewriter, qmatmul, kernels, options)))
         return signalPassFailure();
     }
     // The rest, collected again (the qmatmuls are gone), last first so
     // that chains left without uses are erased.
-    ops.clear();
-    module.walk([&](Operation *op) {
-      if (isa<SQuantDialect>(op->getDialect()))
-        ops.push_back(op);
-    });
+    ops = collectSQuantOps(module);
     for (Operation *op : llvm::reverse(ops)) {
       if (op->use_empty() && isPure(op)) {
         rewriter.eraseOp(op);
         continue;
       }
       rewriter.setInsertionPoint(op);
-      if (failed(requireStaticShapes(op)))
+      if (failed(requireStaticShapes(op, " to GPU kernels")))
         return signalPassFailure();
       FailureOr<ElementFunction> f = getElementFunction(op);
       if (failed(f)) {

@@ -32,6 +32,23 @@ FailureOr<VectorTarget> lowering::resolveTarget(StringRef name) {
   return VectorTarget{Isa::Generic, 4};
 }
 
+LogicalResult lowering::requireStaticShapes(Operation *op, StringRef what) {
+  for (Type t : op->getOperandTypes())
+    if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape())
+      return op->emitOpError() << "cannot be lowered" << what
+                               << " with dynamic shapes";
+  return success();
+}
+
+SmallVector<Operation *> lowering::collectSQuantOps(Operation *root) {
+  SmallVector<Operation *> ops;
+  root->walk([&](Operation *op) {
+    if (isa<SQuantDialect>(op->getDialect()))
+      ops.push_back(op);
+  });
+  return ops;
+}
+
 Value lowering::bufferOf(ImplicitLocOpBuilder &b, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
   auto memrefType = MemRefType::get(type.getShape(), type.getElementType());

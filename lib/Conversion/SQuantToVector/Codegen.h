@@ -31,6 +31,13 @@ struct VectorTarget {
 /// `generic`; failure for anything else.
 FailureOr<VectorTarget> resolveTarget(StringRef name);
 
+/// Fails with "cannot be lowered<what> with dynamic shapes" on `op` when an
+/// operand has a dynamic shape (what: e.g. "" or " to GPU kernels").
+LogicalResult requireStaticShapes(Operation *op, StringRef what = "");
+
+/// The squant ops under `root`, in walk order.
+SmallVector<Operation *> collectSQuantOps(Operation *root);
+
 /// A tensor as a read-only buffer with the identity layout.
 Value bufferOf(ImplicitLocOpBuilder &b, Value tensor);
 /// A fresh buffer of `type`'s shape (memref.alloc).

@@ -37,9 +37,17 @@ Value zeroPointAt(ImplicitLocOpBuilder &b, AffineSchemeAttr scheme,
 
 using Buffers = ValueRange;
 
-ElementFunction dequantize(DequantizeOp op) {
+/// What dequantize and quantize share: operands (input, scale, optional
+/// zero point) and, per element, the input element and the element's scale
+/// and zero point (f32); `finish` computes the result from them.
+struct AffineElement {
+  Value input, scale, zeroPoint;
+};
+template <typename OpTy>
+ElementFunction affineElementFunction(
+    OpTy op, Type format,
+    std::function<Value(ImplicitLocOpBuilder &, const AffineElement &)> finish) {
   AffineSchemeAttr scheme = op.getScheme();
-  Type format = op.getResult().getType().getElementType();
   ref::Scheme sc = scheme.toReference(getFloatFormat(format));
   ElementFunction f;
   f.operands = {op.getInput(), op.getScale()};
@@ -49,14 +57,24 @@ ElementFunction dequantize(DequantizeOp op) {
   f.element = [=](ImplicitLocOpBuilder &b, Buffers bufs, ValueRange ivs) {
     SmallVector<Value> p =
         paramIndices(b, ivs, scheme.getAxis(), scheme.getGroupSize());
-    Value code = extendToI32(b, memref::LoadOp::create(b, bufs[0], ivs),
-                             scheme.isSigned());
-    Value w = emitDequantize(
-        b, sc, code, toF32(b, memref::LoadOp::create(b, bufs[1], p)),
-        zeroPointAt(b, scheme, sc, hasZp ? bufs[2] : Value(), p), format);
-    return fromF32(b, w, format);
+    AffineElement e{memref::LoadOp::create(b, bufs[0], ivs),
+                    toF32(b, memref::LoadOp::create(b, bufs[1], p)),
+                    zeroPointAt(b, scheme, sc, hasZp ? bufs[2] : Value(), p)};
+    return finish(b, e);
   };
   return f;
+}
+
+ElementFunction dequantize(DequantizeOp op) {
+  AffineSchemeAttr scheme = op.getScheme();
+  Type format = op.getResult().getType().getElementType();
+  ref::Scheme sc = scheme.toReference(getFloatFormat(format));
+  return affineElementFunction(
+      op, format, [=](ImplicitLocOpBuilder &b, const AffineElement &e) {
+        Value code = extendToI32(b, e.input, scheme.isSigned());
+        Value w = emitDequantize(b, sc, code, e.scale, e.zeroPoint, format);
+        return fromF32(b, w, format);
+      });
 }
 
 ElementFunction quantize(QuantizeOp op) {
@@ -64,21 +82,12 @@ ElementFunction quantize(QuantizeOp op) {
   Type format = op.getInput().getType().getElementType();
   Type resultElement = op.getResult().getType().getElementType();
   ref::Scheme sc = scheme.toReference(getFloatFormat(format));
-  ElementFunction f;
-  f.operands = {op.getInput(), op.getScale()};
-  bool hasZp = bool(op.getZeroPoint());
-  if (hasZp)
-    f.operands.push_back(op.getZeroPoint());
-  f.element = [=](ImplicitLocOpBuilder &b, Buffers bufs, ValueRange ivs) {
-    SmallVector<Value> p =
-        paramIndices(b, ivs, scheme.getAxis(), scheme.getGroupSize());
-    Value code = emitQuantize(
-        b, sc, toF32(b, memref::LoadOp::create(b, bufs[0], ivs)),
-        toF32(b, memref::LoadOp::create(b, bufs[1], p)),
-        zeroPointAt(b, scheme, sc, hasZp ? bufs[2] : Value(), p), format);
-    return fromI32(b, code, resultElement);
-  };
-  return f;
+  return affineElementFunction(
+      op, format, [=](ImplicitLocOpBuilder &b, const AffineElement &e) {
+        Value code = emitQuantize(b, sc, toF32(b, e.input), e.scale,
+                                  e.zeroPoint, format);
+        return fromI32(b, code, resultElement);
+      });
 }
 
 ElementFunction fmaDequantize(FmaDequantizeOp op) {

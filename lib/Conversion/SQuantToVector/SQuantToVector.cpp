@@ -50,13 +50,6 @@ void widenSubByteCodes(RewriterBase &rewriter, QMatmulOp op) {
   rewriter.modifyOpInPlace(op, [&] { op.getWeightMutable().assign(widened); });
 }
 
-LogicalResult requireStaticShape(Operation *op) {
-  for (Type t : op->getOperandTypes())
-    if (auto shaped = dyn_cast<ShapedType>(t); shaped && !shaped.hasStaticShape())
-      return op->emitOpError("cannot be lowered with dynamic shapes");
-  return success();
-}
-
 /// An elementwise op as a loop nest over its result, each element computed
 /// by its element function (Elementwise.cpp).
 LogicalResult lowerElementwise(RewriterBase &rewriter, Operation *op,
@@ -160,22 +153,18 @@ struct ConvertSQuantToVectorPass
     for (QMatmulOp op : matmuls) {
       rewriter.setInsertionPoint(op);
       widenSubByteCodes(rewriter, op);
-      if (failed(requireStaticShape(op)) || failed(lowerQMatmul(rewriter, op, options)))
+      if (failed(requireStaticShapes(op)) || failed(lowerQMatmul(rewriter, op, options)))
         return signalPassFailure();
     }
 
-    SmallVector<Operation *> ops;
-    getOperation().walk([&](Operation *op) {
-      if (isa<SQuantDialect>(op->getDialect()))
-        ops.push_back(op);
-    });
+    SmallVector<Operation *> ops = collectSQuantOps(getOperation());
     for (Operation *op : ops) {
       if (op->use_empty() && isPure(op)) {
         rewriter.eraseOp(op);
         continue;
       }
       rewriter.setInsertionPoint(op);
-      if (failed(requireStaticShape(op)))
+      if (failed(requireStaticShapes(op)))
         return signalPassFailure();
       LogicalResult result = success();
       if (auto pack = dyn_cast<PackOp>(op)) {
