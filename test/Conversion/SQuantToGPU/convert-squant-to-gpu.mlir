@@ -1,4 +1,7 @@
 // RUN: squant-opt %s --convert-squant-to-gpu --split-input-file --verify-diagnostics | FileCheck %s
+// RUN: not squant-opt %s --convert-squant-to-gpu=m-tile=0 --split-input-file 2>&1 | FileCheck %s --check-prefix=OPTIONS
+
+// OPTIONS: error: convert-squant-to-gpu: rows-per-block must be in [1, 32] and m-tile in [1, 16]
 
 // int4 GEMV: the warp-per-row kernel. Host: device result buffer, launch of
 // ceil(13 / 4) blocks of 32 x 4 threads. Kernel: 16-byte code loads,

@@ -1,8 +1,8 @@
 // REQUIRES: cuda-toolkit
 // The PTX of the kernels, for sm_80 and sm_90 (gpu.binary's assembly,
 // unescaped to lines): FMAs, 128-bit global loads, warp shuffles, no local
-// memory, and in the warp-per-row kernels no int-to-float conversion per
-// code.
+// memory, and in the warp-per-row kernels no calls (FMAs are instructions,
+// not libdevice) and no int-to-float conversion per code.
 // RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_80 format=isa" | sed -e 's/[\]0A/\n/g' -e 's/[\]09/ /g' | FileCheck %s --check-prefixes=PTX,SM80
 // RUN: squant-opt %s --squant-lower-to-nvvm="chip=sm_90 format=isa" | sed -e 's/[\]0A/\n/g' -e 's/[\]09/ /g' | FileCheck %s --check-prefixes=PTX,SM90
 //
@@ -16,6 +16,7 @@
 // SM80: .target sm_80
 // SM90: .target sm_90
 // PTX-LABEL: .entry qmatmul_warp_per_row(
+// PTX-NOT: call
 // PTX-NOT: .local
 // PTX-NOT: cvt.rn.f32.s32
 // PTX-NOT: cvt.rn.f32.u32
@@ -24,6 +25,7 @@
 // PTX: fma.rn.f32
 // PTX: shfl.sync.bfly.b32
 // PTX-LABEL: .entry qmatmul_warp_per_row_0(
+// PTX-NOT: call
 // PTX-NOT: .local
 // PTX-NOT: cvt.rn.f32.s32
 // PTX-NOT: cvt.rn.f32.u32
