@@ -85,6 +85,16 @@ TEST(GpuApi, MemoryCallsRejectBadArguments) {
   EXPECT_EQ(squant_gpu_profiled_ms(&ms, &launches), SQUANT_GPU_OK);
   EXPECT_EQ(ms, 0.0);
   EXPECT_EQ(launches, 0);
+  // Launch capture: nothing kept until lowered code launches; replaying a
+  // launch that was not kept is an argument error, with or without a GPU.
+  EXPECT_EQ(squant_gpu_captured_launches(nullptr), SQUANT_GPU_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_gpu_capture_launches(1), SQUANT_GPU_OK);
+  int64_t captured = -1;
+  EXPECT_EQ(squant_gpu_captured_launches(&captured), SQUANT_GPU_OK);
+  EXPECT_EQ(captured, 0);
+  EXPECT_EQ(squant_gpu_replay_launch(0, nullptr), SQUANT_GPU_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_gpu_replay_launch(-1, nullptr), SQUANT_GPU_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_gpu_capture_launches(0), SQUANT_GPU_OK);
   char name[8];
   int major, minor;
   EXPECT_EQ(squant_gpu_device_info(name, 0, &major, &minor),

@@ -4,9 +4,11 @@
  * squant-lower-to-nvvm) and the hand-written kernels of libsquant_gpu on
  * the same problems, fresh random inputs from a seed, outputs poisoned
  * with NaN first, and compares every output with a CPU reference of the
- * same numerics: w = fma(q, s, b) in f32, x from its f16/bf16/f32 value,
- * the sum in f64, within
- *   K · 2^-22 · Σ_k |x_k| (|q_k s| + |b|)      (D8 with the factorized term)
+ * same numerics: w = fma(q, s, b) (FMA form) or w = table[q]·s (LUT form,
+ * an f32 table per tensor) in f32, x from its f16/bf16/f32 value, the sum
+ * in f64, within
+ *   K · 2^-22 · Σ_k |x_k| (|q_k s| + |b|)      (D8 with the factorized term;
+ *                                               |table[q_k] s| for LUTs)
  * plus half an ulp of the output type. Exit 0: all agree; 1: a mismatch;
  * 77: no usable GPU (the reason printed).
  *
@@ -25,14 +27,32 @@ typedef struct {
   int64_t offset, sizes[2], strides[2];
 } Memref2;
 
-typedef void (*Entry)(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
-void _mlir_ciface_int4_f16_m1(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
-void _mlir_ciface_int2_f32_m11(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
-void _mlir_ciface_int3_bf16_m2(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
+typedef struct {
+  void *allocated, *aligned;
+  int64_t offset, sizes[1], strides[1];
+} Memref1;
+
+/* kernels.mlir's functions: (y, x, packed codes, scales, biases) for the
+ * FMA form, (y, x, packed codes, scales, table) for the LUT form. */
+typedef void (*FmaEntry)(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
+typedef void (*LutEntry)(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref1 *);
+#define FMA_CASE(name) void _mlir_ciface_##name(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref2 *);
+#define LUT_CASE(name) void _mlir_ciface_##name(Memref2 *, Memref2 *, Memref2 *, Memref2 *, Memref1 *);
+FMA_CASE(int4_f16_m1)
+FMA_CASE(int4_f16_m16)
+FMA_CASE(int2_f32_m11)
+FMA_CASE(int3_bf16_m2)
+FMA_CASE(int3_bf16_m3_g128)
+FMA_CASE(int8_bf16_m1)
+LUT_CASE(lut4_f32_m1)
+LUT_CASE(lut2_f32_m5)
+LUT_CASE(lut3_f32_m1)
 
 typedef struct {
   const char *name;
-  Entry entry;
+  squant_gpu_form form;
+  FmaEntry fma;
+  LutEntry lut;
   squant_gpu_dtype act;
   int bits;
   int64_t m, n, k, g;
@@ -120,6 +140,8 @@ static int run_case(const Case *c) {
   uint8_t *q = malloc((size_t)(c->n * c->k));
   float *s = malloc(sizeof(float) * (size_t)(c->n * groups));
   float *b = malloc(sizeof(float) * (size_t)(c->n * groups));
+  float table[16];
+  int lut = c->form == SQUANT_GPU_FORM_LUT;
   double *ref = malloc(sizeof(double) * (size_t)(c->m * c->n));
   double *bound = malloc(sizeof(double) * (size_t)(c->m * c->n));
   memset(poison, 0xff, yBytes); /* NaN in every format */
@@ -130,6 +152,8 @@ static int run_case(const Case *c) {
     s[i] = (float)(0.01 + 0.09 * uniform());
     b[i] = (float)(uniform() - 0.5);
   }
+  for (int i = 0; i < 16; ++i)
+    table[i] = (float)(4 * uniform() - 2);
   for (int64_t n = 0; n < c->n; ++n)
     for (int64_t k = 0; k < c->k; ++k) {
       uint8_t v = (uint8_t)(uniform() * (1 << c->bits));
@@ -145,10 +169,12 @@ static int run_case(const Case *c) {
       double sum = 0, mag = 0;
       for (int64_t k = 0; k < c->k; ++k) {
         int64_t g = n * groups + k / c->g;
-        float w = fmaf((float)q[n * c->k + k], s[g], b[g]);
+        uint8_t qk = q[n * c->k + k];
+        float w = lut ? table[qk] * s[g] : fmaf((float)qk, s[g], b[g]);
         double xv = act_get(x, c->act, m * c->k + k);
         sum += xv * w;
-        mag += fabs(xv) * (fabs((double)q[n * c->k + k] * s[g]) + fabs(b[g]));
+        mag += fabs(xv) * (lut ? fabs((double)w)
+                               : fabs((double)qk * s[g]) + fabs(b[g]));
       }
       ref[m * c->n + n] = sum;
       bound[m * c->n + n] = (double)c->k * ldexp(1.0, -22) * mag;
@@ -157,12 +183,17 @@ static int run_case(const Case *c) {
   void *dx = device_copy(x, xBytes), *dcodes = device_copy(codes, (size_t)(c->n * rowBytes));
   void *ds = device_copy(s, sizeof(float) * (size_t)(c->n * groups));
   void *db = device_copy(b, sizeof(float) * (size_t)(c->n * groups));
+  void *dt = device_copy(table, sizeof table);
   int failures = 0;
 
   /* Generated code. */
   Memref2 mx = memref(dx, c->m, c->k), mp = memref(dcodes, c->n, rowBytes),
           ms = memref(ds, c->n, groups), mb = memref(db, c->n, groups), my;
-  c->entry(&my, &mx, &mp, &ms, &mb);
+  Memref1 mt = {dt, dt, 0, {1 << c->bits}, {1}};
+  if (lut)
+    c->lut(&my, &mx, &mp, &ms, &mt);
+  else
+    c->fma(&my, &mx, &mp, &ms, &mb);
   const char *error = squant_gpu_take_error();
   if (error) {
     printf("%-14s %-12s FAIL (%s)\n", c->name, "generated", error);
@@ -175,8 +206,9 @@ static int run_case(const Case *c) {
 
   /* Hand-written kernel. */
   void *dy = device_copy(poison, yBytes);
-  squant_gpu_qmatmul problem = {SQUANT_GPU_FORM_FMA, c->bits, c->m, c->n, c->k,
-                                c->g, c->act, dx, dcodes, ds, db, NULL, dy};
+  squant_gpu_qmatmul problem = {c->form, c->bits, c->m, c->n, c->k, c->g,
+                                c->act, dx, dcodes, ds, lut ? NULL : db,
+                                lut ? dt : NULL, dy};
   squant_gpu_status status = squant_gpu_qmatmul_run(&problem, NULL);
   if (status == SQUANT_GPU_OK)
     status = squant_gpu_synchronize();
@@ -193,6 +225,7 @@ static int run_case(const Case *c) {
   squant_gpu_free(dcodes);
   squant_gpu_free(ds);
   squant_gpu_free(db);
+  squant_gpu_free(dt);
   free(x); free(y); free(poison); free(codes); free(q); free(s); free(b);
   free(ref); free(bound);
   return failures;
@@ -213,10 +246,20 @@ int main(int argc, char **argv) {
   squant_gpu_device_info(name, sizeof name, &major, &minor);
   printf("squant-gpu-check: %s (sm_%d%d), seed %llu\n", name, major, minor,
          (unsigned long long)rng);
+#define FMA(name, act, bits, m, n, k, g) \
+  {#name, SQUANT_GPU_FORM_FMA, _mlir_ciface_##name, NULL, act, bits, m, n, k, g}
+#define LUT(name, act, bits, m, n, k, g) \
+  {#name, SQUANT_GPU_FORM_LUT, NULL, _mlir_ciface_##name, act, bits, m, n, k, g}
   const Case cases[] = {
-      {"int4_f16_m1", _mlir_ciface_int4_f16_m1, SQUANT_GPU_F16, 4, 1, 37, 512, 128},
-      {"int2_f32_m11", _mlir_ciface_int2_f32_m11, SQUANT_GPU_F32, 2, 11, 13, 256, 64},
-      {"int3_bf16_m2", _mlir_ciface_int3_bf16_m2, SQUANT_GPU_BF16, 3, 2, 13, 256, 32},
+      FMA(int4_f16_m1, SQUANT_GPU_F16, 4, 1, 37, 512, 128),
+      FMA(int4_f16_m16, SQUANT_GPU_F16, 4, 16, 37, 4096, 128),
+      FMA(int2_f32_m11, SQUANT_GPU_F32, 2, 11, 13, 256, 64),
+      FMA(int3_bf16_m2, SQUANT_GPU_BF16, 3, 2, 13, 256, 32),
+      FMA(int3_bf16_m3_g128, SQUANT_GPU_BF16, 3, 3, 21, 8192, 128),
+      FMA(int8_bf16_m1, SQUANT_GPU_BF16, 8, 1, 7, 256, 32),
+      LUT(lut4_f32_m1, SQUANT_GPU_F32, 4, 1, 37, 512, 128),
+      LUT(lut2_f32_m5, SQUANT_GPU_F32, 2, 5, 13, 256, 64),
+      LUT(lut3_f32_m1, SQUANT_GPU_F32, 3, 1, 9, 384, 128),
   };
   int failures = 0;
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i)

@@ -1,21 +1,32 @@
 //===- QMatmulToGPU.cpp - squant.qmatmul as a GPU kernel ------------------===//
 //
-// The warp-per-row kernel (weights whose codes can be read 16 bytes at a
-// time, groups of whole 16-byte chunks):
+// The warp-per-row kernel (weights whose codes come in whole 16-byte loads
+// per chunk, groups of whole chunks):
 //
 //   block (32, R): warp w handles weight row n = R·blockIdx.x + w for the
-//   activation rows m0 = MT·blockIdx.y .. m0 + MT; lane l reads the row's
-//   16-byte chunks l, l + 32, ... (coalesced: a warp reads 512 contiguous
-//   bytes), each chunk one group's worth of codes:
+//   activation rows m0 = MT·blockIdx.y .. m0 + MT. A chunk is the fewest
+//   codes filling whole 16-byte words (16 codes at 8 bits, 32 at 4, 64 at
+//   2, 128 at 3 = 48 bytes). The row's chunks are consumed in steps of
+//   32·U: lane l takes chunks step + l + 32u (u < U), issuing all its U·(16-
+//   byte) code loads before using any (U loads in flight per lane; a warp
+//   reads 512 contiguous bytes per load), then per chunk:
 //     codes  -> floats by the magic number: bitcast(0x4B000000 | q) - 2^23
-//               (exact, an AND/OR and an FSUB instead of an I2F per code);
-//               LUT forms look the code up in a table in shared memory;
+//               (exact, an AND/OR and an FSUB instead of an I2F per code;
+//               codes straddling two 32-bit words are joined by a funnel
+//               shift); LUT forms look the code up in a table in shared
+//               memory;
 //     dot_m += x[m][k] · q, sum_m += x[m][k]       (one FMA per code and row)
 //     acc_m += s · dot_m + b · sum_m               (the group scale hoisted)
-//   then a butterfly of warp shuffles sums the lanes' accumulators and lane
-//   0 stores the MT outputs. Activations are read with 16-byte vector loads.
+//   Lanes whose chunk is past the row's end read the last chunk and keep
+//   their accumulators (a select, so garbage never enters the sum).
+//   Small batches (MT > 1) stage the step's activations, MT rows × 32·U
+//   chunks, in shared memory: the block's threads copy them with 16-byte
+//   loads once for its R warps, each chunk's segment padded by 16 bytes so
+//   the lanes' 16-byte reads hit distinct banks. The tile is kept within
+//   kTileBytes by lowering U, then MT. Finally a butterfly of warp shuffles
+//   sums the lanes' accumulators and lane 0 stores the MT outputs.
 //
-// Everything else (3-, 5-, 6-, 7-bit packed codes, column or per-row
+// Everything else (msb_first fields that straddle bytes, column or per-row
 // tables, groups smaller than a chunk) takes one thread per output,
 // evaluating the reference weights exactly as the CPU's scalar path does.
 //
@@ -32,6 +43,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "squant/Reference/Pack.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::squant;
@@ -55,7 +68,7 @@ struct GpuPlan {
   unsigned fieldBits = 8;
   bool lsbFirst = true;
   bool codesSigned = false; // fma: how fields read as numbers
-  int64_t chunkCodes = 16;  // codes per 16-byte chunk
+  int64_t chunkCodes = 16;  // codes per chunk (whole 16-byte words)
   int64_t group = 0;        // codes per scale
   bool hasScales = false;
   int64_t entries = 0;      // LUT
@@ -109,48 +122,85 @@ void analyze(QMatmulOp op, GpuPlan &plan) {
       plan.codesSigned = layoutSigned;
     if (plan.lut && layoutSigned && plan.entries > (int64_t(1) << plan.fieldBits))
       return;
-    if (8 % plan.fieldBits != 0 ||
-        bytesType.getDimSize(1) * 8 != plan.k * plan.fieldBits)
+    if (bytesType.getDimSize(1) * 8 != plan.k * plan.fieldBits)
       return;
   } else {
     if (elementBits != 8)
       return;
     plan.codesSigned = formSigned;
   }
-  plan.chunkCodes = 128 / plan.fieldBits;
+  // Fields that straddle bytes are a little-endian bit stream (lsb_first)
+  // that 32-bit words read directly; msb_first's big-endian stream is not.
+  if (8 % plan.fieldBits != 0 && !plan.lsbFirst)
+    return;
+  plan.chunkCodes = 128 / std::gcd<int64_t>(128, plan.fieldBits);
   unsigned xBytes = inType.getElementTypeBitWidth() / 8;
   plan.fast = plan.k % plan.chunkCodes == 0 && plan.group % plan.chunkCodes == 0 &&
               (plan.k * xBytes) % 16 == 0;
 }
 
+/// Shared memory for one step's activations, at most.
+constexpr int64_t kTileBytes = 40 * 1024;
+/// Chunks in flight per lane, at most.
+constexpr int64_t kMaxUnroll = 4;
+
+/// How the warp-per-row kernel tiles its work.
+struct WarpTiling {
+  int64_t mt = 1;          // activation rows per block
+  int64_t unroll = 1;      // chunks per lane per step
+  bool staged = false;     // activations staged in shared memory
+  int64_t paddedCodes = 0; // activation elements per staged chunk
+};
+
+WarpTiling chooseTiling(const GpuPlan &plan, int64_t xBytes, int64_t mTile) {
+  WarpTiling t;
+  int64_t chunks = plan.k / plan.chunkCodes;
+  t.mt = std::min(plan.m, mTile);
+  t.unroll = std::clamp<int64_t>((chunks + 31) / 32, 1, kMaxUnroll);
+  t.paddedCodes = plan.chunkCodes + 16 / xBytes;
+  auto tileBytes = [&] { return t.mt * 32 * t.unroll * t.paddedCodes * xBytes; };
+  if (t.mt > 1) {
+    while (t.unroll > 1 && tileBytes() > kTileBytes)
+      --t.unroll;
+    while (t.mt > 1 && tileBytes() > kTileBytes)
+      --t.mt;
+  }
+  t.staged = t.mt > 1;
+  return t;
+}
+
 class GpuKernelBuilder {
 public:
   GpuKernelBuilder(ImplicitLocOpBuilder &b, const GpuPlan &plan, QMatmulOp op,
-                   int64_t rows, int64_t mt)
-      : b(b), plan(plan), op(op), rows(rows), mt(mt) {}
+                   int64_t rows, const WarpTiling &tiling)
+      : b(b), plan(plan), op(op), rows(rows), tiling(tiling) {}
 
-  void buildWarpPerRow(ValueRange args, Value tableTile);
+  /// `table` and `tile` are the workgroup buffers (null when unused).
+  void buildWarpPerRow(ValueRange args, Value table, Value tile);
   void buildThreadPerOutput(ValueRange args);
 
 private:
   ImplicitLocOpBuilder &b;
   const GpuPlan &plan;
   QMatmulOp op;
-  int64_t rows, mt;
+  int64_t rows;
+  const WarpTiling &tiling;
 
   Value idx(int64_t v) { return indexConst(b, v); }
-  /// Activations x[m][k .. k + 16 bytes) as f32 scalars.
-  SmallVector<Value> loadX(Value x, Value m, Value k);
-  /// Code `i` of a chunk (four i32 words) as f32: the code (fma) or its
+  /// The 16 bytes of `buffer` at `indices` as f32 scalars.
+  SmallVector<Value> load16Bytes(Value buffer, ValueRange indices);
+  /// Code `i` of a chunk (its 32-bit words) as f32: the code (fma) or its
   /// table entry (LUT).
   Value codeValue(ArrayRef<Value> words, int64_t i, Value tableTile);
+  /// Stages the activation rows' chunks [base, base + 32·U) in `tile`.
+  void stageActivations(Value x, Value tile, Value thread, Value m0, Value base);
 };
 
-SmallVector<Value> GpuKernelBuilder::loadX(Value x, Value m, Value k) {
-  auto type = cast<MemRefType>(x.getType());
+SmallVector<Value> GpuKernelBuilder::load16Bytes(Value buffer, ValueRange indices) {
+  auto type = cast<MemRefType>(buffer.getType());
   int64_t lanes = 128 / type.getElementTypeBitWidth();
   auto vecType = VectorType::get({lanes}, type.getElementType());
-  Value v = vector::LoadOp::create(b, vecType, x, ValueRange{m, k},
+  Value v = vector::LoadOp::create(b, vecType, buffer, indices,
                                    /*nontemporal=*/false, llvm::MaybeAlign(16));
   Value f = toF32(b, v);
   SmallVector<Value> out;
@@ -162,14 +212,23 @@ SmallVector<Value> GpuKernelBuilder::loadX(Value x, Value m, Value k) {
 Value GpuKernelBuilder::codeValue(ArrayRef<Value> words, int64_t i,
                                   Value tableTile) {
   unsigned bits = plan.fieldBits;
-  int64_t perWord = 32 / bits, perByte = 8 / bits;
-  int64_t inWord = i % perWord;
-  int64_t byte = inWord / perByte, j = inWord % perByte;
-  int64_t shift = 8 * byte + (plan.lsbFirst ? bits * j : 8 - bits * (j + 1));
-  Value word = words[i / perWord];
+  int64_t bit = i * bits;
+  if (!plan.lsbFirst) {
+    // Whole fields per byte, the first at the byte's top.
+    int64_t perByte = 8 / bits, j = i % perByte;
+    bit = 8 * (i / perByte) + 8 - bits * (j + 1);
+  }
+  Value word = words[bit / 32];
+  int64_t shift = bit % 32;
   Value field = shift ? Value(arith::ShRUIOp::create(b, word, i32Const(b, shift)))
                       : word;
-  if (shift + bits < 32)
+  if (shift + bits > 32) {
+    // The field continues in the next word's low bits.
+    Value high = arith::ShLIOp::create(b, words[bit / 32 + 1],
+                                       i32Const(b, 32 - shift));
+    field = arith::OrIOp::create(b, field, high);
+  }
+  if (shift + bits != 32)
     field = arith::AndIOp::create(b, field, i32Const(b, (1 << bits) - 1));
   if (plan.lut) {
     Value index = arith::AndIOp::create(b, field, i32Const(b, plan.entries - 1));
@@ -189,99 +248,160 @@ Value GpuKernelBuilder::codeValue(ArrayRef<Value> words, int64_t i,
   return arith::SubFOp::create(b, f, f32Const(b, offset));
 }
 
-void GpuKernelBuilder::buildWarpPerRow(ValueRange args, Value tableTile) {
+void GpuKernelBuilder::stageActivations(Value x, Value tile, Value thread,
+                                        Value m0, Value base) {
+  auto xType = cast<MemRefType>(x.getType());
+  int64_t xLanes = 128 / xType.getElementTypeBitWidth();
+  int64_t perChunk = plan.chunkCodes / xLanes; // 16-byte pieces per chunk
+  int64_t stepChunks = 32 * tiling.unroll;
+  int64_t chunks = plan.k / plan.chunkCodes;
+  int64_t pieces = tiling.mt * stepChunks * perChunk;
+  auto copy = scf::ForOp::create(b, thread, idx(pieces), idx(32 * rows));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(copy.getBody());
+  Value v = copy.getInductionVar();
+  Value r = arith::DivUIOp::create(b, v, idx(stepChunks * perChunk));
+  Value rest = arith::RemUIOp::create(b, v, idx(stepChunks * perChunk));
+  Value chunk = arith::DivUIOp::create(b, rest, idx(perChunk));
+  Value piece = arith::RemUIOp::create(b, rest, idx(perChunk));
+  Value global = arith::AddIOp::create(b, base, chunk);
+  Value inRow = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, global, idx(chunks));
+  auto ifIn = scf::IfOp::create(b, inRow, false);
+  b.setInsertionPointToStart(&ifIn.getThenRegion().front());
+  Value m = arith::MinUIOp::create(b, arith::AddIOp::create(b, m0, r),
+                                   idx(plan.m - 1));
+  Value offset = arith::MulIOp::create(b, piece, idx(xLanes));
+  Value k = arith::AddIOp::create(
+      b, arith::MulIOp::create(b, global, idx(plan.chunkCodes)), offset);
+  auto vecType = VectorType::get({xLanes}, xType.getElementType());
+  Value value = vector::LoadOp::create(b, vecType, x, ValueRange{m, k}, false,
+                                       llvm::MaybeAlign(16));
+  vector::StoreOp::create(b, value, tile, ValueRange{r, chunk, offset}, false,
+                          llvm::MaybeAlign(16));
+}
+
+void GpuKernelBuilder::buildWarpPerRow(ValueRange args, Value tableTile,
+                                       Value tile) {
   Value x = args[0], codes = args[1];
   Value scales = plan.hasScales ? args[2] : Value();
   Value bias = plan.lut ? Value() : args[3];
   Value y = args.back();
   Type f32 = b.getF32Type();
+  int64_t mt = tiling.mt, unroll = tiling.unroll;
 
   Value lane = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   Value warp = gpu::ThreadIdOp::create(b, gpu::Dimension::y);
+  Value thread = arith::AddIOp::create(b, arith::MulIOp::create(b, warp, idx(32)), lane);
   if (plan.lut) {
     // Stage the table (<= 16 entries) as f32 in shared memory.
     Value table = args[plan.hasScales ? 3 : 2];
-    Value flat = arith::AddIOp::create(b, arith::MulIOp::create(b, warp, idx(32)), lane);
-    Value inTable = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, flat,
+    Value inTable = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, thread,
                                           idx(plan.entries));
     auto stage = scf::IfOp::create(b, inTable, false);
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(&stage.getThenRegion().front());
-      Value raw = memref::LoadOp::create(b, table, ValueRange{flat});
+      Value raw = memref::LoadOp::create(b, table, ValueRange{thread});
       Value entry = raw.getType().isInteger(8)
                         ? Value(arith::SIToFPOp::create(b, f32, raw))
                         : toF32(b, raw);
-      memref::StoreOp::create(b, entry, tableTile, ValueRange{flat});
+      memref::StoreOp::create(b, entry, tableTile, ValueRange{thread});
     }
     gpu::BarrierOp::create(b);
   }
-  Value row = arith::AddIOp::create(
+  // Every warp runs the loop (the staging barriers need the whole block):
+  // rows past N read row N - 1 and store nothing; activation rows past M
+  // read row M - 1 and are not stored.
+  Value rowIndex = arith::AddIOp::create(
       b, arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
                                idx(rows)),
       warp);
+  Value row = arith::MinUIOp::create(b, rowIndex, idx(plan.n - 1));
   Value m0 = arith::MulIOp::create(
       b, gpu::BlockIdOp::create(b, gpu::Dimension::y), idx(mt));
-  Value inRows = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, idx(plan.n));
-  auto ifRow = scf::IfOp::create(b, inRows, false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(&ifRow.getThenRegion().front());
-
-  // Activation rows past M read row M - 1 (valid memory) and are not stored.
   SmallVector<Value> mRows;
   for (int64_t r = 0; r < mt; ++r)
     mRows.push_back(arith::MinUIOp::create(b, arith::AddIOp::create(b, m0, idx(r)),
                                            idx(plan.m - 1)));
 
   int64_t chunks = plan.k / plan.chunkCodes;
+  int64_t stepChunks = 32 * unroll;
+  int64_t chunkWords = plan.chunkCodes * plan.fieldBits / 32;
+  int64_t xLanes = 128 / cast<MemRefType>(x.getType()).getElementTypeBitWidth();
   SmallVector<Value> inits(mt, f32Const(b, 0.0f));
-  auto loop = scf::ForOp::create(b, lane, idx(chunks), idx(32), inits);
+  auto loop = scf::ForOp::create(b, idx(0), idx(chunks), idx(stepChunks), inits);
   {
     OpBuilder::InsertionGuard loopGuard(b);
     b.setInsertionPointToStart(loop.getBody());
-    Value c = loop.getInductionVar();
-    Value byteCol = arith::MulIOp::create(b, c, idx(16));
-    auto bytesType = VectorType::get({16}, b.getI8Type());
-    Value bytes = vector::LoadOp::create(b, bytesType, codes,
-                                         ValueRange{row, byteCol}, false,
-                                         llvm::MaybeAlign(16));
-    Value wordsVec = vector::BitCastOp::create(
-        b, VectorType::get({4}, b.getI32Type()), bytes);
-    SmallVector<Value> words;
-    for (int64_t w = 0; w < 4; ++w)
-      words.push_back(vector::ExtractOp::create(b, wordsVec, w));
-    Value k0 = arith::MulIOp::create(b, c, idx(plan.chunkCodes));
-    Value g = arith::DivUIOp::create(b, k0, idx(plan.group));
-    Value s = plan.hasScales ? toF32(b, memref::LoadOp::create(b, scales, ValueRange{row, g}))
-                             : Value();
-    Value bv = bias ? toF32(b, memref::LoadOp::create(b, bias, ValueRange{row, g}))
-                    : Value();
+    Value base = loop.getInductionVar();
+    // All of the lane's code, scale and bias loads first.
+    struct Chunk {
+      Value valid, index;
+      SmallVector<Value> words;
+      Value s, bias;
+    };
+    SmallVector<Chunk> mine(unroll);
+    for (int64_t u = 0; u < unroll; ++u) {
+      Chunk &c = mine[u];
+      Value index = arith::AddIOp::create(b, base, arith::AddIOp::create(b, lane, idx(32 * u)));
+      c.valid = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, index, idx(chunks));
+      c.index = arith::MinUIOp::create(b, index, idx(chunks - 1));
+      auto bytesType = VectorType::get({16}, b.getI8Type());
+      for (int64_t w = 0; w < chunkWords; w += 4) {
+        Value col = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, c.index, idx(chunkWords * 4)), idx(4 * w));
+        Value bytes = vector::LoadOp::create(b, bytesType, codes, ValueRange{row, col},
+                                             false, llvm::MaybeAlign(16));
+        Value wordsVec = vector::BitCastOp::create(
+            b, VectorType::get({4}, b.getI32Type()), bytes);
+        for (int64_t j = 0; j < 4; ++j)
+          c.words.push_back(vector::ExtractOp::create(b, wordsVec, j));
+      }
+      Value g = arith::DivUIOp::create(
+          b, arith::MulIOp::create(b, c.index, idx(plan.chunkCodes)), idx(plan.group));
+      if (plan.hasScales)
+        c.s = toF32(b, memref::LoadOp::create(b, scales, ValueRange{row, g}));
+      if (bias)
+        c.bias = toF32(b, memref::LoadOp::create(b, bias, ValueRange{row, g}));
+    }
+    if (tiling.staged) {
+      stageActivations(x, tile, thread, m0, base);
+      gpu::BarrierOp::create(b);
+    }
 
-    SmallVector<Value> dot(mt, f32Const(b, 0.0f)), sum(mt, f32Const(b, 0.0f));
-    SmallVector<SmallVector<Value>> xs(mt);
-    int64_t xLanes = 128 / cast<MemRefType>(x.getType()).getElementTypeBitWidth();
-    for (int64_t i = 0; i < plan.chunkCodes; ++i) {
-      if (i % xLanes == 0)
-        for (int64_t r = 0; r < mt; ++r)
-          xs[r] = loadX(x, mRows[r], arith::AddIOp::create(b, k0, idx(i)));
-      Value q = codeValue(words, i, tableTile);
+    SmallVector<Value> acc(loop.getRegionIterArgs());
+    for (int64_t u = 0; u < unroll; ++u) {
+      const Chunk &c = mine[u];
+      Value k0 = arith::MulIOp::create(b, c.index, idx(plan.chunkCodes));
+      Value local = arith::AddIOp::create(b, lane, idx(32 * u));
+      SmallVector<Value> dot(mt, f32Const(b, 0.0f)), sum(mt, f32Const(b, 0.0f));
+      SmallVector<SmallVector<Value>> xs(mt);
+      for (int64_t i = 0; i < plan.chunkCodes; ++i) {
+        if (i % xLanes == 0)
+          for (int64_t r = 0; r < mt; ++r)
+            xs[r] = tiling.staged
+                        ? load16Bytes(tile, ValueRange{idx(r), local, idx(i)})
+                        : load16Bytes(x, ValueRange{mRows[r],
+                                                    arith::AddIOp::create(b, k0, idx(i))});
+        Value q = codeValue(c.words, i, tableTile);
+        for (int64_t r = 0; r < mt; ++r) {
+          Value xv = xs[r][i % xLanes];
+          dot[r] = math::FmaOp::create(b, xv, q, dot[r]);
+          if (bias)
+            sum[r] = arith::AddFOp::create(b, sum[r], xv);
+        }
+      }
       for (int64_t r = 0; r < mt; ++r) {
-        Value xv = xs[r][i % xLanes];
-        dot[r] = math::FmaOp::create(b, xv, q, dot[r]);
+        Value next = c.s ? Value(math::FmaOp::create(b, c.s, dot[r], acc[r]))
+                         : Value(arith::AddFOp::create(b, acc[r], dot[r]));
         if (bias)
-          sum[r] = arith::AddFOp::create(b, sum[r], xv);
+          next = math::FmaOp::create(b, c.bias, sum[r], next);
+        acc[r] = arith::SelectOp::create(b, c.valid, next, acc[r]);
       }
     }
-    SmallVector<Value> next;
-    for (int64_t r = 0; r < mt; ++r) {
-      Value acc = loop.getRegionIterArgs()[r];
-      acc = s ? Value(math::FmaOp::create(b, s, dot[r], acc))
-              : Value(arith::AddFOp::create(b, acc, dot[r]));
-      if (bias)
-        acc = math::FmaOp::create(b, bv, sum[r], acc);
-      next.push_back(acc);
-    }
-    scf::YieldOp::create(b, next);
+    if (tiling.staged)
+      gpu::BarrierOp::create(b);
+    scf::YieldOp::create(b, acc);
   }
 
   // Sum the lanes: a butterfly of shuffles leaves the total in every lane.
@@ -296,8 +416,11 @@ void GpuKernelBuilder::buildWarpPerRow(ValueRange args, Value tableTile) {
     }
     totals.push_back(acc);
   }
-  Value first = arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(0));
+  Value first = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, idx(0)),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, rowIndex, idx(plan.n)));
   auto ifFirst = scf::IfOp::create(b, first, false);
+  OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToStart(&ifFirst.getThenRegion().front());
   Type outElement = cast<MemRefType>(y.getType()).getElementType();
   for (int64_t r = 0; r < mt; ++r) {
@@ -402,7 +525,9 @@ LogicalResult lowering::lowerQMatmulToGPU(RewriterBase &rewriter, QMatmulOp op,
   Value out = deviceAlloc(b, outType);
   args.push_back(out);
 
-  int64_t mt = std::min(plan.m, options.mTile);
+  int64_t xBytes = cast<RankedTensorType>(op.getInput().getType()).getElementTypeBitWidth() / 8;
+  WarpTiling tiling = chooseTiling(plan, xBytes, options.mTile);
+  int64_t mt = tiling.mt;
   int64_t rows = options.rowsPerBlock;
   SmallVector<Type> workgroup;
   auto shared = gpu::AddressSpaceAttr::get(b.getContext(),
@@ -410,6 +535,11 @@ LogicalResult lowering::lowerQMatmulToGPU(RewriterBase &rewriter, QMatmulOp op,
   if (plan.fast && plan.lut)
     workgroup.push_back(MemRefType::get({plan.entries}, b.getF32Type(),
                                         MemRefLayoutAttrInterface(), shared));
+  if (plan.fast && tiling.staged)
+    workgroup.push_back(MemRefType::get(
+        {mt, 32 * tiling.unroll, tiling.paddedCodes},
+        cast<RankedTensorType>(op.getInput().getType()).getElementType(),
+        MemRefLayoutAttrInterface(), shared));
   gpu::GPUFuncOp kernel =
       createKernel(rewriter, op.getLoc(), module,
                    plan.fast ? "qmatmul_warp_per_row" : "qmatmul_thread_per_output",
@@ -419,14 +549,14 @@ LogicalResult lowering::lowerQMatmulToGPU(RewriterBase &rewriter, QMatmulOp op,
     Block &entry = kernel.getBody().front();
     rewriter.setInsertionPointToStart(&entry);
     ImplicitLocOpBuilder kb(op.getLoc(), rewriter);
-    GpuKernelBuilder builder(kb, plan, op, rows, mt);
+    GpuKernelBuilder builder(kb, plan, op, rows, tiling);
     // The entry block's arguments are the kernel's, then the workgroup
-    // buffers.
+    // buffers (the table, then the activation tile).
     ValueRange kernelArgs = entry.getArguments().take_front(kernel.getNumArguments());
+    ArrayRef<BlockArgument> buffers = kernel.getWorkgroupAttributions();
     if (plan.fast)
-      builder.buildWarpPerRow(kernelArgs,
-                              workgroup.empty() ? Value()
-                                                : Value(kernel.getWorkgroupAttributions()[0]));
+      builder.buildWarpPerRow(kernelArgs, plan.lut ? Value(buffers.front()) : Value(),
+                              tiling.staged ? Value(buffers.back()) : Value());
     else
       builder.buildThreadPerOutput(kernelArgs);
     kb.setInsertionPointToEnd(&entry);

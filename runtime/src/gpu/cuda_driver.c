@@ -113,6 +113,7 @@ static void load_driver(void) {
   LOAD(cuMemcpyAsync, NULL);
   LOAD(cuMemsetD32Async, NULL);
   LOAD(cuMemsetD16Async, NULL);
+  *(void **)&driver.cuFuncGetParamInfo = dlsym(lib, "cuFuncGetParamInfo");
 
   int count = 0;
   CUdevice device;

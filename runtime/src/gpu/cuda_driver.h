@@ -56,6 +56,9 @@ typedef struct squant_cuda_driver {
   CUresult (*cuMemsetD32Async)(CUdeviceptr, unsigned, size_t, CUstream);
   CUresult (*cuMemsetD16Async)(CUdeviceptr, unsigned short, size_t, CUstream);
   CUresult (*cuGetErrorString)(CUresult, const char **);
+  /* Optional (driver >= 12.4; NULL before): a kernel parameter's offset and
+   * size. */
+  CUresult (*cuFuncGetParamInfo)(CUfunction, size_t, size_t *, size_t *);
 } squant_cuda_driver;
 
 /* The driver with device 0's primary context current on this thread, or

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define SQUANT_EXPORT __attribute__((visibility("default")))
 
@@ -94,13 +96,115 @@ SQUANT_EXPORT void *mgpuModuleGetFunction(void *module, const char *name) {
   return function;
 }
 
+/* Launch capture (squant_gpu_capture_launches). */
+#define SQUANT_MAX_KERNEL_ARGS 64
+typedef struct captured_launch {
+  CUfunction function;
+  unsigned grid[3], block[3], smem;
+  size_t count;
+  uint64_t args[SQUANT_MAX_KERNEL_ARGS];
+} captured_launch;
+static pthread_mutex_t capture_lock = PTHREAD_MUTEX_INITIALIZER;
+static int capture_enabled;
+static captured_launch *captured;
+static int64_t captured_count, captured_capacity;
+
+squant_gpu_status squant_gpu_capture_launches(int enable) {
+  pthread_mutex_lock(&capture_lock);
+  capture_enabled = enable != 0;
+  free(captured);
+  captured = NULL;
+  captured_count = captured_capacity = 0;
+  pthread_mutex_unlock(&capture_lock);
+  return SQUANT_GPU_OK;
+}
+
+squant_gpu_status squant_gpu_captured_launches(int64_t *count) {
+  if (!count)
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  pthread_mutex_lock(&capture_lock);
+  *count = captured_count;
+  pthread_mutex_unlock(&capture_lock);
+  return SQUANT_GPU_OK;
+}
+
+squant_gpu_status squant_gpu_replay_launch(int64_t index, void *stream) {
+  pthread_mutex_lock(&capture_lock);
+  if (index < 0 || index >= captured_count) {
+    pthread_mutex_unlock(&capture_lock);
+    return SQUANT_GPU_INVALID_ARGUMENT;
+  }
+  captured_launch launch = captured[index];
+  pthread_mutex_unlock(&capture_lock);
+  squant_gpu_status status;
+  const squant_cuda_driver *d = squant_cuda_driver_get(&status);
+  if (!d)
+    return status;
+  void *args[SQUANT_MAX_KERNEL_ARGS];
+  for (size_t i = 0; i < launch.count; ++i)
+    args[i] = &launch.args[i];
+  return squant_cuda_check(
+      d->cuLaunchKernel(launch.function, launch.grid[0], launch.grid[1],
+                        launch.grid[2], launch.block[0], launch.block[1],
+                        launch.block[2], launch.smem, (CUstream)stream, args,
+                        NULL),
+      "cuLaunchKernel", "squant_gpu_replay_launch");
+}
+
+/* Keeps a launch instead of running it; false if capture is off. */
+static bool capture(const squant_cuda_driver *d, CUfunction function,
+                    const intptr_t grid[3], const intptr_t block[3],
+                    int32_t smem, void **params, size_t count) {
+  pthread_mutex_lock(&capture_lock);
+  bool enabled = capture_enabled;
+  pthread_mutex_unlock(&capture_lock);
+  if (!enabled)
+    return false;
+  if (count > SQUANT_MAX_KERNEL_ARGS) {
+    squant_gpu_record_error("mgpuLaunchKernel: capture: more than 64 kernel arguments");
+    return true;
+  }
+  captured_launch launch = {function, {0}, {0}, (unsigned)smem, count, {0}};
+  for (int i = 0; i < 3; ++i) {
+    launch.grid[i] = (unsigned)grid[i];
+    launch.block[i] = (unsigned)block[i];
+  }
+  for (size_t i = 0; i < count; ++i) {
+    size_t offset = 0, size = 8;
+    if (d->cuFuncGetParamInfo &&
+        d->cuFuncGetParamInfo(function, i, &offset, &size) == 0 && size != 8) {
+      char message[160];
+      snprintf(message, sizeof message,
+               "mgpuLaunchKernel: capture: kernel argument %zu is %zu bytes, "
+               "not 8", i, size);
+      squant_gpu_record_error(message);
+      return true;
+    }
+    memcpy(&launch.args[i], params[i], 8);
+  }
+  pthread_mutex_lock(&capture_lock);
+  if (captured_count == captured_capacity) {
+    int64_t capacity = captured_capacity ? 2 * captured_capacity : 16;
+    captured_launch *grown = realloc(captured, (size_t)capacity * sizeof *grown);
+    if (!grown) {
+      pthread_mutex_unlock(&capture_lock);
+      squant_gpu_record_error("mgpuLaunchKernel: capture: out of memory");
+      return true;
+    }
+    captured = grown;
+    captured_capacity = capacity;
+  }
+  captured[captured_count++] = launch;
+  pthread_mutex_unlock(&capture_lock);
+  return true;
+}
+
 SQUANT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
                                     intptr_t gridY, intptr_t gridZ,
                                     intptr_t blockX, intptr_t blockY,
                                     intptr_t blockZ, int32_t smem,
                                     void *stream, void **params, void **extra,
                                     size_t paramsCount) {
-  (void)paramsCount;
   DRIVER_OR("mgpuLaunchKernel", );
   if (!function) {
     squant_gpu_record_error("mgpuLaunchKernel: no kernel (see above)");
@@ -112,6 +216,10 @@ SQUANT_EXPORT void mgpuLaunchKernel(void *function, intptr_t gridX,
               (CUfunction)function,
               SQUANT_CUDA_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem),
           "cuFuncSetAttribute", "mgpuLaunchKernel"))
+    return;
+  const intptr_t grid[3] = {gridX, gridY, gridZ};
+  const intptr_t block[3] = {blockX, blockY, blockZ};
+  if (capture(d, (CUfunction)function, grid, block, smem, params, paramsCount))
     return;
   pthread_mutex_lock(&profile_lock);
   int profile = profile_enabled;

@@ -35,6 +35,40 @@
 // PTX-LABEL: .entry qmatmul_thread_per_output(
 // PTX-NOT: .local
 // PTX: fma.rn.f32
+// 3-bit codes: a chunk is 128 codes in three 16-byte loads, fields read
+// across word boundaries, no int-to-float conversion per code.
+// PTX-LABEL: .entry qmatmul_warp_per_row_1(
+// PTX-NOT: call
+// PTX-NOT: .local
+// PTX-NOT: cvt.rn.f32.s32
+// PTX-NOT: cvt.rn.f32.u32
+// PTX: ld.global{{(.nc)?}}.v4.b32 {{.*}}, [%rd[[P:[0-9]+]]];
+// PTX-NEXT: ld.global{{(.nc)?}}.v4.b32 {{.*}}, [%rd[[P]]+16];
+// PTX-NEXT: ld.global{{(.nc)?}}.v4.b32 {{.*}}, [%rd[[P]]+32];
+// PTX: fma.rn.f32
+// Small batches: activations staged through shared memory between
+// barriers, read back with 128-bit shared loads; several chunks' code
+// loads issued before the first barrier.
+// PTX-LABEL: .entry qmatmul_warp_per_row_2(
+// PTX-NOT: .local
+// PTX-NOT: cvt.rn.f32.u32
+// (LLVM places the staging loop's body after the K loop, so these are
+// checked in any order.)
+// PTX: ld.global{{(.nc)?}}.v4.b32
+// PTX: ld.global{{(.nc)?}}.v4.b32
+// PTX: bar.sync
+// PTX-DAG: st.shared.v4.b32
+// PTX-DAG: ld.shared.v4.b32
+// PTX-DAG: fma.rn.f32
+// PTX-DAG: shfl.sync.bfly.b32
+// PTX-LABEL: .entry qmatmul_warp_per_row_3(
+// PTX-NOT: .local
+// PTX-NOT: cvt.rn.f32.u32
+// PTX: bar.sync
+// PTX-DAG: st.shared.v4.b32
+// PTX-DAG: ld.shared.v4.b32
+// PTX-DAG: fma.rn.f32
+// PTX-DAG: shfl.sync.bfly.b32
 // PTX-LABEL: .entry dequantize_kernel(
 // PTX-NOT: .local
 // PTX: cvt.rn.bf16.f32
@@ -69,4 +103,27 @@ func.func @gemv_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf
 func.func @dequantize(%q: tensor<4x64xi4>, %s: tensor<4x2xbf16>, %z: tensor<4x2xbf16>) -> tensor<4x64xbf16> {
   %0 = squant.dequantize %q, %s, %z scheme <float_zero_point, bits = 4, storage = unsigned, axis = 1, group_size = 32> : tensor<4x64xi4>, tensor<4x2xbf16>, tensor<4x2xbf16> -> tensor<4x64xbf16>
   return %0 : tensor<4x64xbf16>
+}
+
+// Benchmark-sized kernels (the shapes of scripts/gpu/bench.py): 4 chunks
+// in flight per lane at M = 1; staged activations at M = 16 and 64.
+func.func @int3_gemv_4096(%x: tensor<1x4096xbf16>, %p: tensor<256x1536xi8>, %s: tensor<256x32xf32>, %b: tensor<256x32xf32>) -> tensor<1x256xbf16> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 3, storage = unsigned> : tensor<256x1536xi8> -> tensor<256x4096xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, storage = unsigned, axis = 1, group_size = 128>)
+      : (tensor<1x4096xbf16>, tensor<256x4096xi8>, tensor<256x32xf32>, tensor<256x32xf32>) -> tensor<1x256xbf16>
+  return %y : tensor<1x256xbf16>
+}
+
+func.func @int4_gemm16_4096(%x: tensor<16x4096xf16>, %p: tensor<256x2048xi8>, %s: tensor<256x32xf32>, %b: tensor<256x32xf32>) -> tensor<16x256xf16> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 4, storage = unsigned> : tensor<256x2048xi8> -> tensor<256x4096xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 128>)
+      : (tensor<16x4096xf16>, tensor<256x4096xi8>, tensor<256x32xf32>, tensor<256x32xf32>) -> tensor<16x256xf16>
+  return %y : tensor<16x256xf16>
+}
+
+func.func @int2_gemm64_4096(%x: tensor<64x4096xf32>, %p: tensor<256x1024xi8>, %s: tensor<256x32xf32>, %b: tensor<256x32xf32>) -> tensor<64x256xf32> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 2, storage = unsigned> : tensor<256x1024xi8> -> tensor<256x4096xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 2, storage = unsigned, axis = 1, group_size = 128>)
+      : (tensor<64x4096xf32>, tensor<256x4096xi8>, tensor<256x32xf32>, tensor<256x32xf32>) -> tensor<64x256xf32>
+  return %y : tensor<64x256xf32>
 }

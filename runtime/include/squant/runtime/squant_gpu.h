@@ -65,6 +65,18 @@ squant_gpu_status squant_gpu_synchronize(void);
 squant_gpu_status squant_gpu_profile_launches(int enable);
 squant_gpu_status squant_gpu_profiled_ms(double *total_ms, int64_t *launches);
 
+/* Launch capture, for benchmarks. While enabled, kernels that lowered code
+ * launches (mgpuLaunchKernel) do not run: the launch is kept (kernel, grid,
+ * block, shared memory and argument values) and squant_gpu_replay_launch
+ * runs a kept launch on any stream, e.g. PyTorch's, so that generated
+ * kernels are timed back to back with events like any other kernel.
+ * Arguments must be 8 bytes each (pointers and 64-bit integers: every
+ * argument of squant's lowered kernels; checked where the driver can tell)
+ * and at most 64. Enabling or disabling drops the kept launches. */
+squant_gpu_status squant_gpu_capture_launches(int enable);
+squant_gpu_status squant_gpu_captured_launches(int64_t *count);
+squant_gpu_status squant_gpu_replay_launch(int64_t index, void *stream);
+
 /*===--------------------------------------------------------------------===*
  * Hand-written kernels (runtime/src/cuda).
  *
