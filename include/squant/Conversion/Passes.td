@@ -97,14 +97,16 @@ def ConvertSQuantToGPU : Pass<"convert-squant-to-gpu", "::mlir::ModuleOp"> {
     caller allocates them, e.g. with `squant_gpu_malloc`, and frees the
     results). See docs/Lowering.md.
 
-    `squant.qmatmul`, where the weight's codes can be read 16 bytes at a
-    time (i8 codes, or the bytes of a `squant.unpack` of 1, 2, 4 or 8 bits)
-    and groups are whole 16-byte chunks: one warp per weight row, coalesced
-    16-byte loads, codes converted by the magic-number trick (no per-code
+    `squant.qmatmul`, where the weight's codes come in whole 16-byte words
+    per chunk (i8 codes, or the bytes of a `squant.unpack`: any width
+    lsb_first, 1/2/4/8 bits msb_first) and groups are whole chunks: one
+    warp per weight row, coalesced 16-byte loads with several chunks in
+    flight per lane, codes converted by the magic-number trick (no per-code
     int-to-float conversion), one FMA per code and activation row with the
     group scale and bias hoisted (`s·Σ x·q + b·Σ x`), LUT entries from a
-    table in shared memory, warp-shuffle reduction; `m-tile` activation rows
-    share each decoded weight. Other qmatmuls: one thread per output,
+    table in shared memory, warp-shuffle reduction; up to `m-tile`
+    activation rows share each decoded weight, their activations staged
+    per step in a shared-memory tile. Other qmatmuls: one thread per output,
     evaluating the reference weights. Dequantize, fma_dequantize,
     lut_dequantize, quantize and unpack: one thread per element, with the
     CPU's element functions (true division, explicit FMAs and roundings:
