@@ -55,7 +55,7 @@ std::string pipelineText(const LowerToLLVMCPUOptions &o) {
           "function-boundary-type-conversion=identity-layout-map},"
           "buffer-deallocation-pipeline,canonicalize,";
   if (o.threads > 1)
-    text += llvm::formatv("async-parallel-for{{async-dispatch=false "
+    text += llvm::formatv("async-parallel-for{{async-dispatch=false min-task-size=1 "
                           "num-workers={0}},async-to-async-runtime,"
                           "async-runtime-ref-counting,"
                           "async-runtime-ref-counting-opt,convert-async-to-llvm,",

@@ -14,7 +14,15 @@
 //       for tiles of 4 activation rows x R panel rows: dot products over K
 //
 // decode() reads V codes: an i8..i32 code vector, or V·bits/8 packed bytes
-// expanded with constant shuffles, per-lane shifts and masks. Rows past N
+// expanded with constant shuffles, per-lane shifts and masks. On AVX-512
+// the hoisted path reads 2- and 4-bit lsb_first codes by broadcast: the
+// chunk's one or two 32-bit words are broadcast to every lane, lane l
+// shifts its word (l mod W) right by bits·(l / W), and one vpermps looks
+// the low four bits up in a 16-entry table (the code values, or the LUT
+// repeated to 16 entries), so no mask, int-to-float conversion or byte
+// spreading remains: a broadcast load, a shift, a permute and an FMA per
+// 16 weights. Lane l then holds code (l mod W)·32/bits + l / W of the
+// chunk, so the activations are permuted the same way once per call. Rows past N
 // and activation rows past M are clamped to the last one and not stored,
 // so ragged shapes need no second copy of the kernel; K tails within a
 // group are masked loads.
@@ -63,6 +71,8 @@ struct Plan {
   TableKind tables = TableKind::PerTensor;
   int64_t tableGroup = 0; // PerKGroup tables
   int64_t entries = 0;
+  // Broadcast decode (hoisted path): 32-bit words per chunk, 0 when off.
+  int64_t broadcastWords = 0;
   bool intTable = false;
   Type tableType, paramType;
 };
@@ -142,9 +152,21 @@ std::string analyze(QMatmulOp op, const VectorTarget &target, Plan &plan) {
       plan.order = layout.getOrder();
       plan.fieldBits = layout.getBits();
       plan.layoutSigned = layout.getStorage() == Storage::Signed;
+      // A LUT index is the field's low bits only when the field is at
+      // least as wide as the index.
+      unsigned bits = plan.fieldBits;
+      if (target.isa == Isa::Avx512 && plan.order == PackOrder::LsbFirst &&
+          (bits == 2 || bits == 4) && plan.k % lanes == 0 &&
+          (!plan.lut || bits >= plan.bits))
+        plan.broadcastWords = lanes * bits / 32;
     }
   }
   return "";
+}
+
+/// The code that lane `lane` of a broadcast decode reads in its chunk.
+int64_t broadcastLaneCode(int64_t lane, int64_t words, unsigned bits) {
+  return (lane % words) * (32 / bits) + lane / words;
 }
 
 /// A lookup table in registers.
@@ -174,6 +196,8 @@ private:
   Type f32;
   VectorType vf32, vi32;
   Value x, y, codes, scales, bias, table, xsum;
+  /// decode() reads by broadcast (lanes permuted; hoisted path only).
+  bool broadcast = false;
 
   Value idx(int64_t v) { return indexConst(b, v); }
   Value zeroVec() { return f32Const(b, 0.0f, vf32); }
@@ -203,6 +227,10 @@ private:
                                ChunkBody chunk);
 
   void computeXSum();
+  /// x as f32 with each chunk's lanes in broadcast order.
+  Value permuteX();
+  /// The codes' values as a 16-entry table (broadcast decode, fma form).
+  Table codeValueTable();
   void hoistedBlock(Value block, int64_t rows);
   void panelBlock(Value block, int64_t rows);
   void storeGuarded(Value value, Value m, int64_t mOffset, Value n, int64_t nOffset);
@@ -222,6 +250,30 @@ Value KernelBuilder::loadX(Value row, Value k, Value mask) {
 }
 
 Value KernelBuilder::decode(Value row, Value k, Value mask) {
+  if (broadcast) {
+    unsigned bits = plan.fieldBits;
+    int64_t words = plan.broadcastWords;
+    Value byteIndex = arith::DivUIOp::create(
+        b, arith::MulIOp::create(b, k, idx(bits)), idx(8));
+    Value bytes = vector::LoadOp::create(
+        b, VectorType::get({4 * words}, b.getI8Type()), codes,
+        ValueRange{row, byteIndex});
+    Value packed = vector::BitCastOp::create(
+        b, VectorType::get({words}, b.getI32Type()), bytes);
+    SmallVector<int64_t> pick;
+    SmallVector<int32_t> shifts;
+    for (int64_t l = 0; l < lanes; ++l) {
+      pick.push_back(l % words);
+      shifts.push_back(static_cast<int32_t>(bits * (l / words)));
+    }
+    Value spread = vector::ShuffleOp::create(b, packed, packed, pick);
+    Value shiftVec = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
+    // Only the low four bits index the (periodic) 16-entry table; the mask
+    // keeps lookup()'s extracts in bounds (LLVM keeps it as one vpandd).
+    return arith::AndIOp::create(b, arith::ShRUIOp::create(b, spread, shiftVec),
+                                 i32Const(b, 15, vi32));
+  }
   Value v;
   if (!plan.packed) {
     auto type = VectorType::get({lanes}, b.getIntegerType(plan.codeWidth));
@@ -315,7 +367,7 @@ Table KernelBuilder::loadTable(Value row, Value k) {
   auto padTo = [&](Value v, int64_t from, int64_t count) {
     SmallVector<int64_t> mask;
     for (int64_t i = 0; i < count; ++i)
-      mask.push_back(from + i < e ? from + i : 0);
+      mask.push_back((from + i) % e); // periodic: index bits above log2(e) ignored
     return vector::ShuffleOp::create(b, v, v, mask).getResult();
   };
   if (target.isa == Isa::Avx512) {
@@ -427,8 +479,51 @@ void KernelBuilder::computeXSum() {
   });
 }
 
+Value KernelBuilder::permuteX() {
+  auto type = MemRefType::get({plan.m, plan.k}, f32);
+  Value xp = memref::AllocOp::create(b, type);
+  SmallVector<int64_t> order;
+  for (int64_t l = 0; l < lanes; ++l)
+    order.push_back(broadcastLaneCode(l, plan.broadcastWords, plan.fieldBits));
+  emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
+    emitFor(idx(0), idx(plan.k), idx(lanes), {}, [&](Value k, ValueRange) {
+      Value chunk = loadX(m, k, Value());
+      vector::StoreOp::create(b, vector::ShuffleOp::create(b, chunk, chunk, order),
+                              xp, ValueRange{m, k});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  return xp;
+}
+
+Table KernelBuilder::codeValueTable() {
+  unsigned bits = plan.fieldBits;
+  SmallVector<float> values;
+  for (int32_t i = 0; i < 16; ++i) {
+    // decode()'s reading of field value i (see the packed path there).
+    int32_t v = i & ((1 << bits) - 1);
+    if (plan.layoutSigned) {
+      int32_t sign = 1 << (bits - 1);
+      v = (v ^ sign) - sign;
+    }
+    bool noOp = plan.layoutSigned == plan.codesSigned && plan.codeWidth > bits;
+    if (!noOp && plan.codeWidth < 32) {
+      unsigned amount = 32 - plan.codeWidth;
+      uint32_t up = static_cast<uint32_t>(v) << amount;
+      v = plan.codesSigned ? static_cast<int32_t>(up) >> amount
+                           : static_cast<int32_t>(up >> amount);
+    }
+    values.push_back(static_cast<float>(v));
+  }
+  Table t;
+  t.full = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({16}, f32), ArrayRef<float>(values)));
+  return t;
+}
+
 Value KernelBuilder::weightVector(Value codesI32, const Table &t) {
-  if (plan.lut)
+  if (plan.lut || broadcast)
     return lookup(t, codesI32);
   return arith::SIToFPOp::create(b, vf32, codesI32);
 }
@@ -462,6 +557,9 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
   if (plan.lut && plan.tables == TableKind::PerRow)
     for (int64_t r = 0; r < rows; ++r)
       tables[r] = loadTable(rowIdx[r], Value());
+  broadcast = plan.broadcastWords > 0;
+  if (broadcast && !plan.lut)
+    std::fill(tables.begin(), tables.end(), codeValueTable());
   bool perGroupScale = !plan.lut || plan.scales == ScaleKind::PerKGroup;
   int64_t accs = rows * mr;
   auto accIndex = [&](int64_t r, int64_t m) { return r * mr + m; };
@@ -636,6 +734,8 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
   if (op.getTable())
     table = bufferOf(b, op.getTable());
   bool hoisted = plan.m <= hoistMaxM;
+  if (hoisted && plan.broadcastWords)
+    x = permuteX();
   if (hoisted && !plan.lut)
     computeXSum();
   // Hoisted: blocks of one register tile; panels: four register tiles.

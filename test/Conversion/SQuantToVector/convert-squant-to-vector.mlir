@@ -61,12 +61,44 @@ func.func @gemv_packed_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor
 
 // -----
 
-// LUT form: the int8 table becomes 16 f32 lanes once; each lookup is a
+// Broadcast decode (AVX-512, 4-bit lsb_first codes, hoisted path): x is
+// converted to f32 with each 16-lane chunk permuted once per call (lane l
+// takes code (l mod 2)·8 + l/2); per 16 codes the chunk's two words are
+// broadcast to the lanes, shifted per lane and looked up (vpermps) in the
+// codes' values: no byte spreading, no int-to-float conversion. The
+// generic target keeps the spreading decode.
+// CHECK-LABEL: func.func @gemv_packed_4bit_broadcast
+// CHECK: %[[XP:.*]] = memref.alloc() : memref<1x64xf32>
+// CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[XP]]
+// CHECK: scf.parallel
+// CHECK: %[[BYTES:.*]] = vector.load {{.*}} : memref<13x32xi8>, vector<8xi8>
+// CHECK: %[[WORDS:.*]] = vector.bitcast %[[BYTES]] : vector<8xi8> to vector<2xi32>
+// CHECK: %[[SPREAD:.*]] = vector.shuffle %[[WORDS]], %[[WORDS]] [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
+// CHECK: arith.shrui %[[SPREAD]], %{{.*}} : vector<16xi32>
+// CHECK-NOT: arith.sitofp {{.*}} : vector<16xi32>
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: vector.fma
+// GENERIC-LABEL: func.func @gemv_packed_4bit_broadcast
+// GENERIC-NOT: memref.alloc() : memref<1x64xf32>
+// GENERIC: arith.shrui {{.*}} : vector<4xi32>
+// GENERIC: arith.sitofp {{.*}} : vector<4xi32> to vector<4xf32>
+func.func @gemv_packed_4bit_broadcast(%x: tensor<64xf16>, %p: tensor<13x32xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf16> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 4> : tensor<13x32xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>)
+      : (tensor<64xf16>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf16>
+  return %y : tensor<13xf16>
+}
+
+// -----
+
+// LUT form: the int8 table becomes 16 f32 lanes once (repeated, so that
+// index bits above the table's width do not matter); each lookup is a
 // build of variable extracts (x86: one vpermps), never a gather. The
 // generic target compares and selects.
 // CHECK-LABEL: func.func @gemv_lut
 // CHECK: vector.load {{.*}} : memref<4xi8>, vector<4xi8>
-// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]
 // CHECK: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
 // CHECK: vector.from_elements {{.*}} : vector<16xf32>
 // CHECK-NOT: vector.gather
