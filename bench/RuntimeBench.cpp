@@ -71,7 +71,7 @@ struct Variant {
 /// weight's packed bytes, scales and bias (or table) are arguments, so the
 /// benchmark rotates cold copies exactly as for squant_rt.
 struct Generated {
-  std::unique_ptr<mlir::ExecutionEngine> engine;
+  mlir::squant::JitEngine engine;
   void (*fn)(void *, void *, void *, void *, void *) = nullptr;
 };
 

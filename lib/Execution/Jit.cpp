@@ -8,6 +8,7 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/TargetSelect.h"
 
+#include <deque>
 #include <mutex>
 
 using namespace mlir;
@@ -54,7 +55,24 @@ struct AsyncRuntimeSymbols {
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<ExecutionEngine>>
+void mlir::squant::RetireJitEngine::operator()(ExecutionEngine *engine) const {
+  if (!engine)
+    return;
+  static std::mutex lock;
+  // Never destroyed: the last engines stay mapped until the process exits.
+  static auto *retired = new std::deque<std::unique_ptr<ExecutionEngine>>();
+  std::unique_ptr<ExecutionEngine> oldest;
+  {
+    std::lock_guard<std::mutex> guard(lock);
+    retired->emplace_back(engine);
+    if (retired->size() > kRetiredJitEngines) {
+      oldest = std::move(retired->front());
+      retired->pop_front();
+    }
+  }
+}
+
+llvm::Expected<mlir::squant::JitEngine>
 mlir::squant::createJit(ModuleOp module, unsigned optLevel) {
   initializeNativeTarget();
   const AsyncRuntimeSymbols &async = AsyncRuntimeSymbols::get();
@@ -71,10 +89,11 @@ mlir::squant::createJit(ModuleOp module, unsigned optLevel) {
   std::string utils = std::string(SQUANT_LLVM_LIB_DIR) + "/libmlir_c_runner_utils.so";
   SmallVector<StringRef> libs = {utils};
   options.sharedLibPaths = libs;
-  auto engine = ExecutionEngine::create(module, options);
-  if (!engine)
-    return engine.takeError();
-  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+  auto created = ExecutionEngine::create(module, options);
+  if (!created)
+    return created.takeError();
+  JitEngine engine(created->release());
+  engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
     for (const auto &entry : async.symbols)
       map[interner(entry.getKey())] = {llvm::orc::ExecutorAddr::fromPtr(entry.getValue()),

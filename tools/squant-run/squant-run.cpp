@@ -231,7 +231,7 @@ struct Compiled {
   std::string name;
   OwningOpRef<ModuleOp> squantLevel; ///< after the squant-level pipeline
   OwningOpRef<ModuleOp> lowered;
-  std::unique_ptr<ExecutionEngine> engine;
+  squant::JitEngine engine;
   int64_t weightBytes = 0;
 };
 

@@ -113,7 +113,7 @@ protected:
   }
 
   /// Lowers `module` with squant-lower-to-llvm-cpu{options} and JITs it.
-  std::unique_ptr<ExecutionEngine> compile(ModuleOp module, StringRef options) {
+  squant::JitEngine compile(ModuleOp module, StringRef options) {
     PassManager pm(&context);
     std::string pipeline = ("squant-lower-to-llvm-cpu{" + options + "}").str();
     if (failed(parsePassPipeline(pipeline, pm)) || failed(pm.run(module))) {
@@ -347,7 +347,7 @@ void FusedMatmul::runScheme(Case c) {
             }
 
         // Odd widths run on two threads (async-parallel-for), even on one.
-        std::unique_ptr<ExecutionEngine> engine =
+        squant::JitEngine engine =
             compile(*module, bits % 2 ? "threads=2" : "threads=1");
         ASSERT_TRUE(engine) << "bits=" << bits;
         for (MatmulCase &mc : cases) {
@@ -399,7 +399,7 @@ namespace {
 /// Elementwise ops on run-time operands, compared bit for bit.
 class Elementwise : public VectorLowering {
 protected:
-  std::unique_ptr<ExecutionEngine> compileText(const std::string &ir) {
+  squant::JitEngine compileText(const std::string &ir) {
     module = parseSourceString<ModuleOp>(ir, &context);
     if (!module) {
       ADD_FAILURE() << "parse failed:\n" << ir;
@@ -468,7 +468,7 @@ TEST_F(Elementwise, DequantizeAndQuantizeAreBitExact) {
             schemeText.substr(std::string("#squant.affine").size()) + " : " + wT +
             ", " + pT + (zp ? ", " + zT : "") + " -> " + qT +
             "\n  return %q : " + qT + "\n}\n";
-        std::unique_ptr<ExecutionEngine> engine = compileText(ir);
+        squant::JitEngine engine = compileText(ir);
         ASSERT_TRUE(engine) << ir;
 
         // Parameters from random groups; inputs with ties and specials.
@@ -558,7 +558,7 @@ TEST_F(Elementwise, PackAndUnpackMatchTheReference) {
               "\n}\nfunc.func @up(%p: " + bT + ") -> " + cT +
               " attributes {llvm.emit_c_interface} {\n  %c = squant.unpack %p layout " +
               layout + " : " + bT + " -> " + cT + "\n  return %c : " + cT + "\n}\n";
-          std::unique_ptr<ExecutionEngine> engine = compileText(ir);
+          squant::JitEngine engine = compileText(ir);
           ASSERT_TRUE(engine) << ir;
           bool isSigned = storage == Storage::Signed;
           std::mt19937 rng(bits * 4 + words);
@@ -620,7 +620,7 @@ TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
   for (const char *options : {"threads=1", "threads=2", "threads=2", "threads=1"}) {
     module = parseSourceString<ModuleOp>(ir, &context);
     ASSERT_TRUE(module);
-    std::unique_ptr<ExecutionEngine> engine = compile(*module, options);
+    squant::JitEngine engine = compile(*module, options);
     ASSERT_TRUE(engine) << options;
     using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
                         MemRefOf<float, 2> *, MemRefOf<float, 2> *);
