@@ -68,8 +68,9 @@ static squant_rt_status validateWeight(const squant_rt_qweight *w) {
   }
 }
 
-/* Workspace: the FMA form's group sums of x, then (M > 1) X^T padded to
- * 16 rows. */
+/* Workspace: the FMA form's group sums of x, then one of: X^T padded to
+ * 16 rows (M > 8), the int8-activation mode's quantized x, or the 1- and
+ * 3-bit GEMV's activation tables (M = 1), 64-byte aligned. */
 static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
   if (w->form != SQUANT_RT_FORM_FMA)
     return 0;
@@ -89,7 +90,10 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
     return 0;
   size_t xt = m > 8 ? (size_t)xtStride(m) * (size_t)w->k * sizeof(float) : 0;
   size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
-  size_t extra = xt > int8 ? xt : int8; /* the two modes never coexist */
+  size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
+  /* At most one of these is used by a call. */
+  size_t extra = xt > int8 ? xt : int8;
+  extra = tables > extra ? tables : extra;
   return xsumBytes(m, w) + extra + (extra ? 64 : 0);
 }
 
@@ -147,13 +151,13 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return status;
   if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
     return SQUANT_RT_INVALID_ARGUMENT;
-  size_t need = squant_rt_qgemm_workspace_size(m, w);
-  if (need > 0 && (!workspace || workspace_size < need))
-    return SQUANT_RT_BUFFER_TOO_SMALL;
   squant_rt_isa isa = options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
   uint32_t flags = options ? options->flags : 0u;
   if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
     return SQUANT_RT_INVALID_ARGUMENT;
+  size_t need = squant_rt_qgemm_workspace_size(m, w);
+  if (need > 0 && (!workspace || workspace_size < need))
+    return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
   if (int8Mode) {
     if (w->form != SQUANT_RT_FORM_FMA || w->bits != 4 || w->group_size % 64 != 0 ||
@@ -236,6 +240,16 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     p->xq_scale = xqScale;
     p->xq_sum = xqSum;
     call.kernel = squant_rt_gemv_int8_vnni;
+    squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
+    return SQUANT_RT_OK;
+  }
+  if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && squant_rt_gemv_tables_eligible(w)) {
+    /* 1- and 3-bit GEMVs read activation tables built once here. */
+    uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
+    float *tables = (float *)((base + 63) & ~(uintptr_t)63);
+    squant_rt_gemv_tables_build_avx512(p, tables);
+    p->tables = tables;
+    call.kernel = squant_rt_gemv_tables_avx512;
     squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
     return SQUANT_RT_OK;
   }

@@ -35,6 +35,9 @@ typedef struct squant_rt_qgemm_params {
   const int8_t *xq;
   const float *xq_scale;
   const int32_t *xq_sum;
+  /* M = 1, 1- and 3-bit codes (gemv_tables_avx512.c): the activation
+   * tables, 64-byte aligned. */
+  const float *tables;
 } squant_rt_qgemm_params;
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
@@ -49,6 +52,15 @@ void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
 void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
+
+/* The activation-table GEMV (gemv_tables_avx512.c): whether a weight can
+ * take it, the bytes of its tables (0 when it cannot), building them from
+ * p->x and p->values, and the kernel. */
+int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w);
+size_t squant_rt_gemv_tables_bytes(const squant_rt_qweight *w);
+void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
+                                         float *tables);
+void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p);
 
 /* The code index held by byte lane i (0..63) of a 4-bit VNNI register made
  * from two blocks (see gemv_vnni.c): activations are laid out the same. */

@@ -290,6 +290,58 @@ TEST(Runtime, LutFormsAllBits) {
         }
 }
 
+TEST(Runtime, TableGemvOneAndThreeBits) {
+  // M = 1 below 4 bits on AVX-512 takes the activation-table GEMV: tiles of
+  // 16 rows in lanes (runs of rows), four-block units transposed in
+  // registers, a gathered tail of 1-3 blocks, rows past the last tile on
+  // the K-vectorized GEMV. Shapes cover each: n = 16 (one tile), 45 (two
+  // runs and a 13-row tail), 70; k = 96 (tail only), 256, 416 (three units
+  // and one tail block); groups ending inside and at the end of units.
+  std::mt19937 rng(11);
+  struct Shape {
+    int64_t n, k, g;
+  };
+  const Shape shapes[] = {{16, 96, 32}, {45, 416, 32}, {70, 256, 128}, {33, 256, 64}};
+  for (squant_rt_isa isa : availableIsas())
+    for (const Shape &sh : shapes) {
+      for (Scheme scheme : {Scheme::Stretched, Scheme::Symmetric,
+                            Scheme::IntAsymmetric, Scheme::Tinygemm}) {
+        TestWeight t = makeFma(scheme, 3, sh.n, sh.k, sh.g, rng);
+        finish(t);
+        std::vector<float> x = randomX(1, sh.k, rng);
+        expectClose(t, x, 1, runQgemm(t, x, 1, isa),
+                    std::string(isaName(isa)) + " 3-bit scheme " +
+                        std::to_string(int(scheme)) + " n " + std::to_string(sh.n));
+      }
+      for (squant_rt_form form : {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32})
+        for (bool perRow : {false, true}) {
+          TestWeight t = makeLut(form, 1, sh.n, sh.k, sh.g, perRow, rng);
+          finish(t);
+          std::vector<float> x = randomX(1, sh.k, rng);
+          expectClose(t, x, 1, runQgemm(t, x, 1, isa),
+                      std::string(isaName(isa)) + " 1-bit lut n " + std::to_string(sh.n));
+        }
+    }
+}
+
+TEST(Runtime, TableGemvIndependentOfThreadCount) {
+  // Threads split rows at multiples of 16, so each thread's runs differ
+  // from one thread's; every row must still get the same bits.
+  std::mt19937 rng(12);
+  TestWeight t = makeFma(Scheme::Stretched, 3, 133, 416, 32, rng);
+  finish(t);
+  std::vector<float> x = randomX(1, 416, rng);
+  std::vector<float> one = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO);
+  for (int threads : {2, 3}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, pool);
+    EXPECT_EQ(std::memcmp(y.data(), one.data(), y.size() * sizeof(float)), 0)
+        << threads << " threads";
+    squant_rt_pool_destroy(pool);
+  }
+}
+
 TEST(Runtime, GemmRowsUpTo130) {
   std::mt19937 rng(4);
   TestWeight t = makeFma(Scheme::Tinygemm, 4, 19, 256, 128, rng);
@@ -306,9 +358,9 @@ TEST(Runtime, ExactInputsAreBitExact) {
   // Small-integer activations, power-of-two scales and biases: every
   // product and partial sum is exact in fp32, so every ISA, every order of
   // accumulation and the fp64 reference agree bit for bit.
-  int64_t n = 13, k = 128, g = 32, groups = k / g;
+  int64_t n = 37, k = 160, g = 32, groups = k / g;
   std::mt19937 rng(5);
-  for (int bits : {2, 4, 8}) {
+  for (int bits : {1, 2, 3, 4, 8}) {
     std::vector<int8_t> codes(n * k);
     for (int8_t &c : codes)
       c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
@@ -326,8 +378,9 @@ TEST(Runtime, ExactInputsAreBitExact) {
     t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_FORM_FMA, bits, 1, n, k, g,
            nullptr, nullptr, nullptr, nullptr, nullptr, 0};
     finish(t);
-    // M = 3 takes the small-M path, M = 20 the GEMM micro-tiles.
-    for (int64_t m : {3, 20}) {
+    // M = 1 the GEMV (activation tables for 1 and 3 bits on AVX-512),
+    // M = 3 the small-M path, M = 20 the GEMM micro-tiles.
+    for (int64_t m : {1, 3, 20}) {
       std::vector<float> x(m * k);
       for (float &v : x)
         v = float(int(rng() % 9) - 4);
@@ -517,7 +570,7 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   TestWeight t2 = makeFma(Scheme::Symmetric, 2, 4, 128, 64, rng);
   finish(t2);
   std::vector<float> x(2 * 128), y(8);
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(2, &t2.w) + 1024);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t2.w));
   squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr, SQUANT_RT_FLAG_INT8_ACTIVATIONS};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &opts),
             SQUANT_RT_UNSUPPORTED);

@@ -65,8 +65,8 @@ static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
 /* GEMV for rows [n0, n0 + nr), nr <= 4 a compile-time constant at each
  * call site after inlining. */
 static inline __attribute__((always_inline)) void
-gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
-         const int32_t bits) {
+gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
+         const int nr, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
@@ -78,10 +78,10 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
   float bsum[SQUANT_NR];
   const uint8_t *row[SQUANT_NR];
   for (int r = 0; r < nr; ++r) {
-    table[r] = rowTable(p, n0 + r);
+    table[r] = rowTable(p, n0 + r * stride);
     acc[r] = _mm512_setzero_ps();
     bsum[r] = 0.0f;
-    row[r] = w->codes + (n0 + r) * rowBytes;
+    row[r] = w->codes + (n0 + r * stride) * rowBytes;
   }
   for (int64_t g = 0; g < groups; ++g) {
     __m512 d0[SQUANT_NR], d1[SQUANT_NR];
@@ -95,7 +95,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
        * keeps a linear stream ahead of the four short row streams. */
       if ((b * blockBytes) % 64 < blockBytes) /* once per 64-byte line */
         for (int r = 0; r < nr; ++r)
-          _mm_prefetch((const char *)(row[r] + b * blockBytes + SQUANT_NR * rowBytes),
+          _mm_prefetch((const char *)(row[r] + b * blockBytes + rowBytes),
                        _MM_HINT_T0);
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
@@ -110,14 +110,14 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
         acc[r] = _mm512_add_ps(acc[r], dot);
         continue;
       }
-      int64_t param = (n0 + r) * groups + g;
+      int64_t param = (n0 + r * stride) * groups + g;
       acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), dot, acc[r]);
       if (isFma)
         bsum[r] += w->bias[param] * p->xsum[g];
     }
   }
   for (int r = 0; r < nr; ++r)
-    p->y[n0 + r] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
+    p->y[n0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
 }
 
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
@@ -293,18 +293,23 @@ static void small8(const squant_rt_qgemm_params *p) { smallAll(p, 8); }
  * code has no branch on the width. */
 static inline __attribute__((always_inline)) void
 gemvAll(const squant_rt_qgemm_params *p, const int32_t bits) {
-  int64_t n = p->n_begin;
-  for (; n + SQUANT_NR <= p->n_end; n += SQUANT_NR)
-    gemvRows(p, n, SQUANT_NR, bits);
+  /* The four rows of a step come from the four quarters of the range, so
+   * each is one linear stream through memory (row n + 1 follows row n):
+   * four streams in four pages, which the hardware prefetchers follow,
+   * where four adjacent short rows would share pages. */
+  int64_t q = (p->n_end - p->n_begin) / SQUANT_NR;
+  for (int64_t n = p->n_begin; n < p->n_begin + q; ++n)
+    gemvRows(p, n, q, SQUANT_NR, bits);
+  int64_t n = p->n_begin + SQUANT_NR * q;
   switch (p->n_end - n) {
   case 3:
-    gemvRows(p, n, 3, bits);
+    gemvRows(p, n, 1, 3, bits);
     break;
   case 2:
-    gemvRows(p, n, 2, bits);
+    gemvRows(p, n, 1, 2, bits);
     break;
   case 1:
-    gemvRows(p, n, 1, bits);
+    gemvRows(p, n, 1, 1, bits);
     break;
   default:
     break;

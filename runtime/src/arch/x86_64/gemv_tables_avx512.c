@@ -1,0 +1,282 @@
+/*===- gemv_tables_avx512.c - Activation-table GEMV for 1- and 3-bit codes ===//
+ *
+ * GEMV (M = 1) without one FMA per weight. Per call, the activations become
+ * small tables (built once; api.c places them in the workspace):
+ *
+ *   pair table p (2-bit codes k = 2p, 2p + 1), entry i = v[i & 3] x_2p +
+ *     v[i >> 2] x_2p+1;
+ *   quad table t (1-bit codes k = 4t .. 4t + 3), entry i =
+ *     sum_j v[(i >> j) & 1] x_4t+j;
+ *
+ * with v the value of each code (the code as a float, or the per-tensor LUT
+ * entry). Lanes are 16 output rows: with a 32-bit word of every row in one
+ * register (16 two-bit or 32 one-bit codes of a BLOCK32_V1 block), an
+ * immediate shift puts the 4-bit index of one pair (or quad) of codes at
+ * the bottom of every lane and one vpermps reads the 16 rows' partial dot
+ * products from the table: a shift, a permute and an add per 32 (pairs) or
+ * 64 (quads) weights, where the K-vectorized GEMV spends a shift, a permute
+ * and an FMA per 16. 3-bit codes are their 2-bit low plane (pair tables of
+ * 0..3) plus the third bit (quad subset sums) times 4, or -4 when signed.
+ *
+ * The words come from four-block units (16 * bits bytes per row): one
+ * 128-bit load per row, four rows per register, a 4 x 4 transpose in each
+ * 128-bit lane; a tail of fewer than four blocks is gathered. Lane j of
+ * tile t is row t of the j-th run of consecutive rows, so each lane reads
+ * one linear stream. The group factorization stays: per group, D = sum of
+ * the lookups, then y += s * D (+ b * sum x) with the 16 rows' scales and
+ * biases gathered. Each row's operations do not depend on its lane or tile,
+ * so results do not depend on how rows are split between threads; rows
+ * past the last whole tile take the K-vectorized GEMV.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "../../kernels.h"
+
+#include <immintrin.h>
+
+#define SQUANT_TILE 16 /* rows per tile: one per lane */
+#define SQUANT_CHAINS 4 /* independent add chains per tile and plane */
+/* Loops over registers must be unrolled so that arrays stay in registers. */
+#define SQUANT_UNROLL _Pragma("GCC unroll 16")
+
+int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
+  /* Lane offsets (rows, bytes and parameters, up to 15/16 of the
+   * weight's) are int32. */
+  if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1 ||
+      w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
+      w->n * (w->k / w->group_size) > INT32_MAX)
+    return 0;
+  /* 2-bit codes could take pair tables too, but measured no faster than
+   * the K-vectorized GEMV (docs/Performance.md): the pair tables serve the
+   * 3-bit low plane. */
+  switch (w->form) {
+  case SQUANT_RT_FORM_FMA:
+    return w->bits == 1 || w->bits == 3;
+  case SQUANT_RT_FORM_LUT_INT8:
+    return w->bits == 1;
+  case SQUANT_RT_FORM_LUT_F32:
+    return w->bits == 1 && w->num_tables == 1;
+  default:
+    return 0;
+  }
+}
+
+/* Floats of the pair tables (2- and 3-bit) and quad tables (1- and 3-bit). */
+static int64_t pairFloats(const squant_rt_qweight *w) {
+  return w->bits >= 2 ? w->k / 2 * 16 : 0;
+}
+static int64_t quadFloats(const squant_rt_qweight *w) {
+  return w->bits != 2 ? w->k / 4 * 16 : 0;
+}
+
+size_t squant_rt_gemv_tables_bytes(const squant_rt_qweight *w) {
+  if (!squant_rt_gemv_tables_eligible(w))
+    return 0;
+  return (size_t)(pairFloats(w) + quadFloats(w)) * sizeof(float);
+}
+
+void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
+                                         float *tables) {
+  const squant_rt_qweight *w = p->w;
+  const float *x = p->x;
+  /* 3-bit: the low plane's values are 0..3 and the third bit's 0/1 (its
+   * weight, +-4, is applied per group); otherwise the codes' own values. */
+  int threeBit = w->bits == 3;
+  float lo[16], hi[16], bit[4][16];
+  for (int i = 0; i < 16; ++i) {
+    lo[i] = threeBit ? (float)(i & 3) : p->values[i & 3];
+    hi[i] = threeBit ? (float)(i >> 2) : p->values[i >> 2];
+    for (int j = 0; j < 4; ++j) {
+      int set = (i >> j) & 1;
+      bit[j][i] = threeBit ? (float)set : p->values[set];
+    }
+  }
+  float *pairs = tables, *quads = tables + pairFloats(w);
+  if (pairFloats(w)) {
+    __m512 vlo = _mm512_loadu_ps(lo), vhi = _mm512_loadu_ps(hi);
+    for (int64_t j = 0; j < w->k / 2; ++j)
+      _mm512_storeu_ps(pairs + 16 * j,
+                       _mm512_fmadd_ps(vhi, _mm512_set1_ps(x[2 * j + 1]),
+                                       _mm512_mul_ps(vlo, _mm512_set1_ps(x[2 * j]))));
+  }
+  if (quadFloats(w)) {
+    __m512 b0 = _mm512_loadu_ps(bit[0]), b1 = _mm512_loadu_ps(bit[1]);
+    __m512 b2 = _mm512_loadu_ps(bit[2]), b3 = _mm512_loadu_ps(bit[3]);
+    for (int64_t t = 0; t < w->k / 4; ++t) {
+      const float *xq = x + 4 * t;
+      __m512 s = _mm512_mul_ps(b0, _mm512_set1_ps(xq[0]));
+      s = _mm512_fmadd_ps(b1, _mm512_set1_ps(xq[1]), s);
+      s = _mm512_fmadd_ps(b2, _mm512_set1_ps(xq[2]), s);
+      s = _mm512_fmadd_ps(b3, _mm512_set1_ps(xq[3]), s);
+      _mm512_storeu_ps(quads + 16 * t, s);
+    }
+  }
+}
+
+/* Adds the eight lookups of one word of 16 rows (eight 4-bit indices per
+ * lane) into four chains; table j of the word is tables + 16 j. */
+static inline __attribute__((always_inline)) void
+lookupWord(__m512i word, const float *tables, __m512 *chain) {
+  SQUANT_UNROLL
+  for (int j = 0; j < 8; ++j) {
+    __m512i index = j ? _mm512_srli_epi32(word, 4 * j) : word;
+    chain[j % SQUANT_CHAINS] = _mm512_add_ps(
+        chain[j % SQUANT_CHAINS],
+        _mm512_permutexvar_ps(index, _mm512_load_ps(tables + 16 * j)));
+  }
+}
+
+static inline __m512 sumChains(const __m512 *c) {
+  return _mm512_add_ps(_mm512_add_ps(c[0], c[1]), _mm512_add_ps(c[2], c[3]));
+}
+
+/* Words 4c .. 4c + 3 of 16 rows (row j at rows + j * laneBytes) from the
+ * 16 bytes at offset `at`: each row's four words are one 128-bit load,
+ * four rows share a register, and a 4 x 4 transpose in every 128-bit lane
+ * leaves word d of row j in lane j of words[d]. */
+static inline __attribute__((always_inline)) void
+transposeWords(const uint8_t *rows, int64_t laneBytes, int64_t at, __m512i *words) {
+  __m512i z[4];
+  SQUANT_UNROLL
+  for (int i = 0; i < 4; ++i) {
+    const uint8_t *r = rows + i * laneBytes + at;
+    z[i] = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)r));
+    z[i] = _mm512_inserti32x4(z[i], _mm_loadu_si128((const __m128i *)(r + 4 * laneBytes)), 1);
+    z[i] = _mm512_inserti32x4(z[i], _mm_loadu_si128((const __m128i *)(r + 8 * laneBytes)), 2);
+    z[i] = _mm512_inserti32x4(z[i], _mm_loadu_si128((const __m128i *)(r + 12 * laneBytes)), 3);
+  }
+  __m512i t0 = _mm512_unpacklo_epi32(z[0], z[1]), t1 = _mm512_unpackhi_epi32(z[0], z[1]);
+  __m512i t2 = _mm512_unpacklo_epi32(z[2], z[3]), t3 = _mm512_unpackhi_epi32(z[2], z[3]);
+  words[0] = _mm512_unpacklo_epi64(t0, t2);
+  words[1] = _mm512_unpackhi_epi64(t0, t2);
+  words[2] = _mm512_unpacklo_epi64(t1, t3);
+  words[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+/* The lookups of block b from its words (bits of them: the 2-bit plane's
+ * two, then for 3 bits the third bit's one; 1 bit: one). */
+static inline __attribute__((always_inline)) void
+lookupBlock(const __m512i *words, const float *pairs, const float *quads,
+            int64_t b, const int32_t bits, __m512 *lo, __m512 *hi) {
+  if (bits >= 2) {
+    lookupWord(words[0], pairs + b * 16 * 16, lo);
+    lookupWord(words[1], pairs + (b * 16 + 8) * 16, lo);
+  }
+  if (bits != 2)
+    lookupWord(words[bits == 3 ? 2 : 0], quads + b * 8 * 16, bits == 3 ? hi : lo);
+}
+
+/* The end of group g for the 16 rows from n0: acc += s * dot (+ b * sum x)
+ * with the rows' scales and biases gathered; the chains restart. */
+static inline __attribute__((always_inline)) void
+endGroup(const squant_rt_qgemm_params *p, int64_t n0, int64_t g,
+         __m512i laneParams, const int32_t bits, __m512 *lo, __m512 *hi,
+         __m512 *acc) {
+  const squant_rt_qweight *w = p->w;
+  __m512 dot = sumChains(lo);
+  if (bits == 3)
+    dot = _mm512_fmadd_ps(_mm512_set1_ps(w->is_signed ? -4.0f : 4.0f),
+                          sumChains(hi), dot);
+  for (int c = 0; c < SQUANT_CHAINS; ++c)
+    lo[c] = hi[c] = _mm512_setzero_ps();
+  if (w->form == SQUANT_RT_FORM_LUT_F32) {
+    *acc = _mm512_add_ps(*acc, dot);
+    return;
+  }
+  int64_t param = n0 * (w->k / w->group_size) + g;
+  *acc = _mm512_fmadd_ps(_mm512_i32gather_ps(laneParams, w->scales + param, 4), dot, *acc);
+  if (w->form == SQUANT_RT_FORM_FMA)
+    *acc = _mm512_fmadd_ps(_mm512_i32gather_ps(laneParams, w->bias + param, 4),
+                           _mm512_set1_ps(p->xsum[g]), *acc);
+}
+
+/* One tile: lane j holds row n0 + j * stride. Codes are read four blocks
+ * (16 * bits bytes per row) at a time and transposed in registers; a tail
+ * of fewer than four blocks is gathered. Groups end between blocks, so each
+ * group's scale and bias apply as soon as its last block is done. */
+static inline __attribute__((always_inline)) void
+tileRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
+         int prefetchNext, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t k = w->k, blocks = k / 32, groupBlocks = w->group_size / 32;
+  int64_t groups = k / w->group_size;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  int64_t rowBytes = blocks * blockBytes, laneBytes = stride * rowBytes;
+  const float *pairs = p->tables, *quads = p->tables + (bits >= 2 ? k / 2 * 16 : 0);
+  const __m512i lane =
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i laneRows = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)stride));
+  const __m512i laneOffsets = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)laneBytes));
+  const __m512i laneParams =
+      _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)(stride * groups)));
+  const uint8_t *rows = w->codes + n0 * rowBytes;
+  __m512 acc = _mm512_setzero_ps(), lo[SQUANT_CHAINS], hi[SQUANT_CHAINS];
+  SQUANT_UNROLL
+  for (int c = 0; c < SQUANT_CHAINS; ++c)
+    lo[c] = hi[c] = _mm512_setzero_ps();
+  int64_t whole = blocks / 4 * 4;
+  for (int64_t b0 = 0; b0 < whole; b0 += 4) {
+    /* Each lane's next row follows its row: prefetch the same bytes there,
+     * once per 64-byte line. */
+    if (prefetchNext && (b0 * blockBytes) % 64 < 4 * blockBytes)
+      SQUANT_UNROLL
+      for (int j = 0; j < SQUANT_TILE; ++j)
+        _mm_prefetch((const char *)(rows + j * laneBytes + rowBytes + b0 * blockBytes),
+                     _MM_HINT_T0);
+    __m512i words[12];
+    SQUANT_UNROLL
+    for (int c = 0; c < bits; ++c)
+      transposeWords(rows, laneBytes, b0 * blockBytes + 16 * c, words + 4 * c);
+    SQUANT_UNROLL
+    for (int bb = 0; bb < 4; ++bb) {
+      lookupBlock(words + bits * bb, pairs, quads, b0 + bb, bits, lo, hi);
+      if ((b0 + bb + 1) % groupBlocks == 0)
+        endGroup(p, n0, (b0 + bb) / groupBlocks, laneParams, bits, lo, hi, &acc);
+    }
+  }
+  for (int64_t b = whole; b < blocks; ++b) { /* fewer than four blocks left */
+    __m512i words[3];
+    SQUANT_UNROLL
+    for (int i = 0; i < bits; ++i)
+      words[i] = _mm512_i32gather_epi32(laneOffsets, rows + b * blockBytes + 4 * i, 1);
+    lookupBlock(words, pairs, quads, b, bits, lo, hi);
+    if ((b + 1) % groupBlocks == 0)
+      endGroup(p, n0, b / groupBlocks, laneParams, bits, lo, hi, &acc);
+  }
+  _mm512_i32scatter_ps(p->y + n0, laneRows, acc, 4);
+}
+
+static inline __attribute__((always_inline)) void
+tilesAll(const squant_rt_qgemm_params *p, const int32_t bits) {
+  /* Lane j takes the run of rows [n_begin + j R, n_begin + (j + 1) R): tile
+   * t holds row t of every run, so each lane reads one linear stream of
+   * consecutive rows, 16 streams in 16 pages that the prefetchers follow
+   * (16 adjacent short rows would share pages). */
+  int64_t runs = (p->n_end - p->n_begin) / SQUANT_TILE;
+  for (int64_t t = 0; t < runs; ++t)
+    tileRows(p, p->n_begin + t, runs, t + 1 < runs, bits);
+  int64_t full = p->n_begin + SQUANT_TILE * runs;
+  if (full < p->n_end) { /* the last rows of the weight: no whole tile */
+    squant_rt_qgemm_params tail = *p;
+    tail.n_begin = full;
+    squant_rt_qgemm_avx512(&tail);
+  }
+}
+
+static void tables1(const squant_rt_qgemm_params *p) { tilesAll(p, 1); }
+static void tables2(const squant_rt_qgemm_params *p) { tilesAll(p, 2); }
+static void tables3(const squant_rt_qgemm_params *p) { tilesAll(p, 3); }
+
+void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p) {
+  switch (p->w->bits) {
+  case 1:
+    tables1(p);
+    return;
+  case 2:
+    tables2(p);
+    return;
+  default:
+    tables3(p);
+    return;
+  }
+}
