@@ -3,13 +3,13 @@
  * GEMV (M = 1) without one FMA per weight. Per call, the activations become
  * small tables (built once; api.c places them in the workspace):
  *
- *   pair table p (2-bit codes k = 2p, 2p + 1), entry i = v[i & 3] x_2p +
- *     v[i >> 2] x_2p+1;
+ *   pair table p (the 3-bit low plane's 2-bit codes k = 2p, 2p + 1),
+ *     entry i = (i & 3) x_2p + (i >> 2) x_2p+1;
  *   quad table t (1-bit codes k = 4t .. 4t + 3), entry i =
  *     sum_j v[(i >> j) & 1] x_4t+j;
  *
- * with v the value of each code (the code as a float, or the per-tensor LUT
- * entry). Lanes are 16 output rows: with a 32-bit word of every row in one
+ * with v the value of a 1-bit code (the code as a float, or the per-tensor
+ * LUT entry; 0 and 1 for the third bit of 3-bit codes). Lanes are 16 output rows: with a 32-bit word of every row in one
  * register (16 two-bit or 32 one-bit codes of a BLOCK32_V1 block), an
  * immediate shift puts the 4-bit index of one pair (or quad) of codes at
  * the bottom of every lane and one vpermps reads the 16 rows' partial dot
@@ -61,13 +61,12 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   }
 }
 
-/* Floats of the pair tables (2- and 3-bit) and quad tables (1- and 3-bit). */
+/* Floats of the pair tables (3-bit) and of the quad tables (both), which
+ * follow them. */
 static int64_t pairFloats(const squant_rt_qweight *w) {
-  return w->bits >= 2 ? w->k / 2 * 16 : 0;
+  return w->bits == 3 ? w->k / 2 * 16 : 0;
 }
-static int64_t quadFloats(const squant_rt_qweight *w) {
-  return w->bits != 2 ? w->k / 4 * 16 : 0;
-}
+static int64_t quadFloats(const squant_rt_qweight *w) { return w->k / 4 * 16; }
 
 size_t squant_rt_gemv_tables_bytes(const squant_rt_qweight *w) {
   if (!squant_rt_gemv_tables_eligible(w))
@@ -80,12 +79,12 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
   const squant_rt_qweight *w = p->w;
   const float *x = p->x;
   /* 3-bit: the low plane's values are 0..3 and the third bit's 0/1 (its
-   * weight, +-4, is applied per group); otherwise the codes' own values. */
+   * weight, +-4, is applied per group); 1-bit: the codes' own values. */
   int threeBit = w->bits == 3;
   float lo[16], hi[16], bit[4][16];
   for (int i = 0; i < 16; ++i) {
-    lo[i] = threeBit ? (float)(i & 3) : p->values[i & 3];
-    hi[i] = threeBit ? (float)(i >> 2) : p->values[i >> 2];
+    lo[i] = (float)(i & 3);
+    hi[i] = (float)(i >> 2);
     for (int j = 0; j < 4; ++j) {
       int set = (i >> j) & 1;
       bit[j][i] = threeBit ? (float)set : p->values[set];
@@ -99,7 +98,7 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
                        _mm512_fmadd_ps(vhi, _mm512_set1_ps(x[2 * j + 1]),
                                        _mm512_mul_ps(vlo, _mm512_set1_ps(x[2 * j]))));
   }
-  if (quadFloats(w)) {
+  {
     __m512 b0 = _mm512_loadu_ps(bit[0]), b1 = _mm512_loadu_ps(bit[1]);
     __m512 b2 = _mm512_loadu_ps(bit[2]), b3 = _mm512_loadu_ps(bit[3]);
     for (int64_t t = 0; t < w->k / 4; ++t) {
@@ -153,17 +152,18 @@ transposeWords(const uint8_t *rows, int64_t laneBytes, int64_t at, __m512i *word
   words[3] = _mm512_unpackhi_epi64(t1, t3);
 }
 
-/* The lookups of block b from its words (bits of them: the 2-bit plane's
- * two, then for 3 bits the third bit's one; 1 bit: one). */
+/* The lookups of block b from its words: 3 bits, the low plane's two into
+ * lo and the third bit's one into hi; 1 bit, its one into lo. */
 static inline __attribute__((always_inline)) void
 lookupBlock(const __m512i *words, const float *pairs, const float *quads,
             int64_t b, const int32_t bits, __m512 *lo, __m512 *hi) {
-  if (bits >= 2) {
-    lookupWord(words[0], pairs + b * 16 * 16, lo);
-    lookupWord(words[1], pairs + (b * 16 + 8) * 16, lo);
+  if (bits == 1) {
+    lookupWord(words[0], quads + b * 8 * 16, lo);
+    return;
   }
-  if (bits != 2)
-    lookupWord(words[bits == 3 ? 2 : 0], quads + b * 8 * 16, bits == 3 ? hi : lo);
+  lookupWord(words[0], pairs + b * 16 * 16, lo);
+  lookupWord(words[1], pairs + (b * 16 + 8) * 16, lo);
+  lookupWord(words[2], quads + b * 8 * 16, hi);
 }
 
 /* The end of group g for the 16 rows from n0: acc += s * dot (+ b * sum x)
@@ -202,7 +202,7 @@ tileRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
   int64_t groups = k / w->group_size;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t rowBytes = blocks * blockBytes, laneBytes = stride * rowBytes;
-  const float *pairs = p->tables, *quads = p->tables + (bits >= 2 ? k / 2 * 16 : 0);
+  const float *pairs = p->tables, *quads = p->tables + pairFloats(w);
   const __m512i lane =
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512i laneRows = _mm512_mullo_epi32(lane, _mm512_set1_epi32((int)stride));
@@ -264,19 +264,11 @@ tilesAll(const squant_rt_qgemm_params *p, const int32_t bits) {
 }
 
 static void tables1(const squant_rt_qgemm_params *p) { tilesAll(p, 1); }
-static void tables2(const squant_rt_qgemm_params *p) { tilesAll(p, 2); }
 static void tables3(const squant_rt_qgemm_params *p) { tilesAll(p, 3); }
 
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p) {
-  switch (p->w->bits) {
-  case 1:
+  if (p->w->bits == 1)
     tables1(p);
-    return;
-  case 2:
-    tables2(p);
-    return;
-  default:
+  else
     tables3(p);
-    return;
-  }
 }
