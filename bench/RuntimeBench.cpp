@@ -8,6 +8,8 @@
 // the next of several copies spanning at least 256 MiB (the L3 is smaller).
 //
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
+//                        [--threads 1,2] [--variants int4,lut2,...]
+//                        [--group G] [--no-generated] [--no-baselines]
 //
 // Not a test. OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
 // (bench/runtime.sh runs the baselines once more with SkylakeX).
@@ -156,6 +158,7 @@ int main(int argc, char **argv) {
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4}, {"lut2", SQUANT_RT_FORM_LUT_INT8, 2}};
   int64_t group = 128;
   bool generatedRows = true;
+  bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
@@ -170,8 +173,25 @@ int main(int argc, char **argv) {
       ms = parseList(argv[++i]);
     } else if (a == "--no-generated") {
       generatedRows = false;
+    } else if (a == "--no-baselines") {
+      baselines = false;
     } else if (a == "--group" && i + 1 < argc) {
       group = std::atol(argv[++i]);
+    } else if (a == "--threads" && i + 1 < argc) {
+      threadCounts.clear();
+      for (long t : parseList(argv[++i]))
+        threadCounts.push_back(int(t));
+    } else if (a == "--variants" && i + 1 < argc) {
+      // Names as in the table, comma-separated: --variants int4,lut2
+      std::string wanted = std::string(",") + argv[++i] + ",";
+      std::vector<Variant> kept;
+      for (const Variant &v : variants)
+        if (wanted.find("," + std::string(v.name) + ",") != std::string::npos)
+          kept.push_back(v);
+      variants = kept;
+    } else {
+      std::fprintf(stderr, "unknown or incomplete argument '%s'\n", a.c_str());
+      return 2;
     }
   }
   const char *core = std::getenv("OPENBLAS_CORETYPE");
@@ -207,7 +227,7 @@ int main(int argc, char **argv) {
       std::vector<float> y(m * n);
       // Baselines on fp32 weights: copies spanning the cold-size.
       size_t fBytes = size_t(n) * k * sizeof(float);
-      int fCopies = int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes));
+      int fCopies = baselines ? int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes)) : 0;
       std::vector<std::vector<float>> wf(fCopies, std::vector<float>(size_t(n) * k));
       for (auto &c : wf)
         for (size_t i = 0; i < c.size(); ++i)
@@ -215,37 +235,40 @@ int main(int argc, char **argv) {
       for (int threads : threadCounts) {
         openblas_set_num_threads(threads);
         omp_set_num_threads(threads);
-        TimingStats blas = timeWindows(
-            [&](int call) {
-              int c = call % fCopies;
-              if (m == 1)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c].data(),
-                            k, x.data(), 1, 0.0f, y.data(), 1);
-              else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
-                            x.data(), k, wf[c].data(), k, 0.0f, y.data(), n);
-            },
-            probe, threads);
-        using dt = dnnl::memory::data_type;
-        using tag = dnnl::memory::format_tag;
-        dnnl::memory::desc src({m, k}, dt::f32, tag::ab);
-        dnnl::memory::desc wts({k, n}, dt::f32, tag::ba); // W^T of an [N, K] weight
-        dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
-        dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wts, dst), engine);
-        dnnl::matmul mm(pd);
-        dnnl::memory srcMem(src, engine, x.data()), dstMem(dst, engine, y.data());
-        std::vector<dnnl::memory> wMem;
-        for (auto &c : wf)
-          wMem.emplace_back(wts, engine, c.data());
-        TimingStats onednn = timeWindows(
-            [&](int call) {
-              int c = call % fCopies;
-              mm.execute(stream, {{DNNL_ARG_SRC, srcMem},
-                                  {DNNL_ARG_WEIGHTS, wMem[c]},
-                                  {DNNL_ARG_DST, dstMem}});
-              stream.wait();
-            },
-            probe, threads);
+        TimingStats blas{NAN, NAN, NAN, NAN}, onednn = blas;
+        if (baselines) {
+          blas = timeWindows(
+              [&](int call) {
+                int c = call % fCopies;
+                if (m == 1)
+                  cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c].data(),
+                              k, x.data(), 1, 0.0f, y.data(), 1);
+                else
+                  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                              x.data(), k, wf[c].data(), k, 0.0f, y.data(), n);
+              },
+              probe, threads);
+          using dt = dnnl::memory::data_type;
+          using tag = dnnl::memory::format_tag;
+          dnnl::memory::desc src({m, k}, dt::f32, tag::ab);
+          dnnl::memory::desc wts({k, n}, dt::f32, tag::ba); // W^T of an [N, K] weight
+          dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
+          dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, wts, dst), engine);
+          dnnl::matmul mm(pd);
+          dnnl::memory srcMem(src, engine, x.data()), dstMem(dst, engine, y.data());
+          std::vector<dnnl::memory> wMem;
+          for (auto &c : wf)
+            wMem.emplace_back(wts, engine, c.data());
+          onednn = timeWindows(
+              [&](int call) {
+                int c = call % fCopies;
+                mm.execute(stream, {{DNNL_ARG_SRC, srcMem},
+                                    {DNNL_ARG_WEIGHTS, wMem[c]},
+                                    {DNNL_ARG_DST, dstMem}});
+                stream.wait();
+              },
+              probe, threads);
+        }
         squant_rt_pool *pool = nullptr;
         squant_rt_pool_create(threads, &pool);
         for (const Variant &v : variants) {
@@ -333,6 +356,10 @@ int main(int argc, char **argv) {
         }
         std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | | | |\n", n,
                     k, m, threads, probe.measure(threads) / 1e9);
+        if (!baselines) {
+          squant_rt_pool_destroy(pool);
+          continue;
+        }
         std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | %.1f | 1.00 | | |\n",
                     n, k, m, threads, blas.median * 1e3, double(fBytes) / blas.median / 1e9,
                     2.0 * m * n * k / blas.median / 1e9);

@@ -6,7 +6,7 @@ include(CMakePackageConfigHelpers)
 
 set(SQUANT_EXPORTED_LIBRARIES
   SQuantReference SQuantDialect SQuantTransforms squant_rt_static squant_rt
-  SQuantToRuntime SQuantToVector SQuantToGPU SQuantConversionPipelines SQuantInitAll
+  SQuantToRuntime SQuantParallelToRuntime SQuantToVector SQuantToGPU SQuantConversionPipelines SQuantInitAll
   SQuantCAPI SQuantExecution)
 foreach(target ${SQUANT_EXPORTED_LIBRARIES})
   target_include_directories(${target} INTERFACE

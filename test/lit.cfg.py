@@ -35,14 +35,6 @@ config.substitutions.append(
 runner_libs = [os.path.join(config.llvm_shlib_dir, name)
                for name in ("libmlir_runner_utils.so", "libmlir_c_runner_utils.so")]
 config.substitutions.append(("%{runner_libs}", "-shared-libs=" + ",".join(runner_libs)))
-# squant-lower-to-llvm-cpu with threads > 1 runs on MLIR's async runtime.
-async_runtime = os.path.join(config.llvm_shlib_dir, "libmlir_async_runtime.so")
-config.substitutions.append(
-    ("%{runner_libs_async}", "-shared-libs=" + ",".join(runner_libs + [async_runtime])))
-config.substitutions.append(
-    ("%{async_runtime_link}",
-     async_runtime + " -Wl,-rpath," + config.llvm_shlib_dir))
-
 # convert-squant-to-runtime followed by upstream's lowering, and the runtime
 # library next to the runner's.
 config.substitutions.append(
@@ -52,9 +44,13 @@ config.substitutions.append(
      "--convert-linalg-to-loops --lower-affine --expand-strided-metadata "
      "--convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm "
      "--reconcile-unrealized-casts"))
+# squant-lower-to-llvm-cpu with threads > 1 calls squant_rt_parallel_for too.
 squant_rt = os.path.join(config.squant_obj_root, "lib", "libsquant_rt.so")
 config.substitutions.append(
     ("%{runner_libs_rt}", "-shared-libs=" + ",".join(runner_libs + [squant_rt])))
+config.substitutions.append(
+    ("%{squant_rt_link}",
+     squant_rt + " -Wl,-rpath," + os.path.join(config.squant_obj_root, "lib")))
 
 # The plugin for stock mlir-opt.
 config.substitutions.append(

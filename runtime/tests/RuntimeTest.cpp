@@ -19,9 +19,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
+#include <thread>
 #include <vector>
 
 using namespace mlir::squant;
@@ -413,6 +418,89 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
       squant_rt_pool_destroy(pool);
     }
   }
+}
+
+// squant_rt_parallel_for (the loop of generated code): every iteration runs
+// exactly once, for thread counts below, at and above the iteration count
+// (and above the pools' limit), from one thread, from two at once, and
+// nested in one of its own iterations.
+namespace {
+struct Counts {
+  std::vector<std::atomic<int>> hits;
+  std::atomic<int> ranges{0};
+  explicit Counts(int64_t n) : hits(n) {}
+};
+
+void countRange(void *ctx, int64_t begin, int64_t end) {
+  auto *c = static_cast<Counts *>(ctx);
+  c->ranges.fetch_add(1);
+  for (int64_t i = begin; i < end; ++i)
+    c->hits[i].fetch_add(1);
+}
+
+void expectEachOnce(const Counts &c, const std::string &what) {
+  for (size_t i = 0; i < c.hits.size(); ++i)
+    ASSERT_EQ(c.hits[i].load(), 1) << what << " iteration " << i;
+}
+
+struct Nested {
+  Counts inner{12};
+};
+
+void runInner(void *ctx, int64_t begin, int64_t end) {
+  auto *n = static_cast<Nested *>(ctx);
+  for (int64_t i = begin; i < end; ++i) {
+    // Iteration i counts inner iterations [3i, 3i + 3) through a nested loop.
+    struct Slice {
+      Counts *c;
+      int64_t base;
+    } slice{&n->inner, 3 * i};
+    squant_rt_parallel_for(
+        [](void *p, int64_t b, int64_t e) {
+          auto *sl = static_cast<Slice *>(p);
+          for (int64_t j = b; j < e; ++j)
+            sl->c->hits[sl->base + j].fetch_add(1);
+        },
+        &slice, 3, 2);
+  }
+}
+} // namespace
+
+TEST(Runtime, ParallelForRunsEachIterationOnce) {
+  for (int32_t threads : {1, 2, 3, 8, 100000})
+    for (int64_t count : {1, 2, 7, 1000}) {
+      Counts c(count);
+      squant_rt_parallel_for(countRange, &c, count, threads);
+      std::string what = std::to_string(threads) + " threads, " +
+                         std::to_string(count) + " iterations";
+      expectEachOnce(c, what);
+      // One contiguous range per thread that has work.
+      EXPECT_LE(c.ranges.load(), std::min<int64_t>(std::max(threads, 1), count)) << what;
+    }
+  Counts none(0);
+  squant_rt_parallel_for(countRange, &none, 0, 2);
+  squant_rt_parallel_for(countRange, &none, -5, 2);
+  squant_rt_parallel_for(nullptr, &none, 10, 2); // ignored, no crash
+  EXPECT_EQ(none.ranges.load(), 0);
+
+  // Two callers at once share one pool: one runs on it, the other on its
+  // own thread; both see every iteration once.
+  std::vector<std::unique_ptr<Counts>> results;
+  for (int i = 0; i < 2 * 200; ++i)
+    results.push_back(std::make_unique<Counts>(257));
+  auto caller = [&](int first) {
+    for (int i = first; i < 2 * 200; i += 2)
+      squant_rt_parallel_for(countRange, results[i].get(), 257, 2);
+  };
+  std::thread a(caller, 0), b(caller, 1);
+  a.join();
+  b.join();
+  for (size_t i = 0; i < results.size(); ++i)
+    expectEachOnce(*results[i], "concurrent call " + std::to_string(i));
+
+  Nested nested;
+  squant_rt_parallel_for(runInner, &nested, 4, 2);
+  expectEachOnce(nested.inner, "nested");
 }
 
 TEST(Runtime, TinygemmImport) {

@@ -532,7 +532,7 @@ int Runner::main() {
     if (!emitHeader.empty()) {
       FailureOr<std::string> header = cHeaderFor(
           entry, f.getFunctionType().getInputs(), f.getFunctionType().getResults(),
-          "Link with -lm, and with LLVM's libmlir_async_runtime.so when compiled with "
+          "Link with -lm, and with squant's libsquant_rt when compiled with "
           "threads > 1 (--lower='" + lowerOptions + "').");
       if (failed(header))
         fatal("@" + entry + " has an argument or result C cannot hold");

@@ -346,7 +346,7 @@ void FusedMatmul::runScheme(Case c) {
               cases.push_back(std::move(mc));
             }
 
-        // Odd widths run on two threads (async-parallel-for), even on one.
+        // Odd widths run on two threads (squant_rt_parallel_for), even on one.
         squant::JitEngine engine =
             compile(*module, bits % 2 ? "threads=2" : "threads=1");
         ASSERT_TRUE(engine) << "bits=" << bits;
@@ -591,50 +591,59 @@ TEST_F(Elementwise, PackAndUnpackMatchTheReference) {
   EXPECT_EQ(checked, 8 * 2 * 2 * 2);
 }
 
-// The threaded lowering gives the sequential one's bits, in engine after
-// engine of one process (each engine used to tear down the async runtime
-// of the next: squant::createJit keeps it alive).
+// The threaded lowering gives the sequential one's bits for 1, 2 and 3
+// threads (different splits of the row blocks), hoisted (M = 1) and with
+// panels (M = 32), in engine after engine of one process: each engine is
+// freed right after its call (squant_rt_parallel_for returns only when every
+// worker has left the engine's code).
 TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
-  const int64_t m = 32, n = 67, k = 256;
-  std::string ir =
-      "func.func @mm(%x: tensor<32x256xf32>, %q: tensor<67x256xi8>, "
-      "%s: tensor<67x2xf32>, %b: tensor<67x2xf32>) -> tensor<32x67xf32> "
-      "attributes {llvm.emit_c_interface} {\n"
-      "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
-      "storage = unsigned, axis = 1, group_size = 128>) : (tensor<32x256xf32>, "
-      "tensor<67x256xi8>, tensor<67x2xf32>, tensor<67x2xf32>) -> tensor<32x67xf32>\n"
-      "  return %y : tensor<32x67xf32>\n}\n";
+  const int64_t n = 67, k = 256;
   std::mt19937 rng(77);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(m * k), s(n * 2), b(n * 2);
+  std::vector<float> s(n * 2), b(n * 2);
   std::vector<int8_t> q(n * k);
-  for (float &v : x)
-    v = dist(rng);
   for (float &v : s)
     v = std::fabs(dist(rng)) * 0.01f;
   for (float &v : b)
     v = dist(rng) * 0.1f;
   for (int8_t &v : q)
     v = static_cast<int8_t>(rng() % 16);
-  std::vector<std::vector<float>> results;
-  for (const char *options : {"threads=1", "threads=2", "threads=2", "threads=1"}) {
-    module = parseSourceString<ModuleOp>(ir, &context);
-    ASSERT_TRUE(module);
-    squant::JitEngine engine = compile(*module, options);
-    ASSERT_TRUE(engine) << options;
-    using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
-                        MemRefOf<float, 2> *, MemRefOf<float, 2> *);
-    Fn f = lookup<Fn>(*engine, "mm");
-    ASSERT_TRUE(f);
-    MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(s, n, 2), bd = view2d(b, n, 2);
-    MemRefOf<int8_t, 2> qd = view2d(q, n, k);
-    MemRef<2> y;
-    f(&y, &xd, &qd, &sd, &bd);
-    results.emplace_back(y.aligned + y.offset, y.aligned + y.offset + m * n);
-    std::free(y.allocated);
+  for (int64_t m : {1, 32}) {
+    std::string xT = "tensor<" + std::to_string(m) + "x256xf32>";
+    std::string yT = "tensor<" + std::to_string(m) + "x67xf32>";
+    std::string ir =
+        "func.func @mm(%x: " + xT + ", %q: tensor<67x256xi8>, "
+        "%s: tensor<67x2xf32>, %b: tensor<67x2xf32>) -> " + yT + " "
+        "attributes {llvm.emit_c_interface} {\n"
+        "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
+        "storage = unsigned, axis = 1, group_size = 128>) : (" + xT + ", "
+        "tensor<67x256xi8>, tensor<67x2xf32>, tensor<67x2xf32>) -> " + yT + "\n"
+        "  return %y : " + yT + "\n}\n";
+    std::vector<float> x(m * k);
+    for (float &v : x)
+      v = dist(rng);
+    std::vector<std::vector<float>> results;
+    for (const char *options : {"threads=1", "threads=2", "threads=3", "threads=2",
+                                "threads=1"}) {
+      module = parseSourceString<ModuleOp>(ir, &context);
+      ASSERT_TRUE(module);
+      squant::JitEngine engine = compile(*module, options);
+      ASSERT_TRUE(engine) << options;
+      using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
+                          MemRefOf<float, 2> *, MemRefOf<float, 2> *);
+      Fn f = lookup<Fn>(*engine, "mm");
+      ASSERT_TRUE(f);
+      MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(s, n, 2), bd = view2d(b, n, 2);
+      MemRefOf<int8_t, 2> qd = view2d(q, n, k);
+      MemRef<2> y;
+      f(&y, &xd, &qd, &sd, &bd);
+      results.emplace_back(y.aligned + y.offset, y.aligned + y.offset + m * n);
+      std::free(y.allocated);
+    }
+    for (size_t r = 1; r < results.size(); ++r)
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_EQ(llvm::bit_cast<uint32_t>(results[r][i]),
+                  llvm::bit_cast<uint32_t>(results[0][i]))
+            << "M = " << m << " engine " << r << " output " << i;
   }
-  for (size_t r = 1; r < results.size(); ++r)
-    for (int64_t i = 0; i < m * n; ++i)
-      ASSERT_EQ(llvm::bit_cast<uint32_t>(results[r][i]), llvm::bit_cast<uint32_t>(results[0][i]))
-          << "engine " << r << " output " << i;
 }

@@ -84,6 +84,38 @@ def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp">
                            "::mlir::vector::VectorDialect"];
 }
 
+def SCFParallelToRuntime : Pass<"squant-parallel-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "run one-dimensional scf.parallel loops with squant_rt_parallel_for";
+  let description = [{
+    Outlines the body of each outermost one-dimensional `scf.parallel`
+    without reductions (on buffers: run after bufferization) into a
+    function `void body(void *ctx, int64_t begin, int64_t end)` that runs
+    iterations [begin, end) of the loop in order, and replaces the loop
+    with a call of `squant_rt_parallel_for(body, ctx, count, threads)`
+    from `include/squant/runtime/squant_rt.h`: the runtime splits the
+    iterations into contiguous ranges, one per thread, on a pool whose
+    workers spin briefly before sleeping. `ctx` points to a stack record
+    of the values the body uses from outside (memref descriptors, indices,
+    scalars); constants are cloned into the body instead. Results do not
+    depend on the thread count when the iterations are independent, which
+    `scf.parallel` promises. Link `libsquant_rt`.
+
+    Loops with reductions, of more than one dimension, or nested in
+    another `scf.parallel` stay as they are (sequential after
+    `convert-scf-to-cf`), each with a remark when `remarks` is set.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", /*default=*/"2",
+           "threads that run each loop, the caller included (>= 1)">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "say which loops stay sequential and why">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def ConvertSQuantToGPU : Pass<"convert-squant-to-gpu", "::mlir::ModuleOp"> {
   let summary = "lower squant ops to gpu-dialect kernels and their launches";
   let description = [{

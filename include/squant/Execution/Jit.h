@@ -3,21 +3,10 @@
 // One way to turn the output of squant-lower-to-llvm-cpu into callable code
 // in process, for the runner, the tests and the benchmarks.
 //
-// MLIR's ExecutionEngine calls a shared library's
-// `__mlir_execution_engine_destroy` when the engine dies; the async runtime's
-// resets its process-wide runtime there, so a second engine of the same
-// process would dereference a null runtime. squant loads the async runtime
-// once, keeps it for the life of the process and hands its symbols to every
-// engine instead.
-//
-// An engine whose code ran on the async runtime's workers must not be freed
-// the moment its function returns: the function returns when the last task
-// has signalled completion, while that worker may still be executing the
-// task's few final instructions — in the engine's code. Engines from
-// createJit are therefore retired, not freed: the last kRetiredJitEngines
-// stay mapped and the oldest is freed when another is retired (by then its
-// workers have long left it; one compile of another engine takes far
-// longer than a task's tail). The last few live until the process exits.
+// Threaded code (squant-lower-to-llvm-cpu with threads > 1) calls
+// squant_rt_parallel_for, which the engine resolves to the squant_rt linked
+// into this process; the call returns only after every worker has left the
+// engine's code, so an engine may be freed as soon as its function returns.
 //
 //===----------------------------------------------------------------------===//
 
@@ -31,19 +20,10 @@
 
 namespace mlir::squant {
 
-/// Engines kept mapped after their owner drops them (see above).
-constexpr unsigned kRetiredJitEngines = 8;
+using JitEngine = std::unique_ptr<ExecutionEngine>;
 
-/// Retires an engine instead of freeing it at once (see above).
-struct RetireJitEngine {
-  void operator()(ExecutionEngine *engine) const;
-};
-using JitEngine = std::unique_ptr<ExecutionEngine, RetireJitEngine>;
-
-/// JIT-compiles `module` (LLVM dialect) at LLVM -O`optLevel` (>= 1 when the
-/// module uses the async runtime: its coroutines need LLVM's coroutine
-/// passes). The engine resolves the async runtime and MLIR's C runner
-/// utilities.
+/// JIT-compiles `module` (LLVM dialect) at LLVM -O`optLevel`. The engine
+/// resolves squant_rt_parallel_for and MLIR's C runner utilities.
 llvm::Expected<JitEngine> createJit(ModuleOp module, unsigned optLevel = 3);
 
 /// Initializes LLVM's native target once (idempotent).

@@ -7,7 +7,8 @@
 //                                from run-time scales) become linalg.generic
 //   one-shot-bufferize           identity layouts at function boundaries
 //   buffer-deallocation-pipeline
-//   [async-parallel-for ...]     threads > 1: scf.parallel on a thread pool
+//   [squant-parallel-to-runtime] threads > 1: the row loop (scf.parallel) on
+//                                squant_rt's thread pool
 //   vector/scf/memref/arith/math/func -> llvm
 // Textual so that `--dump-pass-pipeline` shows exactly what runs.
 //
@@ -31,8 +32,8 @@ struct LowerToLLVMCPUOptions
                              llvm::cl::init("host")};
   Option<unsigned> threads{
       *this, "threads",
-      llvm::cl::desc("worker threads for the qmatmul row loop (1: sequential; "
-                     "more needs libmlir_async_runtime at run time)"),
+      llvm::cl::desc("threads for the qmatmul row loop (1: sequential; "
+                     "more calls squant_rt_parallel_for: link libsquant_rt)"),
       llvm::cl::init(1)};
   Option<bool> useRuntime{
       *this, "use-runtime",
@@ -42,23 +43,24 @@ struct LowerToLLVMCPUOptions
   Option<int64_t> hoistMaxM{*this, "hoist-max-m",
                             llvm::cl::desc("see convert-squant-to-vector"),
                             llvm::cl::init(2)};
+  Option<int64_t> rowTile{*this, "row-tile",
+                          llvm::cl::desc("see convert-squant-to-vector"),
+                          llvm::cl::init(4)};
 };
 
 std::string pipelineText(const LowerToLLVMCPUOptions &o) {
   std::string text;
   if (o.useRuntime)
     text += "convert-squant-to-runtime,";
-  text += llvm::formatv("convert-squant-to-vector{{target={0} hoist-max-m={1}},"
-                        "canonicalize,cse,convert-elementwise-to-linalg,",
-                        o.target.getValue(), o.hoistMaxM.getValue());
+  text += llvm::formatv("convert-squant-to-vector{{target={0} hoist-max-m={1} "
+                        "row-tile={2}},canonicalize,cse,convert-elementwise-to-linalg,",
+                        o.target.getValue(), o.hoistMaxM.getValue(),
+                        o.rowTile.getValue());
   text += "one-shot-bufferize{bufferize-function-boundaries "
           "function-boundary-type-conversion=identity-layout-map},"
           "buffer-deallocation-pipeline,canonicalize,";
   if (o.threads > 1)
-    text += llvm::formatv("async-parallel-for{{async-dispatch=false min-task-size=1 "
-                          "num-workers={0}},async-to-async-runtime,"
-                          "async-runtime-ref-counting,"
-                          "async-runtime-ref-counting-opt,convert-async-to-llvm,",
+    text += llvm::formatv("squant-parallel-to-runtime{{threads={0}},",
                           o.threads.getValue());
   text += "convert-linalg-to-loops,lower-affine,expand-strided-metadata,"
           "convert-vector-to-scf,convert-scf-to-cf,"

@@ -4,7 +4,9 @@
 // form), written as scf/vector/arith/memref loops:
 //
 //   scf.parallel over blocks of weight rows             (threads)
-//     hoisted path (M <= hoist-max-m), per block of R rows:
+//     hoisted path (M <= hoist-max-m), per block i of R rows n_r = i + r·⌈N/R⌉
+//     (R linear streams across consecutive blocks; each group's codes in
+//     rows n_r + 1, one row ahead in memory, are prefetched):
 //       for each K group g:   acc_q[r][m] += x[m, k:k+V] * decode(q[n_r, k:k+V])
 //                             acc[r][m]   += s[n_r, g] * acc_q[r][m]
 //                             bsum[r][m]  += b[n_r, g] * xsum[m, g]
@@ -232,6 +234,8 @@ private:
   /// The codes' values as a 16-entry table (broadcast decode, fma form).
   Table codeValueTable();
   void hoistedBlock(Value block, int64_t rows);
+  /// Prefetches the codes of the group starting at k0 in `rows`.
+  void prefetchGroup(ArrayRef<Value> rows, Value k0);
   void panelBlock(Value block, int64_t rows);
   void storeGuarded(Value value, Value m, int64_t mOffset, Value n, int64_t nOffset);
 };
@@ -542,13 +546,37 @@ void KernelBuilder::storeGuarded(Value value, Value m, int64_t mOffset, Value n,
   memref::StoreOp::create(b, store, y, ValueRange{row, col});
 }
 
+void KernelBuilder::prefetchGroup(ArrayRef<Value> rows, Value k0) {
+  // The codes of one group in each row: bytes [k0, k0 + group) · bits / 8
+  // (element indices when the codes are not packed), one prefetch per line.
+  unsigned bits = plan.packed ? plan.fieldBits : plan.codeWidth;
+  int64_t elemBits = plan.packed ? 8 : plan.codeWidth;
+  int64_t groupBytes = plan.group * bits / 8;
+  Value first = plan.packed ? arith::DivUIOp::create(
+                                  b, arith::MulIOp::create(b, k0, idx(bits)), idx(8))
+                            : k0;
+  for (Value row : rows)
+    for (int64_t off = 0; off < std::max<int64_t>(groupBytes, 1); off += 64)
+      memref::PrefetchOp::create(b, codes,
+                                 ValueRange{row, addIndex(first, off * 8 / elemBits)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+}
+
 /// Register-resident decode, scale and bias hoisted out of the K loop.
 void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
   int64_t mr = plan.m;
-  Value n0 = arith::MulIOp::create(b, block, idx(rows));
-  SmallVector<Value> rowIdx;
-  for (int64_t r = 0; r < rows; ++r)
-    rowIdx.push_back(minIndex(addIndex(n0, r), plan.n - 1));
+  // Row r of block i is i + r·stride: each of the R rows comes from its own
+  // R-th of the weight, so consecutive blocks (one thread's share of the
+  // parallel loop) read R linear streams, where R adjacent short rows would
+  // share pages and defeat the hardware prefetcher.
+  int64_t stride = (plan.n + rows - 1) / rows;
+  SmallVector<Value> rowCol, rowIdx, nextRow;
+  for (int64_t r = 0; r < rows; ++r) {
+    rowCol.push_back(addIndex(block, r * stride));
+    rowIdx.push_back(minIndex(rowCol.back(), plan.n - 1));
+    nextRow.push_back(minIndex(addIndex(rowCol.back(), 1), plan.n - 1));
+  }
   SmallVector<Table> tables(rows);
   if (plan.lut && plan.tables == TableKind::PerTensor) {
     Table t = loadTable(Value(), Value());
@@ -591,6 +619,7 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
   SmallVector<Value> result = emitFor(
       idx(0), idx(groups), idx(1), init, [&](Value g, ValueRange state) {
         Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
+        prefetchGroup(nextRow, k0);
         if (!perGroupScale)
           return groupChunks(k0, state);
         SmallVector<Value> q =
@@ -623,7 +652,7 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
         sum = arith::AddFOp::create(b, sum, result[accs + i]);
       if (tensorScale)
         sum = arith::MulFOp::create(b, sum, tensorScale);
-      storeGuarded(sum, idx(0), m, n0, r);
+      storeGuarded(sum, idx(0), m, rowCol[r], 0);
     }
 }
 

@@ -1,17 +1,17 @@
 // The passes squant-lower-to-llvm-cpu runs. With threads > 1 the row loop
-// goes to async-parallel-for with min-task-size=1: a block of weight rows is
-// a heavy iteration, and upstream's default (1000 iterations per task) put
-// 1000 of 1024 row blocks of a 4096-row GEMV into one task.
+// goes to squant_rt_parallel_for (squant-parallel-to-runtime), after
+// bufferization and before the conversion to LLVM.
 // RUN: squant-opt %s --squant-lower-to-llvm-cpu=threads=2 --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=THREADS
 // RUN: squant-opt %s --squant-lower-to-llvm-cpu --dump-pass-pipeline -o /dev/null 2>&1 | FileCheck %s --check-prefix=SEQUENTIAL
 
 // THREADS: convert-squant-to-vector{
 // THREADS: one-shot-bufferize{
-// THREADS: async-parallel-for{async-dispatch=false min-task-size=1 num-workers=2}
-// THREADS: convert-async-to-llvm
+// THREADS: bufferization-lower-deallocations
+// THREADS: squant-parallel-to-runtime{remarks=false threads=2}
+// THREADS: convert-scf-to-cf
 // THREADS: reconcile-unrealized-casts
 // SEQUENTIAL: convert-squant-to-vector{
-// SEQUENTIAL-NOT: async-parallel-for
+// SEQUENTIAL-NOT: squant-parallel-to-runtime
 // SEQUENTIAL: reconcile-unrealized-casts
 
 func.func @f() {

@@ -3,7 +3,10 @@
 
 // GEMV, fma form: rows in parallel blocks of 4, codes decoded to f32 in
 // 16-lane registers, x·q accumulated per group, then one FMA with the group
-// scale (s·Σ x·q) and the bias against Σ x computed once per group.
+// scale (s·Σ x·q) and the bias against Σ x computed once per group. Row r
+// of block i is i + 4r (N = 13: 4 blocks, rows clamped to 12), so that
+// consecutive blocks read four linear streams; each group's codes in the
+// rows that follow are prefetched.
 // CHECK-LABEL: func.func @gemv_fma
 // CHECK-SAME: (%[[X:.*]]: tensor<1x64xf32>
 // CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<1x64xf32> to memref<1x64xf32>
@@ -11,8 +14,14 @@
 // CHECK: %[[XSUM:.*]] = memref.alloc() : memref<1x2xf32>
 // CHECK: vector.reduction <add>
 // CHECK: memref.store {{.*}}, %[[XSUM]]
-// CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
+// CHECK: %[[BLOCKS:.*]] = arith.constant 4 : index
+// CHECK: scf.parallel (%[[BLK:.*]]) = (%{{.*}}) to (%[[BLOCKS]]) step
+// CHECK: %[[FOUR:.*]] = arith.constant 4 : index
+// CHECK-NEXT: arith.addi %[[BLK]], %[[FOUR]] : index
+// CHECK: %[[EIGHT:.*]] = arith.constant 8 : index
+// CHECK-NEXT: arith.addi %[[BLK]], %[[EIGHT]] : index
 // CHECK: scf.for {{.*}} iter_args
+// CHECK-COUNT-4: memref.prefetch {{.*}}, read, locality<3>, data : memref<13x64xi8>
 // CHECK: vector.load %[[XB]]{{.*}} : memref<1x64xf32>, vector<16xf32>
 // CHECK: vector.load {{.*}} : memref<13x64xi8>, vector<16xi8>
 // CHECK: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>

@@ -9,11 +9,17 @@
 // RUN: clang -O2 -march=native -c %t.ll -o %t.o
 // RUN: clang -O2 %S/Inputs/aot-main.c %t.o -o %t.exe -lm
 // RUN: %t.exe | FileCheck %s
-// Threaded, with MLIR's async runtime linked in.
-// RUN: squant-opt %s --canonicalize --squant-lower-to-llvm-cpu=threads=2 | mlir-translate --mlir-to-llvmir -o %t.mt.ll
+// Threaded, linked with squant_rt: one row per block (row-tile=1), so the
+// three rows are three iterations of the loop squant_rt_parallel_for runs.
+// RUN: squant-opt %s --canonicalize --squant-lower-to-llvm-cpu="threads=2 row-tile=1" | mlir-translate --mlir-to-llvmir -o %t.mt.ll
+// RUN: FileCheck %s --check-prefix=THREADED < %t.mt.ll
 // RUN: clang -O2 -march=native -c %t.mt.ll -o %t.mt.o
-// RUN: clang -O2 %S/Inputs/aot-main.c %t.mt.o -o %t.mt.exe -lm %{async_runtime_link}
+// RUN: clang -O2 %S/Inputs/aot-main.c %t.mt.o -o %t.mt.exe -lm %{squant_rt_link}
 // RUN: %t.mt.exe | FileCheck %s
+
+// THREADED: declare void @squant_rt_parallel_for(ptr, ptr, i64, i32)
+// THREADED: call void @squant_rt_parallel_for(ptr @layer_parallel, ptr %{{.*}}, i64 3, i32 2)
+// THREADED: define {{.*}}void @layer_parallel(ptr %{{.*}}, i64 %{{.*}}, i64 %{{.*}})
 
 // CHECK: aot: 2x3 outputs, 0 mismatches
 // CHECK-NEXT: y[1][2] = {{.*}}

@@ -10,8 +10,9 @@
 // Vector kernel on this machine's ISA: hoisted scales for M = 1, dequantized
 // panels for M = 12, in-register table permutes for the lut forms.
 // RUN: squant-opt %s --squant-lower-to-llvm-cpu | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
-// Threaded: the row loop on two async workers (LLVM's coroutine passes need -O3).
-// RUN: squant-opt %s --squant-lower-to-llvm-cpu=threads=2 | mlir-runner -O3 -e main -entry-point-result=void %{runner_libs_async} | FileCheck %s
+// Threaded: the row loops on two threads (squant_rt_parallel_for); one row
+// per block, so the five rows are five iterations in the hoisted kernels too.
+// RUN: squant-opt %s --squant-lower-to-llvm-cpu="threads=2 row-tile=1" | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 // Panels for every M; and hoisting for every M.
 // RUN: squant-opt %s --squant-lower-to-llvm-cpu=hoist-max-m=0 | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s
 // RUN: squant-opt %s --squant-lower-to-llvm-cpu=hoist-max-m=64 | mlir-runner -e main -entry-point-result=void %{runner_libs} | FileCheck %s

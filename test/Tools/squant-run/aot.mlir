@@ -7,8 +7,8 @@
 // RUN: FileCheck %s --check-prefix=HEADER < %t/layer.h
 // RUN: clang -O2 -DSQUANT_RUN_HEADER -I%t %S/../../Integration/CPU/Inputs/aot-main.c %t/layer.o -o %t/layer -lm
 // RUN: %t/layer | FileCheck %s
-// RUN: squant-run %s --lower=threads=2 --emit-object=%t/layer-mt.o
-// RUN: clang -O2 -DSQUANT_RUN_HEADER -I%t %S/../../Integration/CPU/Inputs/aot-main.c %t/layer-mt.o -o %t/layer-mt -lm %{async_runtime_link}
+// RUN: squant-run %s --lower="threads=2 row-tile=1" --emit-object=%t/layer-mt.o
+// RUN: clang -O2 -DSQUANT_RUN_HEADER -I%t %S/../../Integration/CPU/Inputs/aot-main.c %t/layer-mt.o -o %t/layer-mt -lm %{squant_rt_link}
 // RUN: %t/layer-mt | FileCheck %s
 
 // HEADER: arg0: tensor<2x32xf32>

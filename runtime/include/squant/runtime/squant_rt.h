@@ -137,6 +137,18 @@ int squant_rt_isa_available(squant_rt_isa isa);
 squant_rt_status squant_rt_pool_create(int32_t threads, squant_rt_pool **pool);
 void squant_rt_pool_destroy(squant_rt_pool *pool);
 
+/* The parallel loop of squant's generated code (squant-parallel-to-runtime
+ * emits the calls): runs body(ctx, begin, end) over disjoint ranges covering
+ * [0, count), each range on one of `threads` threads (the caller included;
+ * at most one per online processor and per iteration), and returns when all
+ * are done. Iterations must be independent. Uses a
+ * process-wide pool per thread count, created on first use (the library's
+ * only global state); a call that finds that pool busy (nested, or from
+ * another thread) runs all of [0, count) on the calling thread. */
+typedef void (*squant_rt_parallel_body)(void *ctx, int64_t begin, int64_t end);
+void squant_rt_parallel_for(squant_rt_parallel_body body, void *ctx,
+                            int64_t count, int32_t threads);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif
