@@ -183,10 +183,15 @@ void FusedMatmul::runScheme(Case c) {
         std::vector<MatmulCase> cases;
         std::mt19937 rng(1000 * bits + 10 * static_cast<unsigned>(c.kind) + lut);
         std::normal_distribution<float> dist(0.25f, 1.0f);
-        for (int64_t g : {32, 64, 128, 0})
+        // K spans several of the outer-product path's 256-column chunks
+        // at M = 32: g = 32 with K = 288 (a chunk of 8 groups, then one
+        // group), g = 512 with K = 1024 (chunks inside groups).
+        for (int64_t g : {32, 64, 128, 512, 0})
           for (int64_t m : {1, 3, 32})
             for (bool packed : {false, true}) {
-              int64_t k = g == 0 ? 100 : 2 * g;
+              if (g == 512 && m != 32)
+                continue;
+              int64_t k = g == 0 ? 100 : g == 32 ? 9 * g : 2 * g;
               AffineSchemeAttr scheme = schemeFor(c, g == 0 ? 0 : g);
               if (g == 0)
                 scheme = AffineSchemeAttr::get(&context, c.kind, bits, c.storage, 0,

@@ -11,7 +11,13 @@
 //                             acc[r][m]   += s[n_r, g] * acc_q[r][m]
 //                             bsum[r][m]  += b[n_r, g] * xsum[m, g]
 //       y[m, n_r] = reduce(acc[r][m]) + bsum[r][m]
-//     panel path (larger M), per block of 4R rows:
+//     outer-product path (M >= V, the vector width), per block of G rows
+//     (G = 14 on AVX-512, 6 otherwise), x^T [K, Mp] built once per call:
+//       per K chunk (256 columns of whole groups, or 256 of one group):
+//         panel[g, :] = dequantize(q[n_g, chunk])  (an L1 panel)
+//         ct[g, m:m+2V] += panel[g, k] * x^T[k, m:m+2V]   (2G accumulators)
+//       y[m, n_g] = ct[g, m]   (each sum runs over k in order)
+//     dot-product panel path (hoist-max-m < M < V), per block of 4R rows:
 //       panel[p, :] = dequantize(q[n_p, :])  (one FMA or lookup per weight)
 //       for tiles of 4 activation rows x R panel rows: dot products over K
 //
@@ -198,6 +204,10 @@ private:
   Type f32;
   VectorType vf32, vi32;
   Value x, y, codes, scales, bias, table, xsum;
+  Value xt; // outer-product path: x^T, padded to Mp columns
+  int64_t mPadded = 0;
+  Value tensorScaleVec; // LUT form with one scale: broadcast once
+  Table tensorTable;    // LUT form with one table: loaded once
   /// decode() reads by broadcast (lanes permuted; hoisted path only).
   bool broadcast = false;
 
@@ -234,6 +244,13 @@ private:
   /// The codes' values as a 16-entry table (broadcast decode, fma form).
   Table codeValueTable();
   void hoistedBlock(Value block, int64_t rows);
+  /// Dequantized weights of `row`, codes [k, k + len) of group `g`, into
+  /// panel[p][k - col0 ...]: one FMA (or lookup and multiply) per weight.
+  void decodeSegment(Value panel, Value p, Value row, const Table &rowTable,
+                     Value g, Value k, int64_t len, Value col0);
+  /// x^T [K][Mp] f32, rows past M zero (outer-product path).
+  Value transposeX();
+  void outerBlock(Value block, int64_t rows);
   /// Prefetches the codes of the group starting at k0 in `rows`.
   void prefetchGroup(ArrayRef<Value> rows, Value k0);
   void panelBlock(Value block, int64_t rows);
@@ -656,21 +673,154 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
     }
 }
 
+void KernelBuilder::decodeSegment(Value panel, Value p, Value row,
+                                  const Table &rowTable, Value g, Value k0,
+                                  int64_t len, Value col0) {
+  Type format = plan.lut ? (plan.intTable ? f32 : plan.tableType) : plan.paramType;
+  Value sv = tensorScaleVec, bv;
+  if (!plan.lut || plan.scales == ScaleKind::PerKGroup)
+    sv = vector::BroadcastOp::create(b, vf32, loadParam(scales, row, g));
+  if (!plan.lut)
+    bv = vector::BroadcastOp::create(b, vf32, loadParam(bias, row, g));
+  forChunks(k0, len, {}, [&](Value k, Value mask, ValueRange) {
+    Value codesI32 = decode(row, k, mask);
+    Value w;
+    if (!plan.lut) {
+      w = emitFmaDequantize(b, codesI32, sv, bv, format);
+    } else {
+      Table t = rowTable;
+      if (plan.tables == TableKind::PerKGroup)
+        t = loadTable(row, k);
+      w = lookup(t, codesI32);
+      if (sv)
+        w = roundTo(b, arith::MulFOp::create(b, sv, w), format);
+    }
+    Value col = arith::SubIOp::create(b, k, col0);
+    if (mask)
+      vector::MaskedStoreOp::create(b, panel, ValueRange{p, col}, mask, w);
+    else
+      vector::StoreOp::create(b, w, panel, ValueRange{p, col});
+    return SmallVector<Value>{};
+  });
+}
+
+Value KernelBuilder::transposeX() {
+  Value t = memref::AllocOp::create(b, MemRefType::get({plan.k, mPadded}, f32));
+  emitFor(idx(0), idx(plan.k), idx(1), {}, [&](Value k, ValueRange) {
+    emitFor(idx(0), idx(mPadded), idx(1), {}, [&](Value m, ValueRange) {
+      Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, m, idx(plan.m));
+      auto pick = scf::IfOp::create(b, TypeRange{f32}, inM, /*withElse=*/true);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(pick.thenBlock());
+        scf::YieldOp::create(
+            b, ValueRange{toF32(b, memref::LoadOp::create(b, x, ValueRange{m, k}))});
+        b.setInsertionPointToStart(pick.elseBlock());
+        scf::YieldOp::create(b, ValueRange{f32Const(b, 0.0f)});
+      }
+      memref::StoreOp::create(b, pick.getResult(0), t, ValueRange{k, m});
+      return SmallVector<Value>{};
+    });
+    return SmallVector<Value>{};
+  });
+  return t;
+}
+
+/// Outer products on a K chunk of decoded weights: `rows` weight rows
+/// broadcast from an L1 panel times two vectors of activation rows from
+/// x^T, 2·rows accumulators; each output is summed over k in order,
+/// continued across chunks through a scratch tile ct[rows][Mp].
+void KernelBuilder::outerBlock(Value block, int64_t rows) {
+  // A chunk spans whole groups (or a part of one large group), so that one
+  // scale and bias serve each segment decoded.
+  constexpr int64_t kTargetChunk = 256;
+  int64_t chunk = plan.group <= kTargetChunk ? (kTargetChunk / plan.group) * plan.group
+                  : plan.group % kTargetChunk == 0 ? kTargetChunk
+                                                    : plan.group;
+  chunk = std::min(chunk, plan.k);
+  Value n0 = arith::MulIOp::create(b, block, idx(rows));
+  Value panel = memref::AllocOp::create(b, MemRefType::get({rows, chunk}, f32));
+  Value ct = memref::AllocOp::create(b, MemRefType::get({rows, mPadded}, f32));
+
+  // One chunk of `len` columns at k0; `first` starts the sums at zero.
+  auto doChunk = [&](Value k0, int64_t len, bool first) {
+    int64_t segment = std::min(len, plan.group);
+    emitFor(idx(0), idx(rows), idx(1), {}, [&](Value r, ValueRange) {
+      Value row = minIndex(arith::AddIOp::create(b, n0, r), plan.n - 1);
+      Table rowTable = tensorTable;
+      if (plan.lut && plan.tables == TableKind::PerRow)
+        rowTable = loadTable(row, Value());
+      emitFor(idx(0), idx(len), idx(segment), {}, [&](Value off, ValueRange) {
+        Value k = arith::AddIOp::create(b, k0, off);
+        Value g = arith::DivUIOp::create(b, k, idx(plan.group));
+        decodeSegment(panel, r, row, rowTable, g, k, segment, k0);
+        return SmallVector<Value>{};
+      });
+      return SmallVector<Value>{};
+    });
+    auto tile = [&](Value m0, int64_t vecs) {
+      SmallVector<Value> acc;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < vecs; ++j)
+          acc.push_back(first ? zeroVec()
+                              : Value(vector::LoadOp::create(
+                                    b, vf32, ct, ValueRange{idx(r), addIndex(m0, j * lanes)})));
+      int64_t unroll = 1;
+      acc = emitFor(idx(0), idx(len), idx(unroll), acc, [&](Value c0, ValueRange s) {
+        SmallVector<Value> next(s.begin(), s.end());
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value c = addIndex(c0, u);
+          Value k = arith::AddIOp::create(b, k0, c);
+          SmallVector<Value> xs;
+          for (int64_t j = 0; j < vecs; ++j)
+            xs.push_back(vector::LoadOp::create(b, vf32, xt,
+                                                ValueRange{k, addIndex(m0, j * lanes)}));
+          for (int64_t r = 0; r < rows; ++r) {
+            Value w = vector::BroadcastOp::create(
+                b, vf32, memref::LoadOp::create(b, panel, ValueRange{idx(r), c}));
+            for (int64_t j = 0; j < vecs; ++j)
+              next[r * vecs + j] = vector::FMAOp::create(b, w, xs[j], next[r * vecs + j]);
+          }
+        }
+        return next;
+      });
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < vecs; ++j)
+          vector::StoreOp::create(b, acc[r * vecs + j], ct,
+                                  ValueRange{idx(r), addIndex(m0, j * lanes)});
+    };
+    int64_t pairs = mPadded / (2 * lanes);
+    if (pairs > 0)
+      emitFor(idx(0), idx(pairs * 2 * lanes), idx(2 * lanes), {}, [&](Value m0, ValueRange) {
+        tile(m0, 2);
+        return SmallVector<Value>{};
+      });
+    if (mPadded % (2 * lanes))
+      tile(idx(pairs * 2 * lanes), 1);
+  };
+  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
+  doChunk(idx(0), chunk, /*first=*/true);
+  if (fullChunks > 1)
+    emitFor(idx(chunk), idx(fullChunks * chunk), idx(chunk), {}, [&](Value k0, ValueRange) {
+      doChunk(k0, chunk, /*first=*/false);
+      return SmallVector<Value>{};
+    });
+  if (tail > 0)
+    doChunk(idx(fullChunks * chunk), tail, /*first=*/false);
+
+  emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
+    for (int64_t r = 0; r < rows; ++r)
+      storeGuarded(memref::LoadOp::create(b, ct, ValueRange{idx(r), m}), m, 0, n0, r);
+    return SmallVector<Value>{};
+  });
+}
+
 /// Dequantize a panel of weight rows once, then register-tiled dot products.
 void KernelBuilder::panelBlock(Value block, int64_t rows) {
   constexpr int64_t kMTile = 4, kSubTiles = 4;
   int64_t panelRows = rows * kSubTiles;
   Value n0 = arith::MulIOp::create(b, block, idx(panelRows));
   Value panel = memref::AllocOp::create(b, MemRefType::get({panelRows, plan.k}, f32));
-  Type format = plan.lut ? (plan.intTable ? f32 : plan.tableType) : plan.paramType;
-  Value tensorScale;
-  if (plan.lut && plan.scales == ScaleKind::PerTensor)
-    tensorScale = vector::BroadcastOp::create(
-        b, vf32, toF32(b, memref::LoadOp::create(b, scales, ValueRange{})));
-  Table tensorTable;
-  if (plan.lut && plan.tables == TableKind::PerTensor)
-    tensorTable = loadTable(Value(), Value());
-
   emitFor(idx(0), idx(panelRows), idx(1), {}, [&](Value p, ValueRange) {
     Value row = minIndex(arith::AddIOp::create(b, n0, p), plan.n - 1);
     Table rowTable = tensorTable;
@@ -678,31 +828,8 @@ void KernelBuilder::panelBlock(Value block, int64_t rows) {
       rowTable = loadTable(row, Value());
     int64_t groups = plan.k / plan.group;
     emitFor(idx(0), idx(groups), idx(1), {}, [&](Value g, ValueRange) {
-      Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
-      Value sv = tensorScale, bv;
-      if (!plan.lut || plan.scales == ScaleKind::PerKGroup)
-        sv = vector::BroadcastOp::create(b, vf32, loadParam(scales, row, g));
-      if (!plan.lut)
-        bv = vector::BroadcastOp::create(b, vf32, loadParam(bias, row, g));
-      forChunks(k0, plan.group, {}, [&](Value k, Value mask, ValueRange) {
-        Value codesI32 = decode(row, k, mask);
-        Value w;
-        if (!plan.lut) {
-          w = emitFmaDequantize(b, codesI32, sv, bv, format);
-        } else {
-          Table t = rowTable;
-          if (plan.tables == TableKind::PerKGroup)
-            t = loadTable(row, k);
-          w = lookup(t, codesI32);
-          if (sv)
-            w = roundTo(b, arith::MulFOp::create(b, sv, w), format);
-        }
-        if (mask)
-          vector::MaskedStoreOp::create(b, panel, ValueRange{p, k}, mask, w);
-        else
-          vector::StoreOp::create(b, w, panel, ValueRange{p, k});
-        return SmallVector<Value>{};
-      });
+      decodeSegment(panel, p, row, rowTable, g,
+                    arith::MulIOp::create(b, g, idx(plan.group)), plan.group, idx(0));
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -763,12 +890,26 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
   if (op.getTable())
     table = bufferOf(b, op.getTable());
   bool hoisted = plan.m <= hoistMaxM;
+  // At least a vector of activation rows: outer products on x^T.
+  bool outer = !hoisted && plan.m >= lanes;
   if (hoisted && plan.broadcastWords)
     x = permuteX();
   if (hoisted && !plan.lut)
     computeXSum();
-  // Hoisted: blocks of one register tile; panels: four register tiles.
-  int64_t blockRows = hoisted ? rowTile : rowTile * 4;
+  if (!hoisted && plan.lut && plan.scales == ScaleKind::PerTensor)
+    tensorScaleVec = vector::BroadcastOp::create(
+        b, vf32, toF32(b, memref::LoadOp::create(b, scales, ValueRange{})));
+  if (!hoisted && plan.lut && plan.tables == TableKind::PerTensor)
+    tensorTable = loadTable(Value(), Value());
+  if (outer) {
+    mPadded = (plan.m + lanes - 1) / lanes * lanes;
+    xt = transposeX();
+  }
+  // Outer products: rows x 2 vector accumulators fill the register file
+  // (32 zmm on AVX-512, 16 ymm/xmm otherwise) with room for x and w.
+  int64_t outerRows = target.isa == Isa::Avx512 ? 14 : 6;
+  // Hoisted: blocks of one register tile; dot-product panels: four tiles.
+  int64_t blockRows = hoisted ? rowTile : outer ? outerRows : rowTile * 4;
   int64_t blocks = (plan.n + blockRows - 1) / blockRows;
   auto parallel = scf::ParallelOp::create(b, ValueRange{idx(0)},
                                           ValueRange{idx(blocks)},
@@ -779,6 +920,8 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
     Value block = parallel.getInductionVars()[0];
     if (hoisted)
       hoistedBlock(block, rowTile);
+    else if (outer)
+      outerBlock(block, outerRows);
     else
       panelBlock(block, rowTile);
   }

@@ -123,9 +123,10 @@ func.func @gemv_lut(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2x
 
 // -----
 
-// M = 32: a panel of 16 weight rows dequantized once (one FMA per weight),
-// then 4x4 register tiles of dot products over K; rows past N and M are
-// computed on clamped indices and not stored.
+// 2 < M < 16 (a vector of activation rows): a panel of 16 weight rows
+// dequantized once (one FMA per weight), then 4x4 register tiles of dot
+// products over K; rows past N and M are computed on clamped indices and
+// not stored.
 // CHECK-LABEL: func.func @gemm_panel
 // CHECK: scf.parallel
 // CHECK: %[[PANEL:.*]] = memref.alloc() : memref<16x100xf32>
@@ -138,10 +139,43 @@ func.func @gemv_lut(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2x
 // CHECK-COUNT-4: vector.fma
 // CHECK: scf.if
 // CHECK: memref.store
-func.func @gemm_panel(%x: tensor<32x100xf32>, %q: tensor<13x100xi8>, %s: tensor<13x1xf32>, %b: tensor<13x1xf32>) -> tensor<32x13xf32> {
+func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<13x1xf32>, %b: tensor<13x1xf32>) -> tensor<12x13xf32> {
   %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 100>)
-      : (tensor<32x100xf32>, tensor<13x100xi8>, tensor<13x1xf32>, tensor<13x1xf32>) -> tensor<32x13xf32>
-  return %y : tensor<32x13xf32>
+      : (tensor<12x100xf32>, tensor<13x100xi8>, tensor<13x1xf32>, tensor<13x1xf32>) -> tensor<12x13xf32>
+  return %y : tensor<12x13xf32>
+}
+
+// -----
+
+// M >= 16 (one vector of activation rows): x transposed once per call
+// (columns padded to 48 with zeros); per block of 14 weight rows, each K
+// chunk (whole groups: 4 groups of 64 = 256 columns, then the 64 left) is
+// decoded into a 14-row panel, and outer products accumulate 14 broadcast
+// weights times two 16-row vectors of x^T (28 accumulators), continued
+// across chunks through a 14 x 48 scratch tile; a last single vector covers
+// rows 32..47. Stores are guarded (rows past M and N).
+// CHECK-LABEL: func.func @gemm_outer
+// CHECK: %[[XT:.*]] = memref.alloc() : memref<320x48xf32>
+// CHECK: scf.if {{.*}} -> (f32)
+// CHECK: memref.store {{.*}}, %[[XT]]
+// CHECK: scf.parallel
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x256xf32>
+// CHECK: %[[CT:.*]] = memref.alloc() : memref<14x48xf32>
+// CHECK: math.fma {{.*}} : vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[PANEL]]
+// CHECK: vector.load %[[XT]]{{.*}} : memref<320x48xf32>, vector<16xf32>
+// CHECK: memref.load %[[PANEL]]
+// CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK-COUNT-2: vector.fma
+// CHECK: vector.store {{.*}}, %[[CT]]
+// The last chunk (columns 256..319) continues from the scratch tile.
+// CHECK: vector.load %[[CT]]
+// CHECK: scf.if
+// CHECK: memref.store
+func.func @gemm_outer(%x: tensor<40x320xf32>, %q: tensor<30x320xi8>, %s: tensor<30x5xf32>, %b: tensor<30x5xf32>) -> tensor<40x30xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 64>)
+      : (tensor<40x320xf32>, tensor<30x320xi8>, tensor<30x5xf32>, tensor<30x5xf32>) -> tensor<40x30xf32>
+  return %y : tensor<40x30xf32>
 }
 
 // -----
