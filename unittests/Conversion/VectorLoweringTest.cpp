@@ -299,11 +299,14 @@ void FusedMatmul::runScheme(Case c) {
                 std::vector<int32_t> fused =
                     *readInts(cast<arith::ConstantOp>(qmm.getWeight().getDefiningOp()).getValue(),
                               isSigned);
-                // Both orders for every width: lsb_first at M = 1 and 3 for
-                // even widths (the broadcast decode of the hoisted path), at
-                // M = 32 for odd ones.
-                ref::PackOrder order = (bits + m) % 2 ? ref::PackOrder::LsbFirst
-                                                      : ref::PackOrder::MsbFirst;
+                // Both orders for every width and M: lsb_first at M = 1 and
+                // 3 for even widths (the broadcast decode of the hoisted
+                // path), at M = 32 for odd ones; the other way round for
+                // g = 64 (M = 32, even widths: the outer-product path's
+                // broadcast decode).
+                ref::PackOrder order = (bits + m + (g == 64)) % 2
+                                           ? ref::PackOrder::LsbFirst
+                                           : ref::PackOrder::MsbFirst;
                 std::vector<uint8_t> bytes = ref::packCodes(fused, n, k, fieldBits, order);
                 int64_t rowBytes = ref::packedRowBytes(k, fieldBits);
                 auto bytesType = RankedTensorType::get({n, rowBytes}, fb.getI8Type());

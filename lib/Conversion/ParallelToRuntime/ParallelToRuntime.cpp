@@ -29,7 +29,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/FunctionInterfaces.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Transforms/RegionUtils.h"
 #include "llvm/ADT/SetVector.h"
 
@@ -46,15 +46,23 @@ namespace {
 constexpr StringLiteral kParallelFor = "squant_rt_parallel_for";
 
 /// Why `loop` stays sequential (empty: it is outlined).
-std::string whySequential(scf::ParallelOp loop) {
+std::string whySequential(scf::ParallelOp loop, ModuleOp module) {
   if (loop->getParentOfType<scf::ParallelOp>())
     return "it is nested in another scf.parallel";
   if (loop.getNumLoops() != 1)
     return "it has " + std::to_string(loop.getNumLoops()) + " dimensions";
   if (loop.getNumResults() != 0)
     return "it has reductions";
-  if (!loop->getParentOfType<FunctionOpInterface>())
-    return "it is not in a function";
+  // Host code only: in a func.func of this module, inside structured
+  // control flow at most (not, e.g., in a gpu.launch or another function).
+  Operation *parent = loop->getParentOp();
+  for (; parent && !isa<func::FuncOp>(parent); parent = parent->getParentOp()) {
+    StringRef dialect = parent->getDialect() ? parent->getDialect()->getNamespace() : "";
+    if (dialect != "scf" && dialect != "affine" && !isa<memref::AllocaScopeOp>(parent))
+      return "it is inside '" + parent->getName().getStringRef().str() + "'";
+  }
+  if (!parent || parent->getParentOp() != module.getOperation())
+    return "it is not in a func.func of the module";
   return "";
 }
 
@@ -97,7 +105,7 @@ func::FuncOp Outliner::declareParallelFor(Location loc) {
 LogicalResult Outliner::outline(scf::ParallelOp loop, std::string &reason) {
   MLIRContext *ctx = module.getContext();
   Location loc = loop.getLoc();
-  auto parent = loop->getParentOfType<FunctionOpInterface>();
+  auto parent = loop->getParentOfType<func::FuncOp>();
 
   // What the body (and the iteration mapping) uses from outside.
   llvm::SetVector<Value> used;
@@ -209,7 +217,7 @@ struct SCFParallelToRuntimePass
     module.walk([&](scf::ParallelOp loop) { loops.push_back(loop); });
     Outliner outliner(module, threads);
     for (scf::ParallelOp loop : loops) {
-      std::string reason = whySequential(loop);
+      std::string reason = whySequential(loop, module);
       if (reason.empty() && succeeded(outliner.outline(loop, reason)))
         continue;
       if (remarks)

@@ -208,6 +208,7 @@ private:
   int64_t mPadded = 0;
   Value tensorScaleVec; // LUT form with one scale: broadcast once
   Table tensorTable;    // LUT form with one table: loaded once
+  Table codeTable;      // broadcast decode, fma form: the codes' values
   /// decode() reads by broadcast (lanes permuted; hoisted path only).
   bool broadcast = false;
 
@@ -685,7 +686,9 @@ void KernelBuilder::decodeSegment(Value panel, Value p, Value row,
   forChunks(k0, len, {}, [&](Value k, Value mask, ValueRange) {
     Value codesI32 = decode(row, k, mask);
     Value w;
-    if (!plan.lut) {
+    if (!plan.lut && broadcast) {
+      w = roundTo(b, math::FmaOp::create(b, lookup(codeTable, codesI32), sv, bv), format);
+    } else if (!plan.lut) {
       w = emitFmaDequantize(b, codesI32, sv, bv, format);
     } else {
       Table t = rowTable;
@@ -902,6 +905,14 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
   if (!hoisted && plan.lut && plan.tables == TableKind::PerTensor)
     tensorTable = loadTable(Value(), Value());
   if (outer) {
+    // Broadcast decode writes each chunk's weights in broadcast lane order:
+    // x^T takes its rows in the same order, so the products pair up.
+    if (plan.broadcastWords) {
+      broadcast = true;
+      x = permuteX();
+      if (!plan.lut)
+        codeTable = codeValueTable();
+    }
     mPadded = (plan.m + lanes - 1) / lanes * lanes;
     xt = transposeX();
   }

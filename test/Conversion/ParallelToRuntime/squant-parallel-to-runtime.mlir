@@ -126,3 +126,29 @@ func.func @left(%buf: memref<8x8xf32>) -> f32 {
   }
   return %sum : f32
 }
+
+// -----
+
+// Only host loops of the module's functions: not in a gpu.launch.
+
+// CHECK-LABEL: func.func @on_device(
+// CHECK-NOT:     squant_rt_parallel_for
+// CHECK:         gpu.launch
+// CHECK:           scf.parallel
+func.func @on_device(%buf: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1)
+             threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+    // expected-remark @below {{stays sequential: it is inside 'gpu.launch'}}
+    scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+      memref.store %zero, %buf[%i] : memref<8xf32>
+      scf.reduce
+    }
+    gpu.terminator
+  }
+  return
+}
+

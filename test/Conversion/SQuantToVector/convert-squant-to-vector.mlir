@@ -209,3 +209,30 @@ func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tenso
       : (tensor<1x32xf32>, tensor<4x32xi4>, tensor<4x1xf32>, tensor<4x1xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+// Outer-product path with broadcast decode (AVX-512, 4-bit lsb_first): the
+// panel holds each 16-code chunk in broadcast lane order, so x is permuted
+// the same way before it is transposed; decode is a broadcast, a shift and
+// a lookup of the codes' values, then one FMA with the group's scale and
+// bias.
+// CHECK-LABEL: func.func @gemm_outer_broadcast
+// CHECK: %[[XP:.*]] = memref.alloc() : memref<16x64xf32>
+// CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[XP]]
+// CHECK: %[[XT:.*]] = memref.alloc() : memref<64x16xf32>
+// CHECK: memref.load %[[XP]]
+// CHECK: memref.store {{.*}}, %[[XT]]
+// CHECK: scf.parallel
+// CHECK: vector.bitcast {{.*}} : vector<8xi8> to vector<2xi32>
+// CHECK: vector.shuffle {{.*}} [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: math.fma {{.*}} : vector<16xf32>
+// CHECK: vector.load %[[XT]]
+func.func @gemm_outer_broadcast(%x: tensor<16x64xf32>, %p: tensor<13x32xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<16x13xf32> {
+  %q = squant.unpack %p layout <order = lsb_first, bits = 4> : tensor<13x32xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>)
+      : (tensor<16x64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<16x13xf32>
+  return %y : tensor<16x13xf32>
+}
