@@ -81,6 +81,14 @@ struct Plan {
   int64_t entries = 0;
   // Broadcast decode (hoisted path): 32-bit words per chunk, 0 when off.
   int64_t broadcastWords = 0;
+  // Byte-window decode: lane l's 32-bit word is the four bytes from the
+  // one holding its code's first bit, gathered by one byte shuffle.
+  bool byteWindow = false;
+  // Byte-window decode on AVX-512 of fields of at most 4 bits: decode()
+  // returns the shifted word, whose low 4 bits index a 16-entry table
+  // periodic in the field's values (one vpermps instead of mask, sign and
+  // conversion).
+  bool windowLookup = false;
   bool intTable = false;
   Type tableType, paramType;
 };
@@ -167,6 +175,10 @@ std::string analyze(QMatmulOp op, const VectorTarget &target, Plan &plan) {
           (bits == 2 || bits == 4) && plan.k % lanes == 0 &&
           (!plan.lut || bits >= plan.bits))
         plan.broadcastWords = lanes * bits / 32;
+      plan.byteWindow = target.isa != Isa::Generic &&
+                        plan.order == PackOrder::LsbFirst && bits % 2 == 1;
+      plan.windowLookup = plan.byteWindow && target.isa == Isa::Avx512 &&
+                          bits <= 4 && (!plan.lut || bits >= plan.bits);
     }
   }
   return "";
@@ -209,8 +221,11 @@ private:
   Value tensorScaleVec; // LUT form with one scale: broadcast once
   Table tensorTable;    // LUT form with one table: loaded once
   Table codeTable;      // broadcast decode, fma form: the codes' values
-  /// decode() reads by broadcast (lanes permuted; hoisted path only).
+  /// decode() reads by broadcast (lanes permuted).
   bool broadcast = false;
+  /// decode() returns indices into a 16-entry table of the codes' values
+  /// (broadcast or byte-window lookup decode), not the codes.
+  bool lookupCodes() const { return broadcast || plan.windowLookup; }
 
   Value idx(int64_t v) { return indexConst(b, v); }
   Value zeroVec() { return f32Const(b, 0.0f, vf32); }
@@ -314,29 +329,59 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
     int64_t nbytes = lanes * bits / 8;
     Value byteIndex = arith::DivUIOp::create(
         b, arith::MulIOp::create(b, k, idx(bits)), idx(8));
-    Value bytes = vector::LoadOp::create(
-        b, VectorType::get({nbytes}, b.getI8Type()), codes,
-        ValueRange{row, byteIndex});
+    Value bytes;
+    int64_t padded = int64_t(llvm::PowerOf2Ceil(nbytes));
+    if (plan.byteWindow && padded != nbytes) {
+      // One load of a whole register part (6 bytes would take two loads
+      // and an insert); the bytes past the chunk are masked off, never
+      // read, so the last chunk of the buffer stays in bounds.
+      auto type = VectorType::get({padded}, b.getI8Type());
+      Value mask = vector::ConstantMaskOp::create(
+          b, VectorType::get({padded}, b.getI1Type()), ArrayRef<int64_t>{nbytes});
+      bytes = vector::MaskedLoadOp::create(
+          b, type, codes, ValueRange{row, byteIndex}, mask,
+          arith::ConstantOp::create(b, DenseElementsAttr::get(
+                                           type, b.getIntegerAttr(b.getI8Type(), 0))));
+    } else {
+      bytes = vector::LoadOp::create(b, VectorType::get({nbytes}, b.getI8Type()),
+                                     codes, ValueRange{row, byteIndex});
+    }
     // Lane j's code starts at bit j·bits: byte j·bits/8, offset j·bits%8.
     // A two-byte window is needed when some code crosses a byte boundary.
     bool needHi = false;
     for (int64_t j = 0; j < lanes; ++j)
       needHi |= (j * bits) % 8 + bits > 8;
     int64_t window = needHi ? 16 : 8;
-    SmallVector<int64_t> loIdx, hiIdx;
+    SmallVector<int64_t> loIdx, hiIdx, windowIdx;
     SmallVector<int32_t> shifts;
     for (int64_t j = 0; j < lanes; ++j) {
       int64_t pos = j * bits, byte = pos / 8, off = pos % 8;
       loIdx.push_back(byte);
       hiIdx.push_back(std::min(byte + 1, nbytes - 1));
+      for (int64_t i = 0; i < 4; ++i)
+        windowIdx.push_back(std::min(byte + i, nbytes - 1));
       shifts.push_back(static_cast<int32_t>(
           plan.order == PackOrder::LsbFirst ? off : window - off - bits));
     }
+    Value word;
+    if (plan.byteWindow) {
+      // lsb_first: the little-endian word from the code's first byte holds
+      // it at bit `off` (bytes past the chunk repeat its last one; only
+      // bits above the code read them).
+      word = vector::BitCastOp::create(
+          b, vi32, vector::ShuffleOp::create(b, bytes, bytes, windowIdx));
+      if (plan.windowLookup) {
+        Value shiftVec = arith::ConstantOp::create(
+            b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
+        return arith::AndIOp::create(b, arith::ShRUIOp::create(b, word, shiftVec),
+                                     i32Const(b, 15, vi32));
+      }
+    } else {
     // Widen first, then spread: i32 shuffles are one vpermd per register,
     // where byte shuffles of short vectors are not.
     Value wide = extendToI32(b, bytes, false);
     Value lo = vector::ShuffleOp::create(b, wide, wide, loIdx);
-    Value word = lo;
+    word = lo;
     if (needHi) {
       Value hi = vector::ShuffleOp::create(b, wide, wide, hiIdx);
       if (plan.order == PackOrder::LsbFirst)
@@ -345,6 +390,7 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
       else
         word = arith::OrIOp::create(
             b, arith::ShLIOp::create(b, lo, i32Const(b, 8, vi32)), hi);
+    }
     }
     Value shiftVec = arith::ConstantOp::create(
         b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
@@ -545,7 +591,7 @@ Table KernelBuilder::codeValueTable() {
 }
 
 Value KernelBuilder::weightVector(Value codesI32, const Table &t) {
-  if (plan.lut || broadcast)
+  if (plan.lut || lookupCodes())
     return lookup(t, codesI32);
   return arith::SIToFPOp::create(b, vf32, codesI32);
 }
@@ -604,7 +650,7 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
     for (int64_t r = 0; r < rows; ++r)
       tables[r] = loadTable(rowIdx[r], Value());
   broadcast = plan.broadcastWords > 0;
-  if (broadcast && !plan.lut)
+  if (lookupCodes() && !plan.lut)
     std::fill(tables.begin(), tables.end(), codeValueTable());
   bool perGroupScale = !plan.lut || plan.scales == ScaleKind::PerKGroup;
   int64_t accs = rows * mr;
@@ -686,7 +732,7 @@ void KernelBuilder::decodeSegment(Value panel, Value p, Value row,
   forChunks(k0, len, {}, [&](Value k, Value mask, ValueRange) {
     Value codesI32 = decode(row, k, mask);
     Value w;
-    if (!plan.lut && broadcast) {
+    if (!plan.lut && lookupCodes()) {
       w = roundTo(b, math::FmaOp::create(b, lookup(codeTable, codesI32), sv, bv), format);
     } else if (!plan.lut) {
       w = emitFmaDequantize(b, codesI32, sv, bv, format);
@@ -910,12 +956,12 @@ void KernelBuilder::build(QMatmulOp op, Value xBuffer, Value yBuffer,
     if (plan.broadcastWords) {
       broadcast = true;
       x = permuteX();
-      if (!plan.lut)
-        codeTable = codeValueTable();
     }
     mPadded = (plan.m + lanes - 1) / lanes * lanes;
     xt = transposeX();
   }
+  if (!hoisted && !plan.lut && lookupCodes())
+    codeTable = codeValueTable();
   // Outer products: rows x 2 vector accumulators fill the register file
   // (32 zmm on AVX-512, 16 ymm/xmm otherwise) with room for x and w.
   int64_t outerRows = target.isa == Isa::Avx512 ? 14 : 6;

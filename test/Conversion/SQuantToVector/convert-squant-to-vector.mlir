@@ -42,11 +42,10 @@ func.func @gemv_fma(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2x
 
 // -----
 
-// Packed 3-bit codes read in their bytes: 16 codes = 6 bytes, widened to
-// i32 and spread to lanes by constant shuffles (low and high byte of each
-// code's window),
-// shifted per lane and masked on whole registers; the sign restored with
-// xor/sub. The unpack disappears.
+// Packed 3-bit msb_first codes read in their bytes: 16 codes = 6 bytes,
+// widened to i32 and spread to lanes by constant shuffles (low and high byte
+// of each code's window), shifted per lane and masked on whole registers;
+// the sign restored with xor/sub. The unpack disappears.
 // CHECK-LABEL: func.func @gemv_packed_3bit
 // CHECK-NOT: squant.unpack
 // CHECK: vector.load {{.*}} : memref<13x24xi8>, vector<6xi8>
@@ -55,13 +54,37 @@ func.func @gemv_fma(%x: tensor<1x64xf32>, %q: tensor<13x64xi8>, %s: tensor<13x2x
 // CHECK: vector.shuffle {{.*}} [1, 1, 1, 2, 2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 5, 5] : vector<6xi32>, vector<6xi32>
 // CHECK: arith.shli
 // CHECK: arith.ori
-// CHECK: arith.constant dense<[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5]> : vector<16xi32>
+// CHECK: arith.constant dense<[13, 10, 7, 12, 9, 6, 11, 8, 13, 10, 7, 12, 9, 6, 11, 8]> : vector<16xi32>
 // CHECK: arith.shrui
 // CHECK: arith.andi
 // CHECK: arith.xori
 // CHECK: arith.subi
 // CHECK: vector.fma
 func.func @gemv_packed_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
+  %q = squant.unpack %p layout <order = msb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, axis = 1, group_size = 32>)
+      : (tensor<64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf32>
+  return %y : tensor<13xf32>
+}
+
+// -----
+
+// Byte-window decode (lsb_first, odd widths): the chunk's 6 bytes in one
+// masked 8-byte load; one byte shuffle gives lane l the four bytes from the
+// one holding code l's first bit (x86: vpermb, or vpshufb), a shift puts
+// the code at bit 0, and on AVX-512 its low 4 bits index a table of the
+// codes' values periodic in 8 (sign included): no mask, sign fix-up or
+// conversion. Lanes stay in code order.
+// CHECK-LABEL: func.func @gemv_packed_3bit_window
+// CHECK: vector.maskedload {{.*}} : memref<13x24xi8>, vector<8xi1>, vector<8xi8> into vector<8xi8>
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 2, 3, 4, 5, 2, 3, 4, 5, 3, 4, 5, 5, 3, 4, 5, 5, 3, 4, 5, 5, 4, 5, 5, 5, 4, 5, 5, 5, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5] : vector<8xi8>, vector<8xi8>
+// CHECK: vector.bitcast {{.*}} : vector<64xi8> to vector<16xi32>
+// CHECK: arith.constant dense<[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5]> : vector<16xi32>
+// CHECK: arith.shrui
+// CHECK-NOT: arith.xori
+// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: vector.fma
+func.func @gemv_packed_3bit_window(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
   %q = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
   %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 3, axis = 1, group_size = 32>)
       : (tensor<64xf32>, tensor<13x64xi8>, tensor<13x2xf32>, tensor<13x2xf32>) -> tensor<13xf32>
