@@ -42,6 +42,7 @@
 #include "Elementwise.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -241,6 +242,8 @@ private:
   Value weightVector(Value codesI32, const Table &t);
   Table loadTable(Value row, Value k);
   Value lookup(const Table &t, Value index);
+  /// llvm.x86.avx512.permvar.sf.512, declared in the module once.
+  func::FuncOp permuteFunction();
   Value loadParam(Value buffer, Value row, Value group);
 
   using LoopBody = function_ref<SmallVector<Value>(Value, ValueRange)>;
@@ -306,10 +309,9 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
     Value spread = vector::ShuffleOp::create(b, packed, packed, pick);
     Value shiftVec = arith::ConstantOp::create(
         b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
-    // Only the low four bits index the (periodic) 16-entry table; the mask
-    // keeps lookup()'s extracts in bounds (LLVM keeps it as one vpandd).
-    return arith::AndIOp::create(b, arith::ShRUIOp::create(b, spread, shiftVec),
-                                 i32Const(b, 15, vi32));
+    // Only the low four bits index the (periodic) 16-entry table, and
+    // vpermps reads no more: no mask.
+    return arith::ShRUIOp::create(b, spread, shiftVec);
   }
   Value v;
   if (!plan.packed) {
@@ -370,12 +372,11 @@ Value KernelBuilder::decode(Value row, Value k, Value mask) {
       // bits above the code read them).
       word = vector::BitCastOp::create(
           b, vi32, vector::ShuffleOp::create(b, bytes, bytes, windowIdx));
-      if (plan.windowLookup) {
-        Value shiftVec = arith::ConstantOp::create(
-            b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts)));
-        return arith::AndIOp::create(b, arith::ShRUIOp::create(b, word, shiftVec),
-                                     i32Const(b, 15, vi32));
-      }
+      if (plan.windowLookup) // vpermps reads the low 4 bits only
+        return arith::ShRUIOp::create(
+            b, word,
+            arith::ConstantOp::create(
+                b, DenseElementsAttr::get(vi32, ArrayRef<int32_t>(shifts))));
     } else {
     // Widen first, then spread: i32 shuffles are one vpermd per register,
     // where byte shuffles of short vectors are not.
@@ -453,6 +454,20 @@ Table KernelBuilder::loadTable(Value row, Value k) {
   return result;
 }
 
+func::FuncOp KernelBuilder::permuteFunction() {
+  constexpr StringLiteral name = "llvm.x86.avx512.permvar.sf.512";
+  auto module = b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+    return fn;
+  OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+  auto vf16 = VectorType::get({16}, f32);
+  auto fn = func::FuncOp::create(
+      mb, b.getLoc(), name,
+      mb.getFunctionType({vf16, VectorType::get({16}, mb.getI32Type())}, {vf16}));
+  fn.setPrivate();
+  return fn;
+}
+
 Value KernelBuilder::lookup(const Table &t, Value index) {
   if (target.isa == Isa::Generic) {
     Value w = t.splats[0];
@@ -462,6 +477,15 @@ Value KernelBuilder::lookup(const Table &t, Value index) {
       w = arith::SelectOp::create(b, hit, t.splats[i], w);
     }
     return w;
+  }
+  if (target.isa == Isa::Avx512 && t.full) {
+    // vpermps: only the low 4 bits of each index count, so the decode
+    // paths that produce wider indices (broadcast, byte window) need no
+    // mask. Declared as a function named like the LLVM intrinsic (LLVM
+    // resolves the name), because an llvm.call_intrinsic has unknown memory
+    // effects, which buffer deallocation rejects.
+    return func::CallOp::create(b, permuteFunction(), ValueRange{t.full, index})
+        .getResult(0);
   }
   // result[i] = table[index[i]] lane by lane: LLVM's x86 backend recognises
   // this build_vector of variable extracts as one variable permute

@@ -1,5 +1,6 @@
 // RUN: squant-opt %s --convert-squant-to-vector=target=avx512 --split-input-file | FileCheck %s
 // RUN: squant-opt %s --convert-squant-to-vector=target=generic --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: squant-opt %s --convert-squant-to-vector=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
 
 // GEMV, fma form: rows in parallel blocks of 4, codes decoded to f32 in
 // 16-lane registers, x·q accumulated per group, then one FMA with the group
@@ -82,7 +83,8 @@ func.func @gemv_packed_3bit(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor
 // CHECK: arith.constant dense<[0, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5]> : vector<16xi32>
 // CHECK: arith.shrui
 // CHECK-NOT: arith.xori
-// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK-NOT: arith.andi
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: vector.fma
 func.func @gemv_packed_3bit_window(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<13xf32> {
   %q = squant.unpack %p layout <order = lsb_first, bits = 3> : tensor<13x24xi8> -> tensor<13x64xi8>
@@ -97,8 +99,8 @@ func.func @gemv_packed_3bit_window(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s:
 // converted to f32 with each 16-lane chunk permuted once per call (lane l
 // takes code (l mod 2)·8 + l/2); per 16 codes the chunk's two words are
 // broadcast to the lanes, shifted per lane and looked up (vpermps) in the
-// codes' values: no byte spreading, no int-to-float conversion. The
-// generic target keeps the spreading decode.
+// codes' values: no byte spreading, no mask (vpermps reads 4 index bits),
+// no int-to-float conversion. The generic target keeps the spreading decode.
 // CHECK-LABEL: func.func @gemv_packed_4bit_broadcast
 // CHECK: %[[XP:.*]] = memref.alloc() : memref<1x64xf32>
 // CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
@@ -107,9 +109,8 @@ func.func @gemv_packed_3bit_window(%x: tensor<64xf32>, %p: tensor<13x24xi8>, %s:
 // CHECK: %[[BYTES:.*]] = vector.load {{.*}} : memref<13x32xi8>, vector<8xi8>
 // CHECK: %[[WORDS:.*]] = vector.bitcast %[[BYTES]] : vector<8xi8> to vector<2xi32>
 // CHECK: %[[SPREAD:.*]] = vector.shuffle %[[WORDS]], %[[WORDS]] [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
-// CHECK: arith.shrui %[[SPREAD]], %{{.*}} : vector<16xi32>
-// CHECK-NOT: arith.sitofp {{.*}} : vector<16xi32>
-// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: %[[IDX:.*]] = arith.shrui %[[SPREAD]], %{{.*}} : vector<16xi32>
+// CHECK-NEXT: call @llvm.x86.avx512.permvar.sf.512(%{{.*}}, %[[IDX]]) : (vector<16xf32>, vector<16xi32>) -> vector<16xf32>
 // CHECK: vector.fma
 // GENERIC-LABEL: func.func @gemv_packed_4bit_broadcast
 // GENERIC-NOT: memref.alloc() : memref<1x64xf32>
@@ -125,15 +126,20 @@ func.func @gemv_packed_4bit_broadcast(%x: tensor<64xf16>, %p: tensor<13x32xi8>, 
 // -----
 
 // LUT form: the int8 table becomes 16 f32 lanes once (repeated, so that
-// index bits above the table's width do not matter); each lookup is a
-// build of variable extracts (x86: one vpermps), never a gather. The
-// generic target compares and selects.
+// index bits above the table's width do not matter); on AVX-512 each lookup
+// calls vpermps (a declaration named like the LLVM intrinsic), never a
+// gather. AVX2 builds the result from variable extracts, which LLVM's x86
+// backend turns into vpermps; the generic target compares and selects.
+// CHECK: func.func private @llvm.x86.avx512.permvar.sf.512(vector<16xf32>, vector<16xi32>) -> vector<16xf32>
 // CHECK-LABEL: func.func @gemv_lut
 // CHECK: vector.load {{.*}} : memref<4xi8>, vector<4xi8>
 // CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]
-// CHECK: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<16xf32>
-// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK-NOT: vector.gather
+// AVX2-LABEL: func.func @gemv_lut
+// AVX2: vector.extract %{{.*}}[%{{.*}}] : f32 from vector<8xf32>
+// AVX2: vector.from_elements {{.*}} : vector<8xf32>
+// AVX2-NOT: vector.gather
 // GENERIC-LABEL: func.func @gemv_lut
 // GENERIC: arith.cmpi eq, {{.*}} : vector<4xi32>
 // GENERIC: arith.select {{.*}} : vector<4xi1>, vector<4xf32>
@@ -250,7 +256,7 @@ func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tenso
 // CHECK: scf.parallel
 // CHECK: vector.bitcast {{.*}} : vector<8xi8> to vector<2xi32>
 // CHECK: vector.shuffle {{.*}} [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
-// CHECK: vector.from_elements {{.*}} : vector<16xf32>
+// CHECK: call @llvm.x86.avx512.permvar.sf.512
 // CHECK: math.fma {{.*}} : vector<16xf32>
 // CHECK: vector.load %[[XT]]
 func.func @gemm_outer_broadcast(%x: tensor<16x64xf32>, %p: tensor<13x32xi8>, %s: tensor<13x2xf32>, %b: tensor<13x2xf32>) -> tensor<16x13xf32> {
