@@ -270,8 +270,8 @@ private:
   /// x^T [K][Mp] f32, rows past M zero (outer-product path).
   Value transposeX();
   void outerBlock(Value block, int64_t rows);
-  /// Prefetches the codes of the group starting at k0 in `rows`.
-  void prefetchGroup(ArrayRef<Value> rows, Value k0);
+  /// Prefetches codes [k0, k0 + len) of `rows`.
+  void prefetchCodes(ArrayRef<Value> rows, Value k0, int64_t len);
   void panelBlock(Value block, int64_t rows);
   void storeGuarded(Value value, Value m, int64_t mOffset, Value n, int64_t nOffset);
 };
@@ -634,12 +634,12 @@ void KernelBuilder::storeGuarded(Value value, Value m, int64_t mOffset, Value n,
   memref::StoreOp::create(b, store, y, ValueRange{row, col});
 }
 
-void KernelBuilder::prefetchGroup(ArrayRef<Value> rows, Value k0) {
-  // The codes of one group in each row: bytes [k0, k0 + group) · bits / 8
-  // (element indices when the codes are not packed), one prefetch per line.
+void KernelBuilder::prefetchCodes(ArrayRef<Value> rows, Value k0, int64_t len) {
+  // Bytes [k0, k0 + len) · bits / 8 of each row (element indices when the
+  // codes are not packed), one prefetch per line.
   unsigned bits = plan.packed ? plan.fieldBits : plan.codeWidth;
   int64_t elemBits = plan.packed ? 8 : plan.codeWidth;
-  int64_t groupBytes = plan.group * bits / 8;
+  int64_t groupBytes = len * bits / 8;
   Value first = plan.packed ? arith::DivUIOp::create(
                                   b, arith::MulIOp::create(b, k0, idx(bits)), idx(8))
                             : k0;
@@ -707,7 +707,7 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
   SmallVector<Value> result = emitFor(
       idx(0), idx(groups), idx(1), init, [&](Value g, ValueRange state) {
         Value k0 = arith::MulIOp::create(b, g, idx(plan.group));
-        prefetchGroup(nextRow, k0);
+        prefetchCodes(nextRow, k0, plan.group);
         if (!perGroupScale)
           return groupChunks(k0, state);
         SmallVector<Value> q =
@@ -812,7 +812,7 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
                                                     : plan.group;
   chunk = std::min(chunk, plan.k);
   Value n0 = arith::MulIOp::create(b, block, idx(rows));
-  Value panel = memref::AllocOp::create(b, MemRefType::get({rows, chunk}, f32));
+  Value panel = memref::AllocOp::create(b, MemRefType::get({rows, chunk + 16}, f32));
   Value ct = memref::AllocOp::create(b, MemRefType::get({rows, mPadded}, f32));
 
   // One chunk of `len` columns at k0; `first` starts the sums at zero.
@@ -820,6 +820,10 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
     int64_t segment = std::min(len, plan.group);
     emitFor(idx(0), idx(rows), idx(1), {}, [&](Value r, ValueRange) {
       Value row = minIndex(arith::AddIOp::create(b, n0, r), plan.n - 1);
+      // The block's rows are short streams that share pages (a 2-bit row
+      // of 4096 codes is 1 KiB): fetch the next chunk ahead of its decode
+      // (the last chunk fetches itself again).
+      prefetchCodes(row, minIndex(addIndex(k0, len), plan.k - len), len);
       Table rowTable = tensorTable;
       if (plan.lut && plan.tables == TableKind::PerRow)
         rowTable = loadTable(row, Value());

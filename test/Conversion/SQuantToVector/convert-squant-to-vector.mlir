@@ -182,14 +182,17 @@ func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<
 // decoded into a 14-row panel, and outer products accumulate 14 broadcast
 // weights times two 16-row vectors of x^T (28 accumulators), continued
 // across chunks through a 14 x 48 scratch tile; a last single vector covers
-// rows 32..47. Stores are guarded (rows past M and N).
+// rows 32..47. Stores are guarded (rows past M and N). Panel rows are padded
+// by 16 floats (their 1 KiB stride aliased the codes' loads), and each row's
+// next chunk of codes is prefetched before the decode.
 // CHECK-LABEL: func.func @gemm_outer
 // CHECK: %[[XT:.*]] = memref.alloc() : memref<320x48xf32>
 // CHECK: scf.if {{.*}} -> (f32)
 // CHECK: memref.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
-// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x256xf32>
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x272xf32>
 // CHECK: %[[CT:.*]] = memref.alloc() : memref<14x48xf32>
+// CHECK: memref.prefetch {{.*}}, read, locality<3>, data : memref<30x320xi8>
 // CHECK: math.fma {{.*}} : vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[PANEL]]
 // CHECK: vector.load %[[XT]]{{.*}} : memref<320x48xf32>, vector<16xf32>
