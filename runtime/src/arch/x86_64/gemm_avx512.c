@@ -27,6 +27,10 @@
 #define SQUANT_NR 4       /* GEMV: output rows per step */
 #define SQUANT_GR 14      /* GEMM: weight rows per micro-tile */
 #define SQUANT_KC 256     /* GEMM: K chunk of the decoded panel */
+/* Panel row stride: KC plus a line, so that panel rows 1 KiB apart do not
+ * alias the code rows (1 KiB for 2-bit codes of K = 4096) that the decode
+ * loads while it stores them (M = 128: 7 % faster on one thread). */
+#define SQUANT_PANEL_STRIDE (SQUANT_KC + 16)
 #define SQUANT_MC 128     /* GEMM: activation rows per chunk */
 #define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
 
@@ -121,7 +125,8 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
 }
 
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
- * panel[r][0..kc) (row stride SQUANT_KC); rows nr..SQUANT_GR-1 are zero. */
+ * panel[r][0..kc) (row stride SQUANT_PANEL_STRIDE); rows nr..SQUANT_GR-1 are
+ * zero. */
 static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
                         int64_t k0, int64_t kc, float *panel) {
   const squant_rt_qweight *w = p->w;
@@ -131,7 +136,7 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
   for (int r = 0; r < SQUANT_GR; ++r) {
     if (r >= nr) {
       for (int64_t c = 0; c < kc; c += 16)
-        _mm512_storeu_ps(panel + r * SQUANT_KC + c, _mm512_setzero_ps());
+        _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c, _mm512_setzero_ps());
       continue;
     }
     int64_t n = n0 + r;
@@ -150,8 +155,8 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
         v0 = _mm512_mul_ps(s, v0);
         v1 = _mm512_mul_ps(s, v1);
       }
-      _mm512_storeu_ps(panel + r * SQUANT_KC + c, v0);
-      _mm512_storeu_ps(panel + r * SQUANT_KC + c + 16, v1);
+      _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c, v0);
+      _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c + 16, v1);
     }
   }
 }
@@ -171,7 +176,7 @@ microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
     __m512 x0 = _mm512_loadu_ps(xt + c * mp);
     __m512 x1 = mw > 1 ? _mm512_loadu_ps(xt + c * mp + 16) : x0;
     for (int r = 0; r < SQUANT_GR; ++r) {
-      __m512 wv = _mm512_set1_ps(panel[r * SQUANT_KC + c]);
+      __m512 wv = _mm512_set1_ps(panel[r * SQUANT_PANEL_STRIDE + c]);
       acc[r][0] = _mm512_fmadd_ps(wv, x0, acc[r][0]);
       if (mw > 1)
         acc[r][1] = _mm512_fmadd_ps(wv, x1, acc[r][1]);
@@ -188,7 +193,7 @@ microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
  * per call by api.c, rows padded to 16 with zeros). */
 static void gemm(const squant_rt_qgemm_params *p) {
   int64_t k = p->w->k, mp = p->xt_stride;
-  float panel[SQUANT_GR * SQUANT_KC] __attribute__((aligned(64)));
+  float panel[SQUANT_GR * SQUANT_PANEL_STRIDE] __attribute__((aligned(64)));
   float ct[SQUANT_GR * SQUANT_MC] __attribute__((aligned(64)));
   for (int64_t mc0 = 0; mc0 < p->m; mc0 += SQUANT_MC) {
     int64_t mc = p->m - mc0 < SQUANT_MC ? p->m - mc0 : SQUANT_MC;
