@@ -186,10 +186,12 @@ void FusedMatmul::runScheme(Case c) {
         // K spans several of the outer-product path's 256-column chunks
         // at M = 32: g = 32 with K = 288 (a chunk of 8 groups, then one
         // group), g = 512 with K = 1024 (chunks inside groups).
+        // M = 40 (g = 128 only): two slices of activation rows on the
+        // outer-product path, the second one vector wide.
         for (int64_t g : {32, 64, 128, 512, 0})
-          for (int64_t m : {1, 3, 32})
+          for (int64_t m : {1, 3, 32, 40})
             for (bool packed : {false, true}) {
-              if (g == 512 && m != 32)
+              if ((g == 512 && m != 32) || (m == 40 && g != 128))
                 continue;
               int64_t k = g == 0 ? 100 : g == 32 ? 9 * g : 2 * g;
               AffineSchemeAttr scheme = schemeFor(c, g == 0 ? 0 : g);

@@ -778,9 +778,10 @@ void KernelBuilder::decodeSegment(Value panel, Value p, Value row,
 }
 
 Value KernelBuilder::transposeX() {
-  Value t = memref::AllocOp::create(b, MemRefType::get({plan.k, mPadded}, f32));
+  int64_t width = 2 * lanes, slices = (mPadded + width - 1) / width;
+  Value t = memref::AllocOp::create(b, MemRefType::get({slices, plan.k, width}, f32));
   emitFor(idx(0), idx(plan.k), idx(1), {}, [&](Value k, ValueRange) {
-    emitFor(idx(0), idx(mPadded), idx(1), {}, [&](Value m, ValueRange) {
+    emitFor(idx(0), idx(slices * width), idx(1), {}, [&](Value m, ValueRange) {
       Value inM = arith::CmpIOp::create(b, arith::CmpIPredicate::ult, m, idx(plan.m));
       auto pick = scf::IfOp::create(b, TypeRange{f32}, inM, /*withElse=*/true);
       {
@@ -791,7 +792,9 @@ Value KernelBuilder::transposeX() {
         b.setInsertionPointToStart(pick.elseBlock());
         scf::YieldOp::create(b, ValueRange{f32Const(b, 0.0f)});
       }
-      memref::StoreOp::create(b, pick.getResult(0), t, ValueRange{k, m});
+      memref::StoreOp::create(b, pick.getResult(0), t,
+                              ValueRange{arith::DivUIOp::create(b, m, idx(width)), k,
+                                         arith::RemUIOp::create(b, m, idx(width))});
       return SmallVector<Value>{};
     });
     return SmallVector<Value>{};
@@ -815,8 +818,9 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
   Value panel = memref::AllocOp::create(b, MemRefType::get({rows, chunk + 16}, f32));
   Value ct = memref::AllocOp::create(b, MemRefType::get({rows, mPadded}, f32));
 
-  // One chunk of `len` columns at k0; `first` starts the sums at zero.
-  auto doChunk = [&](Value k0, int64_t len, bool first) {
+  // One chunk of `len` columns at k0 for the activation rows of slice
+  // `slice` (`vecs` vectors of them); `first` starts the sums at zero.
+  auto doChunk = [&](Value slice, int64_t vecs, Value k0, int64_t len, bool first) {
     int64_t segment = std::min(len, plan.group);
     emitFor(idx(0), idx(rows), idx(1), {}, [&](Value r, ValueRange) {
       Value row = minIndex(arith::AddIOp::create(b, n0, r), plan.n - 1);
@@ -835,7 +839,8 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
       });
       return SmallVector<Value>{};
     });
-    auto tile = [&](Value m0, int64_t vecs) {
+    {
+      Value m0 = arith::MulIOp::create(b, slice, idx(2 * lanes));
       SmallVector<Value> acc;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < vecs; ++j)
@@ -851,7 +856,7 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
           SmallVector<Value> xs;
           for (int64_t j = 0; j < vecs; ++j)
             xs.push_back(vector::LoadOp::create(b, vf32, xt,
-                                                ValueRange{k, addIndex(m0, j * lanes)}));
+                                                ValueRange{slice, k, idx(j * lanes)}));
           for (int64_t r = 0; r < rows; ++r) {
             Value w = vector::BroadcastOp::create(
                 b, vf32, memref::LoadOp::create(b, panel, ValueRange{idx(r), c}));
@@ -865,25 +870,31 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
         for (int64_t j = 0; j < vecs; ++j)
           vector::StoreOp::create(b, acc[r * vecs + j], ct,
                                   ValueRange{idx(r), addIndex(m0, j * lanes)});
-    };
-    int64_t pairs = mPadded / (2 * lanes);
-    if (pairs > 0)
-      emitFor(idx(0), idx(pairs * 2 * lanes), idx(2 * lanes), {}, [&](Value m0, ValueRange) {
-        tile(m0, 2);
+    }
+  };
+  // All of K for one slice of activation rows: its x^T part (chunk x 2V
+  // floats, 32 KiB on AVX-512) stays in L1 across the chunk, where the
+  // whole x^T of M = 128 (2 MiB for K = 4096) would stream from L2/L3 once
+  // per block. Each slice decodes the block's weights again.
+  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
+  auto doSlice = [&](Value slice, int64_t vecs) {
+    doChunk(slice, vecs, idx(0), chunk, /*first=*/true);
+    if (fullChunks > 1)
+      emitFor(idx(chunk), idx(fullChunks * chunk), idx(chunk), {}, [&](Value k0, ValueRange) {
+        doChunk(slice, vecs, k0, chunk, /*first=*/false);
         return SmallVector<Value>{};
       });
-    if (mPadded % (2 * lanes))
-      tile(idx(pairs * 2 * lanes), 1);
+    if (tail > 0)
+      doChunk(slice, vecs, idx(fullChunks * chunk), tail, /*first=*/false);
   };
-  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
-  doChunk(idx(0), chunk, /*first=*/true);
-  if (fullChunks > 1)
-    emitFor(idx(chunk), idx(fullChunks * chunk), idx(chunk), {}, [&](Value k0, ValueRange) {
-      doChunk(k0, chunk, /*first=*/false);
+  int64_t pairs = mPadded / (2 * lanes);
+  if (pairs > 0)
+    emitFor(idx(0), idx(pairs), idx(1), {}, [&](Value slice, ValueRange) {
+      doSlice(slice, 2);
       return SmallVector<Value>{};
     });
-  if (tail > 0)
-    doChunk(idx(fullChunks * chunk), tail, /*first=*/false);
+  if (mPadded % (2 * lanes))
+    doSlice(idx(pairs), 1);
 
   emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
     for (int64_t r = 0; r < rows; ++r)

@@ -176,17 +176,18 @@ func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<
 
 // -----
 
-// M >= 16 (one vector of activation rows): x transposed once per call
-// (columns padded to 48 with zeros); per block of 14 weight rows, each K
-// chunk (whole groups: 4 groups of 64 = 256 columns, then the 64 left) is
-// decoded into a 14-row panel, and outer products accumulate 14 broadcast
-// weights times two 16-row vectors of x^T (28 accumulators), continued
-// across chunks through a 14 x 48 scratch tile; a last single vector covers
-// rows 32..47. Stores are guarded (rows past M and N). Panel rows are padded
+// M >= 16 (one vector of activation rows): x transposed once per call into
+// slices of 32 activation rows (x^T [2][K][32], rows past M zero); per
+// block of 14 weight rows and per slice, each K chunk (whole groups: 4
+// groups of 64 = 256 columns, then the 64 left) is decoded into a 14-row
+// panel, and outer products accumulate 14 broadcast weights times the
+// slice's two 16-row vectors of x^T (28 accumulators), continued across
+// chunks through a 14 x 48 scratch tile; the last slice has one vector
+// (rows 32..47). Stores are guarded (rows past M and N). Panel rows are padded
 // by 16 floats (their 1 KiB stride aliased the codes' loads), and each row's
 // next chunk of codes is prefetched before the decode.
 // CHECK-LABEL: func.func @gemm_outer
-// CHECK: %[[XT:.*]] = memref.alloc() : memref<320x48xf32>
+// CHECK: %[[XT:.*]] = memref.alloc() : memref<2x320x32xf32>
 // CHECK: scf.if {{.*}} -> (f32)
 // CHECK: memref.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
@@ -195,7 +196,7 @@ func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<
 // CHECK: memref.prefetch {{.*}}, read, locality<3>, data : memref<30x320xi8>
 // CHECK: math.fma {{.*}} : vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[PANEL]]
-// CHECK: vector.load %[[XT]]{{.*}} : memref<320x48xf32>, vector<16xf32>
+// CHECK: vector.load %[[XT]]{{.*}} : memref<2x320x32xf32>, vector<16xf32>
 // CHECK: memref.load %[[PANEL]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
 // CHECK-COUNT-2: vector.fma
@@ -253,7 +254,7 @@ func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tenso
 // CHECK: %[[XP:.*]] = memref.alloc() : memref<16x64xf32>
 // CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[XP]]
-// CHECK: %[[XT:.*]] = memref.alloc() : memref<64x16xf32>
+// CHECK: %[[XT:.*]] = memref.alloc() : memref<1x64x32xf32>
 // CHECK: memref.load %[[XP]]
 // CHECK: memref.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
