@@ -77,7 +77,11 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
   return ((size_t)m * (size_t)(w->k / w->group_size) * sizeof(float) + 63) / 64 * 64;
 }
 
-static int64_t xtStride(int64_t m) { return (m + 15) / 16 * 16; }
+/* X^T for the AVX-512 GEMM: slices of 32 activation rows, [k][32] each. */
+#define SQUANT_XT_SLICE 32
+static int64_t xtRows(int64_t m) {
+  return (m + SQUANT_XT_SLICE - 1) / SQUANT_XT_SLICE * SQUANT_XT_SLICE;
+}
 
 /* The int8-activation mode's quantized x, group scales and group sums. */
 static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
@@ -88,7 +92,7 @@ static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
     return 0;
-  size_t xt = m > 8 ? (size_t)xtStride(m) * (size_t)w->k * sizeof(float) : 0;
+  size_t xt = m > 8 ? (size_t)xtRows(m) * (size_t)w->k * sizeof(float) : 0;
   size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
   size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
   /* At most one of these is used by a call. */
@@ -193,18 +197,19 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   p->n_end = w->n;
   int64_t groups = w->k / w->group_size;
   if (m > 8 && isa == SQUANT_RT_ISA_AVX512) {
-    /* X^T for the GEMM micro-tiles, 64-byte aligned, padding rows zero. */
+    /* X^T for the GEMM micro-tiles in slices of 32 activation rows
+     * ([k][32] each, slice after slice), 64-byte aligned, padding rows zero. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     float *xt = (float *)((base + 63) & ~(uintptr_t)63);
-    int64_t stride = xtStride(m);
-    for (int64_t c = 0; c < w->k; ++c) {
-      for (int64_t r = 0; r < m; ++r)
-        xt[c * stride + r] = x[r * x_stride + c];
-      for (int64_t r = m; r < stride; ++r)
-        xt[c * stride + r] = 0.0f;
+    for (int64_t r0 = 0; r0 < xtRows(m); r0 += SQUANT_XT_SLICE) {
+      float *slice = xt + r0 * w->k;
+      for (int64_t c = 0; c < w->k; ++c)
+        for (int64_t r = 0; r < SQUANT_XT_SLICE; ++r)
+          slice[c * SQUANT_XT_SLICE + r] =
+              r0 + r < m ? x[(r0 + r) * x_stride + c] : 0.0f;
     }
     p->xt = xt;
-    p->xt_stride = stride;
+    p->xt_stride = SQUANT_XT_SLICE;
   }
   if (w->form == SQUANT_RT_FORM_FMA) {
     /* Group sums of x, once per activation row (the b * sum x term). */

@@ -20,8 +20,9 @@ typedef struct squant_rt_qgemm_params {
   int64_t y_stride;
   /* FMA form: sum of x over each group, [m][k / group_size]. */
   const float *xsum;
-  /* M > 1: X^T, [k][xt_stride] with xt_stride = m rounded up to 16 and the
-   * padding rows zero (used by the AVX-512 GEMM). */
+  /* M > 8, AVX-512: X^T in slices of xt_stride (32) activation rows, slice
+   * s at xt + s * xt_stride * k, [k][xt_stride]; rows past m zero (used by
+   * the AVX-512 GEMM). */
   const float *xt;
   int64_t xt_stride;
   /* Value of each index: the code as a float (FMA form), the int8 table

@@ -31,7 +31,6 @@
  * alias the code rows (1 KiB for 2-bit codes of K = 4096) that the decode
  * loads while it stores them (M = 128: 7 % faster on one thread). */
 #define SQUANT_PANEL_STRIDE (SQUANT_KC + 16)
-#define SQUANT_MC 128     /* GEMM: activation rows per chunk */
 #define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
@@ -187,32 +186,32 @@ microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
       _mm512_storeu_ps(ct + r * mc + 16 * j, acc[r][j]);
 }
 
-/* GEMM for M > SQUANT_SMALL_M: per chunk of at most SQUANT_MC activation
- * rows and block of SQUANT_GR weight rows, each K chunk of exact weights is
- * decoded once into an L1 panel and multiplied with X^T (transposed once
- * per call by api.c, rows padded to 16 with zeros). */
+/* GEMM for M > SQUANT_SMALL_M: per block of SQUANT_GR weight rows and per
+ * slice of 32 activation rows, each K chunk of exact weights is decoded
+ * into an L1 panel and multiplied with the slice of X^T (api.c transposes x
+ * once per call into slices [k][32], padding rows zero). A slice's chunk of
+ * X^T (32 KiB) stays in L1; the block's weights are decoded once per slice
+ * (M = 128: one X^T of 2 MiB streamed from L2/L3 for every block before). */
 static void gemm(const squant_rt_qgemm_params *p) {
-  int64_t k = p->w->k, mp = p->xt_stride;
+  int64_t k = p->w->k, width = p->xt_stride;
   float panel[SQUANT_GR * SQUANT_PANEL_STRIDE] __attribute__((aligned(64)));
-  float ct[SQUANT_GR * SQUANT_MC] __attribute__((aligned(64)));
-  for (int64_t mc0 = 0; mc0 < p->m; mc0 += SQUANT_MC) {
-    int64_t mc = p->m - mc0 < SQUANT_MC ? p->m - mc0 : SQUANT_MC;
-    int64_t mcp = (mc + 15) / 16 * 16;
-    for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
-      int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
+  float ct[SQUANT_GR * 32] __attribute__((aligned(64)));
+  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
+    int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
+    for (int64_t m0 = 0; m0 < p->m; m0 += width) {
+      int64_t mc = p->m - m0 < width ? p->m - m0 : width;
+      const float *slice = p->xt + m0 * k;
       for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
         int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
         decodePanel(p, n0, nr, k0, kc, panel);
-        const float *xt = p->xt + k0 * mp + mc0;
-        int64_t m = 0;
-        for (; m + 32 <= mcp; m += 32)
-          microTile(panel, xt + m, mp, kc, ct + m, mcp, 2, k0 == 0);
-        for (; m < mcp; m += 16)
-          microTile(panel, xt + m, mp, kc, ct + m, mcp, 1, k0 == 0);
+        if (mc > 16)
+          microTile(panel, slice + k0 * width, width, kc, ct, width, 2, k0 == 0);
+        else
+          microTile(panel, slice + k0 * width, width, kc, ct, width, 1, k0 == 0);
       }
       for (int r = 0; r < nr; ++r)
         for (int64_t m = 0; m < mc; ++m)
-          p->y[(mc0 + m) * p->y_stride + n0 + r] = ct[r * mcp + m];
+          p->y[(m0 + m) * p->y_stride + n0 + r] = ct[r * width + m];
     }
   }
 }
