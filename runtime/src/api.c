@@ -130,6 +130,7 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
 typedef struct {
   squant_rt_qgemm_params params;
   void (*kernel)(const squant_rt_qgemm_params *);
+  squant_rt_pool *pool;
 } ParallelCall;
 
 /* Splits output rows into equal chunks of whole 16-row tiles: each output
@@ -141,6 +142,8 @@ static void runSlice(void *opaque, int32_t index, int32_t count) {
   int64_t begin = tiles * index / count * 16, end = tiles * (index + 1) / count * 16;
   p.n_begin = begin < p.n_end ? begin : p.n_end;
   p.n_end = end < p.n_end ? end : p.n_end;
+  p.scratch = squant_rt_pool_scratch(call->pool, index);
+  p.scratch_bytes = p.scratch ? SQUANT_RT_POOL_SCRATCH : 0;
   if (p.n_begin < p.n_end)
     call->kernel(&p);
 }
@@ -186,6 +189,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
 
   ParallelCall call;
   memset(&call, 0, sizeof(call));
+  call.pool = options ? options->pool : NULL;
   squant_rt_qgemm_params *p = &call.params;
   p->x = x;
   p->m = m;

@@ -39,6 +39,11 @@ typedef struct squant_rt_qgemm_params {
   /* M = 1, 1- and 3-bit codes (gemv_tables_avx512.c): the activation
    * tables, 64-byte aligned. */
   const float *tables;
+  /* This thread's scratch from the pool (NULL without a pool), 64-byte
+   * aligned: the AVX-512 GEMM keeps a whole-K panel of decoded weights
+   * there when it fits. */
+  float *scratch;
+  size_t scratch_bytes;
 } squant_rt_qgemm_params;
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */

@@ -1,6 +1,7 @@
 /*===- pool.c - A caller-owned pool of worker threads ---------------------===//
  *
- * The only allocation the runtime makes, at the caller's request. A pool
+ * The only allocation the runtime makes, at the caller's request: the
+ * workers and each thread's scratch (SQUANT_RT_POOL_SCRATCH bytes). A pool
  * runs one call at a time: calls on different pools are independent.
  *
  *===----------------------------------------------------------------------===*/
@@ -25,6 +26,7 @@ struct squant_rt_pool {
   int shutdown;
   squant_rt_pool_fn fn;
   void *arg;
+  char *scratch; /* threads x SQUANT_RT_POOL_SCRATCH bytes, 64-byte aligned */
 };
 
 typedef struct {
@@ -71,6 +73,11 @@ squant_rt_status squant_rt_pool_create(int32_t threads, squant_rt_pool **out) {
   if (!pool)
     return SQUANT_RT_INVALID_ARGUMENT;
   pool->threads = threads;
+  pool->scratch = (char *)aligned_alloc(64, (size_t)threads * SQUANT_RT_POOL_SCRATCH);
+  if (!pool->scratch) {
+    free(pool);
+    return SQUANT_RT_INVALID_ARGUMENT;
+  }
   pthread_mutex_init(&pool->mutex, NULL);
   pthread_cond_init(&pool->start, NULL);
   pthread_cond_init(&pool->done, NULL);
@@ -98,7 +105,14 @@ void squant_rt_pool_destroy(squant_rt_pool *pool) {
   pthread_cond_destroy(&pool->done);
   pthread_mutex_destroy(&pool->mutex);
   free(pool->workers);
+  free(pool->scratch);
   free(pool);
+}
+
+float *squant_rt_pool_scratch(squant_rt_pool *pool, int32_t index) {
+  if (!pool || index < 0 || index >= pool->threads)
+    return NULL;
+  return (float *)(pool->scratch + (size_t)index * SQUANT_RT_POOL_SCRATCH);
 }
 
 void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg) {

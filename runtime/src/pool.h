@@ -13,4 +13,11 @@ typedef void (*squant_rt_pool_fn)(void *arg, int32_t index, int32_t count);
  * fn(arg, 0, 1) on the caller. */
 void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg);
 
+/* Bytes of scratch each thread of a pool owns (allocated with the pool). */
+#define SQUANT_RT_POOL_SCRATCH ((size_t)1 << 20)
+
+/* Thread `index`'s scratch (SQUANT_RT_POOL_SCRATCH bytes, 64-byte aligned),
+ * for the duration of a call that runs on the pool; NULL for a NULL pool. */
+float *squant_rt_pool_scratch(squant_rt_pool *pool, int32_t index);
+
 #endif /* SQUANT_RUNTIME_POOL_H */

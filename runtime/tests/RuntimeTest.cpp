@@ -341,6 +341,36 @@ TEST(Runtime, GemmRowsUpTo130) {
     }
 }
 
+// With a pool, the AVX-512 GEMM of more than 32 activation rows decodes a
+// weight block once for all of K into the thread's scratch (K = 544: the
+// chunked path's 256 + 256 + 32 columns); each output is still summed over
+// k in order, so it gives the chunked path's bits, at any thread count.
+TEST(Runtime, GemmWholeKPanelMatchesChunks) {
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
+    GTEST_SKIP() << "no AVX-512 on this machine: the whole-K panel is AVX-512 code";
+  std::mt19937 rng(12);
+  for (int32_t bits : {2, 4}) {
+    TestWeight t = makeFma(Scheme::IntAsymmetric, bits, 45, 544, 32, rng);
+    finish(t);
+    for (int64_t m : {33, 48, 130}) {
+      std::vector<float> x = randomX(m, 544, rng);
+      std::vector<float> chunked = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+      std::string what = "bits " + std::to_string(bits) + " m " + std::to_string(m);
+      expectClose(t, x, m, chunked, what);
+      for (int32_t threads : {1, 2, 3}) {
+        squant_rt_pool *pool = nullptr;
+        ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+        std::vector<float> whole = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512, pool);
+        squant_rt_pool_destroy(pool);
+        for (size_t i = 0; i < whole.size(); ++i)
+          ASSERT_EQ(std::memcmp(&whole[i], &chunked[i], sizeof(float)), 0)
+              << what << " threads " << threads << " output " << i << ": "
+              << whole[i] << " vs " << chunked[i];
+      }
+    }
+  }
+}
+
 TEST(Runtime, ExactInputsAreBitExact) {
   // Small-integer activations, power-of-two scales and biases: every
   // product and partial sum is exact in fp32, so every ISA, every order of

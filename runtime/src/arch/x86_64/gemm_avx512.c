@@ -124,10 +124,9 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
 }
 
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
- * panel[r][0..kc) (row stride SQUANT_PANEL_STRIDE); rows nr..SQUANT_GR-1 are
- * zero. */
+ * panel[r][0..kc) (row stride ps); rows nr..SQUANT_GR-1 are zero. */
 static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
-                        int64_t k0, int64_t kc, float *panel) {
+                        int64_t k0, int64_t kc, float *panel, int64_t ps) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(w->bits);
@@ -135,7 +134,7 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
   for (int r = 0; r < SQUANT_GR; ++r) {
     if (r >= nr) {
       for (int64_t c = 0; c < kc; c += 16)
-        _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c, _mm512_setzero_ps());
+        _mm512_storeu_ps(panel + r * ps + c, _mm512_setzero_ps());
       continue;
     }
     int64_t n = n0 + r;
@@ -154,8 +153,8 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
         v0 = _mm512_mul_ps(s, v0);
         v1 = _mm512_mul_ps(s, v1);
       }
-      _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c, v0);
-      _mm512_storeu_ps(panel + r * SQUANT_PANEL_STRIDE + c + 16, v1);
+      _mm512_storeu_ps(panel + r * ps + c, v0);
+      _mm512_storeu_ps(panel + r * ps + c + 16, v1);
     }
   }
 }
@@ -165,7 +164,7 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
  * 16 activation rows (X^T), 14 x 2 accumulators. Each output's sum runs
  * over k in order, continued from ct, whatever the blocking. */
 static inline __attribute__((always_inline)) void
-microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
+microTile(const float *panel, int64_t ps, const float *xt, int64_t mp, int64_t kc,
           float *ct, int64_t mc, const int mw, int first) {
   __m512 acc[SQUANT_GR][2];
   for (int r = 0; r < SQUANT_GR; ++r)
@@ -175,7 +174,7 @@ microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
     __m512 x0 = _mm512_loadu_ps(xt + c * mp);
     __m512 x1 = mw > 1 ? _mm512_loadu_ps(xt + c * mp + 16) : x0;
     for (int r = 0; r < SQUANT_GR; ++r) {
-      __m512 wv = _mm512_set1_ps(panel[r * SQUANT_PANEL_STRIDE + c]);
+      __m512 wv = _mm512_set1_ps(panel[r * ps + c]);
       acc[r][0] = _mm512_fmadd_ps(wv, x0, acc[r][0]);
       if (mw > 1)
         acc[r][1] = _mm512_fmadd_ps(wv, x1, acc[r][1]);
@@ -186,28 +185,53 @@ microTile(const float *panel, const float *xt, int64_t mp, int64_t kc,
       _mm512_storeu_ps(ct + r * mc + 16 * j, acc[r][j]);
 }
 
+/* microTile over a slice of mc (<= 32) activation rows: one or two vectors. */
+static inline __attribute__((always_inline)) void
+sliceTile(const float *panel, int64_t ps, const float *xt, int64_t width,
+          int64_t kc, float *ct, int64_t mc, int first) {
+  if (mc > 16)
+    microTile(panel, ps, xt, width, kc, ct, width, 2, first);
+  else
+    microTile(panel, ps, xt, width, kc, ct, width, 1, first);
+}
+
 /* GEMM for M > SQUANT_SMALL_M: per block of SQUANT_GR weight rows and per
- * slice of 32 activation rows, each K chunk of exact weights is decoded
- * into an L1 panel and multiplied with the slice of X^T (api.c transposes x
- * once per call into slices [k][32], padding rows zero). A slice's chunk of
- * X^T (32 KiB) stays in L1; the block's weights are decoded once per slice
- * (M = 128: one X^T of 2 MiB streamed from L2/L3 for every block before). */
+ * slice of 32 activation rows (api.c transposes x once per call into slices
+ * [k][32], padding rows zero), exact weights decoded into a panel times the
+ * slice of X^T; each output is summed over k in order, whatever the
+ * blocking, so every path below gives the same bits.
+ * - With a pool thread's scratch large enough (K <= 18708), the block's
+ *   weights are decoded once for all of K there and each slice runs over
+ *   all of K with its accumulators in registers.
+ * - Otherwise each 256-column K chunk is decoded into an L1 panel per slice
+ *   (the block's weights decoded once per slice), continued through ct.
+ * Either way a slice's K chunk of X^T (32 KiB) stays in L1, where one X^T
+ * of M = 128 (2 MiB at K = 4096) streamed from L2/L3 for every block. */
 static void gemm(const squant_rt_qgemm_params *p) {
   int64_t k = p->w->k, width = p->xt_stride;
+  int64_t wholeStride = k + 16; /* a line apart from multiples of 1 KiB */
+  int whole = p->m > width && p->scratch &&
+              (size_t)(SQUANT_GR * wholeStride) * sizeof(float) <= p->scratch_bytes;
   float panel[SQUANT_GR * SQUANT_PANEL_STRIDE] __attribute__((aligned(64)));
   float ct[SQUANT_GR * 32] __attribute__((aligned(64)));
   for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
     int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
+    if (whole)
+      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC)
+        decodePanel(p, n0, nr, k0, k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC,
+                    p->scratch + k0, wholeStride);
     for (int64_t m0 = 0; m0 < p->m; m0 += width) {
       int64_t mc = p->m - m0 < width ? p->m - m0 : width;
       const float *slice = p->xt + m0 * k;
-      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
-        int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
-        decodePanel(p, n0, nr, k0, kc, panel);
-        if (mc > 16)
-          microTile(panel, slice + k0 * width, width, kc, ct, width, 2, k0 == 0);
-        else
-          microTile(panel, slice + k0 * width, width, kc, ct, width, 1, k0 == 0);
+      if (whole) {
+        sliceTile(p->scratch, wholeStride, slice, width, k, ct, mc, 1);
+      } else {
+        for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
+          int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
+          decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE);
+          sliceTile(panel, SQUANT_PANEL_STRIDE, slice + k0 * width, width, kc, ct,
+                    mc, k0 == 0);
+        }
       }
       for (int r = 0; r < nr; ++r)
         for (int64_t m = 0; m < mc; ++m)
