@@ -814,13 +814,22 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
                   : plan.group % kTargetChunk == 0 ? kTargetChunk
                                                     : plan.group;
   chunk = std::min(chunk, plan.k);
+  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
+  int64_t width = 2 * lanes, pairs = mPadded / width;
+  // More than one slice of activation rows: decode the block once for all
+  // of K (its panel, rows x K floats, stays in L2) and run every slice over
+  // all of K with its accumulators in registers, instead of decoding each
+  // chunk again per slice. Panel rows are padded by 16 floats: a 1 KiB
+  // stride aliased the loads of 1 KiB code rows.
+  bool whole = mPadded > width;
   Value n0 = arith::MulIOp::create(b, block, idx(rows));
-  Value panel = memref::AllocOp::create(b, MemRefType::get({rows, chunk + 16}, f32));
+  Value panel = memref::AllocOp::create(
+      b, MemRefType::get({rows, (whole ? plan.k : chunk) + 16}, f32));
   Value ct = memref::AllocOp::create(b, MemRefType::get({rows, mPadded}, f32));
 
-  // One chunk of `len` columns at k0 for the activation rows of slice
-  // `slice` (`vecs` vectors of them); `first` starts the sums at zero.
-  auto doChunk = [&](Value slice, int64_t vecs, Value k0, int64_t len, bool first) {
+  // Codes [k0, k0 + len) of the block's rows into panel columns from
+  // k0 - col0.
+  auto decodeChunk = [&](Value k0, int64_t len, Value col0) {
     int64_t segment = std::min(len, plan.group);
     emitFor(idx(0), idx(rows), idx(1), {}, [&](Value r, ValueRange) {
       Value row = minIndex(arith::AddIOp::create(b, n0, r), plan.n - 1);
@@ -834,66 +843,76 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
       emitFor(idx(0), idx(len), idx(segment), {}, [&](Value off, ValueRange) {
         Value k = arith::AddIOp::create(b, k0, off);
         Value g = arith::DivUIOp::create(b, k, idx(plan.group));
-        decodeSegment(panel, r, row, rowTable, g, k, segment, k0);
+        decodeSegment(panel, r, row, rowTable, g, k, segment, col0);
         return SmallVector<Value>{};
       });
       return SmallVector<Value>{};
     });
-    {
-      Value m0 = arith::MulIOp::create(b, slice, idx(2 * lanes));
-      SmallVector<Value> acc;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < vecs; ++j)
-          acc.push_back(first ? zeroVec()
-                              : Value(vector::LoadOp::create(
-                                    b, vf32, ct, ValueRange{idx(r), addIndex(m0, j * lanes)})));
-      int64_t unroll = 1;
-      acc = emitFor(idx(0), idx(len), idx(unroll), acc, [&](Value c0, ValueRange s) {
-        SmallVector<Value> next(s.begin(), s.end());
-        for (int64_t u = 0; u < unroll; ++u) {
-          Value c = addIndex(c0, u);
-          Value k = arith::AddIOp::create(b, k0, c);
-          SmallVector<Value> xs;
-          for (int64_t j = 0; j < vecs; ++j)
-            xs.push_back(vector::LoadOp::create(b, vf32, xt,
-                                                ValueRange{slice, k, idx(j * lanes)}));
-          for (int64_t r = 0; r < rows; ++r) {
-            Value w = vector::BroadcastOp::create(
-                b, vf32, memref::LoadOp::create(b, panel, ValueRange{idx(r), c}));
-            for (int64_t j = 0; j < vecs; ++j)
-              next[r * vecs + j] = vector::FMAOp::create(b, w, xs[j], next[r * vecs + j]);
-          }
-        }
-        return next;
-      });
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < vecs; ++j)
-          vector::StoreOp::create(b, acc[r * vecs + j], ct,
-                                  ValueRange{idx(r), addIndex(m0, j * lanes)});
-    }
   };
-  // All of K for one slice of activation rows: its x^T part (chunk x 2V
-  // floats, 32 KiB on AVX-512) stays in L1 across the chunk, where the
-  // whole x^T of M = 128 (2 MiB for K = 4096) would stream from L2/L3 once
-  // per block. Each slice decodes the block's weights again.
-  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
-  auto doSlice = [&](Value slice, int64_t vecs) {
-    doChunk(slice, vecs, idx(0), chunk, /*first=*/true);
+  // Columns [k0, k0 + len) (panel columns from k0 - col0) for the
+  // activation rows of slice `slice` (`vecs` vectors of them), continued
+  // from ct unless `first`.
+  auto tileChunk = [&](Value slice, int64_t vecs, Value k0, int64_t len, Value col0,
+                       bool first) {
+    Value m0 = arith::MulIOp::create(b, slice, idx(width));
+    SmallVector<Value> acc;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < vecs; ++j)
+        acc.push_back(first ? zeroVec()
+                            : Value(vector::LoadOp::create(
+                                  b, vf32, ct, ValueRange{idx(r), addIndex(m0, j * lanes)})));
+    // Not unrolled: with 2 or 4 iterations per trip LLVM hoists the x loads
+    // and spills accumulators (measured slower).
+    acc = emitFor(idx(0), idx(len), idx(1), acc, [&](Value c, ValueRange s) {
+      SmallVector<Value> next(s.begin(), s.end());
+      Value k = arith::AddIOp::create(b, k0, c);
+      Value col = arith::SubIOp::create(b, k, col0);
+      SmallVector<Value> xs;
+      for (int64_t j = 0; j < vecs; ++j)
+        xs.push_back(vector::LoadOp::create(b, vf32, xt, ValueRange{slice, k, idx(j * lanes)}));
+      for (int64_t r = 0; r < rows; ++r) {
+        Value w = vector::BroadcastOp::create(
+            b, vf32, memref::LoadOp::create(b, panel, ValueRange{idx(r), col}));
+        for (int64_t j = 0; j < vecs; ++j)
+          next[r * vecs + j] = vector::FMAOp::create(b, w, xs[j], next[r * vecs + j]);
+      }
+      return next;
+    });
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t j = 0; j < vecs; ++j)
+        vector::StoreOp::create(b, acc[r * vecs + j], ct,
+                                ValueRange{idx(r), addIndex(m0, j * lanes)});
+  };
+  // f(k0, len) over the chunks of K: the first, the other full ones, the tail.
+  auto forEachChunk = [&](function_ref<void(Value, int64_t, bool)> f) {
+    f(idx(0), chunk, /*first=*/true);
     if (fullChunks > 1)
       emitFor(idx(chunk), idx(fullChunks * chunk), idx(chunk), {}, [&](Value k0, ValueRange) {
-        doChunk(slice, vecs, k0, chunk, /*first=*/false);
+        f(k0, chunk, /*first=*/false);
         return SmallVector<Value>{};
       });
     if (tail > 0)
-      doChunk(slice, vecs, idx(fullChunks * chunk), tail, /*first=*/false);
+      f(idx(fullChunks * chunk), tail, /*first=*/false);
   };
-  int64_t pairs = mPadded / (2 * lanes);
+  // All of K for one slice of activation rows: its x^T part per chunk
+  // (chunk x 2V floats, 32 KiB on AVX-512) stays in L1, where the whole
+  // x^T of M = 128 (2 MiB for K = 4096) streamed from L2/L3 for every block.
+  auto doSlice = [&](Value slice, int64_t vecs) {
+    if (whole)
+      return tileChunk(slice, vecs, idx(0), plan.k, idx(0), /*first=*/true);
+    forEachChunk([&](Value k0, int64_t len, bool first) {
+      decodeChunk(k0, len, k0);
+      tileChunk(slice, vecs, k0, len, k0, first);
+    });
+  };
+  if (whole)
+    forEachChunk([&](Value k0, int64_t len, bool) { decodeChunk(k0, len, idx(0)); });
   if (pairs > 0)
     emitFor(idx(0), idx(pairs), idx(1), {}, [&](Value slice, ValueRange) {
       doSlice(slice, 2);
       return SmallVector<Value>{};
     });
-  if (mPadded % (2 * lanes))
+  if (mPadded % width)
     doSlice(idx(pairs), 1);
 
   emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {

@@ -177,32 +177,33 @@ func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<
 // -----
 
 // M >= 16 (one vector of activation rows): x transposed once per call into
-// slices of 32 activation rows (x^T [2][K][32], rows past M zero); per
-// block of 14 weight rows and per slice, each K chunk (whole groups: 4
-// groups of 64 = 256 columns, then the 64 left) is decoded into a 14-row
-// panel, and outer products accumulate 14 broadcast weights times the
-// slice's two 16-row vectors of x^T (28 accumulators), continued across
-// chunks through a 14 x 48 scratch tile; the last slice has one vector
-// (rows 32..47). Stores are guarded (rows past M and N). Panel rows are padded
-// by 16 floats (their 1 KiB stride aliased the codes' loads), and each row's
-// next chunk of codes is prefetched before the decode.
+// slices of 32 activation rows (x^T [2][K][32], rows past M zero). With
+// more than one slice, each block of 14 weight rows is decoded once for all
+// of K (chunks of whole groups: 4 groups of 64 = 256 columns, then the 64
+// left; each row's next chunk of codes prefetched) into a 14 x (K + 16)
+// panel, then each slice runs over all of K: 14 broadcast weights times the
+// slice's two 16-row vectors of x^T (28 accumulators in registers), into a
+// 14 x 48 scratch tile; the last slice has one vector (rows 32..47). Stores
+// are guarded (rows past M and N).
 // CHECK-LABEL: func.func @gemm_outer
 // CHECK: %[[XT:.*]] = memref.alloc() : memref<2x320x32xf32>
 // CHECK: scf.if {{.*}} -> (f32)
 // CHECK: memref.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
-// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x272xf32>
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x336xf32>
 // CHECK: %[[CT:.*]] = memref.alloc() : memref<14x48xf32>
 // CHECK: memref.prefetch {{.*}}, read, locality<3>, data : memref<30x320xi8>
 // CHECK: math.fma {{.*}} : vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[PANEL]]
+// CHECK: memref.prefetch
+// CHECK: vector.store {{.*}}, %[[PANEL]]
+// CHECK-NOT: vector.load %[[CT]]
 // CHECK: vector.load %[[XT]]{{.*}} : memref<2x320x32xf32>, vector<16xf32>
 // CHECK: memref.load %[[PANEL]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
 // CHECK-COUNT-2: vector.fma
 // CHECK: vector.store {{.*}}, %[[CT]]
-// The last chunk (columns 256..319) continues from the scratch tile.
-// CHECK: vector.load %[[CT]]
+// CHECK-NOT: vector.load %[[CT]]
 // CHECK: scf.if
 // CHECK: memref.store
 func.func @gemm_outer(%x: tensor<40x320xf32>, %q: tensor<30x320xi8>, %s: tensor<30x5xf32>, %b: tensor<30x5xf32>) -> tensor<40x30xf32> {
@@ -258,6 +259,8 @@ func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tenso
 // CHECK: memref.load %[[XP]]
 // CHECK: memref.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
+// One slice: the panel holds one chunk (here all of K = 64) at a time.
+// CHECK: memref.alloc() : memref<14x80xf32>
 // CHECK: vector.bitcast {{.*}} : vector<8xi8> to vector<2xi32>
 // CHECK: vector.shuffle {{.*}} [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
 // CHECK: call @llvm.x86.avx512.permvar.sf.512
