@@ -43,22 +43,28 @@ def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp">
     docs/Lowering.md.
 
     `squant.qmatmul` becomes a register-tiled vector kernel over row blocks
-    of the weight (an `scf.parallel` loop, so `async-parallel-for` spreads it
-    over threads; each output is computed by one iteration in a fixed order,
-    so results do not depend on the thread count):
+    of the weight (an `scf.parallel` loop, which `squant-parallel-to-runtime`
+    spreads over threads; each output is computed by one iteration in a
+    fixed order, so results do not depend on the thread count):
     - M <= `hoist-max-m`: codes are decoded in registers and accumulated
       as `s·Σ x·q + b·Σ x` per group (the scale and bias leave the K loop,
-      D7/D8), `Σ x` per group computed once per activation row;
-    - larger M: a panel of weight rows is dequantized once (one FMA per
+      D7/D8), `Σ x` per group computed once per activation row; the R rows
+      of a block are R linear streams through the weight (row r of block i
+      is i + r·⌈N/R⌉), each group's codes in the next row prefetched;
+    - M >= the vector width: outer products of a panel of 14 (AVX-512) or
+      6 decoded weight rows with x^T in slices of two vectors of activation
+      rows, 2 x 14 (or 2 x 6) accumulators in registers;
+    - in between: a panel of weight rows is dequantized once (one FMA per
       weight, or one table lookup and one multiply) into a scratch buffer
-      and reused by a register tile of activation rows.
+      and reused by a register tile of activation rows (dot products).
     A weight produced by `squant.unpack` (i8 container, group sizes that
     are multiples of the vector width) is read in its packed bytes: each
     chunk of codes is expanded on whole registers with constant shuffles,
-    per-lane shifts and masks, for any width 1-8 and either bit order.
-    LUT lookups of tables with up to 16 entries are in-register
-    permutations (`vpermps` on AVX-512 and AVX2, a compare/select chain on
-    the generic target), never gathers.
+    per-lane shifts and masks, for any width 1-8 and either bit order
+    (on AVX-512, 2-/4-bit lsb_first codes by broadcast and odd widths by a
+    byte window, both without masks). LUT lookups of tables with up to 16
+    entries are in-register permutations (`vpermps` on AVX-512 and AVX2, a
+    compare/select chain on the generic target), never gathers.
 
     Dequantize, fma_dequantize, lut_dequantize, quantize, pack, unpack and
     the qmatmul configurations the kernel does not cover become scalar loops
@@ -70,7 +76,7 @@ def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp">
     Option<"hoistMaxM", "hoist-max-m", "int64_t", /*default=*/"2",
            "largest M that takes the hoisted-scale register path">,
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
-           "weight rows per register tile">,
+           "weight rows per register tile of the hoisted and dot-product paths (1-8)">,
     Option<"remarks", "remarks", "bool", /*default=*/"false",
            "remark on each qmatmul that falls back to scalar loops, with why">
   ];
