@@ -342,20 +342,22 @@ TEST(Runtime, GemmRowsUpTo130) {
 }
 
 // With a pool, the AVX-512 GEMM of more than 32 activation rows decodes a
-// weight block once for all of K into the thread's scratch (K = 544: the
-// chunked path's 256 + 256 + 32 columns); each output is still summed over
-// k in order, so it gives the chunked path's bits, at any thread count.
+// weight block once per K block of up to 4096 columns into the thread's
+// scratch (K = 544: one block, the chunked path's 256 + 256 + 32 columns;
+// K = 4160: two blocks); each output is still summed over k in order, so
+// it gives the chunked path's bits, at any thread count.
 TEST(Runtime, GemmWholeKPanelMatchesChunks) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
     GTEST_SKIP() << "no AVX-512 on this machine: the whole-K panel is AVX-512 code";
   std::mt19937 rng(12);
-  for (int32_t bits : {2, 4}) {
-    TestWeight t = makeFma(Scheme::IntAsymmetric, bits, 45, 544, 32, rng);
+  for (auto [bits, k] : {std::pair<int32_t, int64_t>{2, 544}, {4, 544}, {4, 4160}}) {
+    TestWeight t = makeFma(Scheme::IntAsymmetric, bits, 45, k, 32, rng);
     finish(t);
     for (int64_t m : {33, 48, 130}) {
-      std::vector<float> x = randomX(m, 544, rng);
+      std::vector<float> x = randomX(m, k, rng);
       std::vector<float> chunked = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
-      std::string what = "bits " + std::to_string(bits) + " m " + std::to_string(m);
+      std::string what = "bits " + std::to_string(bits) + " k " + std::to_string(k) +
+                         " m " + std::to_string(m);
       expectClose(t, x, m, chunked, what);
       for (int32_t threads : {1, 2, 3}) {
         squant_rt_pool *pool = nullptr;

@@ -200,38 +200,59 @@ sliceTile(const float *panel, int64_t ps, const float *xt, int64_t width,
  * [k][32], padding rows zero), exact weights decoded into a panel times the
  * slice of X^T; each output is summed over k in order, whatever the
  * blocking, so every path below gives the same bits.
- * - With a pool thread's scratch large enough (K <= 18708), the block's
- *   weights are decoded once for all of K there and each slice runs over
- *   all of K with its accumulators in registers.
+ * - With a pool thread's scratch, the block's weights are decoded once per
+ *   K block of up to SQUANT_KB columns into the scratch (panel ~230 KiB,
+ *   in L2 with the slice's part of X^T), and every slice runs over the K
+ *   block with its accumulators in registers, continued across K blocks
+ *   through the slices' tiles (also in the scratch).
  * - Otherwise each 256-column K chunk is decoded into an L1 panel per slice
  *   (the block's weights decoded once per slice), continued through ct.
  * Either way a slice's K chunk of X^T (32 KiB) stays in L1, where one X^T
  * of M = 128 (2 MiB at K = 4096) streamed from L2/L3 for every block. */
+#define SQUANT_KB 4096
 static void gemm(const squant_rt_qgemm_params *p) {
   int64_t k = p->w->k, width = p->xt_stride;
-  int64_t wholeStride = k + 16; /* a line apart from multiples of 1 KiB */
-  int whole = p->m > width && p->scratch &&
-              (size_t)(SQUANT_GR * wholeStride) * sizeof(float) <= p->scratch_bytes;
+  int64_t kb = k < SQUANT_KB ? k : SQUANT_KB;
+  int64_t kbStride = kb + 16; /* a line apart from multiples of 1 KiB */
+  int64_t slices = (p->m + width - 1) / width;
+  size_t panelFloats = (size_t)(SQUANT_GR * kbStride + 15) / 16 * 16;
+  int blocked = p->m > width && p->scratch &&
+                (panelFloats + (size_t)(slices * SQUANT_GR * width)) * sizeof(float) <=
+                    p->scratch_bytes;
   float panel[SQUANT_GR * SQUANT_PANEL_STRIDE] __attribute__((aligned(64)));
   float ct[SQUANT_GR * 32] __attribute__((aligned(64)));
   for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
     int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
-    if (whole)
-      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC)
-        decodePanel(p, n0, nr, k0, k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC,
-                    p->scratch + k0, wholeStride);
+    if (blocked) {
+      float *tiles = p->scratch + panelFloats; /* [slice][GR][width] */
+      for (int64_t kb0 = 0; kb0 < k; kb0 += kb) {
+        int64_t kbl = k - kb0 < kb ? k - kb0 : kb;
+        for (int64_t k0 = kb0; k0 < kb0 + kbl; k0 += SQUANT_KC)
+          decodePanel(p, n0, nr, k0, kb0 + kbl - k0 < SQUANT_KC ? kb0 + kbl - k0 : SQUANT_KC,
+                      p->scratch + (k0 - kb0), kbStride);
+        for (int64_t s = 0; s < slices; ++s) {
+          int64_t mc = p->m - s * width < width ? p->m - s * width : width;
+          sliceTile(p->scratch, kbStride, p->xt + s * width * k + kb0 * width, width, kbl,
+                    tiles + s * SQUANT_GR * width, mc, kb0 == 0);
+        }
+      }
+      for (int64_t s = 0; s < slices; ++s) {
+        int64_t mc = p->m - s * width < width ? p->m - s * width : width;
+        for (int r = 0; r < nr; ++r)
+          for (int64_t m = 0; m < mc; ++m)
+            p->y[(s * width + m) * p->y_stride + n0 + r] =
+                tiles[s * SQUANT_GR * width + r * width + m];
+      }
+      continue;
+    }
     for (int64_t m0 = 0; m0 < p->m; m0 += width) {
       int64_t mc = p->m - m0 < width ? p->m - m0 : width;
       const float *slice = p->xt + m0 * k;
-      if (whole) {
-        sliceTile(p->scratch, wholeStride, slice, width, k, ct, mc, 1);
-      } else {
-        for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
-          int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
-          decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE);
-          sliceTile(panel, SQUANT_PANEL_STRIDE, slice + k0 * width, width, kc, ct,
-                    mc, k0 == 0);
-        }
+      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
+        int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
+        decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE);
+        sliceTile(panel, SQUANT_PANEL_STRIDE, slice + k0 * width, width, kc, ct, mc,
+                  k0 == 0);
       }
       for (int r = 0; r < nr; ++r)
         for (int64_t m = 0; m < mc; ++m)
