@@ -341,6 +341,20 @@ TEST(Runtime, GemmRowsUpTo130) {
     }
 }
 
+// GEMV with more groups than a vector holds (34 groups of 32: the bias
+// term sum_g b * sum(x) runs 16 groups per FMA, then a masked tail).
+TEST(Runtime, GemvManyGroups) {
+  std::mt19937 rng(21);
+  for (int32_t bits : {2, 4, 8}) {
+    TestWeight t = makeFma(Scheme::IntAsymmetric, bits, 19, 1088, 32, rng);
+    finish(t);
+    std::vector<float> x = randomX(1, 1088, rng);
+    for (squant_rt_isa isa : availableIsas())
+      expectClose(t, x, 1, runQgemm(t, x, 1, isa),
+                  std::string(isaName(isa)) + " bits " + std::to_string(bits));
+  }
+}
+
 // With a pool, the AVX-512 GEMM of more than 32 activation rows decodes a
 // weight block once per K block of up to 4096 columns into the thread's
 // scratch (K = 544: one block, the chunked path's 256 + 256 + 32 columns;

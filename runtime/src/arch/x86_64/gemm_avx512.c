@@ -65,6 +65,20 @@ static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
   return _mm512_loadu_ps(p->values);
 }
 
+/* sum_g bias[g] * xsum[g] over `groups` groups, 16 per FMA. */
+static inline float biasDot(const float *bias, const float *xsum, int64_t groups) {
+  __m512 acc = _mm512_setzero_ps();
+  int64_t g = 0;
+  for (; g + 16 <= groups; g += 16)
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(bias + g), _mm512_loadu_ps(xsum + g), acc);
+  if (g < groups) {
+    __mmask16 m = (__mmask16)((1u << (groups - g)) - 1u);
+    acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, bias + g),
+                          _mm512_maskz_loadu_ps(m, xsum + g), acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
 /* GEMV for rows [n0, n0 + nr), nr <= 4 a compile-time constant at each
  * call site after inlining. */
 static inline __attribute__((always_inline)) void
@@ -90,16 +104,16 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     __m512 d0[SQUANT_NR], d1[SQUANT_NR];
     for (int r = 0; r < nr; ++r)
       d0[r] = d1[r] = _mm512_setzero_ps();
-    for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
+    /* Each row's successor in memory is the next row of its stream:
+     * prefetch this group's bytes there, once per group (no per-block
+     * condition in the decode loop). */
+    int64_t first = g * gs / 32, last = (g + 1) * gs / 32;
+    for (int r = 0; r < nr; ++r)
+      for (int64_t off = first * blockBytes; off < last * blockBytes; off += 64)
+        _mm_prefetch((const char *)(row[r] + off + rowBytes), _MM_HINT_T0);
+    for (int64_t b = first; b < last; ++b) {
       __m512 xa = _mm512_loadu_ps(x + b * 32);
       __m512 xb = _mm512_loadu_ps(x + b * 32 + 16);
-      /* Rows are contiguous, so the next four rows are the next 4 * row
-       * bytes: prefetch the same offset there, once per cache line, which
-       * keeps a linear stream ahead of the four short row streams. */
-      if ((b * blockBytes) % 64 < blockBytes) /* once per 64-byte line */
-        for (int r = 0; r < nr; ++r)
-          _mm_prefetch((const char *)(row[r] + b * blockBytes + rowBytes),
-                       _MM_HINT_T0);
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
         blockValues(row[r] + b * blockBytes, bits, w->is_signed, table[r], &v0, &v1);
@@ -115,10 +129,14 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       }
       int64_t param = (n0 + r * stride) * groups + g;
       acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), dot, acc[r]);
-      if (isFma)
-        bsum[r] += w->bias[param] * p->xsum[g];
     }
   }
+  /* FMA form: sum_g b[n][g] * sum(x of group g), 16 groups per FMA after
+   * the K loop (per group, a scalar multiply and add per row competed with
+   * the decode for the vector ports: int2 4096x4096 0.537 -> 0.514 ms). */
+  for (int r = 0; r < nr; ++r)
+    if (isFma)
+      bsum[r] = biasDot(w->bias + (n0 + r * stride) * groups, p->xsum, groups);
   for (int r = 0; r < nr; ++r)
     p->y[n0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
 }
