@@ -601,6 +601,59 @@ TEST_F(Elementwise, PackAndUnpackMatchTheReference) {
   EXPECT_EQ(checked, 8 * 2 * 2 * 2);
 }
 
+// The outer-product path with more than one slice of activation rows
+// decodes each weight block per K block of 4096 columns (K = 4160: two
+// blocks, the second 64 columns) and continues every slice's sums across
+// them; checked against an fp64 product (relative to sum |x w|).
+TEST_F(Elementwise, OuterProductAcrossKBlocks) {
+  const int64_t m = 40, n = 20, k = 4160, g = 32, groups = k / g;
+  std::string xT = "tensor<40x4160xf32>", qT = "tensor<20x4160xi8>",
+              pT = "tensor<20x130xf32>", yT = "tensor<40x20xf32>";
+  std::string ir =
+      "func.func @mm(%x: " + xT + ", %q: " + qT + ", %s: " + pT + ", %b: " + pT +
+      ") -> " + yT + " attributes {llvm.emit_c_interface} {\n"
+      "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
+      "storage = unsigned, axis = 1, group_size = 32>) : (" + xT + ", " + qT + ", " +
+      pT + ", " + pT + ") -> " + yT + "\n  return %y : " + yT + "\n}\n";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(m * k), sc(n * groups), bi(n * groups);
+  std::vector<int8_t> q(n * k);
+  for (float &v : x)
+    v = dist(rng);
+  for (float &v : sc)
+    v = std::fabs(dist(rng)) * 0.01f;
+  for (float &v : bi)
+    v = dist(rng) * 0.1f;
+  for (int8_t &v : q)
+    v = static_cast<int8_t>(rng() % 16);
+  module = parseSourceString<ModuleOp>(ir, &context);
+  ASSERT_TRUE(module);
+  squant::JitEngine engine = compile(*module, "threads=2");
+  ASSERT_TRUE(engine);
+  using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
+                      MemRefOf<float, 2> *, MemRefOf<float, 2> *);
+  Fn f = lookup<Fn>(*engine, "mm");
+  ASSERT_TRUE(f);
+  MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(sc, n, groups),
+                     bd = view2d(bi, n, groups);
+  MemRefOf<int8_t, 2> qd = view2d(q, n, k);
+  MemRef<2> y;
+  f(&y, &xd, &qd, &sd, &bd);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double expected = 0, magnitude = 0;
+      for (int64_t c = 0; c < k; ++c) {
+        float w = std::fma(float(q[j * k + c]), sc[j * groups + c / g], bi[j * groups + c / g]);
+        expected += double(x[i * k + c]) * w;
+        magnitude += std::fabs(double(x[i * k + c]) * w);
+      }
+      ASSERT_NEAR(y.aligned[y.offset + i * n + j], expected, magnitude * k * 0x1p-24)
+          << "output " << i << ", " << j;
+    }
+  std::free(y.allocated);
+}
+
 // The threaded lowering gives the sequential one's bits for 1, 2 and 3
 // threads (different splits of the row blocks), hoisted (M = 1) and with
 // panels (M = 32), in engine after engine of one process: each engine is

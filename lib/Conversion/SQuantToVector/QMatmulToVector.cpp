@@ -814,17 +814,19 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
                   : plan.group % kTargetChunk == 0 ? kTargetChunk
                                                     : plan.group;
   chunk = std::min(chunk, plan.k);
-  int64_t fullChunks = plan.k / chunk, tail = plan.k % chunk;
   int64_t width = 2 * lanes, pairs = mPadded / width;
-  // More than one slice of activation rows: decode the block once for all
-  // of K (its panel, rows x K floats, stays in L2) and run every slice over
-  // all of K with its accumulators in registers, instead of decoding each
-  // chunk again per slice. Panel rows are padded by 16 floats: a 1 KiB
-  // stride aliased the loads of 1 KiB code rows.
+  // More than one slice of activation rows: decode the block once per K
+  // block of up to 4096 columns (its panel, rows x 4096 floats, stays in
+  // L2) and run every slice over the K block with its accumulators in
+  // registers, instead of decoding each chunk again per slice. Panel rows
+  // are padded by 16 floats: a 1 KiB stride aliased the loads of 1 KiB
+  // code rows.
   bool whole = mPadded > width;
+  constexpr int64_t kTargetKBlock = 4096;
+  int64_t kBlock = whole ? std::min(plan.k, std::max<int64_t>(1, kTargetKBlock / chunk) * chunk)
+                         : chunk;
   Value n0 = arith::MulIOp::create(b, block, idx(rows));
-  Value panel = memref::AllocOp::create(
-      b, MemRefType::get({rows, (whole ? plan.k : chunk) + 16}, f32));
+  Value panel = memref::AllocOp::create(b, MemRefType::get({rows, kBlock + 16}, f32));
   Value ct = memref::AllocOp::create(b, MemRefType::get({rows, mPadded}, f32));
 
   // Codes [k0, k0 + len) of the block's rows into panel columns from
@@ -883,37 +885,52 @@ void KernelBuilder::outerBlock(Value block, int64_t rows) {
         vector::StoreOp::create(b, acc[r * vecs + j], ct,
                                 ValueRange{idx(r), addIndex(m0, j * lanes)});
   };
-  // f(k0, len) over the chunks of K: the first, the other full ones, the tail.
-  auto forEachChunk = [&](function_ref<void(Value, int64_t, bool)> f) {
-    f(idx(0), chunk, /*first=*/true);
-    if (fullChunks > 1)
-      emitFor(idx(chunk), idx(fullChunks * chunk), idx(chunk), {}, [&](Value k0, ValueRange) {
-        f(k0, chunk, /*first=*/false);
+  // f(start, len, first) over the pieces of `step` columns of
+  // [begin, begin + total): the first, the other full ones, the tail.
+  auto forEachPiece = [&](Value begin, int64_t total, int64_t step,
+                          function_ref<void(Value, int64_t, bool)> f) {
+    int64_t full = total / step, rest = total % step;
+    f(begin, std::min(step, total), /*first=*/true);
+    if (full > 1)
+      emitFor(idx(step), idx(full * step), idx(step), {}, [&](Value off, ValueRange) {
+        f(arith::AddIOp::create(b, begin, off), step, /*first=*/false);
         return SmallVector<Value>{};
       });
-    if (tail > 0)
-      f(idx(fullChunks * chunk), tail, /*first=*/false);
+    if (rest > 0 && full > 0)
+      f(addIndex(begin, full * step), rest, /*first=*/false);
+  };
+  auto forEachChunk = [&](function_ref<void(Value, int64_t, bool)> f) {
+    forEachPiece(idx(0), plan.k, chunk, f);
   };
   // All of K for one slice of activation rows: its x^T part per chunk
   // (chunk x 2V floats, 32 KiB on AVX-512) stays in L1, where the whole
   // x^T of M = 128 (2 MiB for K = 4096) streamed from L2/L3 for every block.
-  auto doSlice = [&](Value slice, int64_t vecs) {
-    if (whole)
-      return tileChunk(slice, vecs, idx(0), plan.k, idx(0), /*first=*/true);
-    forEachChunk([&](Value k0, int64_t len, bool first) {
-      decodeChunk(k0, len, k0);
-      tileChunk(slice, vecs, k0, len, k0, first);
-    });
+  auto forEachSlice = [&](function_ref<void(Value, int64_t)> f) {
+    if (pairs > 0)
+      emitFor(idx(0), idx(pairs), idx(1), {}, [&](Value slice, ValueRange) {
+        f(slice, 2);
+        return SmallVector<Value>{};
+      });
+    if (mPadded % width)
+      f(idx(pairs), 1);
   };
-  if (whole)
-    forEachChunk([&](Value k0, int64_t len, bool) { decodeChunk(k0, len, idx(0)); });
-  if (pairs > 0)
-    emitFor(idx(0), idx(pairs), idx(1), {}, [&](Value slice, ValueRange) {
-      doSlice(slice, 2);
-      return SmallVector<Value>{};
+  if (whole) {
+    forEachPiece(idx(0), plan.k, kBlock, [&](Value kb0, int64_t len, bool firstBlock) {
+      forEachPiece(kb0, len, chunk, [&](Value k0, int64_t clen, bool) {
+        decodeChunk(k0, clen, kb0);
+      });
+      forEachSlice([&](Value slice, int64_t vecs) {
+        tileChunk(slice, vecs, kb0, len, kb0, firstBlock);
+      });
     });
-  if (mPadded % width)
-    doSlice(idx(pairs), 1);
+  } else {
+    forEachSlice([&](Value slice, int64_t vecs) {
+      forEachChunk([&](Value k0, int64_t len, bool first) {
+        decodeChunk(k0, len, k0);
+        tileChunk(slice, vecs, k0, len, k0, first);
+      });
+    });
+  }
 
   emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
     for (int64_t r = 0; r < rows; ++r)
