@@ -281,8 +281,9 @@ static void gemm(const squant_rt_qgemm_params *p) {
 
 /* Small M (2..SQUANT_SMALL_M): vectorized along K like the GEMV, with
  * exact weights (w = fma(q, s, b), s_t * T[i], or the fp32 entry) so each
- * decoded block feeds every activation row: two weight rows and up to four
- * activation rows share each block (8 dot chains, 16 FMAs per 8 x loads). */
+ * decoded block feeds every activation row: two weight rows and up to
+ * eight activation rows share each block (16 dot chains, 32 FMAs per 16 x
+ * loads; with four, M = 8 decoded every block twice). */
 static inline __attribute__((always_inline)) void
 smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
           int64_t m0, const int mr, const int32_t bits) {
@@ -290,9 +291,9 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t rowBytes = (k / 32) * blockBytes;
-  __m512 table[2], acc[2][4];
+  __m512 table[2], acc[2][8];
   const uint8_t *row[2];
-  const float *x[4];
+  const float *x[8];
   for (int r = 0; r < nr; ++r) {
     table[r] = rowTable(p, n0 + r);
     row[r] = w->codes + (n0 + r) * rowBytes;
@@ -335,6 +336,12 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
   for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
     int nr = p->n_end - n >= 2 ? 2 : 1;
     int64_t m = 0;
+    for (; m + 8 <= p->m; m += 8) {
+      if (nr == 2)
+        smallRows(p, n, 2, m, 8, bits);
+      else
+        smallRows(p, n, 1, m, 8, bits);
+    }
     for (; m + 4 <= p->m; m += 4) {
       if (nr == 2)
         smallRows(p, n, 2, m, 4, bits);
