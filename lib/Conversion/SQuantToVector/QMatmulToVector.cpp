@@ -9,8 +9,8 @@
 //     rows n_r + 1, one row ahead in memory, are prefetched):
 //       for each K group g:   acc_q[r][m] += x[m, k:k+V] * decode(q[n_r, k:k+V])
 //                             acc[r][m]   += s[n_r, g] * acc_q[r][m]
-//                             bsum[r][m]  += b[n_r, g] * xsum[m, g]
-//       y[m, n_r] = reduce(acc[r][m]) + bsum[r][m]
+//       y[m, n_r] = reduce(acc[r][m]) + reduce(sum_g b[n_r, g] * xsum[m, g])
+//                   (the bias term V groups per vector FMA)
 //     outer-product path (M >= V, the vector width), per block of G rows
 //     (G = 14 on AVX-512, 6 otherwise), x^T [K, Mp] built once per call:
 //       per K chunk (256 columns of whole groups, or 256 of one group):
@@ -237,6 +237,8 @@ private:
     return arith::AddIOp::create(b, a, idx(c));
   }
 
+  /// buffer[row, col .. col + V) as f32 (masked lanes read as zero).
+  Value loadVector(Value buffer, Value row, Value col, Value mask);
   Value loadX(Value row, Value k, Value mask);
   Value decode(Value row, Value k, Value mask);
   Value weightVector(Value codesI32, const Table &t);
@@ -276,17 +278,21 @@ private:
   void storeGuarded(Value value, Value m, int64_t mOffset, Value n, int64_t nOffset);
 };
 
-Value KernelBuilder::loadX(Value row, Value k, Value mask) {
-  Type elem = cast<MemRefType>(x.getType()).getElementType();
+Value KernelBuilder::loadVector(Value buffer, Value row, Value col, Value mask) {
+  Type elem = cast<MemRefType>(buffer.getType()).getElementType();
   auto type = VectorType::get({lanes}, elem);
   Value v;
   if (mask)
     v = vector::MaskedLoadOp::create(
-        b, type, x, ValueRange{row, k}, mask,
+        b, type, buffer, ValueRange{row, col}, mask,
         fromF32(b, zeroVec(), elem));
   else
-    v = vector::LoadOp::create(b, type, x, ValueRange{row, k});
+    v = vector::LoadOp::create(b, type, buffer, ValueRange{row, col});
   return toF32(b, v);
+}
+
+Value KernelBuilder::loadX(Value row, Value k, Value mask) {
+  return loadVector(x, row, k, mask);
 }
 
 Value KernelBuilder::decode(Value row, Value k, Value mask) {
@@ -701,8 +707,6 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
   };
 
   SmallVector<Value> init(accs, zeroVec());
-  if (!plan.lut)
-    init.append(accs, f32Const(b, 0.0f));
   int64_t groups = plan.k / plan.group;
   SmallVector<Value> result = emitFor(
       idx(0), idx(groups), idx(1), init, [&](Value g, ValueRange state) {
@@ -716,18 +720,24 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
         for (int64_t r = 0; r < rows; ++r) {
           Value s = loadParam(scales, rowIdx[r], g);
           Value sv = vector::BroadcastOp::create(b, vf32, s);
-          Value bv = plan.lut ? Value() : loadParam(bias, rowIdx[r], g);
           for (int64_t m = 0; m < mr; ++m) {
             int64_t i = accIndex(r, m);
             next[i] = vector::FMAOp::create(b, sv, q[i], next[i]);
-            if (!plan.lut) {
-              Value xs = memref::LoadOp::create(b, xsum, ValueRange{idx(m), g});
-              next[accs + i] = math::FmaOp::create(b, bv, xs, next[accs + i]);
-            }
           }
         }
         return next;
       });
+  // fma form: sum_g b[n, g] · Σx[m, g], a vector of groups per FMA after
+  // the K loop (a scalar FMA per group took the vector ports from the
+  // decode).
+  auto biasTerm = [&](Value row, int64_t m) {
+    SmallVector<Value> sum = forChunks(
+        idx(0), groups, {zeroVec()}, [&](Value g, Value mask, ValueRange st) {
+          return SmallVector<Value>{vector::FMAOp::create(
+              b, loadVector(bias, row, g, mask), loadVector(xsum, idx(m), g, mask), st[0])};
+        });
+    return vector::ReductionOp::create(b, vector::CombiningKind::ADD, sum[0]).getResult();
+  };
 
   Value tensorScale;
   if (plan.lut && plan.scales == ScaleKind::PerTensor)
@@ -737,7 +747,7 @@ void KernelBuilder::hoistedBlock(Value block, int64_t rows) {
       int64_t i = accIndex(r, m);
       Value sum = vector::ReductionOp::create(b, vector::CombiningKind::ADD, result[i]);
       if (!plan.lut)
-        sum = arith::AddFOp::create(b, sum, result[accs + i]);
+        sum = arith::AddFOp::create(b, sum, biasTerm(rowIdx[r], m));
       if (tensorScale)
         sum = arith::MulFOp::create(b, sum, tensorScale);
       storeGuarded(sum, idx(0), m, rowCol[r], 0);
