@@ -417,6 +417,64 @@ protected:
     }
     return compile(*module, "threads=1");
   }
+
+  /// Lowers `ir`, whose @mm(x [m][k], codes [n][codeCols] i8, scales and
+  /// biases [n][groups]) returns a qmatmul [m][n], with `options`, runs it
+  /// and returns y (empty after a failure when it does not compile).
+  std::vector<float> runQMatmul(const std::string &ir, StringRef options,
+                                std::vector<float> &x, int64_t m, int64_t k,
+                                std::vector<int8_t> &codes, int64_t codeCols,
+                                std::vector<float> &s, std::vector<float> &b,
+                                int64_t n, int64_t groups) {
+    module = parseSourceString<ModuleOp>(ir, &context);
+    if (!module) {
+      ADD_FAILURE() << "parse failed:\n" << ir;
+      return {};
+    }
+    squant::JitEngine engine = compile(*module, options);
+    if (!engine)
+      return {};
+    using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
+                        MemRefOf<float, 2> *, MemRefOf<float, 2> *);
+    Fn f = lookup<Fn>(*engine, "mm");
+    if (!f)
+      return {};
+    MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(s, n, groups),
+                       bd = view2d(b, n, groups);
+    MemRefOf<int8_t, 2> qd = view2d(codes, n, codeCols);
+    MemRef<2> y;
+    f(&y, &xd, &qd, &sd, &bd);
+    std::vector<float> out(y.aligned + y.offset, y.aligned + y.offset + m * n);
+    std::free(y.allocated);
+    return out;
+  }
+
+  /// y [m][n] against the fp64 product of x and w[j][c] = fma(code(j, c),
+  /// s[j][c / g], b[j][c / g]), within relTol · sum |x| (|code s| + |b|)
+  /// per output (the hoisted path's factorized bound, docs/Numerics.md; it
+  /// covers the panel paths' sum |x w| too).
+  static void expectAffineProduct(const std::vector<float> &y, const std::vector<float> &x,
+                                  int64_t m, int64_t n, int64_t k, int64_t g,
+                                  function_ref<int32_t(int64_t, int64_t)> code,
+                                  const std::vector<float> &s, const std::vector<float> &b,
+                                  double relTol, const std::string &what) {
+    ASSERT_EQ(int64_t(y.size()), m * n) << what;
+    int64_t groups = k / g;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double expected = 0, magnitude = 0;
+        for (int64_t c = 0; c < k; ++c) {
+          float sj = s[j * groups + c / g], bj = b[j * groups + c / g];
+          float w = std::fma(float(code(j, c)), sj, bj);
+          expected += double(x[i * k + c]) * w;
+          magnitude += std::fabs(double(x[i * k + c])) *
+                       (std::fabs(double(code(j, c)) * sj) + std::fabs(double(bj)));
+        }
+        ASSERT_NEAR(y[i * n + j], expected, magnitude * relTol)
+            << what << " output " << i << ", " << j;
+      }
+  }
+
   OwningOpRef<ModuleOp> module;
 };
 
@@ -638,93 +696,58 @@ TEST_F(Elementwise, PackedOddWidthsOnEveryTarget) {
           v = dist(rng) * 0.1f;
         for (int8_t &v : packed)
           v = static_cast<int8_t>(rng());
-        module = parseSourceString<ModuleOp>(ir, &context);
-        ASSERT_TRUE(module);
-        std::string options = std::string("target=") + target;
-        squant::JitEngine engine = compile(*module, options);
-        ASSERT_TRUE(engine) << options;
-        using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
-                            MemRefOf<float, 2> *, MemRefOf<float, 2> *);
-        Fn f = lookup<Fn>(*engine, "mm");
-        ASSERT_TRUE(f);
-        MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(sc, n, groups),
-                           bd = view2d(bi, n, groups);
-        MemRefOf<int8_t, 2> pd = view2d(packed, n, rowBytes);
-        MemRef<2> y;
-        f(&y, &xd, &pd, &sd, &bd);
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            double expected = 0, magnitude = 0;
-            for (int64_t c = 0; c < k; ++c) {
-              // Code c of row j: bits [c·bits, c·bits + bits), lsb first.
-              int64_t bit = c * bits;
-              uint32_t word = 0;
-              for (int64_t by = 0; by < 2 && bit / 8 + by < rowBytes; ++by)
-                word |= uint32_t(uint8_t(packed[j * rowBytes + bit / 8 + by])) << (8 * by);
-              int32_t code = int32_t((word >> (bit % 8)) & ((1u << bits) - 1));
-              code -= (code >> (bits - 1)) << bits; // sign-extend
-              float w = std::fma(float(code), sc[j * groups + c / g], bi[j * groups + c / g]);
-              expected += double(x[i * k + c]) * w;
-              magnitude += std::fabs(double(x[i * k + c]) * w);
-            }
-            ASSERT_NEAR(y.aligned[y.offset + i * n + j], expected, magnitude * 0x1p-16)
-                << target << " bits " << bits << " M " << m << " output " << i << ", " << j;
-          }
-        std::free(y.allocated);
+        std::vector<float> y = runQMatmul(ir, std::string("target=") + target, x, m, k,
+                                          packed, rowBytes, sc, bi, n, groups);
+        // Code c of row j: bits [c·bits, c·bits + bits), lsb first, signed.
+        auto code = [&](int64_t j, int64_t c) {
+          int64_t bit = c * bits;
+          uint32_t word = 0;
+          for (int64_t by = 0; by < 2 && bit / 8 + by < rowBytes; ++by)
+            word |= uint32_t(uint8_t(packed[j * rowBytes + bit / 8 + by])) << (8 * by);
+          int32_t v = int32_t((word >> (bit % 8)) & ((1u << bits) - 1));
+          return v - ((v >> (bits - 1)) << bits);
+        };
+        expectAffineProduct(y, x, m, n, k, g, code, sc, bi, 0x1p-16,
+                            std::string(target) + " bits " + std::to_string(bits) +
+                                " M " + std::to_string(m));
       }
 }
 
-// The outer-product path with more than one slice of activation rows
-// decodes each weight block per K block of 4096 columns (K = 4160: two
-// blocks, the second 64 columns) and continues every slice's sums across
-// them; checked against an fp64 product (relative to sum |x w|).
+// Long K: the outer-product path with more than one slice of activation
+// rows (M = 40) decodes each weight block per K block of 4096 columns
+// (K = 4160: two blocks, the second 64 columns) and continues every
+// slice's sums across them; the hoisted path (M = 1) sums the bias term
+// over 130 groups, 16 per vector FMA and a masked tail. Checked against an
+// fp64 product.
 TEST_F(Elementwise, OuterProductAcrossKBlocks) {
-  const int64_t m = 40, n = 20, k = 4160, g = 32, groups = k / g;
-  std::string xT = "tensor<40x4160xf32>", qT = "tensor<20x4160xi8>",
-              pT = "tensor<20x130xf32>", yT = "tensor<40x20xf32>";
-  std::string ir =
-      "func.func @mm(%x: " + xT + ", %q: " + qT + ", %s: " + pT + ", %b: " + pT +
-      ") -> " + yT + " attributes {llvm.emit_c_interface} {\n"
-      "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
-      "storage = unsigned, axis = 1, group_size = 32>) : (" + xT + ", " + qT + ", " +
-      pT + ", " + pT + ") -> " + yT + "\n  return %y : " + yT + "\n}\n";
+  const int64_t n = 20, k = 4160, g = 32, groups = k / g;
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> x(m * k), sc(n * groups), bi(n * groups);
+  std::vector<float> sc(n * groups), bi(n * groups);
   std::vector<int8_t> q(n * k);
-  for (float &v : x)
-    v = dist(rng);
   for (float &v : sc)
     v = std::fabs(dist(rng)) * 0.01f;
   for (float &v : bi)
     v = dist(rng) * 0.1f;
   for (int8_t &v : q)
     v = static_cast<int8_t>(rng() % 16);
-  module = parseSourceString<ModuleOp>(ir, &context);
-  ASSERT_TRUE(module);
-  squant::JitEngine engine = compile(*module, "threads=2");
-  ASSERT_TRUE(engine);
-  using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
-                      MemRefOf<float, 2> *, MemRefOf<float, 2> *);
-  Fn f = lookup<Fn>(*engine, "mm");
-  ASSERT_TRUE(f);
-  MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(sc, n, groups),
-                     bd = view2d(bi, n, groups);
-  MemRefOf<int8_t, 2> qd = view2d(q, n, k);
-  MemRef<2> y;
-  f(&y, &xd, &qd, &sd, &bd);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double expected = 0, magnitude = 0;
-      for (int64_t c = 0; c < k; ++c) {
-        float w = std::fma(float(q[j * k + c]), sc[j * groups + c / g], bi[j * groups + c / g]);
-        expected += double(x[i * k + c]) * w;
-        magnitude += std::fabs(double(x[i * k + c]) * w);
-      }
-      ASSERT_NEAR(y.aligned[y.offset + i * n + j], expected, magnitude * k * 0x1p-24)
-          << "output " << i << ", " << j;
-    }
-  std::free(y.allocated);
+  for (int64_t m : {1, 40}) {
+    std::string xT = "tensor<" + std::to_string(m) + "x4160xf32>", qT = "tensor<20x4160xi8>",
+                pT = "tensor<20x130xf32>", yT = "tensor<" + std::to_string(m) + "x20xf32>";
+    std::string ir =
+        "func.func @mm(%x: " + xT + ", %q: " + qT + ", %s: " + pT + ", %b: " + pT +
+        ") -> " + yT + " attributes {llvm.emit_c_interface} {\n"
+        "  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, "
+        "storage = unsigned, axis = 1, group_size = 32>) : (" + xT + ", " + qT + ", " +
+        pT + ", " + pT + ") -> " + yT + "\n  return %y : " + yT + "\n}\n";
+    std::vector<float> x(m * k);
+    for (float &v : x)
+      v = dist(rng);
+    std::vector<float> y = runQMatmul(ir, "threads=2", x, m, k, q, k, sc, bi, n, groups);
+    expectAffineProduct(
+        y, x, m, n, k, g, [&](int64_t j, int64_t c) { return int32_t(q[j * k + c]); }, sc,
+        bi, k * 0x1p-22, "M " + std::to_string(m));
+  }
 }
 
 // The threaded lowering gives the sequential one's bits for 1, 2 and 3
@@ -761,20 +784,8 @@ TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
     std::vector<std::vector<float>> results;
     for (const char *options : {"threads=1", "threads=2", "threads=3", "threads=2",
                                 "threads=1"}) {
-      module = parseSourceString<ModuleOp>(ir, &context);
-      ASSERT_TRUE(module);
-      squant::JitEngine engine = compile(*module, options);
-      ASSERT_TRUE(engine) << options;
-      using Fn = void (*)(MemRef<2> *, MemRefOf<float, 2> *, MemRefOf<int8_t, 2> *,
-                          MemRefOf<float, 2> *, MemRefOf<float, 2> *);
-      Fn f = lookup<Fn>(*engine, "mm");
-      ASSERT_TRUE(f);
-      MemRefOf<float, 2> xd = view2d(x, m, k), sd = view2d(s, n, 2), bd = view2d(b, n, 2);
-      MemRefOf<int8_t, 2> qd = view2d(q, n, k);
-      MemRef<2> y;
-      f(&y, &xd, &qd, &sd, &bd);
-      results.emplace_back(y.aligned + y.offset, y.aligned + y.offset + m * n);
-      std::free(y.allocated);
+      results.push_back(runQMatmul(ir, options, x, m, k, q, k, s, b, n, 2));
+      ASSERT_EQ(int64_t(results.back().size()), m * n) << options;
     }
     for (size_t r = 1; r < results.size(); ++r)
       for (int64_t i = 0; i < m * n; ++i)
