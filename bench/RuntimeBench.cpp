@@ -67,6 +67,7 @@ struct Variant {
   squant_rt_form form;
   int bits;
   uint32_t flags = 0;
+  int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
 };
 
 /// Generated code (squant-lower-to-llvm-cpu) for one qmatmul shape: the
@@ -154,8 +155,13 @@ int main(int argc, char **argv) {
       {"int4", SQUANT_RT_FORM_FMA, 4},
       {"int4 int8-act", SQUANT_RT_FORM_FMA, 4, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"int3", SQUANT_RT_FORM_FMA, 3},
-      {"int2", SQUANT_RT_FORM_FMA, 2},      {"int8", SQUANT_RT_FORM_FMA, 8},
-      {"lut4", SQUANT_RT_FORM_LUT_INT8, 4}, {"lut2", SQUANT_RT_FORM_LUT_INT8, 2}};
+      {"int3 tile16", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_TILE16_V1},
+      {"int2", SQUANT_RT_FORM_FMA, 2},
+      {"int2 tile16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1},
+      {"int8", SQUANT_RT_FORM_FMA, 8},
+      {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
+      {"lut2", SQUANT_RT_FORM_LUT_INT8, 2},
+      {"lut2 tile16", SQUANT_RT_FORM_LUT_INT8, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1}};
   int64_t group = 128;
   bool generatedRows = true;
   bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan
@@ -274,7 +280,7 @@ int main(int argc, char **argv) {
         for (const Variant &v : variants) {
           if (v.flags && m != 1)
             continue; // the int8-activation mode is a GEMV mode
-          size_t bytes = squant_rt_packed_size(n, k, v.bits);
+          size_t bytes = squant_rt_packed_size_layout(v.layout, n, k, v.bits);
           int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
           std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(bytes));
           for (int c = 0; c < copies; ++c)
@@ -285,7 +291,7 @@ int main(int argc, char **argv) {
           std::vector<int8_t> table(16);
           for (int i = 0; i < 16; ++i)
             table[i] = int8_t(2 * (i - 8) + 1);
-          squant_rt_qweight w{SQUANT_RT_LAYOUT_BLOCK32_V1, v.form, v.bits, 0, n, k, group,
+          squant_rt_qweight w{v.layout, v.form, v.bits, 0, n, k, group,
                               nullptr, scales.data(), bias.data(), table.data(), nullptr, 0};
           std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
           squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, v.flags};
@@ -323,7 +329,7 @@ int main(int argc, char **argv) {
                       2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
                       onednn.median / s.median);
           std::fflush(stdout);
-          if (!generatedRows || v.flags)
+          if (!generatedRows || v.flags || v.layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
             continue;
           // The same weights through generated code: lsb_first packed rows
           // of the same size (BLOCK32's 4-bit order differs, the bytes do not

@@ -45,10 +45,11 @@ static int validBits(int32_t bits) {
 static squant_rt_status validateWeight(const squant_rt_qweight *w) {
   if (!w || !w->codes || w->n < 0 || w->k < 0 || w->group_size <= 0)
     return SQUANT_RT_INVALID_ARGUMENT;
-  if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
-    return SQUANT_RT_UNSUPPORTED;
   if (!validBits(w->bits) || w->k % 32 != 0 || w->group_size % 32 != 0 ||
       w->k % w->group_size != 0)
+    return SQUANT_RT_UNSUPPORTED;
+  /* squant_rt_packed_size_layout: 0 for a layout or width it lacks. */
+  if (squant_rt_packed_size_layout(w->layout, 1, 32, w->bits) == 0)
     return SQUANT_RT_UNSUPPORTED;
   switch (w->form) {
   case SQUANT_RT_FORM_FMA:
@@ -69,8 +70,8 @@ static squant_rt_status validateWeight(const squant_rt_qweight *w) {
 }
 
 /* Workspace: the FMA form's group sums of x, then one of: X^T padded to
- * 16 rows (M > 8), the int8-activation mode's quantized x, or the 1- and
- * 3-bit GEMV's activation tables (M = 1), 64-byte aligned. */
+ * 16 rows (M > 8), the int8-activation mode's quantized x, or the
+ * activation-table GEMV's tables (M = 1), 64-byte aligned. */
 static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
   if (w->form != SQUANT_RT_FORM_FMA)
     return 0;
@@ -253,7 +254,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_OK;
   }
   if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && squant_rt_gemv_tables_eligible(w)) {
-    /* 1- and 3-bit GEMVs read activation tables built once here. */
+    /* GEMVs of 1- and 3-bit codes (and of TILE16_V1 2-bit codes) read
+     * activation tables built once here. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     float *tables = (float *)((base + 63) & ~(uintptr_t)63);
     squant_rt_gemv_tables_build_avx512(p, tables);

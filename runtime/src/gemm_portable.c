@@ -11,21 +11,19 @@
 void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
-  int64_t blockBytes = squant_rt_block_bytes(w->bits);
-  int64_t rowBytes = (k / 32) * blockBytes;
   for (int64_t n = p->n_begin; n < p->n_end; ++n) {
     const float *values = p->values;
     if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1)
       values = w->ftable + n * (int64_t)(1 << w->bits);
-    const uint8_t *row = w->codes + n * rowBytes;
+    const uint8_t *row = squant_rt_row_codes(w, n);
     for (int64_t m = 0; m < p->m; ++m) {
       const float *x = p->x + m * p->x_stride;
       float acc = 0.0f;
       for (int64_t g = 0; g < groups; ++g) {
         float dot = 0.0f;
         for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
-          uint8_t idx[32];
-          squant_rt_unpack_block32(row + b * blockBytes, w->bits, idx);
+          uint8_t idx[32], tmp[16];
+          squant_rt_unpack_block32(squant_rt_block_at(w, row, n, b, w->bits, tmp), w->bits, idx);
           for (int i = 0; i < 32; ++i) {
             /* 8-bit codes convert directly; narrower ones go through the
              * value table (code value, int8 entry or fp32 entry). */

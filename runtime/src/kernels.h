@@ -38,7 +38,7 @@ typedef struct squant_rt_qgemm_params {
   const int32_t *xq_sum;
   /* M = 1, 1- and 3-bit codes (gemv_tables_avx512.c): the activation
    * tables, 64-byte aligned. */
-  const float *tables;
+  float *tables;
   /* This thread's scratch from the pool (NULL without a pool), 64-byte
    * aligned: the AVX-512 GEMM keeps a whole-K panel of decoded weights
    * there when it fits. */
@@ -48,6 +48,39 @@ typedef struct squant_rt_qgemm_params {
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
 static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }
+
+/* TILE16_V1 (squant_rt.h): blocks per panel, and the byte offset of word
+ * w of block j of row r in a weight of n rows and k columns. */
+#define SQUANT_RT_TILE16_PANEL 16
+static inline int64_t squant_rt_tile16_panel_blocks(int64_t k, int64_t j) {
+  int64_t first = j / SQUANT_RT_TILE16_PANEL * SQUANT_RT_TILE16_PANEL;
+  return k / 32 - first < SQUANT_RT_TILE16_PANEL ? k / 32 - first : SQUANT_RT_TILE16_PANEL;
+}
+static inline int64_t squant_rt_tile16_word(int64_t r, int64_t j, int32_t w, int64_t n,
+                                            int64_t k, int32_t bits) {
+  int64_t tiles = (n + 15) / 16, panel = j / SQUANT_RT_TILE16_PANEL;
+  int64_t unit = SQUANT_RT_TILE16_PANEL * tiles * panel +
+                 (r / 16) * squant_rt_tile16_panel_blocks(k, j) + j % SQUANT_RT_TILE16_PANEL;
+  return (unit * bits + w) * 64 + (r % 16) * 4;
+}
+
+/* Block j of row n for the K-vectorized kernels, 4 * bits bytes in
+ * BLOCK32_V1 format: BLOCK32_V1 codes in place (row: the row's first byte,
+ * squant_rt_row_codes), TILE16_V1 words copied into tmp. The layout is one
+ * predictable branch per block. */
+static inline const uint8_t *squant_rt_row_codes(const squant_rt_qweight *w, int64_t n) {
+  return w->codes + n * (w->k / 32) * squant_rt_block_bytes(w->bits);
+}
+static inline const uint8_t *squant_rt_block_at(const squant_rt_qweight *w,
+                                                const uint8_t *row, int64_t n, int64_t j,
+                                                int32_t bits, uint8_t tmp[16]) {
+  if (w->layout != SQUANT_RT_LAYOUT_TILE16_V1)
+    return row + j * squant_rt_block_bytes(bits);
+  for (int32_t i = 0; i < bits; ++i)
+    __builtin_memcpy(tmp + 4 * i, w->codes + squant_rt_tile16_word(n, j, i, w->n, w->k, bits),
+                     4);
+  return tmp;
+}
 
 /* Unpacks the 32 indices of one BLOCK32_V1 block (portable, shared by the
  * kernels' tails and the tests). */

@@ -94,6 +94,50 @@ squant_rt_status squant_rt_pack_block32(const int8_t *codes, int64_t n,
   return SQUANT_RT_OK;
 }
 
+size_t squant_rt_packed_size_layout(int32_t layout, int64_t n, int64_t k,
+                                    int32_t bits) {
+  switch (layout) {
+  case SQUANT_RT_LAYOUT_BLOCK32_V1:
+    return squant_rt_packed_size(n, k, bits);
+  case SQUANT_RT_LAYOUT_TILE16_V1:
+    if (bits < 1 || bits > 3)
+      return 0;
+    return squant_rt_packed_size((n + 15) / 16 * 16, k, bits);
+  default:
+    return 0;
+  }
+}
+
+squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
+                                int64_t k, int32_t bits, uint8_t *out,
+                                size_t out_size) {
+  if (layout == SQUANT_RT_LAYOUT_BLOCK32_V1)
+    return squant_rt_pack_block32(codes, n, k, bits, out, out_size);
+  if (layout != SQUANT_RT_LAYOUT_TILE16_V1)
+    return SQUANT_RT_UNSUPPORTED;
+  if (!codes || !out || n < 0 || k < 0)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (k % 32 != 0 || bits < 1 || bits > 3)
+    return SQUANT_RT_UNSUPPORTED;
+  size_t size = squant_rt_packed_size_layout(layout, n, k, bits);
+  if (out_size < size)
+    return SQUANT_RT_BUFFER_TOO_SMALL;
+  /* Each row's BLOCK32_V1 block, then its words scattered into the tile;
+   * padding rows stay zero. */
+  memset(out, 0, size);
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t b = 0; b < k / 32; ++b) {
+      uint8_t block[12];
+      squant_rt_status status =
+          squant_rt_pack_block32(codes + r * k + b * 32, 1, 32, bits, block, sizeof(block));
+      if (status != SQUANT_RT_OK)
+        return status;
+      for (int32_t w = 0; w < bits; ++w)
+        memcpy(out + squant_rt_tile16_word(r, b, w, n, k, bits), block + 4 * w, 4);
+    }
+  return SQUANT_RT_OK;
+}
+
 squant_rt_status squant_rt_pack_tinygemm(const uint8_t *tinygemm_u8, int64_t n,
                                          int64_t k, int64_t group_size,
                                          const float *scales_and_zeros,

@@ -66,7 +66,7 @@ enum class Scheme { Stretched, Symmetric, IntAsymmetric, Tinygemm };
 
 /// FMA form from a real affine quantization of random weights.
 TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
-                   std::mt19937 &rng) {
+                   std::mt19937 &rng, int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1) {
   ref::SchemeKind kind = scheme == Scheme::Stretched   ? ref::SchemeKind::Stretched
                          : scheme == Scheme::Symmetric ? ref::SchemeKind::Symmetric
                          : scheme == Scheme::Tinygemm  ? ref::SchemeKind::FloatZeroPoint
@@ -82,9 +82,9 @@ TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
   std::vector<int32_t> q = ref::quantize(sc, grouping, x, params);
   TestWeight t;
   std::vector<int8_t> codes(q.begin(), q.end());
-  t.packed.resize(squant_rt_packed_size(n, k, bits));
-  EXPECT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
-                                   t.packed.size()),
+  t.packed.resize(squant_rt_packed_size_layout(layout, n, k, bits));
+  EXPECT_EQ(squant_rt_pack(layout, codes.data(), n, k, bits, t.packed.data(),
+                           t.packed.size()),
             SQUANT_RT_OK);
   int64_t groups = k / g;
   t.scales = params.scales;
@@ -100,7 +100,7 @@ TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
       t.magnitude[r * k + c] =
           std::fabs(q[r * k + c] * t.scales[p]) + std::fabs(t.bias[p]);
     }
-  t.w.layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  t.w.layout = layout;
   t.w.form = SQUANT_RT_FORM_FMA;
   t.w.bits = bits;
   t.w.is_signed = isSigned;
@@ -113,7 +113,8 @@ TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
 /// LUT forms from random indices: int8 (stretched table 2q+1, s_table) or
 /// fp32 tables per tensor / per row.
 TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
-                   int64_t g, bool perRow, std::mt19937 &rng) {
+                   int64_t g, bool perRow, std::mt19937 &rng,
+                   int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1) {
   int64_t entries = int64_t(1) << bits, groups = k / g;
   std::uniform_int_distribution<int> idxDist(0, entries - 1);
   std::uniform_real_distribution<float> sDist(0.01f, 1.0f), fDist(-2.0f, 2.0f);
@@ -121,9 +122,9 @@ TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
   for (int8_t &i : idx)
     i = static_cast<int8_t>(idxDist(rng));
   TestWeight t;
-  t.packed.resize(squant_rt_packed_size(n, k, bits));
-  EXPECT_EQ(squant_rt_pack_block32(idx.data(), n, k, bits, t.packed.data(),
-                                   t.packed.size()),
+  t.packed.resize(squant_rt_packed_size_layout(layout, n, k, bits));
+  EXPECT_EQ(squant_rt_pack(layout, idx.data(), n, k, bits, t.packed.data(),
+                           t.packed.size()),
             SQUANT_RT_OK);
   t.dq.resize(n * k);
   t.magnitude.resize(n * k);
@@ -149,7 +150,7 @@ TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
       t.dq[r * k + c] = v;
       t.magnitude[r * k + c] = std::fabs(v);
     }
-  t.w.layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  t.w.layout = layout;
   t.w.form = form;
   t.w.bits = bits;
   t.w.n = n;
@@ -329,6 +330,102 @@ TEST(Runtime, TableGemvOneAndThreeBits) {
     }
 }
 
+TEST(Runtime, PackTile16) {
+  // TILE16_V1 holds BLOCK32_V1's words with 16 rows interleaved, in panels
+  // of 16 blocks (tiles one after the other in each): word w of block j of
+  // row r at byte ((16 T (j / 16) + (r / 16) P + j % 16) b + w) 64 +
+  // (r % 16) 4, P the blocks of j's panel; rows padded to 16 with zero
+  // codes. k = 608: a panel of 16 blocks and one of 3.
+  std::mt19937 rng(12);
+  for (int bits : {1, 2, 3}) {
+    int64_t n = 19, k = 608, blocks = k / 32, tiles = 2;
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &c : codes)
+      c = static_cast<int8_t>(rng() & ((1u << bits) - 1));
+    std::vector<uint8_t> v1(squant_rt_packed_size(n, k, bits));
+    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, v1.data(), v1.size()),
+              SQUANT_RT_OK);
+    size_t size = squant_rt_packed_size_layout(SQUANT_RT_LAYOUT_TILE16_V1, n, k, bits);
+    ASSERT_EQ(size, size_t(32 * blocks * 4 * bits)); // two tiles of 16 rows
+    std::vector<uint8_t> tiled(size, 0xAB);
+    ASSERT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V1, codes.data(), n, k, bits,
+                             tiled.data(), tiled.size()),
+              SQUANT_RT_OK);
+    for (int64_t r = 0; r < 32; ++r)
+      for (int64_t j = 0; j < blocks; ++j)
+        for (int w = 0; w < bits; ++w) {
+          int64_t panelBlocks = j < 16 ? 16 : blocks - 16;
+          size_t at = ((16 * tiles * (j / 16) + (r / 16) * panelBlocks + j % 16) * bits + w) * 64 +
+                      (r % 16) * 4;
+          for (int i = 0; i < 4; ++i) {
+            uint8_t want = r < n ? v1[(r * blocks + j) * 4 * bits + 4 * w + i] : 0;
+            ASSERT_EQ(tiled[at + i], want) << "bits " << bits << " row " << r << " block "
+                                           << j << " word " << w;
+          }
+        }
+    EXPECT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V1, codes.data(), n, k, bits,
+                             tiled.data(), size - 1),
+              SQUANT_RT_BUFFER_TOO_SMALL);
+  }
+  std::vector<int8_t> codes(64);
+  std::vector<uint8_t> out(1024);
+  for (int bits : {4, 8}) {
+    EXPECT_EQ(squant_rt_packed_size_layout(SQUANT_RT_LAYOUT_TILE16_V1, 1, 64, bits), 0u);
+    EXPECT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V1, codes.data(), 1, 64, bits,
+                             out.data(), out.size()),
+              SQUANT_RT_UNSUPPORTED);
+  }
+  EXPECT_EQ(squant_rt_packed_size_layout(7, 1, 64, 2), 0u);
+  EXPECT_EQ(squant_rt_pack(7, codes.data(), 1, 64, 2, out.data(), out.size()),
+            SQUANT_RT_UNSUPPORTED);
+  EXPECT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V1, nullptr, 1, 64, 2, out.data(),
+                           out.size()),
+            SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V1, codes.data(), 1, 48, 2, out.data(),
+                           out.size()),
+            SQUANT_RT_UNSUPPORTED);
+}
+
+TEST(Runtime, Tile16EveryPath) {
+  // TILE16_V1 weights through every ISA and M: on AVX-512 the GEMV reads
+  // words of 16 rows panel by panel (512 columns), carrying a group's
+  // partial dot across panels; the other paths copy a row's words per
+  // block. Shapes: ragged last tiles (n = 1, 45), several panels with a
+  // ragged last one (k = 2336), groups that straddle panels (g = 96) and
+  // span several (g = 2048), M = 1, 3 (small M) and 19 (AVX-512 GEMM).
+  std::mt19937 rng(13);
+  struct Shape {
+    int64_t n, k, g;
+  };
+  const Shape shapes[] = {{1, 64, 32},      {45, 2336, 32}, {16, 4096, 2048},
+                          {45, 2400, 96},   {33, 256, 128}};
+  for (squant_rt_isa isa : availableIsas())
+    for (const Shape &sh : shapes)
+      for (int bits : {1, 2, 3}) {
+        std::string where = std::string(isaName(isa)) + " bits " + std::to_string(bits) +
+                            " n " + std::to_string(sh.n) + " k " + std::to_string(sh.k);
+        std::vector<TestWeight> weights;
+        for (Scheme scheme : {Scheme::Stretched, Scheme::Tinygemm})
+          if (bits > 1)
+            weights.push_back(makeFma(scheme, bits, sh.n, sh.k, sh.g, rng,
+                                      SQUANT_RT_LAYOUT_TILE16_V1));
+        for (squant_rt_form form : {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32})
+          weights.push_back(makeLut(form, bits, sh.n, sh.k, sh.g, form == SQUANT_RT_FORM_LUT_F32 && bits == 2, rng,
+                                    SQUANT_RT_LAYOUT_TILE16_V1));
+        for (TestWeight &t : weights) {
+          finish(t);
+          for (int64_t m : {1, 3, 19}) {
+            if (m > 1 && sh.k > 1024)
+              continue; // the reference product is O(m n k) per case
+            std::vector<float> x = randomX(m, sh.k, rng);
+            expectClose(t, x, m, runQgemm(t, x, m, isa),
+                        where + " form " + std::to_string(t.w.form) + " m " +
+                            std::to_string(m));
+          }
+        }
+      }
+}
+
 TEST(Runtime, GemmRowsUpTo130) {
   std::mt19937 rng(4);
   TestWeight t = makeFma(Scheme::Tinygemm, 4, 19, 256, 128, rng);
@@ -353,6 +450,26 @@ TEST(Runtime, GemvManyGroups) {
       expectClose(t, x, 1, runQgemm(t, x, 1, isa),
                   std::string(isaName(isa)) + " bits " + std::to_string(bits));
   }
+}
+
+// M = 2..8 (the small-M path) runs K in chunks of whole groups of about
+// 1024 columns over all rows: K = 2304 with g = 32 (chunks of 1024, 1024
+// and 256 columns) and g = 1152 (a group wider than a chunk), 23 rows,
+// M = 5 and 8.
+TEST(Runtime, SmallMAcrossKChunks) {
+  std::mt19937 rng(22);
+  for (int64_t g : {32, 1152})
+    for (int32_t bits : {3, 4}) {
+      TestWeight t = makeFma(Scheme::Tinygemm, bits, 23, 2304, g, rng);
+      finish(t);
+      for (int64_t m : {5, 8}) {
+        std::vector<float> x = randomX(m, 2304, rng);
+        for (squant_rt_isa isa : availableIsas())
+          expectClose(t, x, m, runQgemm(t, x, m, isa),
+                      std::string(isaName(isa)) + " bits " + std::to_string(bits) +
+                          " g " + std::to_string(g) + " m " + std::to_string(m));
+      }
+    }
 }
 
 // With a pool, the AVX-512 GEMM of more than 32 activation rows decodes a
@@ -441,15 +558,21 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // within a thread's range (the GEMV's four quarters, the table GEMV's
   // runs of rows), so the grouping of rows differs with the thread count;
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
-  // GEMV; 3-bit: activation tables) and M = 3 (small-M path).
+  // GEMV; 3-bit: activation tables; TILE16_V1: tables in K chunks over
+  // whole tiles) and M = 3 (small-M path).
   struct Case {
     int bits;
     int64_t n, k, g, m;
+    int32_t layout;
   };
-  const Case cases[] = {{2, 101, 512, 64, 3}, {2, 101, 512, 64, 1}, {3, 133, 416, 32, 1}};
+  const Case cases[] = {{2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
+                        {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+                        {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+                        {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
+                        {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1}};
   std::mt19937 rng(6);
   for (const Case &c : cases) {
-    TestWeight t = makeFma(Scheme::Stretched, c.bits, c.n, c.k, c.g, rng);
+    TestWeight t = makeFma(Scheme::Stretched, c.bits, c.n, c.k, c.g, rng, c.layout);
     finish(t);
     std::vector<float> x = randomX(c.m, c.k, rng);
     std::vector<float> one = runQgemm(t, x, c.m, SQUANT_RT_ISA_AUTO);

@@ -65,6 +65,19 @@ typedef enum squant_rt_form {
  * lane, one variable shift per lane puts code i of a 16-code half-block at
  * the bottom of lane i: unpacking costs no byte-to-lane widening. */
 #define SQUANT_RT_LAYOUT_BLOCK32_V1 1
+/* TILE16_V1 (1-, 2- and 3-bit codes): the 32-bit words of BLOCK32_V1 with
+ * 16 consecutive rows interleaved, in panels of 512 columns. Rows are
+ * padded with zero codes to T * 16 (T tiles); K is cut into panels of 16
+ * blocks (the last one shorter when K % 512 != 0), panel after panel; a
+ * panel holds its P blocks of tile 0, then of tile 1, and so on. Word w
+ * (0 .. b-1) of block j of row r is the 4 bytes at
+ *   ((16 T (j / 16) + (r / 16) P + j % 16) * b + w) * 64 + (r % 16) * 4,
+ * P the block count of j's panel. One 64-byte load holds a word of 16 rows,
+ * and a pass over a panel reads one linear stream (64-byte aligned codes
+ * keep each word in one cache line): the AVX-512 GEMV reads activation
+ * tables with 16 rows in the lanes of a register. Every kernel takes
+ * either layout; TILE16 is for weights used as GEMVs. */
+#define SQUANT_RT_LAYOUT_TILE16_V1 2
 
 /* A quantized weight [n, k] in a packed layout. */
 typedef struct squant_rt_qweight {
@@ -107,6 +120,15 @@ size_t squant_rt_packed_size(int64_t n, int64_t k, int32_t bits);
 squant_rt_status squant_rt_pack_block32(const int8_t *codes, int64_t n,
                                         int64_t k, int32_t bits, uint8_t *out,
                                         size_t out_size);
+
+/* Bytes of an n x k weight of b-bit codes in `layout` (0 when the layout
+ * does not take them), and packing int8 codes [n][k] (row stride k) into
+ * it; squant_rt_pack_block32 is the BLOCK32_V1 case. */
+size_t squant_rt_packed_size_layout(int32_t layout, int64_t n, int64_t k,
+                                    int32_t bits);
+squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
+                                int64_t k, int32_t bits, uint8_t *out,
+                                size_t out_size);
 
 /* Converts torchao's tinygemm input (uint8 [n][k/2], even k in the high
  * nibble) and its scales_and_zeros ([k/g][n][2]) into squant's FMA form:

@@ -49,8 +49,6 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int32_t bits = w->bits;
-  int64_t blockBytes = squant_rt_block_bytes(bits);
-  int64_t rowBytes = (k / 32) * blockBytes;
   int64_t entries = bits <= 4 ? (int64_t)1 << bits : 0;
   int isFma = w->form == SQUANT_RT_FORM_FMA;
   int scaled = w->form != SQUANT_RT_FORM_LUT_F32;
@@ -63,7 +61,7 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
       values = rowTable;
     }
     __m256 lo = _mm256_loadu_ps(values), hi = _mm256_loadu_ps(values + 8);
-    const uint8_t *row = w->codes + n * rowBytes;
+    const uint8_t *row = squant_rt_row_codes(w, n);
     for (int64_t m0 = 0; m0 < p->m; m0 += SQUANT_MB) {
       int64_t mb = p->m - m0 < SQUANT_MB ? p->m - m0 : SQUANT_MB;
       const float *x[SQUANT_MB];
@@ -80,7 +78,8 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
           dot[r] = _mm256_setzero_ps();
         for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
           __m256 wv[4];
-          blockWeights(row + b * blockBytes, bits, w->is_signed, lo, hi, wv);
+          uint8_t tmp[16];
+          blockWeights(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, lo, hi, wv);
           for (int64_t r = 0; r < mb; ++r)
             for (int j = 0; j < 4; ++j)
               dot[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + b * 32 + 8 * j),

@@ -98,7 +98,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     table[r] = rowTable(p, n0 + r * stride);
     acc[r] = _mm512_setzero_ps();
     bsum[r] = 0.0f;
-    row[r] = w->codes + (n0 + r * stride) * rowBytes;
+    row[r] = squant_rt_row_codes(w, n0 + r * stride);
   }
   for (int64_t g = 0; g < groups; ++g) {
     __m512 d0[SQUANT_NR], d1[SQUANT_NR];
@@ -116,7 +116,9 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       __m512 xb = _mm512_loadu_ps(x + b * 32 + 16);
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
-        blockValues(row[r] + b * blockBytes, bits, w->is_signed, table[r], &v0, &v1);
+        uint8_t tmp[16];
+        blockValues(squant_rt_block_at(w, row[r], n0 + r * stride, b, bits, tmp), bits, w->is_signed, table[r],
+                    &v0, &v1);
         d0[r] = _mm512_fmadd_ps(xa, v0, d0[r]);
         d1[r] = _mm512_fmadd_ps(xb, v1, d1[r]);
       }
@@ -146,9 +148,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
 static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
                         int64_t k0, int64_t kc, float *panel, int64_t ps) {
   const squant_rt_qweight *w = p->w;
-  int64_t k = w->k, gs = w->group_size, groups = k / gs;
-  int64_t blockBytes = squant_rt_block_bytes(w->bits);
-  int64_t rowBytes = (k / 32) * blockBytes;
+  int64_t gs = w->group_size, groups = w->k / gs;
   for (int r = 0; r < SQUANT_GR; ++r) {
     if (r >= nr) {
       for (int64_t c = 0; c < kc; c += 16)
@@ -157,11 +157,13 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
     }
     int64_t n = n0 + r;
     __m512 table = rowTable(p, n);
-    const uint8_t *row = w->codes + n * rowBytes;
+    const uint8_t *row = squant_rt_row_codes(w, n);
     for (int64_t c = 0; c < kc; c += 32) {
       int64_t b = (k0 + c) / 32, param = n * groups + (k0 + c) / gs;
       __m512 v0, v1;
-      blockValues(row + b * blockBytes, w->bits, w->is_signed, table, &v0, &v1);
+      uint8_t tmp[16];
+      blockValues(squant_rt_block_at(w, row, n, b, w->bits, tmp), w->bits, w->is_signed, table,
+                  &v0, &v1);
       if (w->form == SQUANT_RT_FORM_FMA) {
         __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
         v0 = _mm512_fmadd_ps(v0, s, bb);
@@ -283,12 +285,23 @@ static void gemm(const squant_rt_qgemm_params *p) {
  * exact weights (w = fma(q, s, b), s_t * T[i], or the fp32 entry) so each
  * decoded block feeds every activation row: two weight rows and up to
  * eight activation rows share each block (16 dot chains, 32 FMAs per 16 x
- * loads; with four, M = 8 decoded every block twice). */
+ * loads; with four, M = 8 decoded every block twice).
+ *
+ * K runs in chunks of whole groups (about SQUANT_SMALL_KC columns) over all
+ * rows, so that the chunk of x (8 rows x 4 KiB) stays in L1: with the whole
+ * of K, every block's x loads missed L1 (M = 8 int4 4096x4096: 147 GFLOP/s
+ * at K = 1024, 87 at K = 4096). Each output adds its chunks' sums in order
+ * of k: the result does not depend on how rows are split among threads. */
+#define SQUANT_SMALL_KC 1024
+#define SQUANT_SMALL_AHEAD 8 /* rows ahead that a chunk's pass prefetches */
+
+/* Groups [g0, g1) of rows n0, n0 + nr and activation rows [m0, m0 + mr):
+ * y = the chunk's dot (first chunk) or y += it. */
 static inline __attribute__((always_inline)) void
-smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
-          int64_t m0, const int mr, const int32_t bits) {
+smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
+          const int mr, int64_t g0, int64_t g1, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
-  int64_t k = w->k, gs = w->group_size, groups = k / gs;
+  int64_t k = w->k, gs = w->group_size, groups = k / gs, groupBlocks = gs / 32;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t rowBytes = (k / 32) * blockBytes;
   __m512 table[2], acc[2][8];
@@ -296,63 +309,101 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr,
   const float *x[8];
   for (int r = 0; r < nr; ++r) {
     table[r] = rowTable(p, n0 + r);
-    row[r] = w->codes + (n0 + r) * rowBytes;
+    row[r] = squant_rt_row_codes(w, n0 + r);
     for (int i = 0; i < mr; ++i)
       acc[r][i] = _mm512_setzero_ps();
   }
   for (int i = 0; i < mr; ++i)
     x[i] = p->x + (m0 + i) * p->x_stride;
-  for (int64_t b = 0; b < k / 32; ++b) {
-    __m512 wv[2][2];
-    for (int r = 0; r < nr; ++r) {
-      int64_t param = (n0 + r) * groups + b * 32 / gs;
-      blockValues(row[r] + b * blockBytes, bits, w->is_signed, table[r],
-                  &wv[r][0], &wv[r][1]);
-      if (w->form == SQUANT_RT_FORM_FMA) {
-        __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
-        wv[r][0] = _mm512_fmadd_ps(wv[r][0], s, bb);
-        wv[r][1] = _mm512_fmadd_ps(wv[r][1], s, bb);
-      } else if (w->form == SQUANT_RT_FORM_LUT_INT8) {
-        __m512 s = _mm512_set1_ps(w->scales[param]);
-        wv[r][0] = _mm512_mul_ps(s, wv[r][0]);
-        wv[r][1] = _mm512_mul_ps(s, wv[r][1]);
-      }
+  /* The chunk's bytes of the rows SQUANT_SMALL_AHEAD further on, a group
+   * at a time: the hardware prefetchers do not follow a K chunk's pass over
+   * the rows, runs of a few lines 4 * bits * K / 32 bytes apart (M = 8 int4
+   * 4096x4096, cold weights: 87 -> 104 GFLOP/s with the K chunks). */
+  const uint8_t *next = w->codes + (n0 + SQUANT_SMALL_AHEAD) * rowBytes;
+  int prefetchNext = m0 == 0 && n0 + SQUANT_SMALL_AHEAD < p->n_end &&
+                     w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1;
+  if (prefetchNext && w->form != SQUANT_RT_FORM_LUT_F32) {
+    int64_t param = (n0 + SQUANT_SMALL_AHEAD) * groups + g0;
+    _mm_prefetch((const char *)(w->scales + param), _MM_HINT_T0);
+    _mm_prefetch((const char *)(w->scales + param + groups), _MM_HINT_T0);
+    if (w->form == SQUANT_RT_FORM_FMA) {
+      _mm_prefetch((const char *)(w->bias + param), _MM_HINT_T0);
+      _mm_prefetch((const char *)(w->bias + param + groups), _MM_HINT_T0);
     }
-    for (int i = 0; i < mr; ++i) {
-      __m512 xa = _mm512_loadu_ps(x[i] + b * 32), xb = _mm512_loadu_ps(x[i] + b * 32 + 16);
+  }
+  /* By group: no division by the run-time group size per block. */
+  for (int64_t g = g0; g < g1; ++g) {
+    __m512 s[2], bb[2];
+    if (prefetchNext)
+      for (int r = 0; r < 2; ++r)
+        for (int64_t off = g * groupBlocks * blockBytes; off < (g + 1) * groupBlocks * blockBytes;
+             off += 64)
+          _mm_prefetch((const char *)(next + r * rowBytes + off), _MM_HINT_T0);
+    for (int r = 0; r < nr; ++r) {
+      int64_t param = (n0 + r) * groups + g;
+      s[r] = _mm512_set1_ps(w->form == SQUANT_RT_FORM_LUT_F32 ? 1.0f : w->scales[param]);
+      bb[r] = _mm512_set1_ps(w->form == SQUANT_RT_FORM_FMA ? w->bias[param] : 0.0f);
+    }
+    for (int64_t b = g * groupBlocks; b < (g + 1) * groupBlocks; ++b) {
+      __m512 wv[2][2];
       for (int r = 0; r < nr; ++r) {
-        acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
-        acc[r][i] = _mm512_fmadd_ps(xb, wv[r][1], acc[r][i]);
+        uint8_t tmp[16];
+        blockValues(squant_rt_block_at(w, row[r], n0 + r, b, bits, tmp), bits, w->is_signed, table[r],
+                    &wv[r][0], &wv[r][1]);
+        if (w->form == SQUANT_RT_FORM_FMA) {
+          wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
+          wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);
+        } else if (w->form == SQUANT_RT_FORM_LUT_INT8) {
+          wv[r][0] = _mm512_mul_ps(s[r], wv[r][0]);
+          wv[r][1] = _mm512_mul_ps(s[r], wv[r][1]);
+        }
+      }
+      for (int i = 0; i < mr; ++i) {
+        __m512 xa = _mm512_loadu_ps(x[i] + b * 32), xb = _mm512_loadu_ps(x[i] + b * 32 + 16);
+        for (int r = 0; r < nr; ++r) {
+          acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
+          acc[r][i] = _mm512_fmadd_ps(xb, wv[r][1], acc[r][i]);
+        }
       }
     }
   }
   for (int r = 0; r < nr; ++r)
-    for (int i = 0; i < mr; ++i)
-      p->y[(m0 + i) * p->y_stride + n0 + r] = _mm512_reduce_add_ps(acc[r][i]);
+    for (int i = 0; i < mr; ++i) {
+      float *y = p->y + (m0 + i) * p->y_stride + n0 + r;
+      float dot = _mm512_reduce_add_ps(acc[r][i]);
+      *y = g0 == 0 ? dot : *y + dot;
+    }
 }
 
 static inline __attribute__((always_inline)) void
 smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
-  for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
-    int nr = p->n_end - n >= 2 ? 2 : 1;
-    int64_t m = 0;
-    for (; m + 8 <= p->m; m += 8) {
-      if (nr == 2)
-        smallRows(p, n, 2, m, 8, bits);
-      else
-        smallRows(p, n, 1, m, 8, bits);
-    }
-    for (; m + 4 <= p->m; m += 4) {
-      if (nr == 2)
-        smallRows(p, n, 2, m, 4, bits);
-      else
-        smallRows(p, n, 1, m, 4, bits);
-    }
-    for (; m < p->m; ++m) {
-      if (nr == 2)
-        smallRows(p, n, 2, m, 1, bits);
-      else
-        smallRows(p, n, 1, m, 1, bits);
+  int64_t groups = p->w->k / p->w->group_size;
+  int64_t chunkGroups = SQUANT_SMALL_KC / p->w->group_size;
+  if (chunkGroups < 1)
+    chunkGroups = 1;
+  for (int64_t g0 = 0; g0 < groups; g0 += chunkGroups) {
+    int64_t g1 = groups - g0 < chunkGroups ? groups : g0 + chunkGroups;
+    for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
+      int nr = p->n_end - n >= 2 ? 2 : 1;
+      int64_t m = 0;
+      for (; m + 8 <= p->m; m += 8) {
+        if (nr == 2)
+          smallRows(p, n, 2, m, 8, g0, g1, bits);
+        else
+          smallRows(p, n, 1, m, 8, g0, g1, bits);
+      }
+      for (; m + 4 <= p->m; m += 4) {
+        if (nr == 2)
+          smallRows(p, n, 2, m, 4, g0, g1, bits);
+        else
+          smallRows(p, n, 1, m, 4, g0, g1, bits);
+      }
+      for (; m < p->m; ++m) {
+        if (nr == 2)
+          smallRows(p, n, 2, m, 1, g0, g1, bits);
+        else
+          smallRows(p, n, 1, m, 1, g0, g1, bits);
+      }
     }
   }
 }

@@ -1,32 +1,37 @@
-/*===- gemv_tables_avx512.c - Activation-table GEMV for 1- and 3-bit codes ===//
+/*===- gemv_tables_avx512.c - Activation-table GEMV for 1- to 3-bit codes ===//
  *
  * GEMV (M = 1) without one FMA per weight. Per call, the activations become
  * small tables (built once; api.c places them in the workspace):
  *
- *   pair table p (the 3-bit low plane's 2-bit codes k = 2p, 2p + 1),
- *     entry i = (i & 3) x_2p + (i >> 2) x_2p+1;
- *   quad table t (1-bit codes k = 4t .. 4t + 3), entry i =
- *     sum_j v[(i >> j) & 1] x_4t+j;
+ *   pair table p (2-bit codes, or the 3-bit low plane, k = 2p, 2p + 1),
+ *     entry i = v[i & 3] x_2p + v[i >> 2] x_2p+1;
+ *   quad table t (1-bit codes, or the 3-bit third bit, k = 4t .. 4t + 3),
+ *     entry i = sum_j v[(i >> j) & 1] x_4t+j;
  *
- * with v the value of a 1-bit code (the code as a float, or the per-tensor
- * LUT entry; 0 and 1 for the third bit of 3-bit codes). Lanes are 16 output rows: with a 32-bit word of every row in one
- * register (16 two-bit or 32 one-bit codes of a BLOCK32_V1 block), an
- * immediate shift puts the 4-bit index of one pair (or quad) of codes at
- * the bottom of every lane and one vpermps reads the 16 rows' partial dot
- * products from the table: a shift, a permute and an add per 32 (pairs) or
- * 64 (quads) weights, where the K-vectorized GEMV spends a shift, a permute
- * and an FMA per 16. 3-bit codes are their 2-bit low plane (pair tables of
- * 0..3) plus the third bit (quad subset sums) times 4, or -4 when signed.
+ * with v the value of a code (the code as a float, the int8 LUT entry or
+ * the per-tensor fp32 LUT entry; 0..3 and 0/1 for the planes of 3-bit
+ * codes). Lanes are 16 output rows: with a 32-bit word of every row in one
+ * register (16 two-bit or 32 one-bit codes of a block), an immediate shift
+ * puts the 4-bit index of one pair (or quad) of codes at the bottom of
+ * every lane and one vpermps reads the 16 rows' partial dot products from
+ * the table: a shift, a permute and an add per 32 (pairs) or 64 (quads)
+ * weights, where the K-vectorized GEMV spends a shift, a permute and an FMA
+ * per 16. 3-bit codes are their 2-bit low plane (pair tables of 0..3) plus
+ * the third bit (quad subset sums) times 4, or -4 when signed.
  *
- * The words come from four-block units (16 * bits bytes per row): one
- * 128-bit load per row, four rows per register, a 4 x 4 transpose in each
- * 128-bit lane; a tail of fewer than four blocks is gathered. Lane j of
- * tile t is row t of the j-th run of consecutive rows, so each lane reads
- * one linear stream. The group factorization stays: per group, D = sum of
- * the lookups, then y += s * D (+ b * sum x) with the 16 rows' scales and
- * biases gathered. Each row's operations do not depend on its lane or tile,
- * so results do not depend on how rows are split between threads; rows
- * past the last whole tile take the K-vectorized GEMV.
+ * TILE16_V1 weights hold a word of 16 rows in 64 bytes: one load per word,
+ * one linear stream. BLOCK32_V1 weights (1 and 3 bits) take four-block
+ * units (16 * bits bytes per row): one 128-bit load per row, four rows per
+ * register, a 4 x 4 transpose in each 128-bit lane; a tail of fewer than
+ * four blocks is gathered; lane j of tile t is row t of the j-th run of
+ * consecutive rows, so each lane reads one linear stream. (2-bit BLOCK32_V1
+ * codes measured no faster this way than the K-vectorized GEMV: the
+ * transposes cost as much as the lookups save.)
+ *
+ * The group factorization stays: per group, D = sum of the lookups, then
+ * y += s * D (+ b * sum x) with the 16 rows' scales and biases gathered.
+ * Each row's operations do not depend on its lane or tile, so results do
+ * not depend on how rows are split between threads.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -42,36 +47,42 @@
 int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   /* Lane offsets (rows, bytes and parameters, up to 15/16 of the
    * weight's) are int32. */
-  if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1 ||
-      w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
+  if (w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
       w->n * (w->k / w->group_size) > INT32_MAX)
     return 0;
-  /* 2-bit codes could take pair tables too, but measured no faster than
-   * the K-vectorized GEMV (docs/Performance.md): the pair tables serve the
-   * 3-bit low plane. */
+  int tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V1;
+  if (!tiled && w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+    return 0;
+  /* 3-bit codes split into planes: the affine form only. */
+  int lowBits = w->bits == 1 || (tiled && w->bits == 2);
   switch (w->form) {
   case SQUANT_RT_FORM_FMA:
-    return w->bits == 1 || w->bits == 3;
+    return lowBits || w->bits == 3;
   case SQUANT_RT_FORM_LUT_INT8:
-    return w->bits == 1;
+    return lowBits;
   case SQUANT_RT_FORM_LUT_F32:
-    return w->bits == 1 && w->num_tables == 1;
+    return lowBits && w->num_tables == 1;
   default:
     return 0;
   }
 }
 
-/* Floats of the pair tables (3-bit) and of the quad tables (both), which
- * follow them. */
+/* Floats of the pair tables (2- and 3-bit) and of the quad tables (1- and
+ * 3-bit), which follow them. */
 static int64_t pairFloats(const squant_rt_qweight *w) {
-  return w->bits == 3 ? w->k / 2 * 16 : 0;
+  return w->bits >= 2 ? w->k / 2 * 16 : 0;
 }
-static int64_t quadFloats(const squant_rt_qweight *w) { return w->k / 4 * 16; }
+static int64_t quadFloats(const squant_rt_qweight *w) {
+  return w->bits != 2 ? w->k / 4 * 16 : 0;
+}
 
+/* Floats of the tables and, for TILE16_V1, of each tile's carry (the
+ * partial dot of a group open across panels), 16 per tile. */
 size_t squant_rt_gemv_tables_bytes(const squant_rt_qweight *w) {
   if (!squant_rt_gemv_tables_eligible(w))
     return 0;
-  return (size_t)(pairFloats(w) + quadFloats(w)) * sizeof(float);
+  int64_t carry = w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ? (w->n + 15) / 16 * 16 : 0;
+  return (size_t)(pairFloats(w) + quadFloats(w) + carry) * sizeof(float);
 }
 
 void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
@@ -83,8 +94,8 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
   int threeBit = w->bits == 3;
   float lo[16], hi[16], bit[4][16];
   for (int i = 0; i < 16; ++i) {
-    lo[i] = (float)(i & 3);
-    hi[i] = (float)(i >> 2);
+    lo[i] = threeBit ? (float)(i & 3) : p->values[i & 3];
+    hi[i] = threeBit ? (float)(i >> 2) : p->values[i >> 2];
     for (int j = 0; j < 4; ++j) {
       int set = (i >> j) & 1;
       bit[j][i] = threeBit ? (float)set : p->values[set];
@@ -98,7 +109,7 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
                        _mm512_fmadd_ps(vhi, _mm512_set1_ps(x[2 * j + 1]),
                                        _mm512_mul_ps(vlo, _mm512_set1_ps(x[2 * j]))));
   }
-  {
+  if (quadFloats(w)) {
     __m512 b0 = _mm512_loadu_ps(bit[0]), b1 = _mm512_loadu_ps(bit[1]);
     __m512 b2 = _mm512_loadu_ps(bit[2]), b3 = _mm512_loadu_ps(bit[3]);
     for (int64_t t = 0; t < w->k / 4; ++t) {
@@ -153,7 +164,8 @@ transposeWords(const uint8_t *rows, int64_t laneBytes, int64_t at, __m512i *word
 }
 
 /* The lookups of block b from its words: 3 bits, the low plane's two into
- * lo and the third bit's one into hi; 1 bit, its one into lo. */
+ * lo and the third bit's one into hi; 2 bits, its two into lo; 1 bit, its
+ * one into lo. */
 static inline __attribute__((always_inline)) void
 lookupBlock(const __m512i *words, const float *pairs, const float *quads,
             int64_t b, const int32_t bits, __m512 *lo, __m512 *hi) {
@@ -163,15 +175,16 @@ lookupBlock(const __m512i *words, const float *pairs, const float *quads,
   }
   lookupWord(words[0], pairs + b * 16 * 16, lo);
   lookupWord(words[1], pairs + (b * 16 + 8) * 16, lo);
-  lookupWord(words[2], quads + b * 8 * 16, hi);
+  if (bits == 3)
+    lookupWord(words[2], quads + b * 8 * 16, hi);
 }
 
 /* The end of group g for the 16 rows from n0: acc += s * dot (+ b * sum x)
  * with the rows' scales and biases gathered; the chains restart. */
 static inline __attribute__((always_inline)) void
 endGroup(const squant_rt_qgemm_params *p, int64_t n0, int64_t g,
-         __m512i laneParams, const int32_t bits, __m512 *lo, __m512 *hi,
-         __m512 *acc) {
+         __m512i laneParams, __mmask16 lanes, const int32_t bits, __m512 *lo,
+         __m512 *hi, __m512 *acc) {
   const squant_rt_qweight *w = p->w;
   __m512 dot = sumChains(lo);
   if (bits == 3)
@@ -184,10 +197,13 @@ endGroup(const squant_rt_qgemm_params *p, int64_t n0, int64_t g,
     return;
   }
   int64_t param = n0 * (w->k / w->group_size) + g;
-  *acc = _mm512_fmadd_ps(_mm512_i32gather_ps(laneParams, w->scales + param, 4), dot, *acc);
+  __m512 zero = _mm512_setzero_ps();
+  *acc = _mm512_fmadd_ps(
+      _mm512_mask_i32gather_ps(zero, lanes, laneParams, w->scales + param, 4), dot, *acc);
   if (w->form == SQUANT_RT_FORM_FMA)
-    *acc = _mm512_fmadd_ps(_mm512_i32gather_ps(laneParams, w->bias + param, 4),
-                           _mm512_set1_ps(p->xsum[g]), *acc);
+    *acc = _mm512_fmadd_ps(
+        _mm512_mask_i32gather_ps(zero, lanes, laneParams, w->bias + param, 4),
+        _mm512_set1_ps(p->xsum[g]), *acc);
 }
 
 /* One tile: lane j holds row n0 + j * stride. Codes are read four blocks
@@ -214,6 +230,9 @@ tileRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
   SQUANT_UNROLL
   for (int c = 0; c < SQUANT_CHAINS; ++c)
     lo[c] = hi[c] = _mm512_setzero_ps();
+  /* Group ends by countdown: no division by the run-time group size per
+   * block (two per block cost as much as the block's lookups). */
+  int64_t g = 0, groupLeft = groupBlocks;
   int64_t whole = blocks / 4 * 4;
   for (int64_t b0 = 0; b0 < whole; b0 += 4) {
     /* Each lane's next row follows its row: prefetch the same bytes there,
@@ -230,8 +249,10 @@ tileRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     SQUANT_UNROLL
     for (int bb = 0; bb < 4; ++bb) {
       lookupBlock(words + bits * bb, pairs, quads, b0 + bb, bits, lo, hi);
-      if ((b0 + bb + 1) % groupBlocks == 0)
-        endGroup(p, n0, (b0 + bb) / groupBlocks, laneParams, bits, lo, hi, &acc);
+      if (--groupLeft == 0) {
+        endGroup(p, n0, g++, laneParams, (__mmask16)0xFFFF, bits, lo, hi, &acc);
+        groupLeft = groupBlocks;
+      }
     }
   }
   for (int64_t b = whole; b < blocks; ++b) { /* fewer than four blocks left */
@@ -240,10 +261,63 @@ tileRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     for (int i = 0; i < bits; ++i)
       words[i] = _mm512_i32gather_epi32(laneOffsets, rows + b * blockBytes + 4 * i, 1);
     lookupBlock(words, pairs, quads, b, bits, lo, hi);
-    if ((b + 1) % groupBlocks == 0)
-      endGroup(p, n0, b / groupBlocks, laneParams, bits, lo, hi, &acc);
+    if (--groupLeft == 0) {
+      endGroup(p, n0, g++, laneParams, (__mmask16)0xFFFF, bits, lo, hi, &acc);
+      groupLeft = groupBlocks;
+    }
   }
   _mm512_i32scatter_ps(p->y + n0, laneRows, acc, 4);
+}
+
+/* Tile t of a TILE16_V1 panel of pb blocks from block j0 (codes at
+ * `tile`): lane j is row 16 t + j, every word one 64-byte load. A group
+ * open at the panel's start continues from the tile's carry (its partial
+ * dot), and one open at its end is left there; y = the panel's sum (first
+ * panel) or y += it. Lanes past the weight's last row (zero codes) are
+ * neither gathered nor stored. */
+#define SQUANT_TILE16_AHEAD 4096 /* bytes prefetched ahead in a panel */
+static inline __attribute__((always_inline)) void
+tile16(const squant_rt_qgemm_params *p, const uint8_t *tile, int64_t t, int64_t j0,
+       int64_t pb, int64_t open, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t groupBlocks = w->group_size / 32, groups = w->k / w->group_size, n0 = 16 * t;
+  const float *pairs = p->tables, *quads = p->tables + pairFloats(w);
+  float *carry = p->tables + pairFloats(w) + quadFloats(w) + n0;
+  const __m512i laneParams = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32((int)groups));
+  int64_t valid = w->n - n0 < SQUANT_TILE ? w->n - n0 : SQUANT_TILE;
+  __mmask16 lanes = (__mmask16)((1u << valid) - 1u);
+  __m512 acc = _mm512_setzero_ps(), lo[SQUANT_CHAINS], hi[SQUANT_CHAINS];
+  SQUANT_UNROLL
+  for (int c = 0; c < SQUANT_CHAINS; ++c)
+    lo[c] = hi[c] = _mm512_setzero_ps();
+  if (open)
+    lo[0] = _mm512_load_ps(carry);
+  int64_t g = j0 / groupBlocks, left = groupBlocks - open;
+  for (int64_t jj = 0; jj < pb; ++jj) {
+    __m512i words[3];
+    SQUANT_UNROLL
+    for (int i = 0; i < bits; ++i) {
+      const uint8_t *word = tile + (jj * bits + i) * 64;
+      _mm_prefetch((const char *)(word + SQUANT_TILE16_AHEAD), _MM_HINT_T0);
+      words[i] = _mm512_loadu_si512((const void *)word);
+    }
+    lookupBlock(words, pairs, quads, j0 + jj, bits, lo, hi);
+    if (--left == 0) {
+      endGroup(p, n0, g++, laneParams, lanes, bits, lo, hi, &acc);
+      left = groupBlocks;
+    }
+  }
+  if (left != groupBlocks) {
+    __m512 dot = sumChains(lo);
+    if (bits == 3)
+      dot = _mm512_fmadd_ps(_mm512_set1_ps(w->is_signed ? -4.0f : 4.0f), sumChains(hi), dot);
+    _mm512_store_ps(carry, dot);
+  }
+  if (j0 > 0)
+    acc = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, p->y + n0), acc);
+  _mm512_mask_storeu_ps(p->y + n0, lanes, acc);
 }
 
 static inline __attribute__((always_inline)) void
@@ -263,10 +337,47 @@ tilesAll(const squant_rt_qgemm_params *p, const int32_t bits) {
   }
 }
 
+/* TILE16_V1: the threads' row ranges are whole tiles (api.c). Panel by
+ * panel (512 columns: pair and quad tables of 16 and 8 KiB, in L1 beside
+ * the codes; read from L2, a table line per lookup held the lookups back),
+ * each thread reads its tiles' part of the panel as one linear stream. The
+ * tiles go in blocks of SQUANT_TILE_BLOCK over all panels, so that the
+ * block's scales and biases (16 rows' lines per group gathered) stay in L2
+ * from one panel to the next. Each row adds its panels' sums in order of
+ * k, whatever the blocking. */
+#define SQUANT_TILE_BLOCK 64
+static inline __attribute__((always_inline)) void
+tiles16All(const squant_rt_qgemm_params *p, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t blocks = w->k / 32, groupBlocks = w->group_size / 32, tiles = (w->n + 15) / 16;
+  int64_t first = p->n_begin / SQUANT_TILE, last = (p->n_end + SQUANT_TILE - 1) / SQUANT_TILE;
+  for (int64_t t0 = first; t0 < last; t0 += SQUANT_TILE_BLOCK) {
+    int64_t t1 = last - t0 < SQUANT_TILE_BLOCK ? last : t0 + SQUANT_TILE_BLOCK;
+    for (int64_t j0 = 0; j0 < blocks; j0 += SQUANT_RT_TILE16_PANEL) {
+      int64_t pb = squant_rt_tile16_panel_blocks(w->k, j0), open = j0 % groupBlocks;
+      const uint8_t *panel = w->codes + j0 * tiles * bits * 64;
+      for (int64_t t = t0; t < t1; ++t)
+        tile16(p, panel + t * pb * bits * 64, t, j0, pb, open, bits);
+    }
+  }
+}
+
 static void tables1(const squant_rt_qgemm_params *p) { tilesAll(p, 1); }
 static void tables3(const squant_rt_qgemm_params *p) { tilesAll(p, 3); }
+static void tiled1(const squant_rt_qgemm_params *p) { tiles16All(p, 1); }
+static void tiled2(const squant_rt_qgemm_params *p) { tiles16All(p, 2); }
+static void tiled3(const squant_rt_qgemm_params *p) { tiles16All(p, 3); }
 
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p) {
+  if (p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1) {
+    if (p->w->bits == 1)
+      tiled1(p);
+    else if (p->w->bits == 2)
+      tiled2(p);
+    else
+      tiled3(p);
+    return;
+  }
   if (p->w->bits == 1)
     tables1(p);
   else
