@@ -36,8 +36,8 @@ typedef struct squant_rt_qgemm_params {
   const int8_t *xq;
   const float *xq_scale;
   const int32_t *xq_sum;
-  /* M = 1, 1- and 3-bit codes (gemv_tables_avx512.c): the activation
-   * tables, 64-byte aligned. */
+  /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
+   * and, for TILE16_V1, the tiles' carries, 64-byte aligned (written). */
   float *tables;
   /* This thread's scratch from the pool (NULL without a pool), 64-byte
    * aligned: the AVX-512 GEMM keeps a whole-K panel of decoded weights
