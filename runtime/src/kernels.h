@@ -66,8 +66,8 @@ static inline int64_t squant_rt_tile16_word(int64_t r, int64_t j, int32_t w, int
 
 /* Block j of row n for the K-vectorized kernels, 4 * bits bytes in
  * BLOCK32_V1 format: BLOCK32_V1 codes in place (row: the row's first byte,
- * squant_rt_row_codes), TILE16_V1 words copied into tmp. The layout is one
- * predictable branch per block. */
+ * squant_rt_row_codes, meaningful for BLOCK32_V1 only), TILE16_V1 words
+ * copied into tmp. The layout is one predictable branch per block. */
 static inline const uint8_t *squant_rt_row_codes(const squant_rt_qweight *w, int64_t n) {
   return w->codes + n * (w->k / 32) * squant_rt_block_bytes(w->bits);
 }

@@ -106,9 +106,9 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       d0[r] = d1[r] = _mm512_setzero_ps();
     /* Each row's successor in memory is the next row of its stream:
      * prefetch this group's bytes there, once per group (no per-block
-     * condition in the decode loop). */
+     * condition in the decode loop). TILE16_V1 rows are not streams. */
     int64_t first = g * gs / 32, last = (g + 1) * gs / 32;
-    for (int r = 0; r < nr; ++r)
+    for (int r = 0; r < nr && w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1; ++r)
       for (int64_t off = first * blockBytes; off < last * blockBytes; off += 64)
         _mm_prefetch((const char *)(row[r] + off + rowBytes), _MM_HINT_T0);
     for (int64_t b = first; b < last; ++b) {

@@ -181,15 +181,22 @@ lookupBlock(const __m512i *words, const float *pairs, const float *quads,
 
 /* The end of group g for the 16 rows from n0: acc += s * dot (+ b * sum x)
  * with the rows' scales and biases gathered; the chains restart. */
+/* A group's dot from its chains: lo, plus +-4 hi for 3-bit codes. */
+static inline __attribute__((always_inline)) __m512
+groupDot(const squant_rt_qweight *w, const int32_t bits, const __m512 *lo,
+         const __m512 *hi) {
+  __m512 dot = sumChains(lo);
+  if (bits == 3)
+    dot = _mm512_fmadd_ps(_mm512_set1_ps(w->is_signed ? -4.0f : 4.0f), sumChains(hi), dot);
+  return dot;
+}
+
 static inline __attribute__((always_inline)) void
 endGroup(const squant_rt_qgemm_params *p, int64_t n0, int64_t g,
          __m512i laneParams, __mmask16 lanes, const int32_t bits, __m512 *lo,
          __m512 *hi, __m512 *acc) {
   const squant_rt_qweight *w = p->w;
-  __m512 dot = sumChains(lo);
-  if (bits == 3)
-    dot = _mm512_fmadd_ps(_mm512_set1_ps(w->is_signed ? -4.0f : 4.0f),
-                          sumChains(hi), dot);
+  __m512 dot = groupDot(w, bits, lo, hi);
   for (int c = 0; c < SQUANT_CHAINS; ++c)
     lo[c] = hi[c] = _mm512_setzero_ps();
   if (w->form == SQUANT_RT_FORM_LUT_F32) {
@@ -309,12 +316,8 @@ tile16(const squant_rt_qgemm_params *p, const uint8_t *tile, int64_t t, int64_t 
       left = groupBlocks;
     }
   }
-  if (left != groupBlocks) {
-    __m512 dot = sumChains(lo);
-    if (bits == 3)
-      dot = _mm512_fmadd_ps(_mm512_set1_ps(w->is_signed ? -4.0f : 4.0f), sumChains(hi), dot);
-    _mm512_store_ps(carry, dot);
-  }
+  if (left != groupBlocks)
+    _mm512_store_ps(carry, groupDot(w, bits, lo, hi));
   if (j0 > 0)
     acc = _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, p->y + n0), acc);
   _mm512_mask_storeu_ps(p->y + n0, lanes, acc);
