@@ -39,12 +39,27 @@ typedef struct squant_rt_qgemm_params {
   /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
    * and, for TILE16_V1, the tiles' carries, 64-byte aligned (written). */
   float *tables;
-  /* This thread's scratch from the pool (NULL without a pool), 64-byte
-   * aligned: the AVX-512 GEMM keeps a whole-K panel of decoded weights
-   * there when it fits. */
+  /* M > 8, AVX-512: this thread's SQUANT_RT_GEMM_SCRATCH bytes, 64-byte
+   * aligned (the pool thread's scratch, or the workspace's without a
+   * pool): the GEMM's decoded panel and its tiles. */
   float *scratch;
-  size_t scratch_bytes;
 } squant_rt_qgemm_params;
+
+/* The AVX-512 GEMM's blocking (gemm_avx512.c): micro-tiles of GR weight
+ * rows, K chunks of KC columns decoded into a panel of GR rows of
+ * PANEL_STRIDE floats (KC plus a line: panel rows 1 KiB apart aliased the
+ * code rows the decode loads while it stores them, 7 % at M = 128), N
+ * chunks of NB blocks and M chunks of MS slices of 32 activation rows whose
+ * [NB][MS][GR][32] tiles follow the panel in the scratch. */
+#define SQUANT_RT_GEMM_GR 14
+#define SQUANT_RT_GEMM_KC 384
+#define SQUANT_RT_GEMM_PANEL_STRIDE (SQUANT_RT_GEMM_KC + 16)
+#define SQUANT_RT_GEMM_NB 16
+#define SQUANT_RT_GEMM_MS 4
+#define SQUANT_RT_GEMM_SCRATCH                                                        \
+  ((size_t)(SQUANT_RT_GEMM_GR * SQUANT_RT_GEMM_PANEL_STRIDE +                        \
+            SQUANT_RT_GEMM_NB * SQUANT_RT_GEMM_MS * SQUANT_RT_GEMM_GR * 32) *          \
+   sizeof(float))
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
 static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }

@@ -472,33 +472,40 @@ TEST(Runtime, SmallMAcrossKChunks) {
     }
 }
 
-// With a pool, the AVX-512 GEMM of more than 32 activation rows decodes a
-// weight block once per K block of up to 4096 columns into the thread's
-// scratch (K = 544: one block, the chunked path's 256 + 256 + 32 columns;
-// K = 4160: two blocks); each output is still summed over k in order, so
-// it gives the chunked path's bits, at any thread count.
-TEST(Runtime, GemmWholeKPanelMatchesChunks) {
+// The AVX-512 GEMM runs M in chunks of four slices of 32 activation rows,
+// N in chunks of 16 blocks of 14 weight rows and K in chunks of 384
+// columns, in a pool thread's scratch or, without a pool, in the
+// workspace. Each output is summed over k in order whatever the blocking,
+// so every thread count gives the same bits as the call without a pool.
+// Shapes: K = 544 (one full and one partial chunk) and 4160; N = 45 (a
+// partial block) and 300 (a second N chunk of 76 rows, its last block of
+// 6); M = 33 (a slice of one row), 130 and 161 (a second M chunk).
+TEST(Runtime, GemmBlockingDoesNotChangeResults) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
-    GTEST_SKIP() << "no AVX-512 on this machine: the whole-K panel is AVX-512 code";
+    GTEST_SKIP() << "no AVX-512 on this machine: the blocked GEMM is AVX-512 code";
   std::mt19937 rng(12);
-  for (auto [bits, k] : {std::pair<int32_t, int64_t>{2, 544}, {4, 544}, {4, 4160}}) {
-    TestWeight t = makeFma(Scheme::IntAsymmetric, bits, 45, k, 32, rng);
+  struct Case {
+    int32_t bits;
+    int64_t n, k;
+  };
+  for (Case c : {Case{2, 45, 544}, Case{4, 300, 544}, Case{4, 45, 4160}, Case{8, 300, 160}}) {
+    TestWeight t = makeFma(Scheme::IntAsymmetric, c.bits, c.n, c.k, 32, rng);
     finish(t);
-    for (int64_t m : {33, 48, 130}) {
-      std::vector<float> x = randomX(m, k, rng);
-      std::vector<float> chunked = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
-      std::string what = "bits " + std::to_string(bits) + " k " + std::to_string(k) +
-                         " m " + std::to_string(m);
-      expectClose(t, x, m, chunked, what);
+    for (int64_t m : {33, 130, 161}) {
+      std::vector<float> x = randomX(m, c.k, rng);
+      std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+      std::string what = "bits " + std::to_string(c.bits) + " n " + std::to_string(c.n) +
+                         " k " + std::to_string(c.k) + " m " + std::to_string(m);
+      expectClose(t, x, m, alone, what);
       for (int32_t threads : {1, 2, 3}) {
         squant_rt_pool *pool = nullptr;
         ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
-        std::vector<float> whole = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512, pool);
+        std::vector<float> pooled = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512, pool);
         squant_rt_pool_destroy(pool);
-        for (size_t i = 0; i < whole.size(); ++i)
-          ASSERT_EQ(std::memcmp(&whole[i], &chunked[i], sizeof(float)), 0)
-              << what << " threads " << threads << " output " << i << ": "
-              << whole[i] << " vs " << chunked[i];
+        for (size_t i = 0; i < pooled.size(); ++i)
+          ASSERT_EQ(std::memcmp(&pooled[i], &alone[i], sizeof(float)), 0)
+              << what << " threads " << threads << " output " << i << ": " << pooled[i]
+              << " vs " << alone[i];
       }
     }
   }

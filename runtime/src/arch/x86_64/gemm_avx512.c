@@ -24,13 +24,12 @@
 #include "../../kernels.h"
 #include "decode_block32.h"
 
-#define SQUANT_NR 4       /* GEMV: output rows per step */
-#define SQUANT_GR 14      /* GEMM: weight rows per micro-tile */
-#define SQUANT_KC 256     /* GEMM: K chunk of the decoded panel */
-/* Panel row stride: KC plus a line, so that panel rows 1 KiB apart do not
- * alias the code rows (1 KiB for 2-bit codes of K = 4096) that the decode
- * loads while it stores them (M = 128: 7 % faster on one thread). */
-#define SQUANT_PANEL_STRIDE (SQUANT_KC + 16)
+#define SQUANT_NR 4 /* GEMV: output rows per step */
+#define SQUANT_GR SQUANT_RT_GEMM_GR
+#define SQUANT_KC SQUANT_RT_GEMM_KC
+#define SQUANT_PANEL_STRIDE SQUANT_RT_GEMM_PANEL_STRIDE
+#define SQUANT_GEMM_NB SQUANT_RT_GEMM_NB
+#define SQUANT_GEMM_MS SQUANT_RT_GEMM_MS
 #define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
@@ -143,12 +142,46 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     p->y[n0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
 }
 
+/* The exact weight of each of the 16 table entries in group `param`. */
+static inline __attribute__((always_inline)) __m512
+groupValues(const squant_rt_qweight *w, __m512 table, int64_t param, const int32_t bits) {
+  if (bits == 8 || w->form == SQUANT_RT_FORM_LUT_F32)
+    return table;
+  __m512 s = _mm512_set1_ps(w->scales[param]);
+  if (w->form == SQUANT_RT_FORM_LUT_INT8)
+    return _mm512_mul_ps(s, table);
+  return _mm512_fmadd_ps(table, s, _mm512_set1_ps(w->bias[param]));
+}
+
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
- * panel[r][0..kc) (row stride ps); rows nr..SQUANT_GR-1 are zero. */
-static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
-                        int64_t k0, int64_t kc, float *panel, int64_t ps) {
+ * panel[r][0..kc) (row stride ps); rows nr..SQUANT_GR-1 are zero. The
+ * same columns of rows [pn, pn + nr) at pk are prefetched: the GEMM's next
+ * panel. A K chunk of a block is short runs of lines one row apart, which
+ * the hardware prefetchers do not follow; without this, the decode waited
+ * on memory for each (int4 M = 128 4096x4096: 1.6 -> 0.X ms of 23). */
+static inline __attribute__((always_inline)) void
+decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int64_t kc,
+            float *panel, int64_t ps, int64_t pn, int64_t pk, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   int64_t gs = w->group_size, groups = w->k / gs;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && pk < w->k) {
+    int64_t pc = w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC;
+    int64_t pr = p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR;
+    for (int64_t r = 0; r < pr; ++r) {
+      const uint8_t *codes = squant_rt_row_codes(w, pn + r) + pk / 32 * blockBytes;
+      for (int64_t off = 0; off < pc / 32 * blockBytes; off += 64)
+        _mm_prefetch((const char *)(codes + off), _MM_HINT_T0);
+      int64_t param = (pn + r) * groups + pk / gs;
+      if (w->form != SQUANT_RT_FORM_LUT_F32)
+        _mm_prefetch((const char *)(w->scales + param), _MM_HINT_T0);
+      if (w->form == SQUANT_RT_FORM_FMA)
+        _mm_prefetch((const char *)(w->bias + param), _MM_HINT_T0);
+    }
+  }
+  /* The group of each block counted, not divided (a 64-bit division per
+   * block was a fifth of the decode). */
+  int64_t g0 = k0 / gs, g0End = (g0 + 1) * gs;
   for (int r = 0; r < SQUANT_GR; ++r) {
     if (r >= nr) {
       for (int64_t c = 0; c < kc; c += 16)
@@ -158,20 +191,26 @@ static void decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr,
     int64_t n = n0 + r;
     __m512 table = rowTable(p, n);
     const uint8_t *row = squant_rt_row_codes(w, n);
+    int64_t param = n * groups + g0, paramEnd = g0End;
+    /* Up to 4 bits, the group's 16 exact weights (fma(T[i], s, b),
+     * s * T[i] or T[i], the same operations on the same values as per
+     * code) are a table, so each block is two lookups and two stores. */
+    __m512 groupTable = groupValues(w, table, param, bits);
     for (int64_t c = 0; c < kc; c += 32) {
-      int64_t b = (k0 + c) / 32, param = n * groups + (k0 + c) / gs;
+      int64_t b = (k0 + c) / 32;
+      if (k0 + c >= paramEnd) {
+        ++param;
+        paramEnd += gs;
+        groupTable = groupValues(w, table, param, bits);
+      }
       __m512 v0, v1;
       uint8_t tmp[16];
-      blockValues(squant_rt_block_at(w, row, n, b, w->bits, tmp), w->bits, w->is_signed, table,
+      blockValues(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, groupTable,
                   &v0, &v1);
-      if (w->form == SQUANT_RT_FORM_FMA) {
+      if (bits == 8 && w->form == SQUANT_RT_FORM_FMA) {
         __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
         v0 = _mm512_fmadd_ps(v0, s, bb);
         v1 = _mm512_fmadd_ps(v1, s, bb);
-      } else if (w->form == SQUANT_RT_FORM_LUT_INT8) {
-        __m512 s = _mm512_set1_ps(w->scales[param]);
-        v0 = _mm512_mul_ps(s, v0);
-        v1 = _mm512_mul_ps(s, v1);
       }
       _mm512_storeu_ps(panel + r * ps + c, v0);
       _mm512_storeu_ps(panel + r * ps + c + 16, v1);
@@ -215,71 +254,69 @@ sliceTile(const float *panel, int64_t ps, const float *xt, int64_t width,
     microTile(panel, ps, xt, width, kc, ct, width, 1, first);
 }
 
-/* GEMM for M > SQUANT_SMALL_M: per block of SQUANT_GR weight rows and per
- * slice of 32 activation rows (api.c transposes x once per call into slices
- * [k][32], padding rows zero), exact weights decoded into a panel times the
- * slice of X^T; each output is summed over k in order, whatever the
- * blocking, so every path below gives the same bits.
- * - With a pool thread's scratch, the block's weights are decoded once per
- *   K block of up to SQUANT_KB columns into the scratch (panel ~230 KiB,
- *   in L2 with the slice's part of X^T), and every slice runs over the K
- *   block with its accumulators in registers, continued across K blocks
- *   through the slices' tiles (also in the scratch).
- * - Otherwise each 256-column K chunk is decoded into an L1 panel per slice
- *   (the block's weights decoded once per slice), continued through ct.
- * Either way a slice's K chunk of X^T (32 KiB) stays in L1, where one X^T
- * of M = 128 (2 MiB at K = 4096) streamed from L2/L3 for every block. */
-#define SQUANT_KB 4096
-static void gemm(const squant_rt_qgemm_params *p) {
+/* GEMM for M > SQUANT_SMALL_M, in the thread's scratch (api.c provides
+ * SQUANT_RT_GEMM_SCRATCH bytes: the pool thread's, or the workspace's
+ * without a pool). The loops, outermost first:
+ * - M chunks of SQUANT_GEMM_MS slices of 32 activation rows (api.c
+ *   transposes x once per call into slices [k][32], padding rows zero);
+ * - N chunks of SQUANT_GEMM_NB blocks of SQUANT_GR weight rows, whose
+ *   tiles (the chunk's outputs, 112 KiB) stay in L2;
+ * - K chunks of SQUANT_KC columns: the M chunk's X^T for it (128 KiB)
+ *   stays in L2 while every block of the N chunk passes over it;
+ * - blocks: exact weights decoded once into the L1 panel (14 KiB), then
+ *   every slice's micro-tile over the chunk, continued from its tile.
+ * Each output is summed over k in order, whatever the blocking, so every
+ * thread count gives the same bits. (All of K per block, with X^T of
+ * M = 128 streamed from L3 for every block, ran the micro-tiles at
+ * ~190 GFLOP/s; these loops at ~225.) */
+static inline __attribute__((always_inline)) void
+gemmAll(const squant_rt_qgemm_params *p, const int32_t bits) {
   int64_t k = p->w->k, width = p->xt_stride;
-  int64_t kb = k < SQUANT_KB ? k : SQUANT_KB;
-  int64_t kbStride = kb + 16; /* a line apart from multiples of 1 KiB */
+  float *panel = p->scratch;
+  float *tiles = p->scratch + SQUANT_GR * SQUANT_PANEL_STRIDE; /* [block][slice][GR][32] */
   int64_t slices = (p->m + width - 1) / width;
-  size_t panelFloats = (size_t)(SQUANT_GR * kbStride + 15) / 16 * 16;
-  int blocked = p->m > width && p->scratch &&
-                (panelFloats + (size_t)(slices * SQUANT_GR * width)) * sizeof(float) <=
-                    p->scratch_bytes;
-  float panel[SQUANT_GR * SQUANT_PANEL_STRIDE] __attribute__((aligned(64)));
-  float ct[SQUANT_GR * 32] __attribute__((aligned(64)));
-  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += SQUANT_GR) {
-    int nr = p->n_end - n0 < SQUANT_GR ? (int)(p->n_end - n0) : SQUANT_GR;
-    if (blocked) {
-      float *tiles = p->scratch + panelFloats; /* [slice][GR][width] */
-      for (int64_t kb0 = 0; kb0 < k; kb0 += kb) {
-        int64_t kbl = k - kb0 < kb ? k - kb0 : kb;
-        for (int64_t k0 = kb0; k0 < kb0 + kbl; k0 += SQUANT_KC)
-          decodePanel(p, n0, nr, k0, kb0 + kbl - k0 < SQUANT_KC ? kb0 + kbl - k0 : SQUANT_KC,
-                      p->scratch + (k0 - kb0), kbStride);
-        for (int64_t s = 0; s < slices; ++s) {
-          int64_t mc = p->m - s * width < width ? p->m - s * width : width;
-          sliceTile(p->scratch, kbStride, p->xt + s * width * k + kb0 * width, width, kbl,
-                    tiles + s * SQUANT_GR * width, mc, kb0 == 0);
-        }
-      }
-      for (int64_t s = 0; s < slices; ++s) {
-        int64_t mc = p->m - s * width < width ? p->m - s * width : width;
-        for (int r = 0; r < nr; ++r)
-          for (int64_t m = 0; m < mc; ++m)
-            p->y[(s * width + m) * p->y_stride + n0 + r] =
-                tiles[s * SQUANT_GR * width + r * width + m];
-      }
-      continue;
-    }
-    for (int64_t m0 = 0; m0 < p->m; m0 += width) {
-      int64_t mc = p->m - m0 < width ? p->m - m0 : width;
-      const float *slice = p->xt + m0 * k;
+  for (int64_t s0 = 0; s0 < slices; s0 += SQUANT_GEMM_MS) {
+    int64_t ms = slices - s0 < SQUANT_GEMM_MS ? slices - s0 : SQUANT_GEMM_MS;
+    for (int64_t c0 = p->n_begin; c0 < p->n_end; c0 += SQUANT_GEMM_NB * SQUANT_GR) {
+      int64_t c1 = p->n_end - c0 < SQUANT_GEMM_NB * SQUANT_GR ? p->n_end
+                                                               : c0 + SQUANT_GEMM_NB * SQUANT_GR;
       for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
         int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
-        decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE);
-        sliceTile(panel, SQUANT_PANEL_STRIDE, slice + k0 * width, width, kc, ct, mc,
-                  k0 == 0);
+        for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
+          int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
+          int64_t pn = n0 + SQUANT_GR < c1 ? n0 + SQUANT_GR : c0;
+          int64_t pk = n0 + SQUANT_GR < c1 ? k0 : k0 + SQUANT_KC;
+          decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE, pn, pk, bits);
+          float *blockTiles = tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
+          for (int64_t s = 0; s < ms; ++s) {
+            int64_t mc = p->m - (s0 + s) * width < width ? p->m - (s0 + s) * width : width;
+            sliceTile(panel, SQUANT_PANEL_STRIDE, p->xt + (s0 + s) * width * k + k0 * width,
+                      width, kc, blockTiles + s * SQUANT_GR * width, mc, k0 == 0);
+          }
+        }
       }
-      for (int r = 0; r < nr; ++r)
-        for (int64_t m = 0; m < mc; ++m)
-          p->y[(m0 + m) * p->y_stride + n0 + r] = ct[r * width + m];
+      for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
+        int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
+        const float *blockTiles = tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
+        for (int64_t s = 0; s < ms; ++s) {
+          int64_t m0 = (s0 + s) * width;
+          int64_t mc = p->m - m0 < width ? p->m - m0 : width;
+          for (int64_t m = 0; m < mc; ++m)
+            for (int r = 0; r < nr; ++r)
+              p->y[(m0 + m) * p->y_stride + n0 + r] = blockTiles[(s * SQUANT_GR + r) * width + m];
+        }
+      }
     }
   }
 }
+
+/* The decode specialized per width (a run-time width cost ~10 cycles per
+ * block in branches). */
+static void gemm1(const squant_rt_qgemm_params *p) { gemmAll(p, 1); }
+static void gemm2(const squant_rt_qgemm_params *p) { gemmAll(p, 2); }
+static void gemm3(const squant_rt_qgemm_params *p) { gemmAll(p, 3); }
+static void gemm4(const squant_rt_qgemm_params *p) { gemmAll(p, 4); }
+static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8); }
 
 /* Small M (2..SQUANT_SMALL_M): vectorized along K like the GEMV, with
  * exact weights (w = fma(q, s, b), s_t * T[i], or the fp32 entry) so each
@@ -486,5 +523,21 @@ void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p) {
       return;
     }
   }
-  gemm(p);
+  switch (p->w->bits) {
+  case 1:
+    gemm1(p);
+    return;
+  case 2:
+    gemm2(p);
+    return;
+  case 3:
+    gemm3(p);
+    return;
+  case 4:
+    gemm4(p);
+    return;
+  default:
+    gemm8(p);
+    return;
+  }
 }
