@@ -209,21 +209,10 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (m > 8 && isa == SQUANT_RT_ISA_AVX512) {
     /* X^T for the GEMM micro-tiles in slices of 32 activation rows
      * ([k][32] each, slice after slice), 64-byte aligned, padding rows
-     * zero; 64 columns at a time, so that the 32 rows read and the slice's
-     * lines written stay in L1 (M = 128, K = 4096: ~1.5 ms a column at a
-     * time, a serial part of every call). Without a pool, the GEMM's
-     * scratch follows X^T. */
+     * zero; without a pool, the GEMM's scratch follows it. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     float *xt = (float *)((base + 63) & ~(uintptr_t)63);
-    for (int64_t r0 = 0; r0 < xtRows(m); r0 += SQUANT_XT_SLICE) {
-      float *slice = xt + r0 * w->k;
-      for (int64_t c0 = 0; c0 < w->k; c0 += 64) {
-        int64_t c1 = w->k - c0 < 64 ? w->k : c0 + 64;
-        for (int64_t r = 0; r < SQUANT_XT_SLICE; ++r)
-          for (int64_t c = c0; c < c1; ++c)
-            slice[c * SQUANT_XT_SLICE + r] = r0 + r < m ? x[(r0 + r) * x_stride + c] : 0.0f;
-      }
-    }
+    squant_rt_transpose_slices_avx512(x, m, x_stride, w->k, xt);
     p->xt = xt;
     p->xt_stride = SQUANT_XT_SLICE;
     p->scratch = xt + xtRows(m) * w->k;

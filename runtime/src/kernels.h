@@ -107,6 +107,11 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
 void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
 
+/* X^T for the AVX-512 GEMM: the m rows of x (k a multiple of 16) in slices
+ * of 32 rows, [k][32] each at xt + 32 k s, rows past m zero. */
+void squant_rt_transpose_slices_avx512(const float *x, int64_t m, int64_t x_stride, int64_t k,
+                                       float *xt);
+
 /* The activation-table GEMV (gemv_tables_avx512.c): whether a weight can
  * take it, the bytes of its tables (0 when it cannot), building them from
  * p->x and p->values, and the kernel. */

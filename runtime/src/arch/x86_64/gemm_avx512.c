@@ -311,6 +311,51 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits) {
   }
 }
 
+/* r[i] = column i of the 16 x 16 block whose rows r held: 64 shuffles. */
+static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  /* Lane L of r[4i + j]: rows 4i .. 4i + 3 of column 4L + j. */
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int j = 0; j < 4; ++j) {
+    __m512 even01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
+    __m512 odd01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
+    __m512 even23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
+    __m512 odd23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
+    t[j] = _mm512_shuffle_f32x4(even01, even23, 0x88);
+    t[4 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
+    t[8 + j] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
+    t[12 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
+  }
+  for (int i = 0; i < 16; ++i)
+    r[i] = t[i];
+}
+
+void squant_rt_transpose_slices_avx512(const float *x, int64_t m, int64_t x_stride, int64_t k,
+                                       float *xt) {
+  for (int64_t r0 = 0; r0 < m; r0 += 32) {
+    float *slice = xt + r0 * k;
+    for (int64_t half = 0; half < 32; half += 16)
+      for (int64_t c = 0; c < k; c += 16) {
+        __m512 v[16];
+        for (int64_t i = 0; i < 16; ++i)
+          v[i] = r0 + half + i < m ? _mm512_loadu_ps(x + (r0 + half + i) * x_stride + c)
+                                   : _mm512_setzero_ps();
+        transpose16(v);
+        for (int64_t i = 0; i < 16; ++i)
+          _mm512_storeu_ps(slice + (c + i) * 32 + half, v[i]);
+      }
+  }
+}
+
 /* The decode specialized per width (a run-time width cost ~10 cycles per
  * block in branches). */
 static void gemm1(const squant_rt_qgemm_params *p) { gemmAll(p, 1); }
