@@ -511,6 +511,41 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
   }
 }
 
+// Row strides past k and n: every path reads x rows at x_stride and writes
+// only the n outputs of each y row (the GEMM stores its tiles with masked
+// 16-wide stores), giving the bits of the dense call; y's padding keeps
+// its sentinel.
+TEST(Runtime, StridedRowsMatchDense) {
+  std::mt19937 rng(21);
+  TestWeight t = makeFma(Scheme::IntAsymmetric, 4, 45, 160, 32, rng);
+  finish(t);
+  int64_t n = t.w.n, k = t.w.k, xStride = k + 7, yStride = n + 5;
+  for (int64_t m : {1, 5, 40}) {
+    std::vector<float> x = randomX(m, k, rng);
+    std::vector<float> xs(m * xStride, NAN);
+    for (int64_t i = 0; i < m; ++i)
+      std::copy(x.begin() + i * k, x.begin() + (i + 1) * k, xs.begin() + i * xStride);
+    for (squant_rt_isa isa : availableIsas()) {
+      std::string what = std::string(isaName(isa)) + " m " + std::to_string(m);
+      std::vector<float> dense = runQgemm(t, x, m, isa);
+      std::vector<float> ys(m * yStride, -7.0f);
+      std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
+      squant_rt_options opts{isa, nullptr, 0};
+      ASSERT_EQ(squant_rt_qgemm(xs.data(), m, xStride, &t.w, ys.data(), yStride, ws.data(),
+                                ws.size(), &opts),
+                SQUANT_RT_OK)
+          << what;
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j)
+          ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &dense[i * n + j], sizeof(float)), 0)
+              << what << " output " << i << "," << j;
+        for (int64_t j = n; j < yStride; ++j)
+          ASSERT_EQ(ys[i * yStride + j], -7.0f) << what << " padding " << i << "," << j;
+      }
+    }
+  }
+}
+
 TEST(Runtime, ExactInputsAreBitExact) {
   // Small-integer activations, power-of-two scales and biases: every
   // product and partial sum is exact in fp32, so every ISA, every order of
