@@ -97,6 +97,13 @@ static inline const uint8_t *squant_rt_block_at(const squant_rt_qweight *w,
   return tmp;
 }
 
+/* Prefetches into L1 every cache line that [p, p + bytes) touches (from
+ * p's line: codes rows need not start on one). */
+static inline void squant_rt_prefetch_range(const void *p, int64_t bytes) {
+  for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)63; a < (uintptr_t)p + (uintptr_t)bytes; a += 64)
+    __builtin_prefetch((const void *)a, 0, 3);
+}
+
 /* Unpacks the 32 indices of one BLOCK32_V1 block (portable, shared by the
  * kernels' tails and the tests). */
 void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,

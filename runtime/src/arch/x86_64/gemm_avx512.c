@@ -170,14 +170,13 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int
     int64_t pc = w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC;
     int64_t pr = p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR;
     for (int64_t r = 0; r < pr; ++r) {
-      const uint8_t *codes = squant_rt_row_codes(w, pn + r) + pk / 32 * blockBytes;
-      for (int64_t off = 0; off < pc / 32 * blockBytes; off += 64)
-        _mm_prefetch((const char *)(codes + off), _MM_HINT_T0);
-      int64_t param = (pn + r) * groups + pk / gs;
+      squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) + pk / 32 * blockBytes,
+                               pc / 32 * blockBytes);
+      int64_t param = (pn + r) * groups + pk / gs, params = (pc + gs - 1) / gs;
       if (w->form != SQUANT_RT_FORM_LUT_F32)
-        _mm_prefetch((const char *)(w->scales + param), _MM_HINT_T0);
+        squant_rt_prefetch_range(w->scales + param, params * (int64_t)sizeof(float));
       if (w->form == SQUANT_RT_FORM_FMA)
-        _mm_prefetch((const char *)(w->bias + param), _MM_HINT_T0);
+        squant_rt_prefetch_range(w->bias + param, params * (int64_t)sizeof(float));
     }
   }
   /* The group of each block counted, not divided (a 64-bit division per
