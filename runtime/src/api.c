@@ -78,8 +78,9 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
   return ((size_t)m * (size_t)(w->k / w->group_size) * sizeof(float) + 63) / 64 * 64;
 }
 
-_Static_assert(SQUANT_RT_GEMM_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
-               "the AVX-512 GEMM's scratch fits a pool thread's");
+_Static_assert(SQUANT_RT_GEMM_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
+                   SQUANT_RT_SMALL_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
+               "the AVX-512 kernels' scratch fits a pool thread's");
 
 /* X^T for the AVX-512 GEMM: slices of 32 activation rows, [k][32] each. */
 #define SQUANT_XT_SLICE 32
@@ -96,9 +97,11 @@ static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
     return 0;
-  /* X^T and, for a call without a pool, the GEMM's scratch after it. */
-  size_t xt = m > 8 ? (size_t)xtRows(m) * (size_t)w->k * sizeof(float) + SQUANT_RT_GEMM_SCRATCH
-                    : 0;
+  /* M > 8: X^T and, for a call without a pool, the GEMM's scratch after
+   * it; 2 <= M <= 8: the small-M path's scratch. */
+  size_t xt = m > 8   ? (size_t)xtRows(m) * (size_t)w->k * sizeof(float) + SQUANT_RT_GEMM_SCRATCH
+              : m > 1 ? SQUANT_RT_SMALL_SCRATCH
+                      : 0;
   size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
   size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
   /* At most one of these is used by a call. */
@@ -216,6 +219,9 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     p->xt = xt;
     p->xt_stride = SQUANT_XT_SLICE;
     p->scratch = xt + xtRows(m) * w->k;
+  } else if (m > 1 && isa == SQUANT_RT_ISA_AVX512) {
+    uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
+    p->scratch = (float *)((base + 63) & ~(uintptr_t)63);
   }
   if (w->form == SQUANT_RT_FORM_FMA && (m == 1 || isa != SQUANT_RT_ISA_AVX512)) {
     /* Group sums of x, once per activation row (the b * sum x term; the

@@ -39,11 +39,17 @@ typedef struct squant_rt_qgemm_params {
   /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
    * and, for TILE16_V1, the tiles' carries, 64-byte aligned (written). */
   float *tables;
-  /* M > 8, AVX-512: this thread's SQUANT_RT_GEMM_SCRATCH bytes, 64-byte
-   * aligned (the pool thread's scratch, or the workspace's without a
-   * pool): the GEMM's decoded panel and its tiles. */
+  /* M > 1, AVX-512: this thread's scratch, 64-byte aligned (the pool
+   * thread's, or the workspace's without a pool): for M <= 8 the small-M
+   * path's chunk of x (SQUANT_RT_SMALL_SCRATCH bytes), for M > 8 the
+   * GEMM's decoded panel and its tiles (SQUANT_RT_GEMM_SCRATCH). */
   float *scratch;
 } squant_rt_qgemm_params;
+
+/* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
+ * [chunk / 32 blocks][8 rows][32]. */
+#define SQUANT_RT_SMALL_KC 1024
+#define SQUANT_RT_SMALL_SCRATCH ((size_t)8 * SQUANT_RT_SMALL_KC * sizeof(float))
 
 /* The AVX-512 GEMM's blocking (gemm_avx512.c): micro-tiles of GR weight
  * rows, K chunks of KC columns decoded into a panel of GR rows of

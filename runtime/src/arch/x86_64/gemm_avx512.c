@@ -207,7 +207,7 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int
       uint8_t tmp[16];
       blockValues(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, groupTable,
                   &v0, &v1);
-      if (bits == 8 && w->form == SQUANT_RT_FORM_FMA) {
+      if (bits == 8) { /* the FMA form: exact weights per code */
         __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
         v0 = _mm512_fmadd_ps(v0, s, bb);
         v1 = _mm512_fmadd_ps(v1, s, bb);
@@ -378,128 +378,168 @@ static void gemm3(const squant_rt_qgemm_params *p) { gemmAll(p, 3); }
 static void gemm4(const squant_rt_qgemm_params *p) { gemmAll(p, 4); }
 static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8); }
 
+/* sums[j] = the sum of v[j]'s lanes, for 16 vectors at once: halves, then
+ * quarters, then pairs of lanes of two vectors added in one (30 shuffles
+ * and 15 adds, where one reduction per vector took 4 and 4; per K chunk of
+ * 1024 columns they were ~10 % of M = 8). */
+static inline void reduce16(const __m512 v[16], float sums[16]) {
+  __m512 halves[8], quarters[4], pairs[2];
+  for (int i = 0; i < 8; ++i) /* 256-bit half h: v[2i + h] */
+    halves[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                              _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+  for (int i = 0; i < 4; ++i) /* 128-bit lane q: v[4i + q] */
+    quarters[i] = _mm512_add_ps(_mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0x88),
+                                _mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0xDD));
+  for (int i = 0; i < 2; ++i) /* lane q, pair h: v[8i + 4h + q] */
+    pairs[i] = _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0x44),
+                             _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0xEE));
+  /* Element 4q + j: v[4j + q]. */
+  __m512 all = _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], 0x88),
+                             _mm512_shuffle_ps(pairs[0], pairs[1], 0xDD));
+  float lanes[16];
+  _mm512_storeu_ps(lanes, all);
+  for (int j = 0; j < 16; ++j)
+    sums[j] = lanes[4 * (j % 4) + j / 4];
+}
+
 /* Small M (2..SQUANT_SMALL_M): vectorized along K like the GEMV, with
- * exact weights (w = fma(q, s, b), s_t * T[i], or the fp32 entry) so each
- * decoded block feeds every activation row: two weight rows and up to
- * eight activation rows share each block (16 dot chains, 32 FMAs per 16 x
- * loads; with four, M = 8 decoded every block twice).
+ * exact weights (the group's 16 values fma(T[i], s, b), s_t * T[i] or the
+ * fp32 entries as a table, or fma(q, s, b) for 8 bits) so each decoded
+ * block feeds every activation row: two weight rows and up to eight
+ * activation rows share each block (16 dot chains, 32 FMAs per 16 x loads;
+ * with four, M = 8 decoded every block twice).
  *
- * K runs in chunks of whole groups (about SQUANT_SMALL_KC columns) over all
- * rows, so that the chunk of x (8 rows x 4 KiB) stays in L1: with the whole
- * of K, every block's x loads missed L1 (M = 8 int4 4096x4096: 147 GFLOP/s
- * at K = 1024, 87 at K = 4096). Each output adds its chunks' sums in order
- * of k: the result does not depend on how rows are split among threads. */
-#define SQUANT_SMALL_KC 1024
+ * K runs in chunks of SQUANT_SMALL_KC columns over all rows, with the
+ * chunk of x copied block by block into the thread's scratch, [block][8
+ * rows][32]: one pointer and constant offsets for every x load, one linear
+ * stream, in L1 (with the whole of K, every block's x loads missed L1:
+ * M = 8 int4 4096x4096 147 GFLOP/s at K = 1024, 87 at K = 4096; with x
+ * read in place, eight row pointers and their address arithmetic competed
+ * with the FMAs). Each output adds its chunks' sums in order of k: the
+ * result does not depend on how rows are split among threads. */
+#define SQUANT_SMALL_KC SQUANT_RT_SMALL_KC
 #define SQUANT_SMALL_AHEAD 8 /* rows ahead that a chunk's pass prefetches */
 
-/* Groups [g0, g1) of rows n0, n0 + nr and activation rows [m0, m0 + mr):
- * y = the chunk's dot (first chunk) or y += it. */
+/* Blocks [b0, b1) of rows n0, n0 + nr and activation rows [m0, m0 + mr)
+ * (xc: the chunk's copy of x): y = the chunk's dot (first chunk) or y +=
+ * it. */
 static inline __attribute__((always_inline)) void
 smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
-          const int mr, int64_t g0, int64_t g1, const int32_t bits) {
+          const int mr, int64_t b0, int64_t b1, const float *xc, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs, groupBlocks = gs / 32;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t rowBytes = (k / 32) * blockBytes;
   __m512 table[2], acc[2][8];
   const uint8_t *row[2];
-  const float *x[8];
   for (int r = 0; r < nr; ++r) {
     table[r] = rowTable(p, n0 + r);
     row[r] = squant_rt_row_codes(w, n0 + r);
     for (int i = 0; i < mr; ++i)
       acc[r][i] = _mm512_setzero_ps();
   }
-  for (int i = 0; i < mr; ++i)
-    x[i] = p->x + (m0 + i) * p->x_stride;
-  /* The chunk's bytes of the rows SQUANT_SMALL_AHEAD further on, a group
-   * at a time: the hardware prefetchers do not follow a K chunk's pass over
-   * the rows, runs of a few lines 4 * bits * K / 32 bytes apart (M = 8 int4
-   * 4096x4096, cold weights: 87 -> 104 GFLOP/s with the K chunks). */
-  const uint8_t *next = w->codes + (n0 + SQUANT_SMALL_AHEAD) * rowBytes;
-  int prefetchNext = m0 == 0 && n0 + SQUANT_SMALL_AHEAD < p->n_end &&
-                     w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1;
-  if (prefetchNext && w->form != SQUANT_RT_FORM_LUT_F32) {
-    int64_t param = (n0 + SQUANT_SMALL_AHEAD) * groups + g0;
-    _mm_prefetch((const char *)(w->scales + param), _MM_HINT_T0);
-    _mm_prefetch((const char *)(w->scales + param + groups), _MM_HINT_T0);
-    if (w->form == SQUANT_RT_FORM_FMA) {
-      _mm_prefetch((const char *)(w->bias + param), _MM_HINT_T0);
-      _mm_prefetch((const char *)(w->bias + param + groups), _MM_HINT_T0);
+  /* The chunk's bytes of the rows SQUANT_SMALL_AHEAD further on: the
+   * hardware prefetchers do not follow a K chunk's pass over the rows, runs
+   * of a few lines 4 * bits * K / 32 bytes apart (M = 8 int4 4096x4096,
+   * cold weights: 87 -> 104 GFLOP/s with the K chunks). */
+  int64_t g = b0 / groupBlocks, groupEnd = (g + 1) * groupBlocks;
+  if (m0 == 0 && n0 + SQUANT_SMALL_AHEAD < p->n_end &&
+      w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1) {
+    int64_t params = (b1 - 1) / groupBlocks - g + 1;
+    for (int64_t r = n0 + SQUANT_SMALL_AHEAD; r < n0 + SQUANT_SMALL_AHEAD + 2 && r < p->n_end;
+         ++r) {
+      squant_rt_prefetch_range(w->codes + r * rowBytes + b0 * blockBytes,
+                               (b1 - b0) * blockBytes);
+      if (w->form != SQUANT_RT_FORM_LUT_F32)
+        squant_rt_prefetch_range(w->scales + r * groups + g, params * (int64_t)sizeof(float));
+      if (w->form == SQUANT_RT_FORM_FMA)
+        squant_rt_prefetch_range(w->bias + r * groups + g, params * (int64_t)sizeof(float));
     }
   }
-  /* By group: no division by the run-time group size per block. */
-  for (int64_t g = g0; g < g1; ++g) {
-    __m512 s[2], bb[2];
-    if (prefetchNext)
-      for (int r = 0; r < 2; ++r)
-        for (int64_t off = g * groupBlocks * blockBytes; off < (g + 1) * groupBlocks * blockBytes;
-             off += 64)
-          _mm_prefetch((const char *)(next + r * rowBytes + off), _MM_HINT_T0);
-    for (int r = 0; r < nr; ++r) {
-      int64_t param = (n0 + r) * groups + g;
-      s[r] = _mm512_set1_ps(w->form == SQUANT_RT_FORM_LUT_F32 ? 1.0f : w->scales[param]);
-      bb[r] = _mm512_set1_ps(w->form == SQUANT_RT_FORM_FMA ? w->bias[param] : 0.0f);
+  __m512 groupTable[2], s[2], bb[2];
+  for (int r = 0; r < nr; ++r) {
+    groupTable[r] = groupValues(w, table[r], (n0 + r) * groups + g, bits);
+    if (bits == 8) {
+      s[r] = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
+      bb[r] = _mm512_set1_ps(w->bias[(n0 + r) * groups + g]);
     }
-    for (int64_t b = g * groupBlocks; b < (g + 1) * groupBlocks; ++b) {
-      __m512 wv[2][2];
+  }
+  const float *xb = xc + m0 * 32;
+  for (int64_t b = b0; b < b1; ++b, xb += 8 * 32) {
+    if (b == groupEnd) { /* the group counted, not divided per block */
+      ++g;
+      groupEnd += groupBlocks;
       for (int r = 0; r < nr; ++r) {
-        uint8_t tmp[16];
-        blockValues(squant_rt_block_at(w, row[r], n0 + r, b, bits, tmp), bits, w->is_signed, table[r],
-                    &wv[r][0], &wv[r][1]);
-        if (w->form == SQUANT_RT_FORM_FMA) {
-          wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
-          wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);
-        } else if (w->form == SQUANT_RT_FORM_LUT_INT8) {
-          wv[r][0] = _mm512_mul_ps(s[r], wv[r][0]);
-          wv[r][1] = _mm512_mul_ps(s[r], wv[r][1]);
-        }
-      }
-      for (int i = 0; i < mr; ++i) {
-        __m512 xa = _mm512_loadu_ps(x[i] + b * 32), xb = _mm512_loadu_ps(x[i] + b * 32 + 16);
-        for (int r = 0; r < nr; ++r) {
-          acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
-          acc[r][i] = _mm512_fmadd_ps(xb, wv[r][1], acc[r][i]);
+        groupTable[r] = groupValues(w, table[r], (n0 + r) * groups + g, bits);
+        if (bits == 8) {
+          s[r] = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
+          bb[r] = _mm512_set1_ps(w->bias[(n0 + r) * groups + g]);
         }
       }
     }
+    __m512 wv[2][2];
+    for (int r = 0; r < nr; ++r) {
+      uint8_t tmp[16];
+      blockValues(squant_rt_block_at(w, row[r], n0 + r, b, bits, tmp), bits, w->is_signed,
+                  groupTable[r], &wv[r][0], &wv[r][1]);
+      if (bits == 8) { /* the FMA form: exact weights per code */
+        wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
+        wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);
+      }
+    }
+    for (int i = 0; i < mr; ++i) {
+      __m512 xa = _mm512_load_ps(xb + i * 32), xz = _mm512_load_ps(xb + i * 32 + 16);
+      for (int r = 0; r < nr; ++r) {
+        acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
+        acc[r][i] = _mm512_fmadd_ps(xz, wv[r][1], acc[r][i]);
+      }
+    }
   }
+  __m512 v[16];
+  for (int j = 0; j < 16; ++j)
+    v[j] = j < nr * mr ? acc[j / mr][j % mr] : _mm512_setzero_ps();
+  float dots[16];
+  reduce16(v, dots);
   for (int r = 0; r < nr; ++r)
     for (int i = 0; i < mr; ++i) {
       float *y = p->y + (m0 + i) * p->y_stride + n0 + r;
-      float dot = _mm512_reduce_add_ps(acc[r][i]);
-      *y = g0 == 0 ? dot : *y + dot;
+      float dot = dots[r * mr + i];
+      *y = b0 == 0 ? dot : *y + dot;
     }
 }
 
 static inline __attribute__((always_inline)) void
 smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
-  int64_t groups = p->w->k / p->w->group_size;
-  int64_t chunkGroups = SQUANT_SMALL_KC / p->w->group_size;
-  if (chunkGroups < 1)
-    chunkGroups = 1;
-  for (int64_t g0 = 0; g0 < groups; g0 += chunkGroups) {
-    int64_t g1 = groups - g0 < chunkGroups ? groups : g0 + chunkGroups;
+  int64_t blocks = p->w->k / 32, chunkBlocks = SQUANT_SMALL_KC / 32;
+  float *xc = p->scratch; /* [block][8][32] */
+  for (int64_t b0 = 0; b0 < blocks; b0 += chunkBlocks) {
+    int64_t b1 = blocks - b0 < chunkBlocks ? blocks : b0 + chunkBlocks;
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t i = 0; i < p->m; ++i) {
+        const float *x = p->x + i * p->x_stride + b * 32;
+        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32, _mm512_loadu_ps(x));
+        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32 + 16, _mm512_loadu_ps(x + 16));
+      }
     for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
       int nr = p->n_end - n >= 2 ? 2 : 1;
       int64_t m = 0;
       for (; m + 8 <= p->m; m += 8) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 8, g0, g1, bits);
+          smallRows(p, n, 2, m, 8, b0, b1, xc, bits);
         else
-          smallRows(p, n, 1, m, 8, g0, g1, bits);
+          smallRows(p, n, 1, m, 8, b0, b1, xc, bits);
       }
       for (; m + 4 <= p->m; m += 4) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 4, g0, g1, bits);
+          smallRows(p, n, 2, m, 4, b0, b1, xc, bits);
         else
-          smallRows(p, n, 1, m, 4, g0, g1, bits);
+          smallRows(p, n, 1, m, 4, b0, b1, xc, bits);
       }
       for (; m < p->m; ++m) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 1, g0, g1, bits);
+          smallRows(p, n, 2, m, 1, b0, b1, xc, bits);
         else
-          smallRows(p, n, 1, m, 1, g0, g1, bits);
+          smallRows(p, n, 1, m, 1, b0, b1, xc, bits);
       }
     }
   }
