@@ -1,4 +1,5 @@
-/*===- gemm_avx512.c - AVX-512 qgemm ---------------------------------------===//
+/*===- gemm_avx512.c - AVX-512 qgemm
+ *---------------------------------------===//
  *
  * Two paths, both vectorized along K:
  *
@@ -30,7 +31,7 @@
 #define SQUANT_PANEL_STRIDE SQUANT_RT_GEMM_PANEL_STRIDE
 #define SQUANT_GEMM_NB SQUANT_RT_GEMM_NB
 #define SQUANT_GEMM_MS SQUANT_RT_GEMM_MS
-#define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
+#define SQUANT_SMALL_M 8 /* up to this M, the K-vectorized small-M path */
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
 static inline __attribute__((always_inline)) void
@@ -49,6 +50,18 @@ blockValues(const uint8_t *block, int32_t bits, int isSigned, __m512 table,
   *v1 = _mm512_permutexvar_ps(squantIndices16(block, bits, 1), table);
 }
 
+/* Block b of row n (row: squant_rt_row_codes): in place for BLOCK32_V1,
+ * its words copied into tmp for TILE16_V1. The layout is a constant after
+ * inlining: with the copy's branch in the loop, the BLOCK32_V1 path's
+ * broadcast came from a general register (a port 5 uop) instead of memory
+ * (M = 8 int4 in L2: 148 -> 156 GFLOP/s). */
+static inline __attribute__((always_inline)) const uint8_t *
+blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
+        int32_t bits, uint8_t tmp[16], const int tile16) {
+  return tile16 ? squant_rt_block_at(w, row, n, b, bits, tmp)
+                : row + b * squant_rt_block_bytes(bits);
+}
+
 static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
   const squant_rt_qweight *w = p->w;
   if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1) {
@@ -65,11 +78,13 @@ static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
 }
 
 /* sum_g bias[g] * xsum[g] over `groups` groups, 16 per FMA. */
-static inline float biasDot(const float *bias, const float *xsum, int64_t groups) {
+static inline float biasDot(const float *bias, const float *xsum,
+                            int64_t groups) {
   __m512 acc = _mm512_setzero_ps();
   int64_t g = 0;
   for (; g + 16 <= groups; g += 16)
-    acc = _mm512_fmadd_ps(_mm512_loadu_ps(bias + g), _mm512_loadu_ps(xsum + g), acc);
+    acc = _mm512_fmadd_ps(_mm512_loadu_ps(bias + g), _mm512_loadu_ps(xsum + g),
+                          acc);
   if (g < groups) {
     __mmask16 m = (__mmask16)((1u << (groups - g)) - 1u);
     acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, bias + g),
@@ -82,7 +97,7 @@ static inline float biasDot(const float *bias, const float *xsum, int64_t groups
  * call site after inlining. */
 static inline __attribute__((always_inline)) void
 gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
-         const int nr, const int32_t bits) {
+         const int nr, const int32_t bits, const int tile16) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
@@ -116,8 +131,8 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
         uint8_t tmp[16];
-        blockValues(squant_rt_block_at(w, row[r], n0 + r * stride, b, bits, tmp), bits, w->is_signed, table[r],
-                    &v0, &v1);
+        blockValues(blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
+                    bits, w->is_signed, table[r], &v0, &v1);
         d0[r] = _mm512_fmadd_ps(xa, v0, d0[r]);
         d1[r] = _mm512_fmadd_ps(xb, v1, d1[r]);
       }
@@ -144,7 +159,8 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
 
 /* The exact weight of each of the 16 table entries in group `param`. */
 static inline __attribute__((always_inline)) __m512
-groupValues(const squant_rt_qweight *w, __m512 table, int64_t param, const int32_t bits) {
+groupValues(const squant_rt_qweight *w, __m512 table, int64_t param,
+            const int32_t bits) {
   if (bits == 8 || w->form == SQUANT_RT_FORM_LUT_F32)
     return table;
   __m512 s = _mm512_set1_ps(w->scales[param]);
@@ -161,8 +177,9 @@ groupValues(const squant_rt_qweight *w, __m512 table, int64_t param, const int32
  * decode waited on memory (int4 M = 128 4096x4096, one thread: ~0.3 ms of
  * 22). */
 static inline __attribute__((always_inline)) void
-decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int64_t kc,
-            float *panel, int64_t ps, int64_t pn, int64_t pk, const int32_t bits) {
+decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
+            int64_t kc, float *panel, int64_t ps, int64_t pn, int64_t pk,
+            const int32_t bits, const int tile16) {
   const squant_rt_qweight *w = p->w;
   int64_t gs = w->group_size, groups = w->k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
@@ -170,13 +187,16 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int
     int64_t pc = w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC;
     int64_t pr = p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR;
     for (int64_t r = 0; r < pr; ++r) {
-      squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) + pk / 32 * blockBytes,
+      squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) +
+                                   pk / 32 * blockBytes,
                                pc / 32 * blockBytes);
       int64_t param = (pn + r) * groups + pk / gs, params = (pc + gs - 1) / gs;
       if (w->form != SQUANT_RT_FORM_LUT_F32)
-        squant_rt_prefetch_range(w->scales + param, params * (int64_t)sizeof(float));
+        squant_rt_prefetch_range(w->scales + param,
+                                 params * (int64_t)sizeof(float));
       if (w->form == SQUANT_RT_FORM_FMA)
-        squant_rt_prefetch_range(w->bias + param, params * (int64_t)sizeof(float));
+        squant_rt_prefetch_range(w->bias + param,
+                                 params * (int64_t)sizeof(float));
     }
   }
   /* The group of each block counted, not divided (a 64-bit division per
@@ -205,10 +225,11 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int
       }
       __m512 v0, v1;
       uint8_t tmp[16];
-      blockValues(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, groupTable,
-                  &v0, &v1);
+      blockValues(blockOf(w, row, n, b, bits, tmp, tile16), bits, w->is_signed,
+                  groupTable, &v0, &v1);
       if (bits == 8) { /* the FMA form: exact weights per code */
-        __m512 s = _mm512_set1_ps(w->scales[param]), bb = _mm512_set1_ps(w->bias[param]);
+        __m512 s = _mm512_set1_ps(w->scales[param]),
+               bb = _mm512_set1_ps(w->bias[param]);
         v0 = _mm512_fmadd_ps(v0, s, bb);
         v1 = _mm512_fmadd_ps(v1, s, bb);
       }
@@ -223,12 +244,13 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0, int
  * 16 activation rows (X^T), 14 x 2 accumulators. Each output's sum runs
  * over k in order, continued from ct, whatever the blocking. */
 static inline __attribute__((always_inline)) void
-microTile(const float *panel, int64_t ps, const float *xt, int64_t mp, int64_t kc,
-          float *ct, int64_t mc, const int mw, int first) {
+microTile(const float *panel, int64_t ps, const float *xt, int64_t mp,
+          int64_t kc, float *ct, int64_t mc, const int mw, int first) {
   __m512 acc[SQUANT_GR][2];
   for (int r = 0; r < SQUANT_GR; ++r)
     for (int j = 0; j < mw; ++j)
-      acc[r][j] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(ct + r * mc + 16 * j);
+      acc[r][j] =
+          first ? _mm512_setzero_ps() : _mm512_loadu_ps(ct + r * mc + 16 * j);
   for (int64_t c = 0; c < kc; ++c) {
     __m512 x0 = _mm512_loadu_ps(xt + c * mp);
     __m512 x1 = mw > 1 ? _mm512_loadu_ps(xt + c * mp + 16) : x0;
@@ -285,13 +307,14 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
 /* y[m][0 .. nr) = tile[0 .. nr)[m] for m < mc: the tile's rows of 32
  * activation rows transposed 16 x 16 (scalar stores, one per output, were
  * 1.5 % of M = 128). */
-static inline void storeTile(const float *tile, int64_t width, int nr, int64_t mc, float *y,
-                             int64_t yStride) {
+static inline void storeTile(const float *tile, int64_t width, int nr,
+                             int64_t mc, float *y, int64_t yStride) {
   __mmask16 rows = (__mmask16)((1u << nr) - 1u);
   for (int64_t h = 0; h < mc; h += 16) {
     __m512 v[16];
     for (int r = 0; r < 16; ++r)
-      v[r] = r < SQUANT_GR ? _mm512_loadu_ps(tile + r * width + h) : _mm512_setzero_ps();
+      v[r] = r < SQUANT_GR ? _mm512_loadu_ps(tile + r * width + h)
+                           : _mm512_setzero_ps();
     transpose16(v);
     for (int64_t i = 0; i < 16 && h + i < mc; ++i)
       _mm512_mask_storeu_ps(y + (h + i) * yStride, rows, v[i]);
@@ -314,55 +337,65 @@ static inline void storeTile(const float *tile, int64_t width, int nr, int64_t m
  * M = 128 streamed from L3 for every block, ran the micro-tiles at
  * ~190 GFLOP/s; these loops at ~225.) */
 static inline __attribute__((always_inline)) void
-gemmAll(const squant_rt_qgemm_params *p, const int32_t bits) {
+gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
   int64_t k = p->w->k, width = p->xt_stride;
   float *panel = p->scratch;
-  float *tiles = p->scratch + SQUANT_GR * SQUANT_PANEL_STRIDE; /* [block][slice][GR][32] */
+  float *tiles =
+      p->scratch + SQUANT_GR * SQUANT_PANEL_STRIDE; /* [block][slice][GR][32] */
   int64_t slices = (p->m + width - 1) / width;
   for (int64_t s0 = 0; s0 < slices; s0 += SQUANT_GEMM_MS) {
     int64_t ms = slices - s0 < SQUANT_GEMM_MS ? slices - s0 : SQUANT_GEMM_MS;
-    for (int64_t c0 = p->n_begin; c0 < p->n_end; c0 += SQUANT_GEMM_NB * SQUANT_GR) {
-      int64_t c1 = p->n_end - c0 < SQUANT_GEMM_NB * SQUANT_GR ? p->n_end
-                                                               : c0 + SQUANT_GEMM_NB * SQUANT_GR;
+    for (int64_t c0 = p->n_begin; c0 < p->n_end;
+         c0 += SQUANT_GEMM_NB * SQUANT_GR) {
+      int64_t c1 = p->n_end - c0 < SQUANT_GEMM_NB * SQUANT_GR
+                       ? p->n_end
+                       : c0 + SQUANT_GEMM_NB * SQUANT_GR;
       for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
         int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
         for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
           int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
           int64_t pn = n0 + SQUANT_GR < c1 ? n0 + SQUANT_GR : c0;
           int64_t pk = n0 + SQUANT_GR < c1 ? k0 : k0 + SQUANT_KC;
-          decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE, pn, pk, bits);
-          float *blockTiles = tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
+          decodePanel(p, n0, nr, k0, kc, panel, SQUANT_PANEL_STRIDE, pn, pk,
+                      bits, tile16);
+          float *blockTiles =
+              tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
           for (int64_t s = 0; s < ms; ++s) {
-            int64_t mc = p->m - (s0 + s) * width < width ? p->m - (s0 + s) * width : width;
-            sliceTile(panel, SQUANT_PANEL_STRIDE, p->xt + (s0 + s) * width * k + k0 * width,
-                      width, kc, blockTiles + s * SQUANT_GR * width, mc, k0 == 0);
+            int64_t mc = p->m - (s0 + s) * width < width
+                             ? p->m - (s0 + s) * width
+                             : width;
+            sliceTile(panel, SQUANT_PANEL_STRIDE,
+                      p->xt + (s0 + s) * width * k + k0 * width, width, kc,
+                      blockTiles + s * SQUANT_GR * width, mc, k0 == 0);
           }
         }
       }
       for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
         int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
-        const float *blockTiles = tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
+        const float *blockTiles =
+            tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * width;
         for (int64_t s = 0; s < ms; ++s) {
           int64_t m0 = (s0 + s) * width;
           int64_t mc = p->m - m0 < width ? p->m - m0 : width;
-          storeTile(blockTiles + s * SQUANT_GR * width, width, nr, mc, p->y + m0 * p->y_stride + n0,
-                    p->y_stride);
+          storeTile(blockTiles + s * SQUANT_GR * width, width, nr, mc,
+                    p->y + m0 * p->y_stride + n0, p->y_stride);
         }
       }
     }
   }
 }
 
-void squant_rt_transpose_slices_avx512(const float *x, int64_t m, int64_t x_stride, int64_t k,
-                                       float *xt) {
+void squant_rt_transpose_slices_avx512(const float *x, int64_t m,
+                                       int64_t x_stride, int64_t k, float *xt) {
   for (int64_t r0 = 0; r0 < m; r0 += 32) {
     float *slice = xt + r0 * k;
     for (int64_t half = 0; half < 32; half += 16)
       for (int64_t c = 0; c < k; c += 16) {
         __m512 v[16];
         for (int64_t i = 0; i < 16; ++i)
-          v[i] = r0 + half + i < m ? _mm512_loadu_ps(x + (r0 + half + i) * x_stride + c)
-                                   : _mm512_setzero_ps();
+          v[i] = r0 + half + i < m
+                     ? _mm512_loadu_ps(x + (r0 + half + i) * x_stride + c)
+                     : _mm512_setzero_ps();
         transpose16(v);
         for (int64_t i = 0; i < 16; ++i)
           _mm512_storeu_ps(slice + (c + i) * 32 + half, v[i]);
@@ -371,12 +404,22 @@ void squant_rt_transpose_slices_avx512(const float *x, int64_t m, int64_t x_stri
 }
 
 /* The decode specialized per width (a run-time width cost ~10 cycles per
- * block in branches). */
-static void gemm1(const squant_rt_qgemm_params *p) { gemmAll(p, 1); }
-static void gemm2(const squant_rt_qgemm_params *p) { gemmAll(p, 2); }
-static void gemm3(const squant_rt_qgemm_params *p) { gemmAll(p, 3); }
-static void gemm4(const squant_rt_qgemm_params *p) { gemmAll(p, 4); }
-static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8); }
+ * block in branches) and per layout (blockOf); TILE16_V1 holds 1 to 3
+ * bits. */
+#define SQUANT_BY_LAYOUT(all, p, bits)                                         \
+  ((p)->w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ? all(p, bits, 1)              \
+                                                : all(p, bits, 0))
+static void gemm1(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemmAll, p, 1);
+}
+static void gemm2(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemmAll, p, 2);
+}
+static void gemm3(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemmAll, p, 3);
+}
+static void gemm4(const squant_rt_qgemm_params *p) { gemmAll(p, 4, 0); }
+static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8, 0); }
 
 /* sums[j] = the sum of v[j]'s lanes, for 16 vectors at once: halves, then
  * quarters, then pairs of lanes of two vectors added in one (30 shuffles
@@ -385,14 +428,17 @@ static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8); }
 static inline void reduce16(const __m512 v[16], float sums[16]) {
   __m512 halves[8], quarters[4], pairs[2];
   for (int i = 0; i < 8; ++i) /* 256-bit half h: v[2i + h] */
-    halves[i] = _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
-                              _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
+    halves[i] =
+        _mm512_add_ps(_mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0x44),
+                      _mm512_shuffle_f32x4(v[2 * i], v[2 * i + 1], 0xEE));
   for (int i = 0; i < 4; ++i) /* 128-bit lane q: v[4i + q] */
-    quarters[i] = _mm512_add_ps(_mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0x88),
-                                _mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0xDD));
+    quarters[i] = _mm512_add_ps(
+        _mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0x88),
+        _mm512_shuffle_f32x4(halves[2 * i], halves[2 * i + 1], 0xDD));
   for (int i = 0; i < 2; ++i) /* lane q, pair h: v[8i + 4h + q] */
-    pairs[i] = _mm512_add_ps(_mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0x44),
-                             _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0xEE));
+    pairs[i] = _mm512_add_ps(
+        _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0x44),
+        _mm512_shuffle_ps(quarters[2 * i], quarters[2 * i + 1], 0xEE));
   /* Element 4q + j: v[4j + q]. */
   __m512 all = _mm512_add_ps(_mm512_shuffle_ps(pairs[0], pairs[1], 0x88),
                              _mm512_shuffle_ps(pairs[0], pairs[1], 0xDD));
@@ -418,14 +464,15 @@ static inline void reduce16(const __m512 v[16], float sums[16]) {
  * with the FMAs). Each output adds its chunks' sums in order of k: the
  * result does not depend on how rows are split among threads. */
 #define SQUANT_SMALL_KC SQUANT_RT_SMALL_KC
-#define SQUANT_SMALL_AHEAD 8 /* rows ahead that a chunk's pass prefetches */
+#define SQUANT_SMALL_AHEAD 4 /* rows ahead that a chunk's pass prefetches */
 
 /* Blocks [b0, b1) of rows n0, n0 + nr and activation rows [m0, m0 + mr)
  * (xc: the chunk's copy of x): y = the chunk's dot (first chunk) or y +=
  * it. */
 static inline __attribute__((always_inline)) void
 smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
-          const int mr, int64_t b0, int64_t b1, const float *xc, const int32_t bits) {
+          const int mr, int64_t b0, int64_t b1, const float *xc,
+          const int32_t bits, const int tile16) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs, groupBlocks = gs / 32;
   int64_t blockBytes = squant_rt_block_bytes(bits);
@@ -443,17 +490,25 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
    * of a few lines 4 * bits * K / 32 bytes apart (M = 8 int4 4096x4096,
    * cold weights: 87 -> 104 GFLOP/s with the K chunks). */
   int64_t g = b0 / groupBlocks, groupEnd = (g + 1) * groupBlocks;
-  if (m0 == 0 && n0 + SQUANT_SMALL_AHEAD < p->n_end &&
+  /* The codes' lines go one (per row) per block, not in a burst at the
+   * start: a burst of more prefetches than the core has fill buffers held
+   * up the loads of the block loop. */
+  uintptr_t ahead = 0;
+  int64_t aheadLines = 0;
+  if (m0 == 0 && n0 + SQUANT_SMALL_AHEAD + 1 < p->n_end &&
       w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1) {
     int64_t params = (b1 - 1) / groupBlocks - g + 1;
-    for (int64_t r = n0 + SQUANT_SMALL_AHEAD; r < n0 + SQUANT_SMALL_AHEAD + 2 && r < p->n_end;
-         ++r) {
-      squant_rt_prefetch_range(w->codes + r * rowBytes + b0 * blockBytes,
-                               (b1 - b0) * blockBytes);
+    int64_t r = n0 + SQUANT_SMALL_AHEAD;
+    const uint8_t *first = w->codes + r * rowBytes + b0 * blockBytes;
+    ahead = (uintptr_t)first & ~(uintptr_t)63;
+    aheadLines = ((uintptr_t)first + (b1 - b0) * blockBytes - ahead + 63) / 64;
+    for (int64_t i = 0; i < 2; ++i) {
       if (w->form != SQUANT_RT_FORM_LUT_F32)
-        squant_rt_prefetch_range(w->scales + r * groups + g, params * (int64_t)sizeof(float));
+        squant_rt_prefetch_range(w->scales + (r + i) * groups + g,
+                                 params * (int64_t)sizeof(float));
       if (w->form == SQUANT_RT_FORM_FMA)
-        squant_rt_prefetch_range(w->bias + r * groups + g, params * (int64_t)sizeof(float));
+        squant_rt_prefetch_range(w->bias + (r + i) * groups + g,
+                                 params * (int64_t)sizeof(float));
     }
   }
   __m512 groupTable[2], s[2], bb[2];
@@ -466,6 +521,11 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
   }
   const float *xb = xc + m0 * 32;
   for (int64_t b = b0; b < b1; ++b, xb += 8 * 32) {
+    if (b - b0 < aheadLines) {
+      _mm_prefetch((const char *)(ahead + (b - b0) * 64), _MM_HINT_T2);
+      _mm_prefetch((const char *)(ahead + (b - b0) * 64 + rowBytes),
+                   _MM_HINT_T2);
+    }
     if (b == groupEnd) { /* the group counted, not divided per block */
       ++g;
       groupEnd += groupBlocks;
@@ -480,15 +540,16 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
     __m512 wv[2][2];
     for (int r = 0; r < nr; ++r) {
       uint8_t tmp[16];
-      blockValues(squant_rt_block_at(w, row[r], n0 + r, b, bits, tmp), bits, w->is_signed,
-                  groupTable[r], &wv[r][0], &wv[r][1]);
+      blockValues(blockOf(w, row[r], n0 + r, b, bits, tmp, tile16), bits,
+                  w->is_signed, groupTable[r], &wv[r][0], &wv[r][1]);
       if (bits == 8) { /* the FMA form: exact weights per code */
         wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
         wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);
       }
     }
     for (int i = 0; i < mr; ++i) {
-      __m512 xa = _mm512_load_ps(xb + i * 32), xz = _mm512_load_ps(xb + i * 32 + 16);
+      __m512 xa = _mm512_load_ps(xb + i * 32),
+             xz = _mm512_load_ps(xb + i * 32 + 16);
       for (int r = 0; r < nr; ++r) {
         acc[r][i] = _mm512_fmadd_ps(xa, wv[r][0], acc[r][i]);
         acc[r][i] = _mm512_fmadd_ps(xz, wv[r][1], acc[r][i]);
@@ -509,7 +570,8 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
 }
 
 static inline __attribute__((always_inline)) void
-smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
+smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
+         const int tile16) {
   int64_t blocks = p->w->k / 32, chunkBlocks = SQUANT_SMALL_KC / 32;
   float *xc = p->scratch; /* [block][8][32] */
   for (int64_t b0 = 0; b0 < blocks; b0 += chunkBlocks) {
@@ -518,71 +580,84 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits) {
       for (int64_t i = 0; i < p->m; ++i) {
         const float *x = p->x + i * p->x_stride + b * 32;
         _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32, _mm512_loadu_ps(x));
-        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32 + 16, _mm512_loadu_ps(x + 16));
+        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32 + 16,
+                        _mm512_loadu_ps(x + 16));
       }
     for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
       int nr = p->n_end - n >= 2 ? 2 : 1;
       int64_t m = 0;
       for (; m + 8 <= p->m; m += 8) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 8, b0, b1, xc, bits);
+          smallRows(p, n, 2, m, 8, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 8, b0, b1, xc, bits);
+          smallRows(p, n, 1, m, 8, b0, b1, xc, bits, tile16);
       }
       for (; m + 4 <= p->m; m += 4) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 4, b0, b1, xc, bits);
+          smallRows(p, n, 2, m, 4, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 4, b0, b1, xc, bits);
+          smallRows(p, n, 1, m, 4, b0, b1, xc, bits, tile16);
       }
       for (; m < p->m; ++m) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 1, b0, b1, xc, bits);
+          smallRows(p, n, 2, m, 1, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 1, b0, b1, xc, bits);
+          smallRows(p, n, 1, m, 1, b0, b1, xc, bits, tile16);
       }
     }
   }
 }
 
-static void small1(const squant_rt_qgemm_params *p) { smallAll(p, 1); }
-static void small2(const squant_rt_qgemm_params *p) { smallAll(p, 2); }
-static void small3(const squant_rt_qgemm_params *p) { smallAll(p, 3); }
-static void small4(const squant_rt_qgemm_params *p) { smallAll(p, 4); }
-static void small8(const squant_rt_qgemm_params *p) { smallAll(p, 8); }
+static void small1(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(smallAll, p, 1);
+}
+static void small2(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(smallAll, p, 2);
+}
+static void small3(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(smallAll, p, 3);
+}
+static void small4(const squant_rt_qgemm_params *p) { smallAll(p, 4, 0); }
+static void small8(const squant_rt_qgemm_params *p) { smallAll(p, 8, 0); }
 
 /* GEMV over all rows with `bits` a constant after inlining, so the unpack
  * code has no branch on the width. */
 static inline __attribute__((always_inline)) void
-gemvAll(const squant_rt_qgemm_params *p, const int32_t bits) {
+gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
   /* The four rows of a step come from the four quarters of the range, so
    * each is one linear stream through memory (row n + 1 follows row n):
    * four streams in four pages, which the hardware prefetchers follow,
    * where four adjacent short rows would share pages. */
   int64_t q = (p->n_end - p->n_begin) / SQUANT_NR;
   for (int64_t n = p->n_begin; n < p->n_begin + q; ++n)
-    gemvRows(p, n, q, SQUANT_NR, bits);
+    gemvRows(p, n, q, SQUANT_NR, bits, tile16);
   int64_t n = p->n_begin + SQUANT_NR * q;
   switch (p->n_end - n) {
   case 3:
-    gemvRows(p, n, 1, 3, bits);
+    gemvRows(p, n, 1, 3, bits, tile16);
     break;
   case 2:
-    gemvRows(p, n, 1, 2, bits);
+    gemvRows(p, n, 1, 2, bits, tile16);
     break;
   case 1:
-    gemvRows(p, n, 1, 1, bits);
+    gemvRows(p, n, 1, 1, bits, tile16);
     break;
   default:
     break;
   }
 }
 
-static void gemv1(const squant_rt_qgemm_params *p) { gemvAll(p, 1); }
-static void gemv2(const squant_rt_qgemm_params *p) { gemvAll(p, 2); }
-static void gemv3(const squant_rt_qgemm_params *p) { gemvAll(p, 3); }
-static void gemv4(const squant_rt_qgemm_params *p) { gemvAll(p, 4); }
-static void gemv8(const squant_rt_qgemm_params *p) { gemvAll(p, 8); }
+static void gemv1(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemvAll, p, 1);
+}
+static void gemv2(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemvAll, p, 2);
+}
+static void gemv3(const squant_rt_qgemm_params *p) {
+  SQUANT_BY_LAYOUT(gemvAll, p, 3);
+}
+static void gemv4(const squant_rt_qgemm_params *p) { gemvAll(p, 4, 0); }
+static void gemv8(const squant_rt_qgemm_params *p) { gemvAll(p, 8, 0); }
 
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p) {
   if (p->m == 1) {
