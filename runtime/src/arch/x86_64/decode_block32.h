@@ -49,11 +49,14 @@ static inline __m512i squantIndices16(const uint8_t *block, int32_t bits, int h)
                                            12, 13, 14, 15)));
   default: { /* 3: two low bits from the 2-bit plane, the third from the 1-bit */
     __m512i lo = squantIndices16(block, 2, h);
-    __m512i hi = squantIndices16(block + 8, 1, h);
-    /* (lo & 3) | ((hi << 2) & 4) */
-    return _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi32(3)),
-                           _mm512_and_si512(_mm512_slli_epi32(hi, 2),
-                                            _mm512_set1_epi32(4)));
+    /* Bit 16h + i of the 1-bit plane rotated into bit 2 of lane i. */
+    __m512i hi = _mm512_rorv_epi32(
+        _mm512_set1_epi32((int)squantLoad32(block + 8)),
+        _mm512_add_epi32(_mm512_set1_epi32(16 * h - 2),
+                         _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                           14, 15)));
+    /* Bit 2 from hi, the others from lo: one bit select (vpternlogd). */
+    return _mm512_ternarylogic_epi32(lo, hi, _mm512_set1_epi32(4), 0xD8);
   }
   }
 }
