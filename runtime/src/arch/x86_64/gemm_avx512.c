@@ -24,6 +24,7 @@
 
 #include "../../kernels.h"
 #include "decode_block32.h"
+#include "transpose16.h"
 
 #define SQUANT_NR 4 /* GEMV: output rows per step */
 #define SQUANT_GR SQUANT_RT_GEMM_GR
@@ -276,34 +277,6 @@ sliceTile(const float *panel, int64_t ps, const float *xt, int64_t width,
     microTile(panel, ps, xt, width, kc, ct, width, 1, first);
 }
 
-/* r[i] = column i of the 16 x 16 block whose rows r held: 64 shuffles. */
-static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  /* Lane L of r[4i + j]: rows 4i .. 4i + 3 of column 4L + j. */
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int j = 0; j < 4; ++j) {
-    __m512 even01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88);
-    __m512 odd01 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-    __m512 even23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88);
-    __m512 odd23 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-    t[j] = _mm512_shuffle_f32x4(even01, even23, 0x88);
-    t[4 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0x88);
-    t[8 + j] = _mm512_shuffle_f32x4(even01, even23, 0xDD);
-    t[12 + j] = _mm512_shuffle_f32x4(odd01, odd23, 0xDD);
-  }
-  for (int i = 0; i < 16; ++i)
-    r[i] = t[i];
-}
-
 /* y[m][0 .. nr) = tile[0 .. nr)[m] for m < mc: the tile's rows of 32
  * activation rows transposed 16 x 16 (scalar stores, one per output, were
  * 1.5 % of M = 128). */
@@ -315,7 +288,7 @@ static inline void storeTile(const float *tile, int64_t width, int nr,
     for (int r = 0; r < 16; ++r)
       v[r] = r < SQUANT_GR ? _mm512_loadu_ps(tile + r * width + h)
                            : _mm512_setzero_ps();
-    transpose16(v);
+    squantTranspose16(v);
     for (int64_t i = 0; i < 16 && h + i < mc; ++i)
       _mm512_mask_storeu_ps(y + (h + i) * yStride, rows, v[i]);
   }
@@ -396,7 +369,7 @@ void squant_rt_transpose_slices_avx512(const float *x, int64_t m,
           v[i] = r0 + half + i < m
                      ? _mm512_loadu_ps(x + (r0 + half + i) * x_stride + c)
                      : _mm512_setzero_ps();
-        transpose16(v);
+        squantTranspose16(v);
         for (int64_t i = 0; i < 16; ++i)
           _mm512_storeu_ps(slice + (c + i) * 32 + half, v[i]);
       }
