@@ -53,8 +53,9 @@ typedef struct squant_rt_qgemm_params {
 
 /* The AVX-512 GEMM's blocking (gemm_avx512.c): micro-tiles of GR weight
  * rows, K chunks of KC columns decoded into a panel of GR rows of
- * PANEL_STRIDE floats (KC plus a line: panel rows 1 KiB apart aliased the
- * code rows the decode loads while it stores them, 7 % at M = 128), N
+ * PANEL_STRIDE floats (KC plus a line, so that panel rows are no multiple
+ * of 1 KiB apart: at KC = 256 they aliased the code rows the decode loads
+ * while it stores them, 7 % at M = 128), N
  * chunks of NB blocks and M chunks of MS slices of 32 activation rows whose
  * [NB][MS][GR][32] tiles follow the panel in the scratch. */
 #define SQUANT_RT_GEMM_GR 14
