@@ -376,24 +376,6 @@ void squant_rt_transpose_slices_avx512(const float *x, int64_t m,
   }
 }
 
-/* The decode specialized per width (a run-time width cost ~10 cycles per
- * block in branches) and per layout (blockOf); TILE16_V1 holds 1 to 3
- * bits. */
-#define SQUANT_BY_LAYOUT(all, p, bits)                                         \
-  ((p)->w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ? all(p, bits, 1)              \
-                                                : all(p, bits, 0))
-static void gemm1(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemmAll, p, 1);
-}
-static void gemm2(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemmAll, p, 2);
-}
-static void gemm3(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemmAll, p, 3);
-}
-static void gemm4(const squant_rt_qgemm_params *p) { gemmAll(p, 4, 0); }
-static void gemm8(const squant_rt_qgemm_params *p) { gemmAll(p, 8, 0); }
-
 /* sums[j] = the sum of v[j]'s lanes, for 16 vectors at once: halves, then
  * quarters, then pairs of lanes of two vectors added in one (30 shuffles
  * and 15 adds, where one reduction per vector took 4 and 4; per K chunk of
@@ -461,37 +443,33 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
   /* The chunk's bytes of the rows SQUANT_SMALL_AHEAD further on: the
    * hardware prefetchers do not follow a K chunk's pass over the rows, runs
    * of a few lines 4 * bits * K / 32 bytes apart (M = 8 int4 4096x4096,
-   * cold weights: 87 -> 104 GFLOP/s with the K chunks). */
-  int64_t g = b0 / groupBlocks, groupEnd = (g + 1) * groupBlocks;
-  /* The codes' lines go one (per row) per block, not in a burst at the
-   * start: a burst of more prefetches than the core has fill buffers held
-   * up the loads of the block loop. */
+   * cold weights: 87 -> 104 GFLOP/s with the K chunks). The codes' lines go
+   * one (per row) per block, not in a burst at the start: a burst of more
+   * prefetches than the core has fill buffers held up the loads of the
+   * block loop. */
+  int64_t gFirst = b0 / groupBlocks;
   uintptr_t ahead = 0;
   int64_t aheadLines = 0;
   if (m0 == 0 && n0 + SQUANT_SMALL_AHEAD + 1 < p->n_end &&
       w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1) {
-    int64_t params = (b1 - 1) / groupBlocks - g + 1;
+    int64_t params = (b1 - 1) / groupBlocks - gFirst + 1;
     int64_t r = n0 + SQUANT_SMALL_AHEAD;
     const uint8_t *first = w->codes + r * rowBytes + b0 * blockBytes;
     ahead = (uintptr_t)first & ~(uintptr_t)63;
     aheadLines = ((uintptr_t)first + (b1 - b0) * blockBytes - ahead + 63) / 64;
     for (int64_t i = 0; i < 2; ++i) {
       if (w->form != SQUANT_RT_FORM_LUT_F32)
-        squant_rt_prefetch_range(w->scales + (r + i) * groups + g,
+        squant_rt_prefetch_range(w->scales + (r + i) * groups + gFirst,
                                  params * (int64_t)sizeof(float));
       if (w->form == SQUANT_RT_FORM_FMA)
-        squant_rt_prefetch_range(w->bias + (r + i) * groups + g,
+        squant_rt_prefetch_range(w->bias + (r + i) * groups + gFirst,
                                  params * (int64_t)sizeof(float));
     }
   }
+  /* The group counted, not divided per block; the first block opens one
+   * (the chunk may start inside it). */
+  int64_t g = gFirst - 1, groupEnd = b0;
   __m512 groupTable[2], s[2], bb[2];
-  for (int r = 0; r < nr; ++r) {
-    groupTable[r] = groupValues(w, table[r], (n0 + r) * groups + g, bits);
-    if (bits == 8) {
-      s[r] = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
-      bb[r] = _mm512_set1_ps(w->bias[(n0 + r) * groups + g]);
-    }
-  }
   const float *xb = xc + m0 * 32;
   for (int64_t b = b0; b < b1; ++b, xb += 8 * 32) {
     if (b - b0 < aheadLines) {
@@ -499,9 +477,9 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
       _mm_prefetch((const char *)(ahead + (b - b0) * 64 + rowBytes),
                    _MM_HINT_T2);
     }
-    if (b == groupEnd) { /* the group counted, not divided per block */
+    if (b == groupEnd) {
       ++g;
-      groupEnd += groupBlocks;
+      groupEnd = (g + 1) * groupBlocks;
       for (int r = 0; r < nr; ++r) {
         groupTable[r] = groupValues(w, table[r], (n0 + r) * groups + g, bits);
         if (bits == 8) {
@@ -581,18 +559,6 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
   }
 }
 
-static void small1(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(smallAll, p, 1);
-}
-static void small2(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(smallAll, p, 2);
-}
-static void small3(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(smallAll, p, 3);
-}
-static void small4(const squant_rt_qgemm_params *p) { smallAll(p, 4, 0); }
-static void small8(const squant_rt_qgemm_params *p) { smallAll(p, 8, 0); }
-
 /* GEMV over all rows with `bits` a constant after inlining, so the unpack
  * code has no branch on the width. */
 static inline __attribute__((always_inline)) void
@@ -620,72 +586,41 @@ gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
   }
 }
 
-static void gemv1(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemvAll, p, 1);
-}
-static void gemv2(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemvAll, p, 2);
-}
-static void gemv3(const squant_rt_qgemm_params *p) {
-  SQUANT_BY_LAYOUT(gemvAll, p, 3);
-}
-static void gemv4(const squant_rt_qgemm_params *p) { gemvAll(p, 4, 0); }
-static void gemv8(const squant_rt_qgemm_params *p) { gemvAll(p, 8, 0); }
+/* name(p) runs all(p, bits, tile16) with the width and the layout as
+ * constants, so that each instance's unpack code branches on neither (a
+ * run-time width cost ~10 cycles per block; TILE16_V1's copy inside the
+ * loop made BLOCK32_V1's broadcasts come from a general register, see
+ * blockOf). TILE16_V1 holds 1 to 3 bits. */
+#define SQUANT_SPECIALIZE(name, all)                                           \
+  static void name(const squant_rt_qgemm_params *p) {                          \
+    int tile16 = p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1;                   \
+    switch (p->w->bits) {                                                      \
+    case 1:                                                                    \
+      tile16 ? all(p, 1, 1) : all(p, 1, 0);                                    \
+      return;                                                                  \
+    case 2:                                                                    \
+      tile16 ? all(p, 2, 1) : all(p, 2, 0);                                    \
+      return;                                                                  \
+    case 3:                                                                    \
+      tile16 ? all(p, 3, 1) : all(p, 3, 0);                                    \
+      return;                                                                  \
+    case 4:                                                                    \
+      all(p, 4, 0);                                                            \
+      return;                                                                  \
+    default:                                                                   \
+      all(p, 8, 0);                                                            \
+      return;                                                                  \
+    }                                                                          \
+  }
+SQUANT_SPECIALIZE(gemv, gemvAll)
+SQUANT_SPECIALIZE(small, smallAll)
+SQUANT_SPECIALIZE(gemm, gemmAll)
 
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p) {
-  if (p->m == 1) {
-    switch (p->w->bits) {
-    case 1:
-      gemv1(p);
-      return;
-    case 2:
-      gemv2(p);
-      return;
-    case 3:
-      gemv3(p);
-      return;
-    case 4:
-      gemv4(p);
-      return;
-    default:
-      gemv8(p);
-      return;
-    }
-  }
-  if (p->m <= SQUANT_SMALL_M) {
-    switch (p->w->bits) {
-    case 1:
-      small1(p);
-      return;
-    case 2:
-      small2(p);
-      return;
-    case 3:
-      small3(p);
-      return;
-    case 4:
-      small4(p);
-      return;
-    default:
-      small8(p);
-      return;
-    }
-  }
-  switch (p->w->bits) {
-  case 1:
-    gemm1(p);
-    return;
-  case 2:
-    gemm2(p);
-    return;
-  case 3:
-    gemm3(p);
-    return;
-  case 4:
-    gemm4(p);
-    return;
-  default:
-    gemm8(p);
-    return;
-  }
+  if (p->m == 1)
+    gemv(p);
+  else if (p->m <= SQUANT_SMALL_M)
+    small(p);
+  else
+    gemm(p);
 }
