@@ -204,3 +204,30 @@ SQUANT_INSTANTIATE_MTS(fma, false, 8)
 SQUANT_INSTANTIATE_MTS(lut, true, 2)
 SQUANT_INSTANTIATE_MTS(lut, true, 3)
 SQUANT_INSTANTIATE_MTS(lut, true, 4)
+
+#include "qmatmul_mma.cuh"
+
+// Tensor-core instantiations (qmatmul_mma.cuh):
+// squant_qmatmul_mma_b<bits>_nt<NT>_<act>, 16 weight rows x 8 * NT
+// activation rows per block.
+#define SQUANT_INSTANTIATE_MMA(BITS, NT, ACTNAME, ACT)                         \
+  extern "C" __global__ void __launch_bounds__(32 * squant_mma::kMaxWarps)     \
+      squant_qmatmul_mma_b##BITS##_nt##NT##_##ACTNAME(                         \
+          const ACT *x, const uint8_t *codes, const float *scales,            \
+          const float *biases, ACT *y, int m, int n, int k, int groupSize) {  \
+    squant_mma::qmatmulMma<BITS, NT, ACT>(x, codes, scales, biases, y, m, n,  \
+                                          k, groupSize);                      \
+  }
+#define SQUANT_INSTANTIATE_MMA_NTS(BITS, ACTNAME, ACT)                         \
+  SQUANT_INSTANTIATE_MMA(BITS, 1, ACTNAME, ACT)                                \
+  SQUANT_INSTANTIATE_MMA(BITS, 2, ACTNAME, ACT)                                \
+  SQUANT_INSTANTIATE_MMA(BITS, 4, ACTNAME, ACT)                                \
+  SQUANT_INSTANTIATE_MMA(BITS, 8, ACTNAME, ACT)
+#define SQUANT_INSTANTIATE_MMA_ACTS(BITS)                                      \
+  SQUANT_INSTANTIATE_MMA_NTS(BITS, f16, __half)                                \
+  SQUANT_INSTANTIATE_MMA_NTS(BITS, bf16, __nv_bfloat16)
+
+SQUANT_INSTANTIATE_MMA_ACTS(2)
+SQUANT_INSTANTIATE_MMA_ACTS(3)
+SQUANT_INSTANTIATE_MMA_ACTS(4)
+SQUANT_INSTANTIATE_MMA_ACTS(8)

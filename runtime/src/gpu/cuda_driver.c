@@ -141,9 +141,16 @@ const squant_cuda_driver *squant_cuda_driver_get(squant_gpu_status *status) {
   *status = load_status;
   if (load_status != SQUANT_GPU_OK)
     return NULL;
-  /* The primary context, current on the calling thread. */
-  if (squant_cuda_check(driver.cuCtxSetCurrent(primary), "cuCtxSetCurrent",
-                        "squant_gpu")) {
+  /* The primary context, current on the calling thread. After the driver
+   * has shut down (exit: the generated code's global destructors unload
+   * their modules after libcuda's own teardown), there is nothing left to
+   * release: report it without an error message. */
+  CUresult result = driver.cuCtxSetCurrent(primary);
+  if (result == CUDA_ERROR_DEINITIALIZED) {
+    *status = SQUANT_GPU_DRIVER_ERROR;
+    return NULL;
+  }
+  if (squant_cuda_check(result, "cuCtxSetCurrent", "squant_gpu")) {
     *status = SQUANT_GPU_DRIVER_ERROR;
     return NULL;
   }

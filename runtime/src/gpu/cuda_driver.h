@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 typedef int CUresult; /* CUDA_SUCCESS == 0 */
+enum { CUDA_ERROR_DEINITIALIZED = 4 }; /* the driver has shut down (exit) */
 typedef int CUdevice;
 typedef struct CUctx_st *CUcontext;
 typedef struct CUmod_st *CUmodule;

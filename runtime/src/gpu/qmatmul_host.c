@@ -10,6 +10,7 @@
 #include "cuda_driver.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #ifdef SQUANT_HAVE_CUDA_KERNELS
@@ -17,6 +18,23 @@ extern const unsigned char squant_cuda_kernels_fatbin[];
 #endif
 
 enum { kWarpsPerBlock = 4 };
+/* qmatmul_mma.cuh's kChunk and kMaxWarps. */
+enum { kMmaChunk = 128, kMmaMaxWarps = 8 };
+
+/* The tensor-core kernel (qmatmul_mma.cuh) takes the one-FMA form with
+ * f16/bf16 activations, groups of a multiple of 128 codes and 16-byte
+ * aligned x and codes; every other problem the SIMT kernel. */
+static int uses_mma(const squant_gpu_qmatmul *p) {
+  return p->form == SQUANT_GPU_FORM_FMA &&
+         (p->act == SQUANT_GPU_F16 || p->act == SQUANT_GPU_BF16) &&
+         p->group_size % kMmaChunk == 0 && (uintptr_t)p->x % 16 == 0 &&
+         (uintptr_t)p->codes % 16 == 0;
+}
+
+/* MMA column tiles (8 activation rows each) per block: 1, 2, 4 or 8. */
+static int mma_column_tiles(int64_t m) {
+  return m <= 8 ? 1 : m <= 16 ? 2 : m <= 32 ? 4 : 8;
+}
 
 /* Codes per lane step of the kernel: K must be a multiple. */
 static int64_t step_codes(int bits) {
@@ -84,11 +102,17 @@ squant_gpu_status squant_gpu_qmatmul_run(const squant_gpu_qmatmul *p,
   if (module_status != SQUANT_GPU_OK)
     return module_status;
   static const char *const acts[] = {"f32", "f16", "bf16"};
-  int mt = p->m == 1 ? 1 : 8;
+  int mma = uses_mma(p);
+  /* MMA: 8 * nt activation rows per block; SIMT: mt rows per block. */
+  int mt = mma ? 8 * mma_column_tiles(p->m) : p->m == 1 ? 1 : 8;
   char name[64];
-  snprintf(name, sizeof name, "squant_qmatmul_%s_b%d_mt%d_%s",
-           p->form == SQUANT_GPU_FORM_FMA ? "fma" : "lut", (int)p->bits, mt,
-           acts[p->act]);
+  if (mma)
+    snprintf(name, sizeof name, "squant_qmatmul_mma_b%d_nt%d_%s",
+             (int)p->bits, mt / 8, acts[p->act]);
+  else
+    snprintf(name, sizeof name, "squant_qmatmul_%s_b%d_mt%d_%s",
+             p->form == SQUANT_GPU_FORM_FMA ? "fma" : "lut", (int)p->bits, mt,
+             acts[p->act]);
   CUfunction function;
   if ((status = squant_cuda_check(
            d->cuModuleGetFunction(&function, module, name),
@@ -98,12 +122,23 @@ squant_gpu_status squant_gpu_qmatmul_run(const squant_gpu_qmatmul *p,
   const void *x = p->x, *codes = p->codes, *scales = p->scales,
              *biases = p->biases, *table = p->table;
   void *y = p->y;
-  void *params[] = {&x, &codes, &scales, &biases, &table, &y, &m, &n, &k, &g};
-  unsigned grid_x = (unsigned)((p->n + kWarpsPerBlock - 1) / kWarpsPerBlock);
-  unsigned grid_y = (unsigned)((p->m + mt - 1) / mt);
-  return squant_cuda_check(d->cuLaunchKernel(function, grid_x, grid_y, 1, 32,
-                                             kWarpsPerBlock, 1, 0,
-                                             (CUstream)stream, params, NULL),
-                           "cuLaunchKernel", name);
+  void *simt_params[] = {&x, &codes, &scales, &biases, &table,
+                         &y, &m,     &n,      &k,      &g};
+  void *mma_params[] = {&x, &codes, &scales, &biases, &y, &m, &n, &k, &g};
+  unsigned grid_y = (unsigned)((p->m + mt - 1) / mt), grid_x, warps;
+  if (mma) {
+    /* 16 weight rows per block; its warps split K in 128-code chunks. */
+    grid_x = (unsigned)((p->n + 15) / 16);
+    warps = (unsigned)(p->k / kMmaChunk < kMmaMaxWarps ? p->k / kMmaChunk
+                                                       : kMmaMaxWarps);
+  } else {
+    grid_x = (unsigned)((p->n + kWarpsPerBlock - 1) / kWarpsPerBlock);
+    warps = kWarpsPerBlock;
+  }
+  return squant_cuda_check(
+      d->cuLaunchKernel(function, grid_x, grid_y, 1, 32, warps, 1, 0,
+                        (CUstream)stream, mma ? mma_params : simt_params,
+                        NULL),
+      "cuLaunchKernel", name);
 #endif
 }

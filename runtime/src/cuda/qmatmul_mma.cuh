@@ -1,0 +1,295 @@
+//===- qmatmul_mma.cuh - tensor-core quantized matmul, f16/bf16 activations ===//
+//
+// y[m][n] = sum_k x[m][k] * (q[n][k] * s[n][g] + b[n][g]) for the one-FMA
+// form with f16 or bf16 activations, 2/3/4/8-bit codes packed LSB-first
+// along K (the layout the SIMT kernel and generated code read), groups a
+// multiple of 128. Numerics are the factorized ones of the SIMT kernel
+// (D8 with the factorized term, docs/Numerics.md):
+//
+//   acc += s * sum(x q) + b * sum(x)     per row, group and 128-code chunk,
+//
+// where both sums come from mma.sync.m16n8k16 with f32 accumulation: the
+// codes are exact in f16/bf16 (q < 2^11 resp. q < 2^8), their products with
+// x are exact, so only the f32 accumulation rounds. sum(x) is a second MMA
+// with an all-ones A operand, which hands every thread the column sums of
+// exactly the output columns it holds.
+//
+// Work split: a block owns 16 weight rows (one MMA tile) and 8 * NT
+// activation rows (NT MMA column tiles), its warps split K in 128-code
+// chunks (chunk c to warp c mod warps) and sum their partial results in a
+// fixed order through shared memory, so the result does not depend on
+// scheduling. Each lane reads the 32 codes (4 * Bits bytes) of its chunk
+// for two rows, so the loads of one chunk are 16 rows x 16 * Bits bytes;
+// D chunks are in flight per warp.
+//
+// The K order inside a lane's 32 codes is free (the same permutation is
+// applied to x), so codes are decoded in the pairs the magic-number trick
+// makes cheapest: for 2/4/8 bits the pair (code i, code i + C/2) of a
+// 32-bit word holding C codes is ((w >> bits*i) & mask) | magic, one LOP3,
+// and one f16x2/bf16x2 FMA removes the magic; x's pairs are built to match
+// with one PRMT each. 3-bit codes (fields across words) pair neighbours.
+//
+//===----------------------------------------------------------------------===//
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <stdint.h>
+#include <type_traits>
+
+namespace squant_mma {
+
+constexpr int kMaxWarps = 8;
+constexpr int kChunk = 128; // codes per row and warp step
+constexpr int kDepth = 2;   // chunks in flight per warp
+
+template <typename Act> struct Type;
+template <> struct Type<__half> {
+  // 1024 + q is exact in f16 for q < 1024.
+  static constexpr uint32_t magic = 0x64006400u, negMagic = 0xE400E400u,
+                            one = 0x3C003C00u;
+  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
+                                                  uint32_t c) {
+    uint32_t d;
+    asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0,
+                                             uint32_t a1, uint32_t a2,
+                                             uint32_t a3, uint32_t b0,
+                                             uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+  }
+  static __device__ __forceinline__ __half fromFloat(float v) {
+    return __float2half_rn(v);
+  }
+};
+template <> struct Type<__nv_bfloat16> {
+  // 128 + q is exact in bf16 for q < 128 (8-bit codes take another road).
+  static constexpr uint32_t magic = 0x43004300u, negMagic = 0xC300C300u,
+                            one = 0x3F803F80u;
+  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
+                                                  uint32_t c) {
+    uint32_t d;
+    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+    return d;
+  }
+  static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0,
+                                             uint32_t a1, uint32_t a2,
+                                             uint32_t a3, uint32_t b0,
+                                             uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+  }
+  static __device__ __forceinline__ __nv_bfloat16 fromFloat(float v) {
+    return __float2bfloat16_rn(v);
+  }
+};
+
+/// The lane's 32 codes of one row and chunk: Bits 32-bit words.
+template <int Bits>
+__device__ __forceinline__ void loadCodes(const uint8_t *p,
+                                          uint32_t (&w)[Bits]) {
+  if constexpr (Bits % 4 == 0) {
+#pragma unroll
+    for (int i = 0; i < Bits / 4; ++i) {
+      uint4 v = __ldcs(reinterpret_cast<const uint4 *>(p) + i);
+      w[4 * i] = v.x, w[4 * i + 1] = v.y, w[4 * i + 2] = v.z,
+             w[4 * i + 3] = v.w;
+    }
+  } else if constexpr (Bits == 2) {
+    uint2 v = __ldcs(reinterpret_cast<const uint2 *>(p));
+    w[0] = v.x, w[1] = v.y;
+  } else {
+#pragma unroll
+    for (int i = 0; i < Bits; ++i)
+      w[i] = __ldcs(reinterpret_cast<const unsigned *>(p) + i);
+  }
+}
+
+/// Offsets (0..31) inside the lane's 32 codes of the low and high half of
+/// pair j (see the file comment).
+template <int Bits> struct Pairs {
+  static constexpr int perWord = 32 / Bits;
+  static __host__ __device__ constexpr int lo(int j) {
+    return Bits == 3 ? 2 * j
+                     : perWord * (j / (perWord / 2)) + j % (perWord / 2);
+  }
+  static __host__ __device__ constexpr int hi(int j) {
+    return Bits == 3 ? 2 * j + 1 : lo(j) + perWord / 2;
+  }
+};
+
+/// The 16 pairs of codes of `w` as exact f16x2/bf16x2 values.
+template <int Bits, typename Act>
+__device__ __forceinline__ void decode(const uint32_t (&w)[Bits],
+                                       uint32_t (&p)[16]) {
+  using T = Type<Act>;
+  constexpr uint32_t mask = (1u << Bits) - 1;
+  if constexpr (Bits == 8 && std::is_same_v<Act, __nv_bfloat16>) {
+    // bf16 holds 0..255 exactly but not 128 + q: through f32.
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      uint32_t word = w[j / 2] >> (8 * (j % 2));
+      float lo = __uint_as_float(0x4B000000u | (word & 0xFFu)) - 8388608.f;
+      float hi =
+          __uint_as_float(0x4B000000u | ((word >> 16) & 0xFFu)) - 8388608.f;
+      __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+      p[j] = *reinterpret_cast<uint32_t *>(&v);
+    }
+  } else if constexpr (Bits == 3) {
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      uint32_t c[2];
+#pragma unroll
+      for (int h = 0; h < 2; ++h) {
+        const int bit = 3 * (2 * j + h), word = bit / 32, off = bit % 32;
+        c[h] = off <= 29 ? (w[word] >> off) & 7u
+                         : __funnelshift_r(w[word], w[word + 1], off) & 7u;
+      }
+      p[j] = T::fma2(c[0] | (c[1] << 16) | T::magic, T::one, T::negMagic);
+    }
+  } else {
+    constexpr int half = 16 / Bits; // pairs per word
+#pragma unroll
+    for (int j = 0; j < 16; ++j) {
+      uint32_t field = (w[j / half] >> (Bits * (j % half))) &
+                       (mask | (mask << 16));
+      p[j] = T::fma2(field | T::magic, T::one, T::negMagic);
+    }
+  }
+}
+
+/// x's 16 pairs for the lane's 32 columns, in the order of decode's pairs.
+template <int Bits>
+__device__ __forceinline__ void xPairs(const uint4 (&v)[4],
+                                       uint32_t (&xp)[16]) {
+  uint32_t natural[16]; // (x[2i], x[2i + 1])
+#pragma unroll
+  for (int i = 0; i < 4; ++i)
+    natural[4 * i] = v[i].x, natural[4 * i + 1] = v[i].y,
+                natural[4 * i + 2] = v[i].z, natural[4 * i + 3] = v[i].w;
+#pragma unroll
+  for (int j = 0; j < 16; ++j) {
+    const int lo = Pairs<Bits>::lo(j), hi = Pairs<Bits>::hi(j);
+    if (Bits == 3) {
+      xp[j] = natural[j];
+    } else {
+      const unsigned sel = (lo % 2 ? 0x32u : 0x10u) | (hi % 2 ? 0x7600u : 0x5400u);
+      xp[j] = __byte_perm(natural[lo / 2], natural[hi / 2], sel);
+    }
+  }
+}
+
+template <int Bits, int NT, typename Act>
+__device__ __forceinline__ void
+qmatmulMma(const Act *__restrict__ x, const uint8_t *__restrict__ codes,
+           const float *__restrict__ scales, const float *__restrict__ biases,
+           Act *__restrict__ y, int m, int n, int k, int groupSize) {
+  using T = Type<Act>;
+  __shared__ float partial[kMaxWarps][NT * 4][32];
+  const int lane = threadIdx.x, warp = threadIdx.y, warps = blockDim.y;
+  const int g = lane >> 2, t = lane & 3;
+  const int row0 = blockIdx.x * 16;
+  const int rowA = min(row0 + g, n - 1), rowB = min(row0 + g + 8, n - 1);
+  const int m0 = blockIdx.y * 8 * NT;
+  const int64_t rowBytes = int64_t(k) / 8 * Bits;
+  const uint8_t *codesA = codes + rowA * rowBytes + t * 4 * Bits;
+  const uint8_t *codesB = codes + rowB * rowBytes + t * 4 * Bits;
+  const int groups = k / groupSize, chunks = k / kChunk;
+  const float *paramsA = scales + int64_t(rowA) * groups;
+  const float *paramsB = scales + int64_t(rowB) * groups;
+  const float *biasA = biases + int64_t(rowA) * groups;
+  const float *biasB = biases + int64_t(rowB) * groups;
+
+  float total[NT][4];
+#pragma unroll
+  for (int i = 0; i < NT; ++i)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      total[i][j] = 0.f;
+
+  // The ring of chunks in flight: codes of both rows and their parameters.
+  uint32_t wordsA[kDepth][Bits], wordsB[kDepth][Bits];
+  float params[kDepth][4];
+  auto load = [&](int slot, int chunk) {
+    if (chunk < chunks) {
+      loadCodes<Bits>(codesA + int64_t(chunk) * 16 * Bits, wordsA[slot]);
+      loadCodes<Bits>(codesB + int64_t(chunk) * 16 * Bits, wordsB[slot]);
+      const int group = chunk * kChunk / groupSize;
+      params[slot][0] = __ldg(paramsA + group);
+      params[slot][1] = __ldg(biasA + group);
+      params[slot][2] = __ldg(paramsB + group);
+      params[slot][3] = __ldg(biasB + group);
+    }
+  };
+#pragma unroll
+  for (int d = 0; d < kDepth; ++d)
+    load(d, warp + d * warps);
+
+  for (int base = warp; base < chunks; base += kDepth * warps) {
+#pragma unroll
+    for (int d = 0; d < kDepth; ++d) {
+      const int chunk = base + d * warps;
+      if (chunk >= chunks)
+        break;
+      uint32_t pa[16], pb[16];
+      decode<Bits, Act>(wordsA[d], pa);
+      decode<Bits, Act>(wordsB[d], pb);
+      const float sA = params[d][0], bA = params[d][1], sB = params[d][2],
+                  bB = params[d][3];
+      load(d, chunk + kDepth * warps);
+#pragma unroll
+      for (int nt = 0; nt < NT; ++nt) {
+        const int row = m0 + 8 * nt + g;
+        uint4 v[4] = {};
+        if (row < m) {
+          const uint4 *xr = reinterpret_cast<const uint4 *>(
+              x + int64_t(row) * k + chunk * kChunk + 32 * t);
+#pragma unroll
+          for (int i = 0; i < 4; ++i)
+            v[i] = __ldg(xr + i);
+        }
+        uint32_t xp[16];
+        xPairs<Bits>(v, xp);
+        float dot[4] = {0.f, 0.f, 0.f, 0.f}, sum[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+        for (int s = 0; s < 8; ++s) {
+          T::mma(dot, pa[2 * s], pb[2 * s], pa[2 * s + 1], pb[2 * s + 1],
+                 xp[2 * s], xp[2 * s + 1]);
+          T::mma(sum, T::one, T::one, T::one, T::one, xp[2 * s],
+                 xp[2 * s + 1]);
+        }
+        total[nt][0] = fmaf(sA, dot[0], fmaf(bA, sum[0], total[nt][0]));
+        total[nt][1] = fmaf(sA, dot[1], fmaf(bA, sum[1], total[nt][1]));
+        total[nt][2] = fmaf(sB, dot[2], fmaf(bB, sum[2], total[nt][2]));
+        total[nt][3] = fmaf(sB, dot[3], fmaf(bB, sum[3], total[nt][3]));
+      }
+    }
+  }
+
+  // Warps' partial sums, added in warp order.
+#pragma unroll
+  for (int nt = 0; nt < NT; ++nt)
+#pragma unroll
+    for (int j = 0; j < 4; ++j)
+      partial[warp][4 * nt + j][lane] = total[nt][j];
+  __syncthreads();
+  for (int idx = warp * 32 + lane; idx < NT * 4 * 32; idx += warps * 32) {
+    const int value = idx / 32, owner = idx % 32;
+    float acc = partial[0][value][owner];
+    for (int w = 1; w < warps; ++w)
+      acc += partial[w][value][owner];
+    const int nt = value / 4, j = value % 4;
+    const int row = row0 + (owner >> 2) + (j >= 2 ? 8 : 0);
+    const int col = m0 + 8 * nt + 2 * (owner & 3) + (j & 1);
+    if (row < n && col < m)
+      y[int64_t(col) * n + row] = T::fromFloat(acc);
+  }
+}
+
+} // namespace squant_mma
