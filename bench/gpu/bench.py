@@ -120,8 +120,17 @@ class Timer:
         self.hold_ms = 2.0
         self.starved = False
 
+    MAX_HOLD_MS = 50.0
+
     def per_launch_ms(self, launch, count):
         """Median, min, max milliseconds per launch of launch(0..count-1)."""
+        # Warm-up, untimed: the first launches of a library (cuBLAS handle,
+        # lazy module loading) queue slowly, and a window measured then would
+        # lengthen the hold of every later window (seen: a 23 ms first
+        # window made the full benchmark run for over 5 minutes).
+        for i in range(count):
+            launch(i)
+        torch.cuda.synchronize()
         times = []
         for _ in range(self.windows):
             torch.cuda.synchronize()
@@ -137,7 +146,7 @@ class Timer:
             if queued > 0.8 * self.hold_ms:
                 # The GPU may have run dry while launches were queued: hold
                 # it longer next time and measure this window again.
-                self.hold_ms = 2 * queued
+                self.hold_ms = min(2 * queued, self.MAX_HOLD_MS)
                 self.starved = True
             times.append(start.elapsed_time(end) / count)
         return statistics.median(times), min(times), max(times)
@@ -280,6 +289,9 @@ def main():
     parser.add_argument("--windows", type=int, default=7)
     parser.add_argument("--quick", action="store_true",
                         help="4096x4096 only, batches 1 and 16")
+    parser.add_argument("--batches", help="comma-separated M values (default: all)")
+    parser.add_argument("--variants", help="comma-separated squant variants, "
+                        "e.g. int4,int2 (default: all)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -294,6 +306,11 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|")
     shapes = kernels.SHAPES[:1] if args.quick else kernels.SHAPES
     batches = [1, 16] if args.quick else kernels.BATCHES
+    if args.batches:
+        batches = [int(b) for b in args.batches.split(",")]
+    variants = kernels.VARIANTS
+    if args.variants:
+        variants = [v for v in variants if v[0] in args.variants.split(",")]
     summary = {}
     for n, k in shapes:
         bw = copy_bandwidth(timer)
@@ -323,7 +340,7 @@ def main():
                     f"rel. diff vs its dequantized weights {tiny_diff:.1e}")
             except (RuntimeError, AttributeError) as e:
                 print(f"| {n}x{k} | {m} | tinygemm int4 | unavailable: {str(e).splitlines()[0]} |||||||")
-            for variant, form, bits in kernels.VARIANTS:
+            for variant, form, bits in variants:
                 weights = SquantWeights(form, bits, n, k)
                 hand, gen, diff = bench_squant(gpu, timer, form, bits, variant, m, n, k, x, weights)
                 row(f"squant {variant} hand-written", hand, weights.nbytes)
@@ -348,7 +365,7 @@ def main():
             print(f"- {n}x{k}: int2 {one[0] / two[0]:.2f}x faster than int4 (goal >= 1.6)")
         for m in batches:
             ratios = [get(f"squant {v} hand-written", m)[0] / get(f"squant {v} generated", m)[0]
-                      for v, _, _ in kernels.VARIANTS]
+                      for v, _, _ in variants]
             print(f"- {n}x{k}, M = {m}: generated / hand-written speed "
                   f"{min(ratios):.2f}-{max(ratios):.2f} (goal >= 0.8)")
     if timer.starved:

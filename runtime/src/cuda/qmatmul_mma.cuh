@@ -25,9 +25,10 @@
 // The K order inside a lane's 32 codes is free (the same permutation is
 // applied to x), so codes are decoded in the pairs the magic-number trick
 // makes cheapest: for 2/4/8 bits the pair (code i, code i + C/2) of a
-// 32-bit word holding C codes is ((w >> bits*i) & mask) | magic, one LOP3,
-// and one f16x2/bf16x2 FMA removes the magic; x's pairs are built to match
-// with one PRMT each. 3-bit codes (fields across words) pair neighbours.
+// 32-bit word holding C codes is ((w >> shift) & mask) | magic, one LOP3,
+// and one f16x2/bf16x2 FMA removes the magic (and the field's remaining
+// offset); x's pairs are built to match with one PRMT each. 3-bit codes
+// (fields across words) pair neighbours.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,6 +48,7 @@ template <> struct Type<__half> {
   // 1024 + q is exact in f16 for q < 1024.
   static constexpr uint32_t magic = 0x64006400u, negMagic = 0xE400E400u,
                             one = 0x3C003C00u;
+  static constexpr int mantissa = 10, bias = 15;
   static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
                                                   uint32_t c) {
     uint32_t d;
@@ -70,6 +72,7 @@ template <> struct Type<__nv_bfloat16> {
   // 128 + q is exact in bf16 for q < 128 (8-bit codes take another road).
   static constexpr uint32_t magic = 0x43004300u, negMagic = 0xC300C300u,
                             one = 0x3F803F80u;
+  static constexpr int mantissa = 7, bias = 127;
   static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
                                                   uint32_t c) {
     uint32_t d;
@@ -154,12 +157,22 @@ __device__ __forceinline__ void decode(const uint32_t (&w)[Bits],
       p[j] = T::fma2(c[0] | (c[1] << 16) | T::magic, T::one, T::negMagic);
     }
   } else {
+    // Pair j sits at bit sh = Bits * (j % half) of its word. A field left
+    // e bits up inside the mantissa is magic + q * 2^e, exact while
+    // e + Bits <= mantissa, and one FMA by 2^-e with -magic * 2^-e gives q:
+    // so one shift serves every pair of a word that fits above it
+    // (`span` bits of fields; 2 shifts per word instead of 8 for f16 int2).
     constexpr int half = 16 / Bits; // pairs per word
+    constexpr int span = T::mantissa / Bits * Bits;
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
-      uint32_t field = (w[j / half] >> (Bits * (j % half))) &
-                       (mask | (mask << 16));
-      p[j] = T::fma2(field | T::magic, T::one, T::negMagic);
+      const int sh = Bits * (j % half), e = sh % span;
+      const uint32_t up = (mask | (mask << 16)) << e;
+      const uint32_t field = (w[j / half] >> (sh - e)) & up;
+      const uint32_t scale = uint32_t(T::bias - e) << T::mantissa;
+      const uint32_t neg =
+          0x8000u | uint32_t(T::bias + T::mantissa - e) << T::mantissa;
+      p[j] = T::fma2(field | T::magic, scale | scale << 16, neg | neg << 16);
     }
   }
 }
