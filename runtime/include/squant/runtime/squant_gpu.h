@@ -92,6 +92,12 @@ squant_gpu_status squant_gpu_replay_launch(int64_t index, void *stream);
  * each run of 32 codes is 12 bytes, three 32-bit words, code i at bit 3i).
  * Scales and biases are f32 [n][k/g]. `stream` is a CUstream (NULL: the
  * legacy default stream). All pointers are device pointers.
+ *
+ * Kernels: the FMA form with f16/bf16 activations, g a multiple of 128 and
+ * 16-byte aligned x and codes runs on tensor cores (mma.sync, f32
+ * accumulation of exact codes: s * sum(x q) + b * sum(x) per group, the
+ * numerics of the other kernel); everything else on a SIMT kernel. Both
+ * are deterministic (no atomics; fixed summation order).
  *===--------------------------------------------------------------------===*/
 
 typedef enum squant_gpu_dtype {
