@@ -127,6 +127,25 @@ template <int Bits> struct Pairs {
   }
 };
 
+/// Every one of a lane's 32 codes is in exactly one pair (and so meets the
+/// one x it multiplies): checked at compile time for every width.
+template <int Bits> constexpr bool pairsCoverAllCodes() {
+  int seen[32] = {};
+  for (int j = 0; j < 16; ++j) {
+    const int lo = Pairs<Bits>::lo(j), hi = Pairs<Bits>::hi(j);
+    if (lo < 0 || lo > 31 || hi < 0 || hi > 31)
+      return false;
+    ++seen[lo], ++seen[hi];
+  }
+  for (int i = 0; i < 32; ++i)
+    if (seen[i] != 1)
+      return false;
+  return true;
+}
+static_assert(pairsCoverAllCodes<2>() && pairsCoverAllCodes<3>() &&
+                  pairsCoverAllCodes<4>() && pairsCoverAllCodes<8>(),
+              "decode's pairs must cover each code once");
+
 /// The 16 pairs of codes of `w` as exact f16x2/bf16x2 values.
 template <int Bits, typename Act>
 __device__ __forceinline__ void decode(const uint32_t (&w)[Bits],
@@ -164,6 +183,7 @@ __device__ __forceinline__ void decode(const uint32_t (&w)[Bits],
     // (`span` bits of fields; 2 shifts per word instead of 8 for f16 int2).
     constexpr int half = 16 / Bits; // pairs per word
     constexpr int span = T::mantissa / Bits * Bits;
+    static_assert(span >= Bits, "a code must fit in the mantissa");
 #pragma unroll
     for (int j = 0; j < 16; ++j) {
       const int sh = Bits * (j % half), e = sh % span;
