@@ -5,7 +5,10 @@
 // read bandwidth measured with the same thread count in the same window,
 // GFLOP/s, and time ratios against OpenBLAS and oneDNN fp32 on the
 // dequantized weights of the same shape. Weights are cold: each call reads
-// the next of several copies spanning at least 256 MiB (the L3 is smaller).
+// the next of several copies spanning at least 256 MiB (the L3 is smaller),
+// each its codes and its own scales and biases; the weight bytes counted
+// are those codes and parameters (until session 10, codes only, with one
+// hot copy of the parameters).
 //
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
 //                        [--threads 1,2] [--variants int4,lut2,...]
@@ -207,7 +210,8 @@ int main(int argc, char **argv) {
               kWindows);
   (void)core;
   std::printf("Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the same "
-              "packed weights (lsb_first bytes), last column: squant_rt time / its time.\n");
+              "packed weights (lsb_first bytes), last column: squant_rt time / its time.\n"
+              "Weight GB/s: codes + scales + biases per second, all cold.\n");
   std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
               "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this | squant_rt / this |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -280,19 +284,33 @@ int main(int argc, char **argv) {
         for (const Variant &v : variants) {
           if (v.flags && m != 1)
             continue; // the int8-activation mode is a GEMV mode
-          size_t bytes = squant_rt_packed_size_layout(v.layout, n, k, v.bits);
-          int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
-          std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(bytes));
-          for (int c = 0; c < copies; ++c)
-            for (size_t i = 0; i < bytes; ++i)
-              codes[c][i] = uint8_t((i * 2246822519u + c) >> 7);
+          // A cold weight is its codes and its parameters: each copy has
+          // its own scales (and biases for the FMA form), and the bytes per
+          // second count them (a per-tensor table is not counted).
+          size_t codeBytes = squant_rt_packed_size_layout(v.layout, n, k, v.bits);
           int64_t groups = k / group;
-          std::vector<float> scales(n * groups, 0.01f), bias(n * groups, -0.04f);
+          bool hasBias = v.form == SQUANT_RT_FORM_FMA;
+          size_t paramBytes = size_t(n) * groups * sizeof(float) * (hasBias ? 2 : 1);
+          size_t bytes = codeBytes + paramBytes;
+          int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
+          std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(codeBytes));
+          for (int c = 0; c < copies; ++c)
+            for (size_t i = 0; i < codeBytes; ++i)
+              codes[c][i] = uint8_t((i * 2246822519u + c) >> 7);
+          std::vector<std::vector<float>> scales(copies, std::vector<float>(n * groups, 0.01f));
+          std::vector<std::vector<float>> bias(
+              hasBias ? copies : 1, std::vector<float>(n * groups, -0.04f));
           std::vector<int8_t> table(16);
           for (int i = 0; i < 16; ++i)
             table[i] = int8_t(2 * (i - 8) + 1);
           squant_rt_qweight w{v.layout, v.form, v.bits, 0, n, k, group,
-                              nullptr, scales.data(), bias.data(), table.data(), nullptr, 0};
+                              nullptr, scales[0].data(), bias[0].data(), table.data(),
+                              nullptr, 0};
+          auto useCopy = [&](int c) {
+            w.codes = codes[c].data();
+            w.scales = scales[c].data();
+            w.bias = bias[hasBias ? c : 0].data();
+          };
           std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
           squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, v.flags};
           std::string name = v.name;
@@ -301,7 +319,7 @@ int main(int argc, char **argv) {
             // fp32-activation result on the same weight.
             std::vector<float> exact(m * n), fast(m * n);
             squant_rt_options exactOpts{SQUANT_RT_ISA_AUTO, pool, 0};
-            w.codes = codes[0].data();
+            useCopy(0);
             squant_rt_qgemm(x.data(), m, k, &w, exact.data(), n, ws.data(), ws.size(),
                             &exactOpts);
             squant_rt_qgemm(x.data(), m, k, &w, fast.data(), n, ws.data(), ws.size(), &opts);
@@ -316,7 +334,7 @@ int main(int argc, char **argv) {
           }
           TimingStats s = timeWindows(
               [&](int call) {
-                w.codes = codes[call % copies].data();
+                useCopy(call % copies);
                 squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(), ws.size(),
                                 &opts);
               },
@@ -339,19 +357,21 @@ int main(int argc, char **argv) {
           if (!gen.fn)
             continue;
           size_t rowBytes = (size_t(k) * v.bits + 7) / 8;
-          Desc2 xd = desc(x.data(), m, k), sd = desc(scales.data(), n, groups),
-                bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
-                         : desc(bias.data(), n, groups);
-          bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
-          bd.strides[0] = lut ? 1 : groups;
+          Desc2 xd = desc(x.data(), m, k);
           TimingStats gs = timeWindows(
               [&](int call) {
-                Desc2 pd = desc(codes[call % copies].data(), n, rowBytes), yd;
+                int c = call % copies;
+                Desc2 pd = desc(codes[c].data(), n, rowBytes), yd;
+                Desc2 sd = desc(scales[c].data(), n, groups);
+                Desc2 bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
+                               : desc(bias[c].data(), n, groups);
+                bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
+                bd.strides[0] = lut ? 1 : groups;
                 gen.fn(&yd, &xd, &pd, &sd, &bd);
                 std::free(yd.allocated);
               },
               probe, threads);
-          double ggbs = double(n) * rowBytes / gs.median / 1e9;
+          double ggbs = double(size_t(n) * rowBytes + paramBytes) / gs.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
                       "%.1f | %.2f | %.2f | %.2f |\n",
                       n, k, m, threads, v.name, gs.median * 1e3, gs.min * 1e3,
