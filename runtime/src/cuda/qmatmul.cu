@@ -19,6 +19,11 @@
 // Activations are f32, f16 or bf16, read through the read-only cache; the
 // MT rows of x a block handles share each decoded weight.
 //
+// This SIMT kernel serves what the tensor-core kernel (qmatmul_mma.cuh,
+// instantiated at the end of this file) does not take: f32 activations,
+// the LUT form and groups that are not a multiple of 128 codes. On an H100
+// it reads 0.02-0.08 of the copy bandwidth (docs/Performance.md, "GPU").
+//
 //===----------------------------------------------------------------------===//
 
 #include <cuda_bf16.h>
