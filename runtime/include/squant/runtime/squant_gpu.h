@@ -97,7 +97,10 @@ squant_gpu_status squant_gpu_replay_launch(int64_t index, void *stream);
  * 16-byte aligned x and codes runs on tensor cores (mma.sync, f32
  * accumulation of exact codes: s * sum(x q) + b * sum(x) per group, the
  * numerics of the other kernel); everything else on a SIMT kernel. Both
- * are deterministic (no atomics; fixed summation order).
+ * are deterministic (no atomics; fixed summation order) and within the
+ * same bound of the reference, but they sum in different orders: the same
+ * problem with a misaligned x or codes (the SIMT kernel) can differ from
+ * the aligned one in the last bits.
  *===--------------------------------------------------------------------===*/
 
 typedef enum squant_gpu_dtype {
