@@ -20,7 +20,9 @@
 // fixed order through shared memory, so the result does not depend on
 // scheduling. Each lane reads the 32 codes (4 * Bits bytes) of its chunk
 // for two rows, so the loads of one chunk are 16 rows x 16 * Bits bytes;
-// D chunks are in flight per warp.
+// kDepth chunks are in flight per warp, in registers (a deeper ring cost
+// occupancy, a cp.async ring in shared memory was slower: both measured,
+// docs/perf/gpu-2026-11-24-session10.md).
 //
 // The K order inside a lane's 32 codes is free (the same permutation is
 // applied to x), so codes are decoded in the pairs the magic-number trick
@@ -234,8 +236,8 @@ qmatmulMma(const Act *__restrict__ x, const uint8_t *__restrict__ codes,
   const uint8_t *codesA = codes + rowA * rowBytes + t * 4 * Bits;
   const uint8_t *codesB = codes + rowB * rowBytes + t * 4 * Bits;
   const int groups = k / groupSize, chunks = k / kChunk;
-  const float *paramsA = scales + int64_t(rowA) * groups;
-  const float *paramsB = scales + int64_t(rowB) * groups;
+  const float *scaleA = scales + int64_t(rowA) * groups;
+  const float *scaleB = scales + int64_t(rowB) * groups;
   const float *biasA = biases + int64_t(rowA) * groups;
   const float *biasB = biases + int64_t(rowB) * groups;
 
@@ -254,9 +256,9 @@ qmatmulMma(const Act *__restrict__ x, const uint8_t *__restrict__ codes,
       loadCodes<Bits>(codesA + int64_t(chunk) * 16 * Bits, wordsA[slot]);
       loadCodes<Bits>(codesB + int64_t(chunk) * 16 * Bits, wordsB[slot]);
       const int group = chunk * kChunk / groupSize;
-      params[slot][0] = __ldg(paramsA + group);
+      params[slot][0] = __ldg(scaleA + group);
       params[slot][1] = __ldg(biasA + group);
-      params[slot][2] = __ldg(paramsB + group);
+      params[slot][2] = __ldg(scaleB + group);
       params[slot][3] = __ldg(biasB + group);
     }
   };
