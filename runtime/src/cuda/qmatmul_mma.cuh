@@ -45,55 +45,45 @@ constexpr int kMaxWarps = 8;
 constexpr int kChunk = 128; // codes per row and warp step
 constexpr int kDepth = 2;   // chunks in flight per warp
 
+/// The activation type's constants and instructions: f16 (1024 + q is
+/// exact for q < 1024) or bf16 (128 + q is exact for q < 128; 8-bit codes
+/// take another road in decode).
+#define SQUANT_MMA_TYPE_ASM(TY)                                                \
+  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,      \
+                                                  uint32_t c) {                \
+    uint32_t d;                                                                \
+    asm("fma.rn." #TY "x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c)); \
+    return d;                                                                  \
+  }                                                                            \
+  static __device__ __forceinline__ void mma(float(&d)[4], uint32_t a0,       \
+                                             uint32_t a1, uint32_t a2,         \
+                                             uint32_t a3, uint32_t b0,         \
+                                             uint32_t b1) {                    \
+    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." #TY "." #TY ".f32 "  \
+                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"       \
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])              \
+                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));      \
+  }
 template <typename Act> struct Type;
 template <> struct Type<__half> {
-  // 1024 + q is exact in f16 for q < 1024.
   static constexpr uint32_t magic = 0x64006400u, negMagic = 0xE400E400u,
                             one = 0x3C003C00u;
   static constexpr int mantissa = 10, bias = 15;
-  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
-                                                  uint32_t c) {
-    uint32_t d;
-    asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-    return d;
-  }
-  static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0,
-                                             uint32_t a1, uint32_t a2,
-                                             uint32_t a3, uint32_t b0,
-                                             uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-  }
+  SQUANT_MMA_TYPE_ASM(f16)
   static __device__ __forceinline__ __half fromFloat(float v) {
     return __float2half_rn(v);
   }
 };
 template <> struct Type<__nv_bfloat16> {
-  // 128 + q is exact in bf16 for q < 128 (8-bit codes take another road).
   static constexpr uint32_t magic = 0x43004300u, negMagic = 0xC300C300u,
                             one = 0x3F803F80u;
   static constexpr int mantissa = 7, bias = 127;
-  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,
-                                                  uint32_t c) {
-    uint32_t d;
-    asm("fma.rn.bf16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-    return d;
-  }
-  static __device__ __forceinline__ void mma(float (&d)[4], uint32_t a0,
-                                             uint32_t a1, uint32_t a2,
-                                             uint32_t a3, uint32_t b0,
-                                             uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
-  }
+  SQUANT_MMA_TYPE_ASM(bf16)
   static __device__ __forceinline__ __nv_bfloat16 fromFloat(float v) {
     return __float2bfloat16_rn(v);
   }
 };
+#undef SQUANT_MMA_TYPE_ASM
 
 /// The lane's 32 codes of one row and chunk: Bits 32-bit words.
 template <int Bits>
