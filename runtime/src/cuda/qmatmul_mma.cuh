@@ -47,43 +47,50 @@ constexpr int kDepth = 2;   // chunks in flight per warp
 
 /// The activation type's constants and instructions: f16 (1024 + q is
 /// exact for q < 1024) or bf16 (128 + q is exact for q < 128; 8-bit codes
-/// take another road in decode).
-#define SQUANT_MMA_TYPE_ASM(TY)                                                \
-  static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,      \
-                                                  uint32_t c) {                \
-    uint32_t d;                                                                \
-    asm("fma.rn." #TY "x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c)); \
-    return d;                                                                  \
-  }                                                                            \
-  static __device__ __forceinline__ void mma(float(&d)[4], uint32_t a0,       \
-                                             uint32_t a1, uint32_t a2,         \
-                                             uint32_t a3, uint32_t b0,         \
-                                             uint32_t b1) {                    \
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." #TY "." #TY ".f32 "  \
-                 "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"       \
-                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])              \
-                 : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));      \
-  }
+/// take another road in decode). `magic` is 2^mantissa in both halves,
+/// `negMagic` its negation, `one` 1.0.
 template <typename Act> struct Type;
-template <> struct Type<__half> {
-  static constexpr uint32_t magic = 0x64006400u, negMagic = 0xE400E400u,
-                            one = 0x3C003C00u;
-  static constexpr int mantissa = 10, bias = 15;
-  SQUANT_MMA_TYPE_ASM(f16)
-  static __device__ __forceinline__ __half fromFloat(float v) {
-    return __float2half_rn(v);
-  }
-};
-template <> struct Type<__nv_bfloat16> {
-  static constexpr uint32_t magic = 0x43004300u, negMagic = 0xC300C300u,
-                            one = 0x3F803F80u;
-  static constexpr int mantissa = 7, bias = 127;
-  SQUANT_MMA_TYPE_ASM(bf16)
-  static __device__ __forceinline__ __nv_bfloat16 fromFloat(float v) {
-    return __float2bfloat16_rn(v);
-  }
-};
-#undef SQUANT_MMA_TYPE_ASM
+/// h in both 16-bit halves.
+constexpr uint32_t halves(uint32_t h) { return h | h << 16; }
+#define SQUANT_MMA_TYPE(ACT, TY, MANTISSA, BIAS, CONVERT)                      \
+  template <> struct Type<ACT> {                                               \
+    static constexpr int mantissa = MANTISSA, bias = BIAS;                     \
+    static constexpr uint32_t magic = halves(uint32_t(BIAS + MANTISSA)         \
+                                             << MANTISSA),                     \
+                              negMagic = magic | 0x80008000u,                  \
+                              one = halves(uint32_t(BIAS) << MANTISSA);        \
+    static __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b,    \
+                                                    uint32_t c) {              \
+      uint32_t d;                                                              \
+      asm("fma.rn." #TY "x2 %0, %1, %2, %3;"                                   \
+          : "=r"(d)                                                            \
+          : "r"(a), "r"(b), "r"(c));                                           \
+      return d;                                                                \
+    }                                                                          \
+    static __device__ __forceinline__ void mma(float(&d)[4], uint32_t a0,     \
+                                               uint32_t a1, uint32_t a2,       \
+                                               uint32_t a3, uint32_t b0,       \
+                                               uint32_t b1) {                  \
+      asm volatile("mma.sync.aligned.m16n8k16.row.col.f32." #TY "." #TY        \
+                   ".f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "              \
+                   "{%0,%1,%2,%3};"                                            \
+                   : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])            \
+                   : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));    \
+    }                                                                          \
+    static __device__ __forceinline__ ACT fromFloat(float v) {                 \
+      return CONVERT(v);                                                       \
+    }                                                                          \
+  };
+SQUANT_MMA_TYPE(__half, f16, 10, 15, __float2half_rn)
+SQUANT_MMA_TYPE(__nv_bfloat16, bf16, 7, 127, __float2bfloat16_rn)
+#undef SQUANT_MMA_TYPE
+static_assert(Type<__half>::magic == 0x64006400u &&
+                  Type<__half>::negMagic == 0xE400E400u &&
+                  Type<__half>::one == 0x3C003C00u &&
+                  Type<__nv_bfloat16>::magic == 0x43004300u &&
+                  Type<__nv_bfloat16>::negMagic == 0xC300C300u &&
+                  Type<__nv_bfloat16>::one == 0x3F803F80u,
+              "f16/bf16 constants");
 
 /// The lane's 32 codes of one row and chunk: Bits 32-bit words.
 template <int Bits>
