@@ -478,6 +478,25 @@ protected:
   OwningOpRef<ModuleOp> module;
 };
 
+/// A random 4-bit one-FMA weight of n rows, k columns and `groups` groups
+/// per row: scales |N(0,1)| / 100, biases N(0,1) / 10, codes 0..15.
+struct RandomInt4Weight {
+  std::vector<float> scales, bias;
+  std::vector<int8_t> codes;
+};
+RandomInt4Weight randomInt4Weight(std::mt19937 &rng, std::normal_distribution<float> &dist,
+                                  int64_t n, int64_t k, int64_t groups) {
+  RandomInt4Weight w{std::vector<float>(n * groups), std::vector<float>(n * groups),
+                     std::vector<int8_t>(n * k)};
+  for (float &v : w.scales)
+    v = std::fabs(dist(rng)) * 0.01f;
+  for (float &v : w.bias)
+    v = dist(rng) * 0.1f;
+  for (int8_t &v : w.codes)
+    v = static_cast<int8_t>(rng() % 16);
+  return w;
+}
+
 std::string typeName(ref::FloatFormat f) {
   return f == ref::FloatFormat::F32 ? "f32" : f == ref::FloatFormat::BF16 ? "bf16" : "f16";
 }
@@ -723,14 +742,9 @@ TEST_F(Elementwise, OuterProductAcrossKBlocks) {
   const int64_t n = 20, k = 4160, g = 32, groups = k / g;
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> sc(n * groups), bi(n * groups);
-  std::vector<int8_t> q(n * k);
-  for (float &v : sc)
-    v = std::fabs(dist(rng)) * 0.01f;
-  for (float &v : bi)
-    v = dist(rng) * 0.1f;
-  for (int8_t &v : q)
-    v = static_cast<int8_t>(rng() % 16);
+  RandomInt4Weight w = randomInt4Weight(rng, dist, n, k, groups);
+  std::vector<float> &sc = w.scales, &bi = w.bias;
+  std::vector<int8_t> &q = w.codes;
   for (int64_t m : {1, 40}) {
     std::string xT = "tensor<" + std::to_string(m) + "x4160xf32>", qT = "tensor<20x4160xi8>",
                 pT = "tensor<20x130xf32>", yT = "tensor<" + std::to_string(m) + "x20xf32>";
@@ -759,14 +773,9 @@ TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
   const int64_t n = 67, k = 256;
   std::mt19937 rng(77);
   std::normal_distribution<float> dist(0.0f, 1.0f);
-  std::vector<float> s(n * 2), b(n * 2);
-  std::vector<int8_t> q(n * k);
-  for (float &v : s)
-    v = std::fabs(dist(rng)) * 0.01f;
-  for (float &v : b)
-    v = dist(rng) * 0.1f;
-  for (int8_t &v : q)
-    v = static_cast<int8_t>(rng() % 16);
+  RandomInt4Weight w = randomInt4Weight(rng, dist, n, k, 2);
+  std::vector<float> &s = w.scales, &b = w.bias;
+  std::vector<int8_t> &q = w.codes;
   for (int64_t m : {1, 32}) {
     std::string xT = "tensor<" + std::to_string(m) + "x256xf32>";
     std::string yT = "tensor<" + std::to_string(m) + "x67xf32>";
