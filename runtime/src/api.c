@@ -70,8 +70,9 @@ static squant_rt_status validateWeight(const squant_rt_qweight *w) {
 }
 
 /* Workspace: the FMA form's group sums of x, then one of: X^T padded to
- * 16 rows (M > 8), the int8-activation mode's quantized x, or the
- * activation-table GEMV's tables (M = 1), 64-byte aligned. */
+ * 16 rows (M > 8), the int8-activation mode's quantized x, the
+ * activation-table GEMV's tables (M = 1) or x in the 2-bit GEMV's lane
+ * order (M = 1), 64-byte aligned. */
 static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
   if (w->form != SQUANT_RT_FORM_FMA)
     return 0;
@@ -104,9 +105,11 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
                       : 0;
   size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
   size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
+  size_t xpair = m == 1 && w->bits == 2 ? (size_t)w->k * sizeof(float) : 0;
   /* At most one of these is used by a call. */
   size_t extra = xt > int8 ? xt : int8;
   extra = tables > extra ? tables : extra;
+  extra = xpair > extra ? xpair : extra;
   return xsumBytes(m, w) + extra + (extra ? 64 : 0);
 }
 
@@ -271,6 +274,13 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     call.kernel = squant_rt_gemv_tables_avx512;
     squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
     return SQUANT_RT_OK;
+  }
+  if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && w->bits == 2) {
+    /* The 2-bit GEMV reads x in its decode's lane order. */
+    uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
+    float *xpair = (float *)((base + 63) & ~(uintptr_t)63);
+    squant_rt_pair_order_avx512(x, w->k, xpair);
+    p->xpair = xpair;
   }
   call.kernel = isa == SQUANT_RT_ISA_AVX512 ? squant_rt_qgemm_avx512
                 : isa == SQUANT_RT_ISA_AVX2 ? squant_rt_qgemm_avx2

@@ -36,6 +36,9 @@ typedef struct squant_rt_qgemm_params {
   const int8_t *xq;
   const float *xq_scale;
   const int32_t *xq_sum;
+  /* M = 1, 2-bit codes, AVX-512 K-vectorized GEMV: x in the pair
+   * decode's lane order (squant_rt_pair_order_avx512), k floats. */
+  const float *xpair;
   /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
    * and, for TILE16_V1, the tiles' carries, 64-byte aligned (written). */
   float *tables;
@@ -120,6 +123,11 @@ void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
 void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
+
+/* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
+ * per block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],
+ * x[17], .., x[15], x[31] (gemm_avx512.c). */
+void squant_rt_pair_order_avx512(const float *x, int64_t k, float *xpair);
 
 /* X^T for the AVX-512 GEMM: the m rows of x (k a multiple of 16) in slices
  * of 32 rows, [k][32] each at xt + 32 k s, rows past m zero. */

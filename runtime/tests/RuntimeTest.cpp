@@ -290,9 +290,14 @@ TEST(Runtime, LutFormsAllBits) {
           int64_t n = 1 + rng() % 29, g = 64, k = 128;
           TestWeight t = makeLut(form, bits, n, k, g, perRow, rng);
           finish(t);
-          std::vector<float> x = randomX(2, k, rng);
-          expectClose(t, x, 2, runQgemm(t, x, 2, isa),
-                      std::string(isaName(isa)) + " lut bits " + std::to_string(bits));
+          // M = 1: the GEMV (AVX-512: 2-bit pairs, 1-/3-bit tables);
+          // M = 2: the small-M path.
+          for (int64_t m : {1, 2}) {
+            std::vector<float> x = randomX(m, k, rng);
+            expectClose(t, x, m, runQgemm(t, x, m, isa),
+                        std::string(isaName(isa)) + " lut bits " + std::to_string(bits) +
+                            " m " + std::to_string(m));
+          }
         }
 }
 

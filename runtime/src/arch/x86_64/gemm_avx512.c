@@ -7,9 +7,15 @@
  * x; each half-block of 16 codes is a broadcast load and one per-lane shift
  * (decode_block32.h), turned into values by one vpermps into a 16-entry
  * table (the code as a float, the int8 LUT entry or the fp32 LUT entry;
- * 8-bit codes convert directly). Two dot chains per row (eight in flight)
- * hide the FMA latency. The group factorization applies s once per group as
- * a vector FMA and b * sum(x) once per group as a scalar.
+ * 8-bit codes convert directly). 2-bit blocks take one shift for all 32
+ * codes: the block's 64 bits broadcast to every 64-bit lane and shifted by
+ * 4j in lane j leave codes (2j, 2j + 1) at the bottom of 32-bit lane 2j and
+ * codes (16 + 2j, 17 + 2j) at the bottom of lane 2j + 1; two lookups, one
+ * by the low and one by the high two of those four bits, give all 32
+ * values, in an order x is laid out in once per call (xpair). Two dot
+ * chains per row (eight in flight) hide the FMA latency. The group
+ * factorization applies s once per group as a vector FMA and b * sum(x)
+ * once per group as a scalar.
  *
  * Small M (2..8): the GEMV's K-vectorized scheme with exact weights
  * (w = fma(q, s, b), s_t * T[i] or the fp32 entry, as the reference
@@ -33,6 +39,9 @@
 #define SQUANT_GEMM_NB SQUANT_RT_GEMM_NB
 #define SQUANT_GEMM_MS SQUANT_RT_GEMM_MS
 #define SQUANT_SMALL_M 8 /* up to this M, the K-vectorized small-M path */
+
+/* 0, 1, .., 15: each lane its own index. */
+#define SQUANT_LANES _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
 static inline __attribute__((always_inline)) void
@@ -70,9 +79,7 @@ static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
     int64_t entries = (int64_t)1 << w->bits;
     __m512 t = _mm512_maskz_loadu_ps((__mmask16)((1u << entries) - 1u),
                                      w->ftable + n * entries);
-    __m512i wrap = _mm512_and_si512(
-        _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-        _mm512_set1_epi32((int)entries - 1));
+    __m512i wrap = _mm512_and_si512(SQUANT_LANES, _mm512_set1_epi32((int)entries - 1));
     return _mm512_permutexvar_ps(wrap, t);
   }
   return _mm512_loadu_ps(p->values);
@@ -105,12 +112,15 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
   int64_t rowBytes = (k / 32) * blockBytes;
   int scaled = w->form != SQUANT_RT_FORM_LUT_F32;
   int isFma = w->form == SQUANT_RT_FORM_FMA;
-  const float *x = p->x;
-  __m512 table[SQUANT_NR], acc[SQUANT_NR];
+  /* 2 bits: x in the pair decode's lane order (squant_rt_pair_order_avx512). */
+  const float *x = bits == 2 ? p->xpair : p->x;
+  __m512 table[SQUANT_NR], high[SQUANT_NR], acc[SQUANT_NR];
   float bsum[SQUANT_NR];
   const uint8_t *row[SQUANT_NR];
   for (int r = 0; r < nr; ++r) {
     table[r] = rowTable(p, n0 + r * stride);
+    /* 2 bits: the value of bits 2..3 of an index (entry i = table[i >> 2]). */
+    high[r] = _mm512_permutexvar_ps(_mm512_srli_epi32(SQUANT_LANES, 2), table[r]);
     acc[r] = _mm512_setzero_ps();
     bsum[r] = 0.0f;
     row[r] = squant_rt_row_codes(w, n0 + r * stride);
@@ -132,8 +142,16 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
         uint8_t tmp[16];
-        blockValues(blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
-                    bits, w->is_signed, table[r], &v0, &v1);
+        const uint8_t *block = blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
+        if (bits == 2) {
+          __m512i pairs = _mm512_srlv_epi64(
+              _mm512_set1_epi64((long long)squantLoad64(block)),
+              _mm512_setr_epi64(0, 4, 8, 12, 16, 20, 24, 28));
+          v0 = _mm512_permutexvar_ps(pairs, table[r]);
+          v1 = _mm512_permutexvar_ps(pairs, high[r]);
+        } else {
+          blockValues(block, bits, w->is_signed, table[r], &v0, &v1);
+        }
         d0[r] = _mm512_fmadd_ps(xa, v0, d0[r]);
         d1[r] = _mm512_fmadd_ps(xb, v1, d1[r]);
       }
@@ -355,6 +373,18 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
         }
       }
     }
+  }
+}
+
+void squant_rt_pair_order_avx512(const float *x, int64_t k, float *xpair) {
+  /* Lane 2j of the first half: x[2j], lane 2j + 1: x[16 + 2j]; the second
+   * half the odd codes (x[2j + 1], x[17 + 2j]). */
+  const __m512i even = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  for (int64_t c = 0; c < k; c += 32) {
+    __m512 lo = _mm512_loadu_ps(x + c), hi = _mm512_loadu_ps(x + c + 16);
+    _mm512_storeu_ps(xpair + c, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(xpair + c + 16, _mm512_permutex2var_ps(lo, odd, hi));
   }
 }
 
