@@ -161,7 +161,9 @@ int main(int argc, char **argv) {
       {"int3 tile16", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_TILE16_V1},
       {"int2", SQUANT_RT_FORM_FMA, 2},
       {"int2 tile16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1},
+      {"int2 int8-act", SQUANT_RT_FORM_FMA, 2, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"int8", SQUANT_RT_FORM_FMA, 8},
+      {"int8 int8-act", SQUANT_RT_FORM_FMA, 8, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
       {"lut2", SQUANT_RT_FORM_LUT_INT8, 2},
       {"lut2 tile16", SQUANT_RT_FORM_LUT_INT8, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1}};

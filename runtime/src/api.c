@@ -89,6 +89,11 @@ static int64_t xtRows(int64_t m) {
   return (m + SQUANT_XT_SLICE - 1) / SQUANT_XT_SLICE * SQUANT_XT_SLICE;
 }
 
+/* The code widths the int8-activation mode takes (gemv_vnni.c). */
+static int int8Bits(int32_t bits) {
+  return bits == 2 || bits == 4 || bits == 8;
+}
+
 /* The int8-activation mode's quantized x, group scales and group sums. */
 static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
   size_t groups = (size_t)(w->k / w->group_size);
@@ -103,7 +108,9 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   size_t xt = m > 8   ? (size_t)xtRows(m) * (size_t)w->k * sizeof(float) + SQUANT_RT_GEMM_SCRATCH
               : m > 1 ? SQUANT_RT_SMALL_SCRATCH
                       : 0;
-  size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && w->bits == 4 ? int8Bytes(m, w) : 0;
+  size_t int8 = m == 1 && w->form == SQUANT_RT_FORM_FMA && int8Bits(w->bits)
+                    ? int8Bytes(m, w)
+                    : 0;
   size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
   size_t xpair = m == 1 && w->bits == 2 ? (size_t)w->k * sizeof(float) : 0;
   /* At most one of these is used by a call. */
@@ -130,7 +137,8 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)
       for (int32_t lane = 0; lane < 64; ++lane) {
-        float v = __builtin_nearbyintf(xg[c + squant_rt_vnni4_code(lane)] / s);
+        float v = __builtin_nearbyintf(
+            xg[c + squant_rt_vnni_code(w->bits, lane)] / s);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
         xq[g * gs + c + lane] = (int8_t)v;
         total += (int32_t)v;
@@ -179,8 +187,9 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
   if (int8Mode) {
-    if (w->form != SQUANT_RT_FORM_FMA || w->bits != 4 || w->group_size % 64 != 0 ||
-        m > 1 || !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512))
+    if (w->form != SQUANT_RT_FORM_FMA || !int8Bits(w->bits) ||
+        w->group_size % 64 != 0 || m > 1 ||
+        !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
 #if defined(__x86_64__)
     if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||

@@ -143,9 +143,14 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
                                          float *tables);
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p);
 
-/* The code index held by byte lane i (0..63) of a 4-bit VNNI register made
- * from two blocks (see gemv_vnni.c): activations are laid out the same. */
-static inline int32_t squant_rt_vnni4_code(int32_t i) {
+/* The code index (0..63) held by byte lane i (0..63) of the VNNI register
+ * made from two blocks of b-bit codes (2, 4 or 8; see gemv_vnni.c): the
+ * quantized activations are laid out the same. */
+static inline int32_t squant_rt_vnni_code(int32_t bits, int32_t i) {
+  if (bits == 2) /* byte i % 16 of 128-bit lane i / 16 */
+    return 4 * (i % 16) + i / 16;
+  if (bits == 8)
+    return i;
   int32_t block = (i / 16) % 2, high = i / 32, j = i % 16;
   return 32 * block + 16 * (j / 8) + 4 * (j % 4) + (j % 8 >= 4 ? 1 : 0) +
          2 * high;

@@ -295,8 +295,8 @@ TEST(Runtime, LutFormsAllBits) {
           for (int64_t m : {1, 2}) {
             std::vector<float> x = randomX(m, k, rng);
             expectClose(t, x, m, runQgemm(t, x, m, isa),
-                        std::string(isaName(isa)) + " lut bits " + std::to_string(bits) +
-                            " m " + std::to_string(m));
+                        std::string(isaName(isa)) + " lut bits " +
+                            std::to_string(bits) + " m " + std::to_string(m));
           }
         }
 }
@@ -823,49 +823,66 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   // SQUANT_RT_FLAG_INT8_ACTIVATIONS changes numerics: each activation is
   // rounded to a multiple of its group's scale xs = max|x| / 127, an error
   // of at most xs / 2 per element, so |y - y_exact| <= sum_k |w_k| xs_g / 2
-  // (plus fp32 accumulation). Unsigned (tinygemm) and signed (stretched)
-  // codes.
+  // (plus fp32 accumulation). Every width the mode takes, unsigned (float
+  // and int zero points) and signed (stretched, symmetric) codes.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
       !__builtin_cpu_supports("avx512vnni"))
     GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   std::mt19937 rng(9);
-  for (Scheme scheme : {Scheme::Tinygemm, Scheme::Stretched})
-    for (int64_t g : {64, 128}) {
-      int64_t n = 37, k = 4 * g;
-      TestWeight t = makeFma(scheme, 4, n, k, g, rng);
-      finish(t);
-      std::vector<float> x = randomX(1, k, rng);
-      std::vector<float> y(n, NAN);
-      std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
-      squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr, SQUANT_RT_FLAG_INT8_ACTIVATIONS};
-      ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &t.w, y.data(), n, ws.data(),
-                                ws.size(), &opts),
-                SQUANT_RT_OK);
-      double errNorm = 0.0, refNorm = 0.0;
-      for (int64_t j = 0; j < n; ++j) {
-        double ref = 0.0, bound = 0.0;
-        for (int64_t gi = 0; gi < k / g; ++gi) {
-          double amax = 0.0;
-          for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
-            amax = std::max(amax, std::fabs(double(x[c])));
-          double xs = amax / 127.0;
-          for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
-            ref += double(x[c]) * t.dq[j * k + c];
-            bound += std::fabs(t.dq[j * k + c]) * xs / 2 +
-                     std::fabs(double(x[c])) * t.magnitude[j * k + c] *
-                         double(k) * std::ldexp(1.0, -22);
+  for (int bits : {2, 4, 8})
+    for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
+                          Scheme::Stretched, Scheme::Symmetric})
+      for (int64_t g : {64, 128}) {
+        int64_t n = 37, k = 4 * g;
+        TestWeight t = makeFma(scheme, bits, n, k, g, rng);
+        finish(t);
+        std::vector<float> x = randomX(1, k, rng);
+        std::vector<float> y(n, NAN);
+        std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+        squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
+                               SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+        ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &t.w, y.data(), n, ws.data(),
+                                  ws.size(), &opts),
+                  SQUANT_RT_OK);
+        double errNorm = 0.0, refNorm = 0.0;
+        for (int64_t j = 0; j < n; ++j) {
+          double ref = 0.0, bound = 0.0;
+          for (int64_t gi = 0; gi < k / g; ++gi) {
+            double amax = 0.0;
+            for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+              amax = std::max(amax, std::fabs(double(x[c])));
+            double xs = amax / 127.0;
+            for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+              ref += double(x[c]) * t.dq[j * k + c];
+              bound += std::fabs(t.dq[j * k + c]) * xs / 2 +
+                       std::fabs(double(x[c])) * t.magnitude[j * k + c] *
+                           double(k) * std::ldexp(1.0, -22);
+            }
           }
+          ASSERT_LE(std::fabs(y[j] - ref), bound)
+              << "bits " << bits << " scheme " << int(scheme) << " g " << g
+              << " row " << j;
+          errNorm += (y[j] - ref) * (y[j] - ref);
+          refNorm += ref * ref;
         }
-        ASSERT_LE(std::fabs(y[j] - ref), bound) << "row " << j;
-        errNorm += (y[j] - ref) * (y[j] - ref);
-        refNorm += ref * ref;
+        // And it is not exact: the mode really quantizes.
+        EXPECT_GT(errNorm, 0.0);
+        EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05);
       }
-      // And it is not exact: the mode really quantizes.
-      EXPECT_GT(errNorm, 0.0);
-      EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05);
-    }
-  // Outside what the mode supports: a status, not a wrong answer.
-  TestWeight t2 = makeFma(Scheme::Symmetric, 2, 4, 128, 64, rng);
+  // Outside what the mode supports (3-bit codes, groups of 32): a status,
+  // not a wrong answer.
+  TestWeight g32 = makeFma(Scheme::Symmetric, 4, 4, 128, 32, rng);
+  finish(g32);
+  {
+    std::vector<float> x(128), y(4);
+    std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &g32.w));
+    squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
+                           SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+    EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &g32.w, y.data(), 4, ws.data(),
+                              ws.size(), &opts),
+              SQUANT_RT_UNSUPPORTED);
+  }
+  TestWeight t2 = makeFma(Scheme::Symmetric, 3, 4, 128, 64, rng);
   finish(t2);
   std::vector<float> x(2 * 128), y(8);
   std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t2.w));

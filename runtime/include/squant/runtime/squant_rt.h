@@ -104,7 +104,8 @@ typedef struct squant_rt_pool squant_rt_pool;
 /* Activations are quantized per weight group to int8 (symmetric, scale
  * max|x| / 127, round half to even) and multiplied with the codes in integer
  * arithmetic (AVX-512 VNNI); group scales, biases and sum(x) stay fp32.
- * Supported: FMA form, 4-bit codes, group size a multiple of 64, M = 1. */
+ * Supported: FMA form, 2-, 4- and 8-bit codes, group size a multiple of
+ * 64, M = 1 (else SQUANT_RT_UNSUPPORTED). */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
 
 typedef struct squant_rt_options {

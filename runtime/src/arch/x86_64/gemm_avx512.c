@@ -41,7 +41,8 @@
 #define SQUANT_SMALL_M 8 /* up to this M, the K-vectorized small-M path */
 
 /* 0, 1, .., 15: each lane its own index. */
-#define SQUANT_LANES _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define SQUANT_LANES                                                           \
+  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
 /* Values 0..15 and 16..31 of one block (before scaling). */
 static inline __attribute__((always_inline)) void
@@ -79,7 +80,8 @@ static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
     int64_t entries = (int64_t)1 << w->bits;
     __m512 t = _mm512_maskz_loadu_ps((__mmask16)((1u << entries) - 1u),
                                      w->ftable + n * entries);
-    __m512i wrap = _mm512_and_si512(SQUANT_LANES, _mm512_set1_epi32((int)entries - 1));
+    __m512i wrap =
+        _mm512_and_si512(SQUANT_LANES, _mm512_set1_epi32((int)entries - 1));
     return _mm512_permutexvar_ps(wrap, t);
   }
   return _mm512_loadu_ps(p->values);
@@ -120,7 +122,8 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
   for (int r = 0; r < nr; ++r) {
     table[r] = rowTable(p, n0 + r * stride);
     /* 2 bits: the value of bits 2..3 of an index (entry i = table[i >> 2]). */
-    high[r] = _mm512_permutexvar_ps(_mm512_srli_epi32(SQUANT_LANES, 2), table[r]);
+    high[r] =
+        _mm512_permutexvar_ps(_mm512_srli_epi32(SQUANT_LANES, 2), table[r]);
     acc[r] = _mm512_setzero_ps();
     bsum[r] = 0.0f;
     row[r] = squant_rt_row_codes(w, n0 + r * stride);
@@ -142,7 +145,8 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
         uint8_t tmp[16];
-        const uint8_t *block = blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
+        const uint8_t *block =
+            blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
         if (bits == 2) {
           __m512i pairs = _mm512_srlv_epi64(
               _mm512_set1_epi64((long long)squantLoad64(block)),
@@ -379,7 +383,8 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
 void squant_rt_pair_order_avx512(const float *x, int64_t k, float *xpair) {
   /* Lane 2j of the first half: x[2j], lane 2j + 1: x[16 + 2j]; the second
    * half the odd codes (x[2j + 1], x[17 + 2j]). */
-  const __m512i even = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+  const __m512i even = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10,
+                                         26, 12, 28, 14, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (int64_t c = 0; c < k; c += 32) {
     __m512 lo = _mm512_loadu_ps(x + c), hi = _mm512_loadu_ps(x + c + 16);

@@ -1,13 +1,20 @@
-/*===- gemv_vnni.c - int8-activation GEMV with AVX-512 VNNI ----------------===//
+/*===- gemv_vnni.c - int8-activation GEMV with AVX-512 VNNI
+ *----------------===//
  *
- * SQUANT_RT_FLAG_INT8_ACTIVATIONS (changes numerics). Two 4-bit blocks (32
- * bytes) become one register of 64 unsigned codes: the low nibbles of both
- * blocks, then the high nibbles. In BLOCK32_V1 the low nibble of byte j of a
- * block is code 16 (j / 8) + 4 (j % 4) + [j % 8 >= 4] and the high nibble
- * that + 2 (squant_rt_vnni4_code); api.c lays the quantized activations out
- * in the same order, so one vpdpbusd accumulates 64 products. Signed codes
- * are read in offset binary (xor 8), the offset removed with the group's
- * sum of int8 activations. Per group: s * xs * dot + b * sum(x) in fp32.
+ * SQUANT_RT_FLAG_INT8_ACTIVATIONS (changes numerics). 64 codes become one
+ * register of 64 unsigned bytes and one vpdpbusd accumulates their 64
+ * products with the quantized activations, which api.c lays out in the
+ * same byte order (squant_rt_vnni_code):
+ *   2 bits: two blocks (16 bytes) broadcast to the four 128-bit lanes and
+ *           shifted right by 2L in lane L: byte i of lane L holds code
+ *           4i + L in its low two bits;
+ *   4 bits: two blocks (32 bytes), the low nibbles of both, then the high
+ *           nibbles: the low nibble of byte j of a block is code
+ *           16 (j / 8) + 4 (j % 4) + [j % 8 >= 4], the high nibble that + 2;
+ *   8 bits: two blocks (64 bytes), byte i code i.
+ * Signed codes are read in offset binary (top bit of each code flipped,
+ * q + 2^(b-1)), the offset removed with the group's sum of int8
+ * activations. Per group: s * xs * dot + b * sum(x) in fp32.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -17,18 +24,43 @@
 
 #define SQUANT_VNNI_NR 4
 
+/* Codes c .. c + 63 of a row (row: its first byte) as 64 unsigned bytes in
+ * squant_rt_vnni_code order; flip: the offset-binary bits (0 unsigned). */
+static inline __attribute__((always_inline)) __m512i
+vnniCodes(const uint8_t *row, int64_t c, const int32_t bits, __m512i flip) {
+  if (bits == 2) {
+    __m512i v = _mm512_srlv_epi64(
+        _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(row + c / 4))),
+        _mm512_setr_epi64(0, 0, 2, 2, 4, 4, 6, 6));
+    /* (v & 3) ^ flip in one vpternlogd. */
+    return _mm512_ternarylogic_epi32(v, _mm512_set1_epi8(3), flip, 0x6A);
+  }
+  if (bits == 8)
+    return _mm512_xor_si512(_mm512_loadu_si512((const void *)(row + c)), flip);
+  __m256i v =
+      _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(row + c / 2)),
+                       _mm512_castsi512_si256(flip));
+  __m256i mask = _mm256_set1_epi8(0x0F);
+  __m256i lo = _mm256_and_si256(v, mask);
+  __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+  return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
 static inline __attribute__((always_inline)) void
 vnniRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
-         const int nr) {
+         const int nr, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
-  int64_t rowBytes = k / 2;
+  int64_t rowBytes = k * bits / 8;
   __m512 acc[SQUANT_VNNI_NR];
   float bsum[SQUANT_VNNI_NR];
   const uint8_t *row[SQUANT_VNNI_NR];
-  const __m256i mask = _mm256_set1_epi8(0x0F);
-  /* Signed codes in offset binary: flip the top bit of both nibbles. */
-  const __m256i flip = _mm256_set1_epi8(w->is_signed ? (char)0x88 : 0);
+  /* Signed codes in offset binary: flip the top bit of every code. */
+  const char flipByte = bits == 2   ? (char)0x02
+                        : bits == 4 ? (char)0x88
+                                    : (char)0x80;
+  const __m512i flip = _mm512_set1_epi8(w->is_signed ? flipByte : 0);
+  const float offset = w->is_signed ? (float)(1 << (bits - 1)) : 0.0f;
   for (int r = 0; r < nr; ++r) {
     acc[r] = _mm512_setzero_ps();
     bsum[r] = 0.0f;
@@ -40,18 +72,14 @@ vnniRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       dot[r] = _mm512_setzero_si512();
     for (int64_t c = g * gs; c < (g + 1) * gs; c += 64) {
       __m512i a = _mm512_loadu_si512((const void *)(p->xq + c));
-      if ((c / 2) % 64 == 0)
+      /* Each row's successor in memory is the next row of its stream. */
+      if ((c * bits / 8) % 64 == 0)
         for (int r = 0; r < nr; ++r)
-          _mm_prefetch((const char *)(row[r] + c / 2 + rowBytes),
+          _mm_prefetch((const char *)(row[r] + c * bits / 8 + rowBytes),
                        _MM_HINT_T0);
-      for (int r = 0; r < nr; ++r) {
-        __m256i v = _mm256_xor_si256(
-            _mm256_loadu_si256((const __m256i *)(row[r] + c / 2)), flip);
-        __m256i lo = _mm256_and_si256(v, mask);
-        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
-        __m512i codes = _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
-        dot[r] = _mm512_dpbusd_epi32(dot[r], codes, a);
-      }
+      for (int r = 0; r < nr; ++r)
+        dot[r] =
+            _mm512_dpbusd_epi32(dot[r], vnniCodes(row[r], c, bits, flip), a);
     }
     float xs = p->xq_scale[g];
     for (int r = 0; r < nr; ++r) {
@@ -59,20 +87,35 @@ vnniRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       float s = w->scales[param] * xs;
       acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(s), _mm512_cvtepi32_ps(dot[r]), acc[r]);
       bsum[r] += w->bias[param] * p->xsum[g];
-      if (w->is_signed) /* remove the offset: sum (q + 8) xq - 8 sum xq */
-        bsum[r] -= 8.0f * s * (float)p->xq_sum[g];
+      /* The offset: sum (q + o) xq - o sum xq. */
+      bsum[r] -= offset * s * (float)p->xq_sum[g];
     }
   }
   for (int r = 0; r < nr; ++r)
     p->y[n0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
 }
 
-void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p) {
+static inline __attribute__((always_inline)) void
+vnniAll(const squant_rt_qgemm_params *p, const int32_t bits) {
   /* One row from each quarter of the range per step: four linear streams
    * (as in gemm_avx512.c's GEMV). */
   int64_t q = (p->n_end - p->n_begin) / SQUANT_VNNI_NR;
   for (int64_t n = p->n_begin; n < p->n_begin + q; ++n)
-    vnniRows(p, n, q, SQUANT_VNNI_NR);
+    vnniRows(p, n, q, SQUANT_VNNI_NR, bits);
   for (int64_t n = p->n_begin + SQUANT_VNNI_NR * q; n < p->n_end; ++n)
-    vnniRows(p, n, 1, 1);
+    vnniRows(p, n, 1, 1, bits);
+}
+
+void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p) {
+  switch (p->w->bits) {
+  case 2:
+    vnniAll(p, 2);
+    return;
+  case 4:
+    vnniAll(p, 4);
+    return;
+  default:
+    vnniAll(p, 8);
+    return;
+  }
 }
