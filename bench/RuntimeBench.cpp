@@ -159,6 +159,7 @@ int main(int argc, char **argv) {
       {"int4 int8-act", SQUANT_RT_FORM_FMA, 4, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"int3", SQUANT_RT_FORM_FMA, 3},
       {"int3 tile16", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_TILE16_V1},
+      {"int3 int8-act", SQUANT_RT_FORM_FMA, 3, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"int2", SQUANT_RT_FORM_FMA, 2},
       {"int2 tile16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1},
       {"int2 int8-act", SQUANT_RT_FORM_FMA, 2, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
@@ -166,7 +167,8 @@ int main(int argc, char **argv) {
       {"int8 int8-act", SQUANT_RT_FORM_FMA, 8, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
       {"lut2", SQUANT_RT_FORM_LUT_INT8, 2},
-      {"lut2 tile16", SQUANT_RT_FORM_LUT_INT8, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1}};
+      {"lut2 tile16", SQUANT_RT_FORM_LUT_INT8, 2, 0,
+       SQUANT_RT_LAYOUT_TILE16_V1}};
   int64_t group = 128;
   bool generatedRows = true;
   bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan

@@ -91,7 +91,7 @@ static int64_t xtRows(int64_t m) {
 
 /* The code widths the int8-activation mode takes (gemv_vnni.c). */
 static int int8Bits(int32_t bits) {
-  return bits == 2 || bits == 4 || bits == 8;
+  return bits == 2 || bits == 3 || bits == 4 || bits == 8;
 }
 
 /* The int8-activation mode's quantized x, group scales and group sums. */
@@ -193,7 +193,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
       return SQUANT_RT_UNSUPPORTED;
 #if defined(__x86_64__)
     if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
-        !__builtin_cpu_supports("avx512vnni"))
+        !__builtin_cpu_supports("avx512vnni") ||
+        (w->bits == 3 && !__builtin_cpu_supports("avx512vbmi")))
       return SQUANT_RT_ISA_UNAVAILABLE;
 #else
     return SQUANT_RT_ISA_UNAVAILABLE;
@@ -269,7 +270,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     p->xq = xq;
     p->xq_scale = xqScale;
     p->xq_sum = xqSum;
-    call.kernel = squant_rt_gemv_int8_vnni;
+    call.kernel =
+        w->bits == 3 ? squant_rt_gemv_int8_vnni_vbmi : squant_rt_gemv_int8_vnni;
     squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
     return SQUANT_RT_OK;
   }

@@ -123,6 +123,8 @@ void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p);
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
 void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
+/* 3-bit codes (also needs AVX-512 VBMI). */
+void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
 
 /* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
  * per block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],
@@ -144,11 +146,13 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p);
 
 /* The code index (0..63) held by byte lane i (0..63) of the VNNI register
- * made from two blocks of b-bit codes (2, 4 or 8; see gemv_vnni.c): the
+ * made from two blocks of b-bit codes (2, 3, 4 or 8; see gemv_vnni.h): the
  * quantized activations are laid out the same. */
 static inline int32_t squant_rt_vnni_code(int32_t bits, int32_t i) {
   if (bits == 2) /* byte i % 16 of 128-bit lane i / 16 */
     return 4 * (i % 16) + i / 16;
+  if (bits == 3) /* byte i % 8 of 64-bit lane (i / 8) % 4 of half i / 32 */
+    return 32 * (i / 32) + 4 * (i % 8) + (i / 8) % 4;
   if (bits == 8)
     return i;
   int32_t block = (i / 16) % 2, high = i / 32, j = i % 16;

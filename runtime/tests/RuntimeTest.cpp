@@ -829,7 +829,7 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
       !__builtin_cpu_supports("avx512vnni"))
     GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
   std::mt19937 rng(9);
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
                           Scheme::Stretched, Scheme::Symmetric})
       for (int64_t g : {64, 128}) {
@@ -841,9 +841,14 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
         std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
         squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
                                SQUANT_RT_FLAG_INT8_ACTIVATIONS};
-        ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &t.w, y.data(), n, ws.data(),
-                                  ws.size(), &opts),
-                  SQUANT_RT_OK);
+        squant_rt_status status = squant_rt_qgemm(
+            x.data(), 1, k, &t.w, y.data(), n, ws.data(), ws.size(), &opts);
+        if (bits == 3 && !__builtin_cpu_supports("avx512vbmi")) {
+          // 3-bit codes also need VBMI: the status says so.
+          EXPECT_EQ(status, SQUANT_RT_ISA_UNAVAILABLE);
+          continue;
+        }
+        ASSERT_EQ(status, SQUANT_RT_OK);
         double errNorm = 0.0, refNorm = 0.0;
         for (int64_t j = 0; j < n; ++j) {
           double ref = 0.0, bound = 0.0;
@@ -869,8 +874,8 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
         EXPECT_GT(errNorm, 0.0);
         EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05);
       }
-  // Outside what the mode supports (3-bit codes, groups of 32): a status,
-  // not a wrong answer.
+  // Outside what the mode supports (groups of 32, 1-bit codes, M = 2): a
+  // status, not a wrong answer.
   TestWeight g32 = makeFma(Scheme::Symmetric, 4, 4, 128, 32, rng);
   finish(g32);
   {
@@ -882,12 +887,17 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
                               ws.size(), &opts),
               SQUANT_RT_UNSUPPORTED);
   }
-  TestWeight t2 = makeFma(Scheme::Symmetric, 3, 4, 128, 64, rng);
+  TestWeight t2 = makeFma(Scheme::IntAsymmetric, 1, 4, 128, 64, rng);
   finish(t2);
   std::vector<float> x(2 * 128), y(8);
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t2.w));
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(2, &t2.w));
   squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr, SQUANT_RT_FLAG_INT8_ACTIVATIONS};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &opts),
+            SQUANT_RT_UNSUPPORTED);
+  TestWeight t4 = makeFma(Scheme::Symmetric, 4, 4, 128, 64, rng);
+  finish(t4);
+  EXPECT_EQ(squant_rt_qgemm(x.data(), 2, 128, &t4.w, y.data(), 4, ws.data(),
+                            ws.size(), &opts),
             SQUANT_RT_UNSUPPORTED);
   squant_rt_options bad{SQUANT_RT_ISA_AUTO, nullptr, 0x80};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &bad),

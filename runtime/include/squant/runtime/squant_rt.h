@@ -104,8 +104,9 @@ typedef struct squant_rt_pool squant_rt_pool;
 /* Activations are quantized per weight group to int8 (symmetric, scale
  * max|x| / 127, round half to even) and multiplied with the codes in integer
  * arithmetic (AVX-512 VNNI); group scales, biases and sum(x) stay fp32.
- * Supported: FMA form, 2-, 4- and 8-bit codes, group size a multiple of
- * 64, M = 1 (else SQUANT_RT_UNSUPPORTED). */
+ * Supported: FMA form, 2-, 3-, 4- and 8-bit codes (3 bits also needs
+ * AVX-512 VBMI), group size a multiple of 64, M = 1 (else
+ * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA). */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
 
 typedef struct squant_rt_options {
