@@ -89,7 +89,7 @@ static int64_t xtRows(int64_t m) {
   return (m + SQUANT_XT_SLICE - 1) / SQUANT_XT_SLICE * SQUANT_XT_SLICE;
 }
 
-/* The code widths the int8-activation mode takes (gemv_vnni.c). */
+/* The code widths the int8-activation mode takes (gemv_vnni.h). */
 static int int8Bits(int32_t bits) {
   return bits == 2 || bits == 3 || bits == 4 || bits == 8;
 }
