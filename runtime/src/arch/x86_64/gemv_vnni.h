@@ -28,37 +28,28 @@
 #define SQUANT_RUNTIME_GEMV_VNNI_H
 
 #include "../../kernels.h"
-#include "decode_block32.h"
 
 #include <immintrin.h>
 
 #define SQUANT_VNNI_NR 4
 
 #ifdef __AVX512VBMI__
-/* vpmultishiftqb offsets for 3-bit codes: byte i of 64-bit lane Q reads 8
- * bits from offset 4i + Q - 2 (mod 64); constants, so that the compiler
- * folds them into one register. */
-#define SQUANT_THIRD_BYTE(Q, i)                                                \
-  ((uint64_t)((4 * (i) + (Q)-2) & 63) << (8 * (i)))
-#define SQUANT_THIRD_LANE(Q)                                                   \
-  (long long)(SQUANT_THIRD_BYTE(Q, 0) | SQUANT_THIRD_BYTE(Q, 1) |              \
-              SQUANT_THIRD_BYTE(Q, 2) | SQUANT_THIRD_BYTE(Q, 3) |              \
-              SQUANT_THIRD_BYTE(Q, 4) | SQUANT_THIRD_BYTE(Q, 5) |              \
-              SQUANT_THIRD_BYTE(Q, 6) | SQUANT_THIRD_BYTE(Q, 7))
-/* vpermb indices from the two blocks' 24 bytes: byte i of 64-bit lane Q of
- * half H is low-plane byte 12H + i (plane 0), or third-bit byte
+/* A 64-bit lane of constant bytes: byte i is BYTE(a, b, i). */
+#define SQUANT_LANE_OF_BYTES(BYTE, a, b)                                       \
+  (long long)((uint64_t)BYTE(a, b, 0) | (uint64_t)BYTE(a, b, 1) << 8 |         \
+              (uint64_t)BYTE(a, b, 2) << 16 | (uint64_t)BYTE(a, b, 3) << 24 |  \
+              (uint64_t)BYTE(a, b, 4) << 32 | (uint64_t)BYTE(a, b, 5) << 40 |  \
+              (uint64_t)BYTE(a, b, 6) << 48 | (uint64_t)BYTE(a, b, 7) << 56)
+/* vpermb indices from the two blocks' 24 bytes: byte i of every 64-bit
+ * lane of half H is low-plane byte 12H + i (plane 0), or third-bit byte
  * 12H + 8 + i % 4 (plane 1). */
-#define SQUANT_SPREAD_BYTE(plane, H, i)                                        \
-  ((uint64_t)(12 * (H) + ((plane) ? 8 + (i) % 4 : (i))) << (8 * (i)))
+#define SQUANT_SPREAD_BYTE(plane, H, i) (12 * (H) + ((plane) ? 8 + (i) % 4 : (i)))
 #define SQUANT_SPREAD_LANE(plane, H)                                           \
-  (long long)(SQUANT_SPREAD_BYTE(plane, H, 0) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 1) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 2) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 3) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 4) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 5) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 6) |                                \
-              SQUANT_SPREAD_BYTE(plane, H, 7))
+  SQUANT_LANE_OF_BYTES(SQUANT_SPREAD_BYTE, plane, H)
+/* vpmultishiftqb offsets: byte i of 64-bit lane Q reads 8 bits from offset
+ * 4i + Q - 2 (mod 64). */
+#define SQUANT_THIRD_BYTE(Q, unused, i) ((4 * (i) + (Q)-2) & 63)
+#define SQUANT_THIRD_LANE(Q) SQUANT_LANE_OF_BYTES(SQUANT_THIRD_BYTE, Q, 0)
 static inline __m512i squantSpreadIndex(const int plane) {
   return _mm512_setr_epi64(
       SQUANT_SPREAD_LANE(plane, 0), SQUANT_SPREAD_LANE(plane, 0),
@@ -89,14 +80,13 @@ vnniCodes(const uint8_t *row, int64_t c, const int32_t bits, __m512i flip) {
     return _mm512_xor_si512(_mm512_loadu_si512((const void *)(row + c)), flip);
 #ifdef __AVX512VBMI__
   if (bits == 3) {
-    /* Block j in the low 256 bits, block j + 1 in the high: the low planes'
-     * 64-bit words shifted by 2Q in 64-bit lane Q leave the low bits of
-     * code 4i + Q in byte i; the third-bit words (each 32 bits, doubled in
-     * a 64-bit lane) give bit 4i + Q at bit 2 of byte i by one
-     * vpmultishiftqb (8 bits from offset 4i + Q - 2, rotating). */
     /* The two blocks' 24 bytes (a masked load: nothing read past them),
-     * spread by two vpermb: lo0 | lo1 in 64-bit lanes 0-3 | 4-7, and each
-     * block's third-bit word doubled in a 64-bit lane. */
+     * spread by two vpermb: block j's low-plane word in the four 64-bit
+     * lanes of the low half, block j + 1's in the high half, and each
+     * block's 32-bit third-bit word doubled in a 64-bit lane. Shifted by 2Q
+     * in 64-bit lane Q, the low plane leaves the low bits of code 4i + Q in
+     * byte i; one vpmultishiftqb (8 bits from offset 4i + Q - 2, rotating)
+     * puts bit 4i + Q of the third-bit word at bit 2 of byte i. */
     __m512i v = _mm512_castsi256_si512(
         _mm256_maskz_loadu_epi8(0x00FFFFFF, (const void *)(row + c / 32 * 12)));
     __m512i lo = _mm512_permutexvar_epi8(squantSpreadIndex(0), v);
