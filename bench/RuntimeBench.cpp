@@ -318,6 +318,15 @@ int main(int argc, char **argv) {
           std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
           squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, v.flags};
           std::string name = v.name;
+          useCopy(0);
+          if (squant_rt_status st = squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(),
+                                                    ws.size(), &opts)) {
+            // E.g. the int8-activation mode without VNNI (or VBMI for 3
+            // bits): say so instead of timing a call that does nothing.
+            std::printf("| %ldx%ld | %ld | %d | %s | not run: status %d | | | | | | |\n", n, k,
+                        m, threads, name.c_str(), int(st));
+            continue;
+          }
           if (v.flags) {
             // Accuracy next to speed: relative L2 error against the exact
             // fp32-activation result on the same weight.
