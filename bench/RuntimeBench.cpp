@@ -163,6 +163,10 @@ int main(int argc, char **argv) {
       {"int2", SQUANT_RT_FORM_FMA, 2},
       {"int2 tile16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_TILE16_V1},
       {"int2 int8-act", SQUANT_RT_FORM_FMA, 2, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
+      {"int2 tile16v2", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_TILE16_V2},
+      {"int3 tile16v2", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_TILE16_V2},
+      {"lut2 tile16v2", SQUANT_RT_FORM_LUT_INT8, 2, 0,
+       SQUANT_RT_LAYOUT_TILE16_V2},
       {"int8", SQUANT_RT_FORM_FMA, 8},
       {"int8 int8-act", SQUANT_RT_FORM_FMA, 8, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
@@ -286,21 +290,42 @@ int main(int argc, char **argv) {
         squant_rt_pool *pool = nullptr;
         squant_rt_pool_create(threads, &pool);
         for (const Variant &v : variants) {
-          if (v.flags && m != 1)
-            continue; // the int8-activation mode is a GEMV mode
+          bool inlineParams = v.layout == SQUANT_RT_LAYOUT_TILE16_V2;
+          if ((v.flags || inlineParams) && m != 1)
+            continue; // GEMV modes and layouts
           // A cold weight is its codes and its parameters: each copy has
           // its own scales (and biases for the FMA form), and the bytes per
           // second count them (a per-tensor table is not counted).
-          size_t codeBytes = squant_rt_packed_size_layout(v.layout, n, k, v.bits);
+          // TILE16_V2 holds them among its codes.
+          size_t codeBytes =
+              inlineParams
+                  ? squant_rt_packed_size_tile16_v2(n, k, v.bits, group)
+                  : squant_rt_packed_size_layout(v.layout, n, k, v.bits);
           int64_t groups = k / group;
           bool hasBias = v.form == SQUANT_RT_FORM_FMA;
-          size_t paramBytes = size_t(n) * groups * sizeof(float) * (hasBias ? 2 : 1);
+          size_t paramBytes =
+              inlineParams
+                  ? 0
+                  : size_t(n) * groups * sizeof(float) * (hasBias ? 2 : 1);
           size_t bytes = codeBytes + paramBytes;
           int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
           std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(codeBytes));
           for (int c = 0; c < copies; ++c)
             for (size_t i = 0; i < codeBytes; ++i)
               codes[c][i] = uint8_t((i * 2246822519u + c) >> 7);
+          if (inlineParams) {
+            // Codes from the same hash, parameters as below (not random
+            // bytes: those would hold denormals).
+            std::vector<int8_t> q(size_t(n) * k);
+            for (size_t i = 0; i < q.size(); ++i)
+              q[i] = int8_t(((i * 2246822519u) >> 7) & ((1u << v.bits) - 1));
+            std::vector<float> s(n * groups, 0.01f), b(n * groups, -0.04f);
+            squant_rt_pack_tile16_v2(q.data(), s.data(),
+                                     hasBias ? b.data() : nullptr, n, k, v.bits,
+                                     group, codes[0].data(), codeBytes);
+            for (int c = 1; c < copies; ++c)
+              codes[c] = codes[0];
+          }
           std::vector<std::vector<float>> scales(copies, std::vector<float>(n * groups, 0.01f));
           std::vector<std::vector<float>> bias(
               hasBias ? copies : 1, std::vector<float>(n * groups, -0.04f));

@@ -48,16 +48,21 @@ static squant_rt_status validateWeight(const squant_rt_qweight *w) {
   if (!validBits(w->bits) || w->k % 32 != 0 || w->group_size % 32 != 0 ||
       w->k % w->group_size != 0)
     return SQUANT_RT_UNSUPPORTED;
-  /* squant_rt_packed_size_layout: 0 for a layout or width it lacks. */
-  if (squant_rt_packed_size_layout(w->layout, 1, 32, w->bits) == 0)
+  /* The packed sizes are 0 for a layout or width they lack. TILE16_V2
+   * holds the scales and biases itself. */
+  int inlineParams = w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
+  if (inlineParams
+          ? squant_rt_packed_size_tile16_v2(1, w->group_size, w->bits,
+                                            w->group_size) == 0
+          : squant_rt_packed_size_layout(w->layout, 1, 32, w->bits) == 0)
     return SQUANT_RT_UNSUPPORTED;
   switch (w->form) {
   case SQUANT_RT_FORM_FMA:
-    if (!w->scales || !w->bias)
+    if (!inlineParams && (!w->scales || !w->bias))
       return SQUANT_RT_INVALID_ARGUMENT;
     return SQUANT_RT_OK;
   case SQUANT_RT_FORM_LUT_INT8:
-    if (!w->scales || !w->table)
+    if ((!inlineParams && !w->scales) || !w->table)
       return SQUANT_RT_INVALID_ARGUMENT;
     return w->bits <= 4 ? SQUANT_RT_OK : SQUANT_RT_UNSUPPORTED;
   case SQUANT_RT_FORM_LUT_F32:
@@ -187,7 +192,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
   if (int8Mode) {
-    if (w->form != SQUANT_RT_FORM_FMA || !int8Bits(w->bits) ||
+    if (w->form != SQUANT_RT_FORM_FMA ||
+        w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1 || !int8Bits(w->bits) ||
         w->group_size % 64 != 0 || m > 1 ||
         !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
@@ -208,6 +214,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     isa = squant_rt_best_isa();
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
+  int tablesGemv = m == 1 && isa == SQUANT_RT_ISA_AVX512 &&
+                   squant_rt_gemv_tables_eligible(w);
+  /* Of the SIMD kernels, only the table GEMV reads TILE16_V2 (its
+   * parameters in place). */
+  if (w->layout == SQUANT_RT_LAYOUT_TILE16_V2 && !tablesGemv)
+    isa = SQUANT_RT_ISA_PORTABLE;
 
   ParallelCall call;
   memset(&call, 0, sizeof(call));
@@ -275,8 +287,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
     return SQUANT_RT_OK;
   }
-  if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && squant_rt_gemv_tables_eligible(w)) {
-    /* GEMVs of 1- and 3-bit codes (and of TILE16_V1 2-bit codes) read
+  if (tablesGemv) {
+    /* GEMVs of 1- and 3-bit codes (and of TILE16 2-bit codes) read
      * activation tables built once here. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     float *tables = (float *)((base + 63) & ~(uintptr_t)63);

@@ -37,9 +37,9 @@ void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p) {
           acc += dot;
           continue;
         }
-        acc += w->scales[n * groups + g] * dot;
+        acc += squant_rt_scale(w, n, g) * dot;
         if (w->form == SQUANT_RT_FORM_FMA)
-          acc += w->bias[n * groups + g] * p->xsum[m * groups + g];
+          acc += squant_rt_bias(w, n, g) * p->xsum[m * groups + g];
       }
       p->y[m * p->y_stride + n] = acc;
     }

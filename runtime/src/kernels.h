@@ -89,21 +89,64 @@ static inline int64_t squant_rt_tile16_word(int64_t r, int64_t j, int32_t w, int
   return (unit * bits + w) * 64 + (r % 16) * 4;
 }
 
+/* TILE16_V2 (squant_rt.h): bytes of one group of a tile (its words, then
+ * a line of scales and one of biases), of one tile, and the offset of a
+ * group of the tile holding row r. */
+static inline int64_t squant_rt_tile16v2_group_bytes(int32_t bits,
+                                                     int64_t group_size) {
+  return (group_size / 32 * bits + 2) * 64;
+}
+static inline int64_t squant_rt_tile16v2_group(const squant_rt_qweight *w,
+                                               int64_t r, int64_t g) {
+  int64_t groupBytes = squant_rt_tile16v2_group_bytes(w->bits, w->group_size);
+  return ((r / 16) * (w->k / w->group_size) + g) * groupBytes;
+}
+
+/* The scale and bias of group g of row n, in any layout (what the portable
+ * kernel reads; the SIMD kernels index BLOCK32_V1's arrays directly). */
+static inline float squant_rt_group_param(const squant_rt_qweight *w,
+                                          const float *params, int32_t line,
+                                          int64_t n, int64_t g) {
+  if (w->layout != SQUANT_RT_LAYOUT_TILE16_V2)
+    return params[n * (w->k / w->group_size) + g];
+  float v;
+  __builtin_memcpy(&v,
+                   w->codes + squant_rt_tile16v2_group(w, n, g) +
+                       (w->group_size / 32 * w->bits + line) * 64 +
+                       (n % 16) * 4,
+                   4);
+  return v;
+}
+static inline float squant_rt_scale(const squant_rt_qweight *w, int64_t n,
+                                    int64_t g) {
+  return squant_rt_group_param(w, w->scales, 0, n, g);
+}
+static inline float squant_rt_bias(const squant_rt_qweight *w, int64_t n,
+                                   int64_t g) {
+  return squant_rt_group_param(w, w->bias, 1, n, g);
+}
+
 /* Block j of row n for the K-vectorized kernels, 4 * bits bytes in
  * BLOCK32_V1 format: BLOCK32_V1 codes in place (row: the row's first byte,
- * squant_rt_row_codes, meaningful for BLOCK32_V1 only), TILE16_V1 words
- * copied into tmp. The layout is one predictable branch per block. */
+ * squant_rt_row_codes, meaningful for BLOCK32_V1 only), TILE16_V1 and
+ * TILE16_V2 words copied into tmp. The layout is one predictable branch per
+ * block. */
 static inline const uint8_t *squant_rt_row_codes(const squant_rt_qweight *w, int64_t n) {
   return w->codes + n * (w->k / 32) * squant_rt_block_bytes(w->bits);
 }
 static inline const uint8_t *squant_rt_block_at(const squant_rt_qweight *w,
                                                 const uint8_t *row, int64_t n, int64_t j,
                                                 int32_t bits, uint8_t tmp[16]) {
-  if (w->layout != SQUANT_RT_LAYOUT_TILE16_V1)
+  if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1)
     return row + j * squant_rt_block_bytes(bits);
-  for (int32_t i = 0; i < bits; ++i)
-    __builtin_memcpy(tmp + 4 * i, w->codes + squant_rt_tile16_word(n, j, i, w->n, w->k, bits),
-                     4);
+  int64_t groupBlocks = w->group_size / 32;
+  for (int32_t i = 0; i < bits; ++i) {
+    int64_t at = w->layout == SQUANT_RT_LAYOUT_TILE16_V1
+                     ? squant_rt_tile16_word(n, j, i, w->n, w->k, bits)
+                     : squant_rt_tile16v2_group(w, n, j / groupBlocks) +
+                           ((j % groupBlocks) * bits + i) * 64 + (n % 16) * 4;
+    __builtin_memcpy(tmp + 4 * i, w->codes + at, 4);
+  }
   return tmp;
 }
 

@@ -1,4 +1,4 @@
-/*===- pack.c - BLOCK32_V1 packing and the tinygemm import -----------------===//
+/*===- pack.c - Weight packing (BLOCK32_V1, TILE16_V1/V2), tinygemm import ===//
  *
  * Weight packing runs once per weight (at compile time for constants), so it
  * is written for clarity; the byte format is in squant_rt.h.
@@ -134,6 +134,57 @@ squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
         return status;
       for (int32_t w = 0; w < bits; ++w)
         memcpy(out + squant_rt_tile16_word(r, b, w, n, k, bits), block + 4 * w, 4);
+    }
+  return SQUANT_RT_OK;
+}
+
+size_t squant_rt_packed_size_tile16_v2(int64_t n, int64_t k, int32_t bits,
+                                       int64_t group_size) {
+  if (n < 0 || k < 0 || bits < 1 || bits > 3 || group_size <= 0 ||
+      group_size % 32 != 0 || k % group_size != 0)
+    return 0;
+  return (size_t)((n + 15) / 16) * (size_t)(k / group_size) *
+         (size_t)squant_rt_tile16v2_group_bytes(bits, group_size);
+}
+
+squant_rt_status
+squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
+                         const float *bias, int64_t n, int64_t k, int32_t bits,
+                         int64_t group_size, uint8_t *out, size_t out_size) {
+  if (!codes || !out || n < 0 || k < 0 || group_size <= 0)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  size_t size = squant_rt_packed_size_tile16_v2(n, k, bits, group_size);
+  if (size == 0 && n > 0 && k > 0)
+    return SQUANT_RT_UNSUPPORTED;
+  if (out_size < size)
+    return SQUANT_RT_BUFFER_TOO_SMALL;
+  /* Each row's BLOCK32_V1 block, its words placed in the tile's group;
+   * then the row's parameters. Padding rows stay zero. */
+  memset(out, 0, size);
+  squant_rt_qweight w = {.layout = SQUANT_RT_LAYOUT_TILE16_V2,
+                         .bits = bits,
+                         .n = n,
+                         .k = k,
+                         .group_size = group_size};
+  int64_t groupBlocks = group_size / 32, groups = k / group_size;
+  for (int64_t r = 0; r < n; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      uint8_t *group = out + squant_rt_tile16v2_group(&w, r, g);
+      for (int64_t j = 0; j < groupBlocks; ++j) {
+        uint8_t block[12];
+        squant_rt_status status =
+            squant_rt_pack_block32(codes + r * k + (g * groupBlocks + j) * 32,
+                                   1, 32, bits, block, sizeof(block));
+        if (status != SQUANT_RT_OK)
+          return status;
+        for (int32_t i = 0; i < bits; ++i)
+          memcpy(group + (j * bits + i) * 64 + (r % 16) * 4, block + 4 * i, 4);
+      }
+      uint8_t *params = group + groupBlocks * bits * 64 + (r % 16) * 4;
+      if (scales)
+        memcpy(params, scales + r * groups + g, 4);
+      if (bias)
+        memcpy(params + 64, bias + r * groups + g, 4);
     }
   return SQUANT_RT_OK;
 }

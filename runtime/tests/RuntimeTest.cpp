@@ -58,11 +58,23 @@ struct TestWeight {
   std::vector<uint8_t> packed;
   std::vector<float> scales, bias, ftable;
   std::vector<int8_t> table;
+  std::vector<int8_t> codes;    // [n][k], for TILE16_V2's packing in finish()
   std::vector<float> dq;        // [n][k] reference weights
   std::vector<float> magnitude; // [n][k] M_k of the tolerance
 };
 
 enum class Scheme { Stretched, Symmetric, IntAsymmetric, Tinygemm };
+
+/// Packs t.codes; TILE16_V2 (which holds the parameters too) is packed by
+/// finish(), once they are known.
+void packCodes(TestWeight &t, int32_t layout, int64_t n, int64_t k, int bits) {
+  if (layout == SQUANT_RT_LAYOUT_TILE16_V2)
+    return;
+  t.packed.resize(squant_rt_packed_size_layout(layout, n, k, bits));
+  EXPECT_EQ(squant_rt_pack(layout, t.codes.data(), n, k, bits, t.packed.data(),
+                           t.packed.size()),
+            SQUANT_RT_OK);
+}
 
 /// FMA form from a real affine quantization of random weights.
 TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
@@ -81,11 +93,8 @@ TestWeight makeFma(Scheme scheme, int bits, int64_t n, int64_t k, int64_t g,
   ref::TensorQParams params = ref::chooseQParams(sc, grouping, x);
   std::vector<int32_t> q = ref::quantize(sc, grouping, x, params);
   TestWeight t;
-  std::vector<int8_t> codes(q.begin(), q.end());
-  t.packed.resize(squant_rt_packed_size_layout(layout, n, k, bits));
-  EXPECT_EQ(squant_rt_pack(layout, codes.data(), n, k, bits, t.packed.data(),
-                           t.packed.size()),
-            SQUANT_RT_OK);
+  t.codes.assign(q.begin(), q.end());
+  packCodes(t, layout, n, k, bits);
   int64_t groups = k / g;
   t.scales = params.scales;
   t.bias.resize(params.scales.size());
@@ -118,14 +127,12 @@ TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
   int64_t entries = int64_t(1) << bits, groups = k / g;
   std::uniform_int_distribution<int> idxDist(0, entries - 1);
   std::uniform_real_distribution<float> sDist(0.01f, 1.0f), fDist(-2.0f, 2.0f);
-  std::vector<int8_t> idx(n * k);
-  for (int8_t &i : idx)
-    i = static_cast<int8_t>(idxDist(rng));
   TestWeight t;
-  t.packed.resize(squant_rt_packed_size_layout(layout, n, k, bits));
-  EXPECT_EQ(squant_rt_pack(layout, idx.data(), n, k, bits, t.packed.data(),
-                           t.packed.size()),
-            SQUANT_RT_OK);
+  t.codes.resize(n * k);
+  for (int8_t &i : t.codes)
+    i = static_cast<int8_t>(idxDist(rng));
+  const std::vector<int8_t> &idx = t.codes;
+  packCodes(t, layout, n, k, bits);
   t.dq.resize(n * k);
   t.magnitude.resize(n * k);
   t.w.num_tables = 1;
@@ -160,9 +167,20 @@ TestWeight makeLut(squant_rt_form form, int bits, int64_t n, int64_t k,
 }
 
 void finish(TestWeight &t) {
-  t.w.codes = t.packed.data();
   t.w.scales = t.scales.empty() ? nullptr : t.scales.data();
   t.w.bias = t.bias.empty() ? nullptr : t.bias.data();
+  if (t.w.layout == SQUANT_RT_LAYOUT_TILE16_V2) {
+    // The parameters go into the packed weight, and the weight's own
+    // pointers stay null: no kernel may read them.
+    t.packed.resize(squant_rt_packed_size_tile16_v2(t.w.n, t.w.k, t.w.bits,
+                                                    t.w.group_size));
+    EXPECT_EQ(squant_rt_pack_tile16_v2(t.codes.data(), t.w.scales, t.w.bias,
+                                       t.w.n, t.w.k, t.w.bits, t.w.group_size,
+                                       t.packed.data(), t.packed.size()),
+              SQUANT_RT_OK);
+    t.w.scales = t.w.bias = nullptr;
+  }
+  t.w.codes = t.packed.data();
   t.w.table = t.table.empty() ? nullptr : t.table.data();
   t.w.ftable = t.ftable.empty() ? nullptr : t.ftable.data();
 }
@@ -431,6 +449,149 @@ TEST(Runtime, Tile16EveryPath) {
       }
 }
 
+TEST(Runtime, PackTile16V2) {
+  // TILE16_V2: per tile of 16 rows, group after group: the words of the
+  // group's blocks (word w of block j at (j b + w) 64, row r % 16 at 4 (r %
+  // 16)), then the 16 scales and the 16 biases. n = 19: a padded second
+  // tile; g = 64, k = 192: two blocks a group, three groups.
+  std::mt19937 rng(21);
+  int64_t n = 19, k = 192, g = 64, groups = 3, tiles = 2, blocks = k / 32;
+  std::vector<float> scales(n * groups), bias(n * groups);
+  for (size_t i = 0; i < scales.size(); ++i) {
+    scales[i] = 0.5f + float(i);
+    bias[i] = -1.0f - float(i);
+  }
+  for (int bits : {1, 2, 3}) {
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &c : codes)
+      c = static_cast<int8_t>(rng() & ((1u << bits) - 1));
+    std::vector<uint8_t> v1(squant_rt_packed_size(n, k, bits));
+    ASSERT_EQ(
+        squant_rt_pack_block32(codes.data(), n, k, bits, v1.data(), v1.size()),
+        SQUANT_RT_OK);
+    int64_t groupBytes = (2 * bits + 2) * 64;
+    size_t size = squant_rt_packed_size_tile16_v2(n, k, bits, g);
+    ASSERT_EQ(size, size_t(tiles * groups * groupBytes));
+    std::vector<uint8_t> tiled(size, 0xAB);
+    ASSERT_EQ(squant_rt_pack_tile16_v2(codes.data(), scales.data(), bias.data(),
+                                       n, k, bits, g, tiled.data(),
+                                       tiled.size()),
+              SQUANT_RT_OK);
+    for (int64_t r = 0; r < 32; ++r) {
+      for (int64_t j = 0; j < blocks; ++j)
+        for (int w = 0; w < bits; ++w) {
+          size_t at = ((r / 16) * groups + j / 2) * groupBytes +
+                      ((j % 2) * bits + w) * 64 + (r % 16) * 4;
+          for (int i = 0; i < 4; ++i) {
+            uint8_t want =
+                r < n ? v1[(r * blocks + j) * 4 * bits + 4 * w + i] : 0;
+            ASSERT_EQ(tiled[at + i], want) << "bits " << bits << " row " << r
+                                           << " block " << j << " word " << w;
+          }
+        }
+      for (int64_t gi = 0; gi < groups; ++gi) {
+        size_t at = ((r / 16) * groups + gi) * groupBytes + 2 * bits * 64 +
+                    (r % 16) * 4;
+        float s, b;
+        std::memcpy(&s, &tiled[at], 4);
+        std::memcpy(&b, &tiled[at + 64], 4);
+        EXPECT_EQ(s, r < n ? scales[r * groups + gi] : 0.0f)
+            << "row " << r << " group " << gi;
+        EXPECT_EQ(b, r < n ? bias[r * groups + gi] : 0.0f)
+            << "row " << r << " group " << gi;
+      }
+    }
+    // No biases (LUT forms): their line is zero.
+    ASSERT_EQ(squant_rt_pack_tile16_v2(codes.data(), scales.data(), nullptr, n,
+                                       k, bits, g, tiled.data(), tiled.size()),
+              SQUANT_RT_OK);
+    float b;
+    std::memcpy(&b, &tiled[2 * bits * 64 + 64], 4);
+    EXPECT_EQ(b, 0.0f);
+    EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), scales.data(), bias.data(),
+                                       n, k, bits, g, tiled.data(), size - 1),
+              SQUANT_RT_BUFFER_TOO_SMALL);
+  }
+  std::vector<int8_t> codes(64 * 3);
+  std::vector<uint8_t> out(4096);
+  for (int bits : {4, 8}) {
+    EXPECT_EQ(squant_rt_packed_size_tile16_v2(1, 64, bits, 32), 0u);
+    EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 64,
+                                       bits, 32, out.data(), out.size()),
+              SQUANT_RT_UNSUPPORTED);
+  }
+  // Groups that are no multiple of 32, or do not divide k.
+  EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 96, 2,
+                                     48, out.data(), out.size()),
+            SQUANT_RT_UNSUPPORTED);
+  EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 96, 2,
+                                     64, out.data(), out.size()),
+            SQUANT_RT_UNSUPPORTED);
+  EXPECT_EQ(squant_rt_pack_tile16_v2(nullptr, nullptr, nullptr, 1, 64, 2, 32,
+                                     out.data(), out.size()),
+            SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 64, 2,
+                                     0, out.data(), out.size()),
+            SQUANT_RT_INVALID_ARGUMENT);
+}
+
+TEST(Runtime, Tile16V2EveryPath) {
+  // TILE16_V2 weights (parameters inside, the weight's pointers null)
+  // through every ISA and M: on AVX-512 the GEMV takes 8 tiles at a time
+  // (the thread's tiles in 8 runs), then 4, then 1; every other call runs
+  // the portable kernel. Shapes: ragged last tiles (n = 1, 45, 343: 22
+  // tiles, two runs of 8, then 4, 1, 1), one group (g = k = 2048), groups
+  // of 96 (3 blocks), long K (2336), M = 1, 3, 19; forms: FMA (unsigned
+  // float zero point, signed stretched), LUT_INT8, LUT_F32 per tensor and
+  // per row (the portable kernel, as are 3-bit LUTs).
+  std::mt19937 rng(23);
+  struct Shape {
+    int64_t n, k, g;
+  };
+  const Shape shapes[] = {{1, 64, 32},
+                          {45, 2336, 32},
+                          {16, 2048, 2048},
+                          {45, 2400, 96},
+                          {343, 256, 64}};
+  for (squant_rt_isa isa : availableIsas())
+    for (const Shape &sh : shapes)
+      for (int bits : {1, 2, 3}) {
+        std::string where = std::string(isaName(isa)) + " bits " +
+                            std::to_string(bits) + " n " +
+                            std::to_string(sh.n) + " k " + std::to_string(sh.k);
+        std::vector<TestWeight> weights;
+        for (Scheme scheme : {Scheme::Stretched, Scheme::Tinygemm})
+          if (bits > 1)
+            weights.push_back(makeFma(scheme, bits, sh.n, sh.k, sh.g, rng,
+                                      SQUANT_RT_LAYOUT_TILE16_V2));
+        for (squant_rt_form form :
+             {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32})
+          for (bool perRow : {false, true})
+            if (!perRow || form == SQUANT_RT_FORM_LUT_F32)
+              weights.push_back(makeLut(form, bits, sh.n, sh.k, sh.g, perRow,
+                                        rng, SQUANT_RT_LAYOUT_TILE16_V2));
+        for (TestWeight &t : weights) {
+          finish(t);
+          for (int64_t m : {1, 3, 19}) {
+            if (m > 1 && (sh.k > 1024 || sh.n > 64))
+              continue; // the reference product is O(m n k) per case
+            std::vector<float> x = randomX(m, sh.k, rng);
+            expectClose(t, x, m, runQgemm(t, x, m, isa),
+                        where + " form " + std::to_string(t.w.form) + " m " +
+                            std::to_string(m));
+          }
+        }
+      }
+  // A weight without its parameter pointers in another layout is refused.
+  TestWeight t = makeFma(Scheme::Stretched, 2, 16, 64, 32, rng);
+  finish(t);
+  t.w.scales = nullptr;
+  std::vector<float> x(64), y(16);
+  EXPECT_EQ(
+      squant_rt_qgemm(x.data(), 1, 64, &t.w, y.data(), 16, nullptr, 0, nullptr),
+      SQUANT_RT_INVALID_ARGUMENT);
+}
+
 TEST(Runtime, GemmRowsUpTo130) {
   std::mt19937 rng(4);
   TestWeight t = makeFma(Scheme::Tinygemm, 4, 19, 256, 128, rng);
@@ -606,7 +767,7 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // runs of rows), so the grouping of rows differs with the thread count;
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
   // GEMV; 3-bit: activation tables; TILE16_V1: tables in K chunks over
-  // whole tiles) and M = 3 (small-M path).
+  // whole tiles; TILE16_V2: runs of 8 tiles) and M = 3 (small-M path).
   struct Case {
     int bits;
     int64_t n, k, g, m;
@@ -616,7 +777,9 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
                         {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
-                        {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1}};
+                        {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
+                        {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+                        {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2}};
   std::mt19937 rng(6);
   for (const Case &c : cases) {
     TestWeight t = makeFma(Scheme::Stretched, c.bits, c.n, c.k, c.g, rng, c.layout);
@@ -899,6 +1062,18 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   EXPECT_EQ(squant_rt_qgemm(x.data(), 2, 128, &t4.w, y.data(), 4, ws.data(),
                             ws.size(), &opts),
             SQUANT_RT_UNSUPPORTED);
+  // The VNNI kernel reads BLOCK32_V1 rows: 2-bit codes in the tiled
+  // layouts are refused (they were read as BLOCK32_V1 bytes before).
+  for (int32_t layout :
+       {SQUANT_RT_LAYOUT_TILE16_V1, SQUANT_RT_LAYOUT_TILE16_V2}) {
+    TestWeight tiled = makeFma(Scheme::Symmetric, 2, 4, 128, 64, rng, layout);
+    finish(tiled);
+    std::vector<char> tws(squant_rt_qgemm_workspace_size(1, &tiled.w));
+    EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &tiled.w, y.data(), 4,
+                              tws.data(), tws.size(), &opts),
+              SQUANT_RT_UNSUPPORTED)
+        << "layout " << layout;
+  }
   squant_rt_options bad{SQUANT_RT_ISA_AUTO, nullptr, 0x80};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &bad),
             SQUANT_RT_INVALID_ARGUMENT);

@@ -78,6 +78,21 @@ typedef enum squant_rt_form {
  * tables with 16 rows in the lanes of a register. Every kernel takes
  * either layout; TILE16 is for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V1 2
+/* TILE16_V2 (1-, 2- and 3-bit codes): the 32-bit words of BLOCK32_V1 with
+ * 16 consecutive rows interleaved and each group's parameters beside its
+ * codes, so that a tile of 16 rows is one linear stream over all of K.
+ * Rows are padded with zero codes (and zero parameters) to T * 16. With
+ * B = group_size / 32 blocks per group and G = k / group_size groups, tile
+ * t holds its groups one after the other, G * (B b + 2) * 64 bytes; group
+ * g of it holds the b words of each of its blocks (word w of block j of
+ * the group at (j b + w) * 64, row r % 16 at byte 4 (r % 16) of it), then
+ * the 16 rows' fp32 scales (64 bytes), then their fp32 biases (64 bytes;
+ * zero where the form has none). The weight's `scales` and `bias` are not
+ * read: squant_rt_pack_tile16_v2 copies them in, for one group size. The
+ * AVX-512 GEMV (M = 1) reads it with 8 tiles in flight; any other call on
+ * it (M > 1, other ISAs, 3-bit LUT forms, per-row fp32 tables) runs the
+ * portable kernel: it is a layout for weights used as GEMVs. */
+#define SQUANT_RT_LAYOUT_TILE16_V2 3
 
 /* A quantized weight [n, k] in a packed layout. */
 typedef struct squant_rt_qweight {
@@ -88,8 +103,8 @@ typedef struct squant_rt_qweight {
   int64_t n, k;         /* weight rows (outputs) and columns (reduction) */
   int64_t group_size;   /* scale / bias group along K; a multiple of 32 */
   const uint8_t *codes; /* packed codes, squant_rt_packed_size bytes */
-  const float *scales;  /* FMA, LUT_INT8: [n][k / group_size] */
-  const float *bias;    /* FMA: [n][k / group_size] */
+  const float *scales;  /* FMA, LUT_INT8: [n][k / group_size] (not TILE16_V2) */
+  const float *bias;    /* FMA: [n][k / group_size] (not TILE16_V2) */
   const int8_t *table;  /* LUT_INT8: [2^bits] entries, index q - qmin */
   const float *ftable;  /* LUT_F32: [num_tables][2^bits] */
   int64_t num_tables;   /* LUT_F32: 1 (per tensor) or n (per row) */
@@ -131,6 +146,17 @@ size_t squant_rt_packed_size_layout(int32_t layout, int64_t n, int64_t k,
 squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
                                 int64_t k, int32_t bits, uint8_t *out,
                                 size_t out_size);
+
+/* Bytes of an n x k TILE16_V2 weight of b-bit codes (b = 1, 2, 3; 0
+ * otherwise) and groups of group_size columns, and packing int8 codes
+ * [n][k] (row stride k) with their scales and biases ([n][k / group_size]
+ * each; NULL for a form without them) into it. */
+size_t squant_rt_packed_size_tile16_v2(int64_t n, int64_t k, int32_t bits,
+                                       int64_t group_size);
+squant_rt_status
+squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
+                         const float *bias, int64_t n, int64_t k, int32_t bits,
+                         int64_t group_size, uint8_t *out, size_t out_size);
 
 /* Converts torchao's tinygemm input (uint8 [n][k/2], even k in the high
  * nibble) and its scales_and_zeros ([k/g][n][2]) into squant's FMA form:

@@ -20,16 +20,19 @@
  * the third bit (quad subset sums) times 4, or -4 when signed.
  *
  * TILE16_V1 weights hold a word of 16 rows in 64 bytes: one load per word,
- * one linear stream. BLOCK32_V1 weights (1 and 3 bits) take four-block
- * units (16 * bits bytes per row): one 128-bit load per row, four rows per
- * register, a 4 x 4 transpose in each 128-bit lane; a tail of fewer than
- * four blocks is gathered; lane j of tile t is row t of the j-th run of
- * consecutive rows, so each lane reads one linear stream. (2-bit BLOCK32_V1
+ * one linear stream. TILE16_V2 weights are the same words with each
+ * group's 16 scales and biases after them, each tile one stream over all
+ * of K: eight tiles at a time, no gathers, no panels. BLOCK32_V1 weights (1 and
+ *3 bits) take four-block units (16 * bits bytes per row): one 128-bit load per
+ *row, four rows per register, a 4 x 4 transpose in each 128-bit lane; a tail of
+ *fewer than four blocks is gathered; lane j of tile t is row t of the j-th run
+ *of consecutive rows, so each lane reads one linear stream. (2-bit BLOCK32_V1
  * codes measured no faster this way than the K-vectorized GEMV: the
  * transposes cost as much as the lookups save.)
  *
  * The group factorization stays: per group, D = sum of the lookups, then
- * y += s * D (+ b * sum x) with the 16 rows' scales and biases gathered.
+ * y += s * D (+ b * sum x) with the 16 rows' scales and biases gathered
+ * (TILE16_V2: loaded).
  * Each row's operations do not depend on its lane or tile, so results do
  * not depend on how rows are split between threads.
  *
@@ -50,7 +53,8 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   if (w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
       w->n * (w->k / w->group_size) > INT32_MAX)
     return 0;
-  int tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V1;
+  int tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ||
+              w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
   if (!tiled && w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
     return 0;
   /* 3-bit codes split into planes: the affine form only. */
@@ -90,15 +94,19 @@ void squant_rt_gemv_tables_build_avx512(const squant_rt_qgemm_params *p,
   const squant_rt_qweight *w = p->w;
   const float *x = p->x;
   /* 3-bit: the low plane's values are 0..3 and the third bit's 0/1 (its
-   * weight, +-4, is applied per group); 1-bit: the codes' own values. */
+   * weight, +-4, is applied per group; TILE16_V2: in the quad tables, an
+   * exact scaling); 1-bit: the codes' own values. */
   int threeBit = w->bits == 3;
+  float third = w->layout != SQUANT_RT_LAYOUT_TILE16_V2 ? 1.0f
+                : w->is_signed                          ? -4.0f
+                                                        : 4.0f;
   float lo[16], hi[16], bit[4][16];
   for (int i = 0; i < 16; ++i) {
     lo[i] = threeBit ? (float)(i & 3) : p->values[i & 3];
     hi[i] = threeBit ? (float)(i >> 2) : p->values[i >> 2];
     for (int j = 0; j < 4; ++j) {
       int set = (i >> j) & 1;
-      bit[j][i] = threeBit ? (float)set : p->values[set];
+      bit[j][i] = threeBit ? (float)set * third : p->values[set];
     }
   }
   float *pairs = tables, *quads = tables + pairFloats(w);
@@ -365,13 +373,118 @@ tiles16All(const squant_rt_qgemm_params *p, const int32_t bits) {
   }
 }
 
+/* TILE16_V2: T tiles (t0, t0 + stride, ...) at once, each one linear
+ * stream over all of K (its groups' words, then the 16 rows' scales and
+ * biases). Each table line is loaded once for the T tiles' lookups; 8
+ * tiles are 8 streams that the L2 streamer follows (measured in a scratch
+ * harness: 4 tiles or 12-16 read slower, so do software prefetches, the 8
+ * tiles interleaved into one stream, and parameters in separate arrays).
+ * One add chain per tile: per word its 8 dependent adds wait less than
+ * the T tiles' lookups take. 3-bit codes: the quad tables hold the third
+ * bit's weight (+-4), so both planes add into one dot. */
+#define SQUANT_V2_TILES 8
+static inline __attribute__((always_inline)) void
+tilesV2(const squant_rt_qgemm_params *p, int64_t t0, int64_t stride,
+        const int T, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t groupBlocks = w->group_size / 32, groups = w->k / w->group_size;
+  int64_t groupBytes = squant_rt_tile16v2_group_bytes(bits, w->group_size);
+  int64_t tileBytes = groups * groupBytes;
+  const float *pairs = p->tables, *quads = p->tables + pairFloats(w);
+  const uint8_t *tiles = w->codes + t0 * tileBytes;
+  __m512 acc[SQUANT_V2_TILES], dot[SQUANT_V2_TILES];
+  SQUANT_UNROLL
+  for (int i = 0; i < T; ++i)
+    acc[i] = dot[i] = _mm512_setzero_ps();
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint8_t *group = tiles + g * groupBytes;
+    for (int64_t jj = 0; jj < groupBlocks; ++jj) {
+      int64_t j = g * groupBlocks + jj;
+      SQUANT_UNROLL
+      for (int word = 0; word < bits; ++word) {
+        const float *table = bits == 1 || word == 2
+                                 ? quads + j * 8 * 16
+                                 : pairs + (j * 16 + word * 8) * 16;
+        __m512i words[SQUANT_V2_TILES];
+        SQUANT_UNROLL
+        for (int i = 0; i < T; ++i)
+          words[i] =
+              _mm512_loadu_si512((const void *)(group + i * stride * tileBytes +
+                                                (jj * bits + word) * 64));
+        SQUANT_UNROLL
+        for (int nibble = 0; nibble < 8; ++nibble) {
+          __m512 line = _mm512_load_ps(table + 16 * nibble);
+          SQUANT_UNROLL
+          for (int i = 0; i < T; ++i) {
+            __m512i index =
+                nibble ? _mm512_srli_epi32(words[i], 4 * nibble) : words[i];
+            dot[i] = _mm512_add_ps(dot[i], _mm512_permutexvar_ps(index, line));
+          }
+        }
+      }
+    }
+    const uint8_t *params = group + groupBlocks * bits * 64;
+    __m512 xsum = w->form == SQUANT_RT_FORM_FMA ? _mm512_set1_ps(p->xsum[g])
+                                                : _mm512_setzero_ps();
+    SQUANT_UNROLL
+    for (int i = 0; i < T; ++i) {
+      const float *scale = (const float *)(params + i * stride * tileBytes);
+      if (w->form == SQUANT_RT_FORM_LUT_F32) {
+        acc[i] = _mm512_add_ps(acc[i], dot[i]);
+      } else {
+        acc[i] = _mm512_fmadd_ps(_mm512_loadu_ps(scale), dot[i], acc[i]);
+        if (w->form == SQUANT_RT_FORM_FMA)
+          acc[i] = _mm512_fmadd_ps(_mm512_loadu_ps(scale + 16), xsum, acc[i]);
+      }
+      dot[i] = _mm512_setzero_ps();
+    }
+  }
+  SQUANT_UNROLL
+  for (int i = 0; i < T; ++i) {
+    int64_t n0 = 16 * (t0 + i * stride),
+            valid = w->n - n0 < SQUANT_TILE ? w->n - n0 : SQUANT_TILE;
+    _mm512_mask_storeu_ps(p->y + n0, (__mmask16)((1u << valid) - 1u), acc[i]);
+  }
+}
+
+/* The thread's tiles (its rows are whole tiles, api.c) as 8 runs of
+ * consecutive tiles, one tile of each run at a time (each stream goes on
+ * from tile to tile), then the rest 4 and 1 at a time: a row's sums do not
+ * depend on how its tile is batched. */
+static inline __attribute__((always_inline)) void
+tiles16v2All(const squant_rt_qgemm_params *p, const int32_t bits) {
+  int64_t first = p->n_begin / SQUANT_TILE,
+          last = (p->n_end + SQUANT_TILE - 1) / SQUANT_TILE;
+  int64_t runs = (last - first) / SQUANT_V2_TILES;
+  for (int64_t t = first; t < first + runs; ++t)
+    tilesV2(p, t, runs, SQUANT_V2_TILES, bits);
+  int64_t t = first + runs * SQUANT_V2_TILES;
+  for (; t + 4 <= last; t += 4)
+    tilesV2(p, t, 1, 4, bits);
+  for (; t < last; ++t)
+    tilesV2(p, t, 1, 1, bits);
+}
+
 static void tables1(const squant_rt_qgemm_params *p) { tilesAll(p, 1); }
 static void tables3(const squant_rt_qgemm_params *p) { tilesAll(p, 3); }
 static void tiled1(const squant_rt_qgemm_params *p) { tiles16All(p, 1); }
 static void tiled2(const squant_rt_qgemm_params *p) { tiles16All(p, 2); }
 static void tiled3(const squant_rt_qgemm_params *p) { tiles16All(p, 3); }
 
+static void v2tiled1(const squant_rt_qgemm_params *p) { tiles16v2All(p, 1); }
+static void v2tiled2(const squant_rt_qgemm_params *p) { tiles16v2All(p, 2); }
+static void v2tiled3(const squant_rt_qgemm_params *p) { tiles16v2All(p, 3); }
+
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p) {
+  if (p->w->layout == SQUANT_RT_LAYOUT_TILE16_V2) {
+    if (p->w->bits == 1)
+      v2tiled1(p);
+    else if (p->w->bits == 2)
+      v2tiled2(p);
+    else
+      v2tiled3(p);
+    return;
+  }
   if (p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1) {
     if (p->w->bits == 1)
       tiled1(p);
