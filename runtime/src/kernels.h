@@ -90,8 +90,8 @@ static inline int64_t squant_rt_tile16_word(int64_t r, int64_t j, int32_t w, int
 }
 
 /* TILE16_V2 (squant_rt.h): bytes of one group of a tile (its words, then
- * a line of scales and one of biases), of one tile, and the offset of a
- * group of the tile holding row r. */
+ * a line of scales and one of biases), and the offset of group g of the
+ * tile holding row r. */
 static inline int64_t squant_rt_tile16v2_group_bytes(int32_t bits,
                                                      int64_t group_size) {
   return (group_size / 32 * bits + 2) * 64;

@@ -22,11 +22,12 @@
  * TILE16_V1 weights hold a word of 16 rows in 64 bytes: one load per word,
  * one linear stream. TILE16_V2 weights are the same words with each
  * group's 16 scales and biases after them, each tile one stream over all
- * of K: eight tiles at a time, no gathers, no panels. BLOCK32_V1 weights (1 and
- *3 bits) take four-block units (16 * bits bytes per row): one 128-bit load per
- *row, four rows per register, a 4 x 4 transpose in each 128-bit lane; a tail of
- *fewer than four blocks is gathered; lane j of tile t is row t of the j-th run
- *of consecutive rows, so each lane reads one linear stream. (2-bit BLOCK32_V1
+ * of K: eight tiles at a time, no gathers, no panels. BLOCK32_V1 weights
+ * (1 and 3 bits) take four-block units (16 * bits bytes per row): one
+ * 128-bit load per row, four rows per register, a 4 x 4 transpose in each
+ * 128-bit lane; a tail of fewer than four blocks is gathered; lane j of
+ * tile t is row t of the j-th run of consecutive rows, so each lane reads
+ * one linear stream. (2-bit BLOCK32_V1
  * codes measured no faster this way than the K-vectorized GEMV: the
  * transposes cost as much as the lookups save.)
  *
