@@ -27,9 +27,9 @@
  * 128-bit load per row, four rows per register, a 4 x 4 transpose in each
  * 128-bit lane; a tail of fewer than four blocks is gathered; lane j of
  * tile t is row t of the j-th run of consecutive rows, so each lane reads
- * one linear stream. (2-bit BLOCK32_V1
- * codes measured no faster this way than the K-vectorized GEMV: the
- * transposes cost as much as the lookups save.)
+ * one linear stream. (2-bit BLOCK32_V1 codes measured no faster this way
+ * than the K-vectorized GEMV: the transposes cost as much as the lookups
+ * save.)
  *
  * The group factorization stays: per group, D = sum of the lookups, then
  * y += s * D (+ b * sum x) with the 16 rows' scales and biases gathered
