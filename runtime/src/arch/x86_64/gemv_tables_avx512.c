@@ -468,31 +468,27 @@ tiles16v2All(const squant_rt_qgemm_params *p, const int32_t bits) {
 
 static void tables1(const squant_rt_qgemm_params *p) { tilesAll(p, 1); }
 static void tables3(const squant_rt_qgemm_params *p) { tilesAll(p, 3); }
-static void tiled1(const squant_rt_qgemm_params *p) { tiles16All(p, 1); }
-static void tiled2(const squant_rt_qgemm_params *p) { tiles16All(p, 2); }
-static void tiled3(const squant_rt_qgemm_params *p) { tiles16All(p, 3); }
 
-static void v2tiled1(const squant_rt_qgemm_params *p) { tiles16v2All(p, 1); }
-static void v2tiled2(const squant_rt_qgemm_params *p) { tiles16v2All(p, 2); }
-static void v2tiled3(const squant_rt_qgemm_params *p) { tiles16v2All(p, 3); }
+/* name(p) runs all(p, bits) with the width (1, 2 or 3) a constant. */
+#define SQUANT_TILED(name, all)                                                \
+  static void name(const squant_rt_qgemm_params *p) {                          \
+    if (p->w->bits == 1)                                                       \
+      all(p, 1);                                                               \
+    else if (p->w->bits == 2)                                                  \
+      all(p, 2);                                                               \
+    else                                                                       \
+      all(p, 3);                                                               \
+  }
+SQUANT_TILED(tiledV1, tiles16All)
+SQUANT_TILED(tiledV2, tiles16v2All)
 
 void squant_rt_gemv_tables_avx512(const squant_rt_qgemm_params *p) {
   if (p->w->layout == SQUANT_RT_LAYOUT_TILE16_V2) {
-    if (p->w->bits == 1)
-      v2tiled1(p);
-    else if (p->w->bits == 2)
-      v2tiled2(p);
-    else
-      v2tiled3(p);
+    tiledV2(p);
     return;
   }
   if (p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1) {
-    if (p->w->bits == 1)
-      tiled1(p);
-    else if (p->w->bits == 2)
-      tiled2(p);
-    else
-      tiled3(p);
+    tiledV1(p);
     return;
   }
   if (p->w->bits == 1)
