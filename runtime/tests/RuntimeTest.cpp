@@ -527,6 +527,12 @@ TEST(Runtime, PackTile16V2) {
   EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 96, 2,
                                      64, out.data(), out.size()),
             SQUANT_RT_UNSUPPORTED);
+  // The parameter-less entry points do not pack it.
+  EXPECT_EQ(squant_rt_packed_size_layout(SQUANT_RT_LAYOUT_TILE16_V2, 1, 64, 2),
+            0u);
+  EXPECT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_TILE16_V2, codes.data(), 1, 64, 2,
+                           out.data(), out.size()),
+            SQUANT_RT_UNSUPPORTED);
   EXPECT_EQ(squant_rt_pack_tile16_v2(nullptr, nullptr, nullptr, 1, 64, 2, 32,
                                      out.data(), out.size()),
             SQUANT_RT_INVALID_ARGUMENT);

@@ -140,7 +140,9 @@ squant_rt_status squant_rt_pack_block32(const int8_t *codes, int64_t n,
 
 /* Bytes of an n x k weight of b-bit codes in `layout` (0 when the layout
  * does not take them), and packing int8 codes [n][k] (row stride k) into
- * it; squant_rt_pack_block32 is the BLOCK32_V1 case. */
+ * it; squant_rt_pack_block32 is the BLOCK32_V1 case. TILE16_V2, which
+ * holds the parameters too, has its own pair below (these return 0 and
+ * SQUANT_RT_UNSUPPORTED for it). */
 size_t squant_rt_packed_size_layout(int32_t layout, int64_t n, int64_t k,
                                     int32_t bits);
 squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
