@@ -90,8 +90,9 @@ static inline int64_t squant_rt_tile16_word(int64_t r, int64_t j, int32_t w, int
 }
 
 /* TILE16_V2 (squant_rt.h): bytes of one group of a tile (its words, then
- * a line of scales and one of biases), and the offset of group g of the
- * tile holding row r. */
+ * a line of scales and one of biases), the offset of group g of the tile
+ * holding row r, and of row r's parameter in line 0 (scale) or 1 (bias)
+ * of that group. */
 static inline int64_t squant_rt_tile16v2_group_bytes(int32_t bits,
                                                      int64_t group_size) {
   return (group_size / 32 * bits + 2) * 64;
@@ -100,6 +101,23 @@ static inline int64_t squant_rt_tile16v2_group(const squant_rt_qweight *w,
                                                int64_t r, int64_t g) {
   int64_t groupBytes = squant_rt_tile16v2_group_bytes(w->bits, w->group_size);
   return ((r / 16) * (w->k / w->group_size) + g) * groupBytes;
+}
+static inline int64_t squant_rt_tile16v2_param(const squant_rt_qweight *w,
+                                               int64_t r, int64_t g,
+                                               int32_t line) {
+  return squant_rt_tile16v2_group(w, r, g) +
+         (w->group_size / 32 * w->bits + line) * 64 + (r % 16) * 4;
+}
+
+/* The byte offset of word i of block j of row r in a TILE16_V1 or
+ * TILE16_V2 weight (what squant_rt_pack writes and block_at reads). */
+static inline int64_t squant_rt_tiled_word(const squant_rt_qweight *w,
+                                           int64_t r, int64_t j, int32_t i) {
+  if (w->layout == SQUANT_RT_LAYOUT_TILE16_V1)
+    return squant_rt_tile16_word(r, j, i, w->n, w->k, w->bits);
+  int64_t groupBlocks = w->group_size / 32;
+  return squant_rt_tile16v2_group(w, r, j / groupBlocks) +
+         ((j % groupBlocks) * w->bits + i) * 64 + (r % 16) * 4;
 }
 
 /* The scale and bias of group g of row n, in any layout (what the portable
@@ -110,11 +128,7 @@ static inline float squant_rt_group_param(const squant_rt_qweight *w,
   if (w->layout != SQUANT_RT_LAYOUT_TILE16_V2)
     return params[n * (w->k / w->group_size) + g];
   float v;
-  __builtin_memcpy(&v,
-                   w->codes + squant_rt_tile16v2_group(w, n, g) +
-                       (w->group_size / 32 * w->bits + line) * 64 +
-                       (n % 16) * 4,
-                   4);
+  __builtin_memcpy(&v, w->codes + squant_rt_tile16v2_param(w, n, g, line), 4);
   return v;
 }
 static inline float squant_rt_scale(const squant_rt_qweight *w, int64_t n,
@@ -139,14 +153,9 @@ static inline const uint8_t *squant_rt_block_at(const squant_rt_qweight *w,
                                                 int32_t bits, uint8_t tmp[16]) {
   if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1)
     return row + j * squant_rt_block_bytes(bits);
-  int64_t groupBlocks = w->group_size / 32;
-  for (int32_t i = 0; i < bits; ++i) {
-    int64_t at = w->layout == SQUANT_RT_LAYOUT_TILE16_V1
-                     ? squant_rt_tile16_word(n, j, i, w->n, w->k, bits)
-                     : squant_rt_tile16v2_group(w, n, j / groupBlocks) +
-                           ((j % groupBlocks) * bits + i) * 64 + (n % 16) * 4;
-    __builtin_memcpy(tmp + 4 * i, w->codes + at, 4);
-  }
+  for (int32_t i = 0; i < bits; ++i)
+    __builtin_memcpy(tmp + 4 * i, w->codes + squant_rt_tiled_word(w, n, j, i),
+                     4);
   return tmp;
 }
 

@@ -108,6 +108,24 @@ size_t squant_rt_packed_size_layout(int32_t layout, int64_t n, int64_t k,
   }
 }
 
+/* Writes the codes of a TILE16_V1 or TILE16_V2 weight (w: its layout and
+ * shape) into a zeroed buffer: each row's BLOCK32_V1 block, its words
+ * placed where squant_rt_tiled_word says; padding rows stay zero. */
+static squant_rt_status scatterWords(const squant_rt_qweight *w,
+                                     const int8_t *codes, uint8_t *out) {
+  for (int64_t r = 0; r < w->n; ++r)
+    for (int64_t b = 0; b < w->k / 32; ++b) {
+      uint8_t block[12];
+      squant_rt_status status = squant_rt_pack_block32(
+          codes + r * w->k + b * 32, 1, 32, w->bits, block, sizeof(block));
+      if (status != SQUANT_RT_OK)
+        return status;
+      for (int32_t i = 0; i < w->bits; ++i)
+        memcpy(out + squant_rt_tiled_word(w, r, b, i), block + 4 * i, 4);
+    }
+  return SQUANT_RT_OK;
+}
+
 squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
                                 int64_t k, int32_t bits, uint8_t *out,
                                 size_t out_size) {
@@ -122,20 +140,9 @@ squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
   size_t size = squant_rt_packed_size_layout(layout, n, k, bits);
   if (out_size < size)
     return SQUANT_RT_BUFFER_TOO_SMALL;
-  /* Each row's BLOCK32_V1 block, then its words scattered into the tile;
-   * padding rows stay zero. */
   memset(out, 0, size);
-  for (int64_t r = 0; r < n; ++r)
-    for (int64_t b = 0; b < k / 32; ++b) {
-      uint8_t block[12];
-      squant_rt_status status =
-          squant_rt_pack_block32(codes + r * k + b * 32, 1, 32, bits, block, sizeof(block));
-      if (status != SQUANT_RT_OK)
-        return status;
-      for (int32_t w = 0; w < bits; ++w)
-        memcpy(out + squant_rt_tile16_word(r, b, w, n, k, bits), block + 4 * w, 4);
-    }
-  return SQUANT_RT_OK;
+  squant_rt_qweight w = {.layout = layout, .bits = bits, .n = n, .k = k};
+  return scatterWords(&w, codes, out);
 }
 
 size_t squant_rt_packed_size_tile16_v2(int64_t n, int64_t k, int32_t bits,
@@ -158,33 +165,24 @@ squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
     return SQUANT_RT_UNSUPPORTED;
   if (out_size < size)
     return SQUANT_RT_BUFFER_TOO_SMALL;
-  /* Each row's BLOCK32_V1 block, its words placed in the tile's group;
-   * then the row's parameters. Padding rows stay zero. */
   memset(out, 0, size);
   squant_rt_qweight w = {.layout = SQUANT_RT_LAYOUT_TILE16_V2,
                          .bits = bits,
                          .n = n,
                          .k = k,
                          .group_size = group_size};
-  int64_t groupBlocks = group_size / 32, groups = k / group_size;
+  squant_rt_status status = scatterWords(&w, codes, out);
+  if (status != SQUANT_RT_OK)
+    return status;
+  int64_t groups = k / group_size;
   for (int64_t r = 0; r < n; ++r)
     for (int64_t g = 0; g < groups; ++g) {
-      uint8_t *group = out + squant_rt_tile16v2_group(&w, r, g);
-      for (int64_t j = 0; j < groupBlocks; ++j) {
-        uint8_t block[12];
-        squant_rt_status status =
-            squant_rt_pack_block32(codes + r * k + (g * groupBlocks + j) * 32,
-                                   1, 32, bits, block, sizeof(block));
-        if (status != SQUANT_RT_OK)
-          return status;
-        for (int32_t i = 0; i < bits; ++i)
-          memcpy(group + (j * bits + i) * 64 + (r % 16) * 4, block + 4 * i, 4);
-      }
-      uint8_t *params = group + groupBlocks * bits * 64 + (r % 16) * 4;
       if (scales)
-        memcpy(params, scales + r * groups + g, 4);
+        memcpy(out + squant_rt_tile16v2_param(&w, r, g, 0),
+               scales + r * groups + g, 4);
       if (bias)
-        memcpy(params + 64, bias + r * groups + g, 4);
+        memcpy(out + squant_rt_tile16v2_param(&w, r, g, 1),
+               bias + r * groups + g, 4);
     }
   return SQUANT_RT_OK;
 }
