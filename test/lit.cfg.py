@@ -37,13 +37,14 @@ runner_libs = [os.path.join(config.llvm_shlib_dir, name)
 config.substitutions.append(("%{runner_libs}", "-shared-libs=" + ",".join(runner_libs)))
 # convert-squant-to-runtime followed by upstream's lowering, and the runtime
 # library next to the runner's.
+lower_after_runtime = (
+    "--canonicalize --one-shot-bufferize=bufferize-function-boundaries "
+    "--convert-linalg-to-loops --lower-affine --expand-strided-metadata "
+    "--convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm "
+    "--reconcile-unrealized-casts")
 config.substitutions.append(
-    ("%{lower_runtime}",
-     "--convert-squant-to-runtime --canonicalize "
-     "--one-shot-bufferize=bufferize-function-boundaries "
-     "--convert-linalg-to-loops --lower-affine --expand-strided-metadata "
-     "--convert-scf-to-cf --finalize-memref-to-llvm --convert-to-llvm "
-     "--reconcile-unrealized-casts"))
+    ("%{lower_runtime}", "--convert-squant-to-runtime " + lower_after_runtime))
+config.substitutions.append(("%{lower_after_runtime}", lower_after_runtime))
 # squant-lower-to-llvm-cpu with threads > 1 calls squant_rt_parallel_for too.
 squant_rt = os.path.join(config.squant_obj_root, "lib", "libsquant_rt.so")
 config.substitutions.append(

@@ -37,6 +37,49 @@ squant_rt_isa squant_rt_best_isa(void) {
   return SQUANT_RT_ISA_PORTABLE;
 }
 
+/* Kept portable (not in the AVX-512 file): squant_rt_preferred_layout
+ * asks it on any CPU. */
+int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
+  /* Lane offsets (rows, bytes and parameters, up to 15/16 of the
+   * weight's) are int32. */
+  if (w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
+      w->n * (w->k / w->group_size) > INT32_MAX)
+    return 0;
+  int tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ||
+              w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
+  if (!tiled && w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+    return 0;
+  /* 3-bit codes split into planes: the affine form only. */
+  int lowBits = w->bits == 1 || (tiled && w->bits == 2);
+  switch (w->form) {
+  case SQUANT_RT_FORM_FMA:
+    return lowBits || w->bits == 3;
+  case SQUANT_RT_FORM_LUT_INT8:
+    return lowBits;
+  case SQUANT_RT_FORM_LUT_F32:
+    return lowBits && w->num_tables == 1;
+  default:
+    return 0;
+  }
+}
+
+int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
+                                   squant_rt_isa isa) {
+  if (isa == SQUANT_RT_ISA_AUTO)
+    isa = squant_rt_best_isa();
+  /* TILE16_V2 where the AVX-512 activation-table GEMV reads it; every
+   * other kernel reads BLOCK32_V1 at least as fast. */
+  if (!w || m != 1 || isa != SQUANT_RT_ISA_AVX512 || w->n < 0 || w->k < 0 ||
+      w->group_size <= 0 || w->k % w->group_size != 0 ||
+      squant_rt_packed_size_tile16_v2(1, w->group_size, w->bits,
+                                      w->group_size) == 0)
+    return SQUANT_RT_LAYOUT_BLOCK32_V1;
+  squant_rt_qweight tiled = *w;
+  tiled.layout = SQUANT_RT_LAYOUT_TILE16_V2;
+  return squant_rt_gemv_tables_eligible(&tiled) ? SQUANT_RT_LAYOUT_TILE16_V2
+                                                : SQUANT_RT_LAYOUT_BLOCK32_V1;
+}
+
 static int validBits(int32_t bits) {
   return bits == 1 || bits == 2 || bits == 3 || bits == 4 || bits == 8;
 }

@@ -57,11 +57,14 @@ void _mlir_ciface_squant_rt_qgemm_memref(
     SquantMemRefF32x2 *x, SquantMemRefI8x1 *codes, SquantMemRefF32x1 *scales,
     SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
     SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
-    int64_t groupSize, int64_t numTables) {
+    int64_t groupSize, int64_t numTables, int32_t layout) {
   if (x->strides[1] != 1 || y->strides[1] != 1)
     check(SQUANT_RT_INVALID_ARGUMENT, "qgemm (inner strides)");
   squant_rt_qweight w = {0};
-  w.layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  /* BLOCK32_V1 codes with separate parameters, or TILE16_V2 (scales and
+   * biases inside the packed codes; their operands are empty). */
+  w.layout = layout;
+  int inlineParams = layout == SQUANT_RT_LAYOUT_TILE16_V2;
   w.form = form;
   w.bits = bits;
   w.is_signed = isSigned;
@@ -69,8 +72,9 @@ void _mlir_ciface_squant_rt_qgemm_memref(
   w.k = x->sizes[1];
   w.group_size = groupSize;
   w.codes = (const uint8_t *)(codes->aligned + codes->offset);
-  w.scales = scales->sizes[0] ? scales->aligned + scales->offset : NULL;
-  if (form == SQUANT_RT_FORM_FMA)
+  if (scales->sizes[0] && !inlineParams)
+    w.scales = scales->aligned + scales->offset;
+  if (form == SQUANT_RT_FORM_FMA && !inlineParams)
     w.bias = biasOrTable->aligned + biasOrTable->offset;
   if (form == SQUANT_RT_FORM_LUT_F32) {
     w.ftable = biasOrTable->aligned + biasOrTable->offset;

@@ -541,6 +541,61 @@ TEST(Runtime, PackTile16V2) {
             SQUANT_RT_INVALID_ARGUMENT);
 }
 
+TEST(Runtime, PreferredLayout) {
+  // TILE16_V2 exactly where the AVX-512 activation-table GEMV reads it
+  // (M = 1; FMA 1-3 bits; LUT 1-2 bits with an int8 or one fp32 table),
+  // BLOCK32_V1 for everything else. A query: it runs on any CPU.
+  auto like = [](int32_t form, int32_t bits, int64_t tables = 1,
+                 int64_t group = 128) {
+    squant_rt_qweight w = {};
+    w.form = form;
+    w.bits = bits;
+    w.n = 4096;
+    w.k = 4096;
+    w.group_size = group;
+    w.num_tables = tables;
+    return w;
+  };
+  const int32_t v2 = SQUANT_RT_LAYOUT_TILE16_V2,
+                b32 = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  const squant_rt_isa avx512 = SQUANT_RT_ISA_AVX512;
+  for (int bits : {1, 2, 3}) {
+    squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), v2) << bits;
+    w.is_signed = 1;
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), v2) << bits;
+    for (int64_t m : {0, 2, 8, 128})
+      EXPECT_EQ(squant_rt_preferred_layout(&w, m, avx512), b32) << m;
+    for (squant_rt_isa isa : {SQUANT_RT_ISA_AVX2, SQUANT_RT_ISA_PORTABLE})
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 1, isa), b32) << isa;
+    squant_rt_isa best = squant_rt_best_isa();
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, SQUANT_RT_ISA_AUTO),
+              squant_rt_preferred_layout(&w, 1, best));
+  }
+  for (int bits : {4, 8}) {
+    squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << bits;
+  }
+  for (int bits : {1, 2}) {
+    squant_rt_qweight i8 = like(SQUANT_RT_FORM_LUT_INT8, bits);
+    squant_rt_qweight f32 = like(SQUANT_RT_FORM_LUT_F32, bits);
+    squant_rt_qweight perRow = like(SQUANT_RT_FORM_LUT_F32, bits, 4096);
+    EXPECT_EQ(squant_rt_preferred_layout(&i8, 1, avx512), v2) << bits;
+    EXPECT_EQ(squant_rt_preferred_layout(&f32, 1, avx512), v2) << bits;
+    EXPECT_EQ(squant_rt_preferred_layout(&perRow, 1, avx512), b32) << bits;
+  }
+  for (int32_t form : {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32}) {
+    squant_rt_qweight w = like(form, 3);
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << form;
+  }
+  // Groups V2 cannot hold, and no weight at all.
+  squant_rt_qweight ragged = like(SQUANT_RT_FORM_FMA, 2, 1, 48);
+  squant_rt_qweight uneven = like(SQUANT_RT_FORM_FMA, 2, 1, 96);
+  EXPECT_EQ(squant_rt_preferred_layout(&ragged, 1, avx512), b32);
+  EXPECT_EQ(squant_rt_preferred_layout(&uneven, 1, avx512), b32);
+  EXPECT_EQ(squant_rt_preferred_layout(nullptr, 1, avx512), b32);
+}
+
 TEST(Runtime, Tile16V2EveryPath) {
   // TILE16_V2 weights (parameters inside, the weight's pointers null)
   // through every ISA and M: on AVX-512 the GEMV takes 8 tiles at a time

@@ -27,8 +27,11 @@ namespace mlir::squant {
 #define GEN_PASS_REGISTRATION
 #include "squant/Conversion/Passes.h.inc"
 
-/// squant.qmatmul -> calls of the squant_rt kernels.
-void populateSQuantToRuntimePatterns(RewritePatternSet &patterns);
+/// squant.qmatmul -> calls of the squant_rt kernels, constant weights packed
+/// in the layout squant_rt_preferred_layout names for `isa` (a
+/// squant_rt_isa; 0, SQUANT_RT_ISA_AUTO: this machine's).
+void populateSQuantToRuntimePatterns(RewritePatternSet &patterns,
+                                     int32_t isa = 0);
 
 /// Registers squant's pipelines from squant-level IR on tensors to the LLVM
 /// dialect: squant-lower-to-llvm-cpu and squant-lower-to-nvvm.

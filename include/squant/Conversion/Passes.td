@@ -13,8 +13,12 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
     an int8 table with f32 s_table, or f32 tables per tensor or per row;
     1, 2, 3, 4 or 8 bits) with a call of `squant_rt_qgemm_memref`, the
     MLIR-facing entry point of the runtime (C interface, memref
-    descriptors). Constant weight codes are packed into the runtime's
-    BLOCK32_V1 layout at compile time; others are packed by a call of
+    descriptors). Constant weights are packed at compile time, into the
+    layout the runtime reads fastest on the `target` ISA
+    (`squant_rt_preferred_layout`): TILE16_V2, which carries the scales
+    and biases inside the packed buffer, for GEMVs (M = 1) of 1- to 3-bit
+    codes on AVX-512 whose codes and parameters are all constant; else
+    BLOCK32_V1. Run-time codes are packed into BLOCK32_V1 by a call of
     `squant_rt_pack_block32_memref` first. Operands go through
     `bufferization.to_buffer`, the result is a fresh buffer returned with
     `bufferization.to_tensor`, so one-shot bufferization completes the
@@ -24,6 +28,12 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
     A qmatmul the runtime cannot run is left in place with a remark that
     says why.
   }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "ISA the packed layouts are chosen for: host (this machine's, as "
+           "the runtime detects it), avx512, avx2 or generic. Any layout "
+           "runs correctly on any CPU; this only picks the fastest.">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::func::FuncDialect",

@@ -51,7 +51,8 @@ struct LowerToLLVMCPUOptions
 std::string pipelineText(const LowerToLLVMCPUOptions &o) {
   std::string text;
   if (o.useRuntime)
-    text += "convert-squant-to-runtime,";
+    text += llvm::formatv("convert-squant-to-runtime{{target={0}},",
+                          o.target.getValue());
   text += llvm::formatv("convert-squant-to-vector{{target={0} hoist-max-m={1} "
                         "row-tile={2}},canonicalize,cse,convert-elementwise-to-linalg,",
                         o.target.getValue(), o.hoistMaxM.getValue(),

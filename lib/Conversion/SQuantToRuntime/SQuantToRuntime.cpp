@@ -1,10 +1,12 @@
 //===- SQuantToRuntime.cpp - convert-squant-to-runtime --------------------===//
 //
-// squant.qmatmul -> a call of squant_rt's MLIR entry point. The weight's
-// codes are packed into BLOCK32_V1 at compile time when constant (with the
-// runtime's own packer: one implementation of the byte format), else by a
-// runtime call; operands cross into memrefs with bufferization.to_buffer
-// and the result comes back with bufferization.to_tensor.
+// squant.qmatmul -> a call of squant_rt's MLIR entry point. Constant
+// weights are packed at compile time with the runtime's own packers (one
+// implementation of each byte format), in the layout the runtime names for
+// the target (TILE16_V2, parameters inside, for AVX-512 GEMVs of 1-3 bits;
+// else BLOCK32_V1); run-time codes are packed into BLOCK32_V1 by a runtime
+// call. Operands cross into memrefs with bufferization.to_buffer and the
+// result comes back with bufferization.to_tensor.
 //
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/StringSwitch.h"
 
 namespace mlir::squant {
 #define GEN_PASS_DEF_CONVERTSQUANTTORUNTIME
@@ -132,8 +135,32 @@ std::string unsupportedReason(QMatmulOp op) {
   return "";
 }
 
+/// The packed weight as an i8 constant.
+Value packedConstant(PatternRewriter &rewriter, Location loc,
+                     ArrayRef<uint8_t> bytes) {
+  auto type =
+      RankedTensorType::get({int64_t(bytes.size())}, rewriter.getI8Type());
+  return arith::ConstantOp::create(
+      rewriter, loc, type,
+      DenseElementsAttr::getFromRawBuffer(
+          type, ArrayRef<char>(reinterpret_cast<const char *>(bytes.data()),
+                               bytes.size())));
+}
+
+/// The values of a constant operand (empty operand: an empty vector).
+std::optional<std::vector<float>> constantFloats(Value operand) {
+  if (!operand)
+    return std::vector<float>{};
+  Attribute attr;
+  if (!matchPattern(operand, m_Constant(&attr)))
+    return std::nullopt;
+  return readFloats(attr);
+}
+
 struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  QMatmulToRuntime(MLIRContext *ctx, int32_t isa)
+      : OpRewritePattern(ctx), isa(isa) {}
+  int32_t isa;
 
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
@@ -175,26 +202,54 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
           ArrayRef<ReassociationIndices>{lead, {inType.getRank() - 1}});
     }
 
-    // Codes packed into BLOCK32_V1: at compile time when constant.
-    size_t packedBytes = squant_rt_packed_size(n, k, bits);
-    auto packedType = RankedTensorType::get({int64_t(packedBytes)}, i8);
-    Value packed;
+    int64_t numTables = lut && !intTable && lut.getLutAxis() ? n : 1;
+    squant_rt_qweight like = {};
+    like.form = rtForm;
+    like.bits = bits;
+    like.is_signed = isSigned;
+    like.n = n;
+    like.k = k;
+    like.group_size = group;
+    like.num_tables = numTables;
+
+    // Codes packed at compile time when constant: into TILE16_V2 (with the
+    // scales and biases, which must be constant too) where the runtime
+    // reads it fastest, else BLOCK32_V1.
     Attribute codesAttr;
     std::optional<std::vector<int32_t>> codes;
     if (matchPattern(op.getWeight(), m_Constant(&codesAttr)))
       codes = readInts(codesAttr, isSigned);
+    std::optional<std::vector<float>> scaleValues, biasValues;
+    int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+    if (codes && squant_rt_preferred_layout(&like, m, squant_rt_isa(isa)) ==
+                     SQUANT_RT_LAYOUT_TILE16_V2) {
+      scaleValues = constantFloats(op.getScales());
+      biasValues = constantFloats(fma ? op.getBias() : Value());
+      if (scaleValues && biasValues)
+        layout = SQUANT_RT_LAYOUT_TILE16_V2;
+    }
+    bool inlineParams = layout == SQUANT_RT_LAYOUT_TILE16_V2;
+    size_t packedBytes =
+        inlineParams ? squant_rt_packed_size_tile16_v2(n, k, bits, group)
+                     : squant_rt_packed_size(n, k, bits);
+    auto packedType = RankedTensorType::get({int64_t(packedBytes)}, i8);
+    Value packed;
     if (codes) {
       std::vector<int8_t> narrow(codes->begin(), codes->end());
-      std::vector<int8_t> bytes(packedBytes);
-      if (squant_rt_pack_block32(narrow.data(), n, k, bits,
-                                 reinterpret_cast<uint8_t *>(bytes.data()),
-                                 bytes.size()) != SQUANT_RT_OK)
+      std::vector<uint8_t> bytes(packedBytes);
+      auto orNull = [](const std::vector<float> &v) {
+        return v.empty() ? nullptr : v.data();
+      };
+      squant_rt_status status =
+          inlineParams
+              ? squant_rt_pack_tile16_v2(narrow.data(), orNull(*scaleValues),
+                                         orNull(*biasValues), n, k, bits, group,
+                                         bytes.data(), bytes.size())
+              : squant_rt_pack_block32(narrow.data(), n, k, bits, bytes.data(),
+                                       bytes.size());
+      if (status != SQUANT_RT_OK)
         return rewriter.notifyMatchFailure(op, "packing failed");
-      packed = arith::ConstantOp::create(
-          rewriter, loc, packedType,
-          DenseElementsAttr::getFromRawBuffer(
-              packedType, ArrayRef<char>(reinterpret_cast<char *>(bytes.data()),
-                                         bytes.size())));
+      packed = packedConstant(rewriter, loc, bytes);
     } else {
       Value codes8 = op.getWeight();
       if (wType.getElementTypeBitWidth() != 8) {
@@ -221,18 +276,21 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
                                                  rewriter.getUnitAttr());
     }
 
-    Value scales = op.getScales() ? asBuffer(rewriter, loc, flatten(rewriter, loc, op.getScales()))
-                                  : emptyBuffer(rewriter, loc, f32);
+    // Parameters and tables; TILE16_V2 carries the scales and biases.
+    Value scales =
+        op.getScales() && !inlineParams
+            ? asBuffer(rewriter, loc, flatten(rewriter, loc, op.getScales()))
+            : emptyBuffer(rewriter, loc, f32);
     Value second, table;
-    int64_t numTables = 1;
     if (fma) {
-      second = asBuffer(rewriter, loc, flatten(rewriter, loc, op.getBias()));
+      second = inlineParams ? emptyBuffer(rewriter, loc, f32)
+                            : asBuffer(rewriter, loc,
+                                       flatten(rewriter, loc, op.getBias()));
       table = emptyBuffer(rewriter, loc, i8);
     } else if (intTable) {
       second = emptyBuffer(rewriter, loc, f32);
       table = asBuffer(rewriter, loc, flatten(rewriter, loc, op.getTable()));
     } else {
-      numTables = lut.getLutAxis() ? n : 1;
       second = asBuffer(rewriter, loc, flatten(rewriter, loc, op.getTable()));
       table = emptyBuffer(rewriter, loc, i8);
     }
@@ -242,17 +300,19 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
     auto i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
     auto qgemmType = FunctionType::get(
         ctx,
-        {dynamicMemRef(ctx, 2, f32), dynamicMemRef(ctx, 1, i8), dynamicMemRef(ctx, 1, f32),
-         dynamicMemRef(ctx, 1, f32), dynamicMemRef(ctx, 1, i8), dynamicMemRef(ctx, 2, f32),
-         i32, i32, i32, i64, i64},
+        {dynamicMemRef(ctx, 2, f32), dynamicMemRef(ctx, 1, i8),
+         dynamicMemRef(ctx, 1, f32), dynamicMemRef(ctx, 1, f32),
+         dynamicMemRef(ctx, 1, i8), dynamicMemRef(ctx, 2, f32), i32, i32, i32,
+         i64, i64, i32},
         {});
     declare(rewriter, module, kQgemm, qgemmType);
     auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(rewriter, loc, v, 32); };
     auto c64 = [&](int64_t v) { return arith::ConstantIntOp::create(rewriter, loc, v, 64); };
-    func::CallOp::create(rewriter, loc, kQgemm, TypeRange{},
-                         ValueRange{asBuffer(rewriter, loc, x), asBuffer(rewriter, loc, packed),
-                                    scales, second, table, yDyn, c32(rtForm), c32(bits),
-                                    c32(isSigned), c64(group), c64(numTables)});
+    func::CallOp::create(
+        rewriter, loc, kQgemm, TypeRange{},
+        ValueRange{asBuffer(rewriter, loc, x), asBuffer(rewriter, loc, packed),
+                   scales, second, table, yDyn, c32(rtForm), c32(bits),
+                   c32(isSigned), c64(group), c64(numTables), c32(layout)});
     Value result = bufferization::ToTensorOp::create(
         rewriter, loc, RankedTensorType::get({m, n}, f32), y, rewriter.getUnitAttr(),
         rewriter.getUnitAttr());
@@ -281,8 +341,21 @@ struct ConvertSQuantToRuntimePass
     : squant::impl::ConvertSQuantToRuntimeBase<ConvertSQuantToRuntimePass> {
   using Base::Base;
   void runOnOperation() override {
+    std::optional<squant_rt_isa> isa =
+        llvm::StringSwitch<std::optional<squant_rt_isa>>(target)
+            .Case("host", SQUANT_RT_ISA_AUTO)
+            .Case("avx512", SQUANT_RT_ISA_AVX512)
+            .Case("avx2", SQUANT_RT_ISA_AVX2)
+            .Case("generic", SQUANT_RT_ISA_PORTABLE)
+            .Default(std::nullopt);
+    if (!isa) {
+      getOperation().emitError()
+          << "convert-squant-to-runtime: unknown target '" << target
+          << "' (host, avx512, avx2, generic)";
+      return signalPassFailure();
+    }
     RewritePatternSet patterns(&getContext());
-    populateSQuantToRuntimePatterns(patterns);
+    populateSQuantToRuntimePatterns(patterns, *isa);
     if (failed(applySQuantPatterns(getOperation(), std::move(patterns))))
       return signalPassFailure();
     getOperation()->walk([&](QMatmulOp op) {
@@ -293,6 +366,7 @@ struct ConvertSQuantToRuntimePass
 
 } // namespace
 
-void mlir::squant::populateSQuantToRuntimePatterns(RewritePatternSet &patterns) {
-  patterns.add<QMatmulToRuntime>(patterns.getContext());
+void mlir::squant::populateSQuantToRuntimePatterns(RewritePatternSet &patterns,
+                                                   int32_t isa) {
+  patterns.add<QMatmulToRuntime>(patterns.getContext(), isa);
 }

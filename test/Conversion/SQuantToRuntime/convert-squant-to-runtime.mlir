@@ -1,4 +1,4 @@
-// RUN: squant-opt %s -convert-squant-to-runtime -split-input-file -verify-diagnostics | FileCheck %s
+// RUN: squant-opt %s -convert-squant-to-runtime=target=avx512 -split-input-file -verify-diagnostics | FileCheck %s
 
 // The call signature of the runtime's MLIR entry point (C interface; the
 // ABI is include/squant/runtime/squant_rt.h).
@@ -6,7 +6,7 @@
 // CHECK-SAME: (memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>,
 // CHECK-SAME: memref<?xf32, strided<[?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>,
 // CHECK-SAME: memref<?xi8, strided<[?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>,
-// CHECK-SAME: i32, i32, i32, i64, i64)
+// CHECK-SAME: i32, i32, i32, i64, i64, i32)
 // CHECK-SAME: attributes {llvm.emit_c_interface}
 
 // CHECK-LABEL: func @fma_constant_codes

@@ -6,6 +6,11 @@
 // and the two print the same values.
 //
 // RUN: squant-opt %s %{lower_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
+// Packed for AVX-512 (TILE16_V2 for the 2- and 3-bit GEMVs; on a CPU
+// without AVX-512 the runtime's portable kernel reads it) and for a generic
+// CPU (BLOCK32_V1 throughout).
+// RUN: squant-opt %s --convert-squant-to-runtime=target=avx512 %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
+// RUN: squant-opt %s --convert-squant-to-runtime=target=generic %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 //
 // Vector kernel on this machine's ISA: hoisted scales for M = 1, dequantized
 // panels for M = 12, in-register table permutes for the lut forms.
@@ -83,6 +88,25 @@ func.func @main() {
   // CHECK-NEXT: {{\[}}[[C2]]{{\],}}
   call @print(%r2) : (tensor<?x?xf32>) -> ()
   call @print(%y2d) : (tensor<?x?xf32>) -> ()
+
+  // GEMVs of 2- and 3-bit codes: TILE16_V2 on AVX-512 targets (five rows of
+  // a 16-row tile), BLOCK32_V1 elsewhere.
+  %r2v = call @reference(%x1d, %w2) : (tensor<?x64xf32>, tensor<5x64xf32>) -> tensor<?x?xf32>
+  %y2v = squant.qmatmul %x1, %q2 scales(%s) bias(%b) form(#squant.fma<bits = 2, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<5x64xi8>, tensor<5x2xf32>, tensor<5x2xf32>) -> tensor<1x5xf32>
+  %y2vd = tensor.cast %y2v : tensor<1x5xf32> to tensor<?x?xf32>
+  // CHECK: {{\[\[}}[[V2:[-0-9.,e+ ]+]]{{\]\]}}
+  // CHECK: {{\[\[}}[[V2]]{{\]\]}}
+  call @print(%r2v) : (tensor<?x?xf32>) -> ()
+  call @print(%y2vd) : (tensor<?x?xf32>) -> ()
+  %q3 = arith.constant dense<[[7, 7, 7, 3, 2, 7, 2, 1, 7, 4, 2, 1, 0, 6, 7, 2, 0, 1, 0, 0, 3, 3, 0, 7, 5, 7, 3, 3, 4, 7, 0, 1, 7, 4, 6, 1, 4, 5, 3, 4, 0, 1, 1, 6, 1, 4, 6, 1, 0, 0, 3, 3, 0, 7, 6, 6, 6, 1, 3, 4, 5, 1, 4, 5], [0, 6, 1, 2, 3, 1, 0, 0, 7, 7, 2, 3, 7, 3, 2, 6, 6, 1, 6, 6, 3, 0, 4, 4, 0, 3, 2, 6, 1, 0, 2, 3, 7, 4, 0, 5, 4, 6, 1, 1, 1, 3, 3, 0, 5, 5, 7, 2, 7, 2, 6, 2, 2, 4, 3, 3, 3, 2, 3, 6, 7, 1, 6, 0], [1, 1, 0, 4, 3, 6, 4, 6, 7, 4, 2, 1, 2, 3, 7, 1, 4, 3, 3, 0, 1, 4, 6, 7, 3, 0, 0, 2, 4, 5, 2, 1, 5, 2, 7, 5, 2, 0, 0, 7, 5, 4, 0, 0, 1, 7, 1, 4, 5, 2, 1, 1, 7, 5, 0, 2, 5, 5, 1, 7, 1, 6, 0, 7], [0, 6, 6, 0, 1, 1, 1, 1, 4, 6, 5, 6, 7, 7, 7, 1, 0, 4, 1, 7, 0, 3, 1, 7, 7, 4, 0, 5, 4, 2, 3, 2, 5, 7, 7, 3, 5, 6, 4, 3, 6, 3, 3, 6, 3, 5, 3, 2, 2, 7, 5, 0, 1, 4, 2, 1, 7, 7, 4, 3, 6, 6, 7, 5], [7, 5, 1, 0, 4, 0, 4, 5, 4, 0, 2, 6, 7, 3, 0, 4, 3, 2, 0, 1, 7, 1, 5, 1, 3, 3, 7, 4, 2, 0, 7, 0, 2, 3, 4, 5, 2, 6, 3, 1, 6, 6, 2, 7, 7, 3, 0, 6, 5, 7, 5, 3, 1, 1, 3, 3, 6, 1, 4, 5, 4, 0, 5, 1]]> : tensor<5x64xi8>
+  %w3 = squant.fma_dequantize %q3, %s, %b form(<bits = 3, storage = unsigned, axis = 1, group_size = 32>) : tensor<5x64xi8>, tensor<5x2xf32>, tensor<5x2xf32> -> tensor<5x64xf32>
+  %r3 = call @reference(%x1d, %w3) : (tensor<?x64xf32>, tensor<5x64xf32>) -> tensor<?x?xf32>
+  %y3 = squant.qmatmul %x1, %q3 scales(%s) bias(%b) form(#squant.fma<bits = 3, storage = unsigned, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<5x64xi8>, tensor<5x2xf32>, tensor<5x2xf32>) -> tensor<1x5xf32>
+  %y3d = tensor.cast %y3 : tensor<1x5xf32> to tensor<?x?xf32>
+  // CHECK: {{\[\[}}[[V3:[-0-9.,e+ ]+]]{{\]\]}}
+  // CHECK: {{\[\[}}[[V3]]{{\]\]}}
+  call @print(%r3) : (tensor<?x?xf32>) -> ()
+  call @print(%y3d) : (tensor<?x?xf32>) -> ()
 
   // LUT forms: int8 stretched table with s_table, and fp32 tables per row.
   %idx = arith.constant dense<[[3, 0, 1, 2, 1, 1, 1, 2, 0, 1, 1, 0, 3, 3, 0, 3, 0, 1, 0, 2, 2, 3, 0, 2, 1, 1, 0, 3, 1, 3, 2, 1, 2, 3, 1, 3, 2, 0, 1, 0, 3, 1, 2, 1, 0, 3, 3, 3, 2, 0, 0, 0, 1, 1, 1, 0, 2, 3, 0, 2, 2, 3, 0, 1], [3, 2, 1, 1, 3, 3, 0, 2, 3, 3, 2, 1, 0, 1, 3, 1, 1, 3, 0, 0, 1, 3, 1, 0, 3, 2, 3, 3, 0, 0, 1, 2, 2, 0, 1, 3, 3, 0, 1, 2, 2, 2, 1, 0, 1, 3, 0, 2, 1, 3, 3, 1, 3, 3, 0, 1, 3, 2, 1, 1, 1, 3, 1, 3], [1, 3, 2, 3, 3, 3, 1, 3, 1, 3, 3, 0, 0, 2, 2, 2, 0, 1, 2, 3, 1, 2, 0, 2, 0, 1, 2, 1, 1, 0, 0, 2, 3, 3, 0, 3, 2, 2, 0, 2, 3, 1, 3, 0, 1, 1, 1, 0, 1, 2, 3, 3, 3, 1, 2, 2, 3, 3, 1, 1, 2, 3, 3, 1], [3, 2, 1, 0, 2, 2, 2, 1, 1, 0, 0, 3, 0, 2, 0, 1, 2, 0, 2, 1, 2, 0, 3, 0, 3, 3, 0, 3, 3, 2, 2, 3, 2, 1, 1, 3, 1, 3, 1, 2, 1, 0, 2, 3, 1, 3, 2, 2, 0, 3, 0, 2, 0, 3, 2, 0, 3, 3, 2, 3, 2, 2, 0, 0], [0, 2, 2, 2, 2, 2, 1, 3, 3, 2, 2, 0, 1, 0, 0, 3, 3, 0, 2, 0, 3, 3, 3, 3, 0, 1, 2, 2, 3, 2, 3, 0, 1, 1, 2, 1, 2, 1, 1, 0, 3, 0, 1, 3, 0, 2, 2, 2, 0, 0, 2, 1, 3, 1, 1, 1, 1, 2, 3, 2, 2, 3, 2, 2]]> : tensor<5x64xi8>

@@ -20,8 +20,10 @@
 extern "C" {
 #endif
 
-/* Bumped on any incompatible change of this header. */
-#define SQUANT_RT_ABI_VERSION 1
+/* Bumped on any incompatible change of this header or of the entry points
+ * lowered code calls (src/mlir_abi.c). 2: squant_rt_qgemm_memref takes the
+ * packed layout as its last argument. */
+#define SQUANT_RT_ABI_VERSION 2
 
 typedef enum squant_rt_status {
   SQUANT_RT_OK = 0,
@@ -159,6 +161,17 @@ squant_rt_status
 squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
                          const float *bias, int64_t n, int64_t k, int32_t bits,
                          int64_t group_size, uint8_t *out, size_t out_size);
+
+/* The layout squant_rt_qgemm reads fastest for a weight like `w` (its
+ * form, bits, n, k, group_size and num_tables are read; layout and
+ * pointers are not) at m activation rows on `isa` (AUTO: this CPU's best),
+ * with exact fp32 activations: SQUANT_RT_LAYOUT_TILE16_V2 where the
+ * AVX-512 activation-table GEMV reads it (M = 1; 1- to 3-bit FMA form,
+ * 1- and 2-bit LUT forms with an int8 or one fp32 table), else
+ * SQUANT_RT_LAYOUT_BLOCK32_V1, which every kernel reads. convert-squant-
+ * to-runtime packs constant weights in the layout this names. */
+int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
+                                   squant_rt_isa isa);
 
 /* Converts torchao's tinygemm input (uint8 [n][k/2], even k in the high
  * nibble) and its scales_and_zeros ([k/g][n][2]) into squant's FMA form:

@@ -48,30 +48,6 @@
 /* Loops over registers must be unrolled so that arrays stay in registers. */
 #define SQUANT_UNROLL _Pragma("GCC unroll 16")
 
-int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
-  /* Lane offsets (rows, bytes and parameters, up to 15/16 of the
-   * weight's) are int32. */
-  if (w->n * (w->k / 32) * squant_rt_block_bytes(w->bits) > INT32_MAX ||
-      w->n * (w->k / w->group_size) > INT32_MAX)
-    return 0;
-  int tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V1 ||
-              w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
-  if (!tiled && w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
-    return 0;
-  /* 3-bit codes split into planes: the affine form only. */
-  int lowBits = w->bits == 1 || (tiled && w->bits == 2);
-  switch (w->form) {
-  case SQUANT_RT_FORM_FMA:
-    return lowBits || w->bits == 3;
-  case SQUANT_RT_FORM_LUT_INT8:
-    return lowBits;
-  case SQUANT_RT_FORM_LUT_F32:
-    return lowBits && w->num_tables == 1;
-  default:
-    return 0;
-  }
-}
-
 /* Floats of the pair tables (2- and 3-bit) and of the quad tables (1- and
  * 3-bit), which follow them. */
 static int64_t pairFloats(const squant_rt_qweight *w) {
