@@ -13,6 +13,7 @@
 #include "squant/Conversion/Passes.h"
 
 #include "squant/Dialect/SQuant/IR/ConstantValues.h"
+#include "squant/Dialect/SQuant/Transforms/ParamTensors.h"
 #include "squant/Dialect/SQuant/Transforms/Transforms.h"
 #include "squant/runtime/squant_rt.h"
 
@@ -147,16 +148,6 @@ Value packedConstant(PatternRewriter &rewriter, Location loc,
                                bytes.size())));
 }
 
-/// The values of a constant operand (empty operand: an empty vector).
-std::optional<std::vector<float>> constantFloats(Value operand) {
-  if (!operand)
-    return std::vector<float>{};
-  Attribute attr;
-  if (!matchPattern(operand, m_Constant(&attr)))
-    return std::nullopt;
-  return readFloats(attr);
-}
-
 struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
   QMatmulToRuntime(MLIRContext *ctx, int32_t isa)
       : OpRewritePattern(ctx), isa(isa) {}
@@ -223,8 +214,12 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
     int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
     if (codes && squant_rt_preferred_layout(&like, m, squant_rt_isa(isa)) ==
                      SQUANT_RT_LAYOUT_TILE16_V2) {
-      scaleValues = constantFloats(op.getScales());
-      biasValues = constantFloats(fma ? op.getBias() : Value());
+      // An operand the form lacks reads as no values (a null pointer).
+      auto valuesOf = [](Value operand) {
+        return operand ? getConstantFloats(operand) : std::vector<float>{};
+      };
+      scaleValues = valuesOf(op.getScales());
+      biasValues = valuesOf(fma ? op.getBias() : Value());
       if (scaleValues && biasValues)
         layout = SQUANT_RT_LAYOUT_TILE16_V2;
     }
