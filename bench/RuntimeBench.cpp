@@ -71,7 +71,17 @@ struct Variant {
   int bits;
   uint32_t flags = 0;
   int32_t layout = SQUANT_RT_LAYOUT_BLOCK32_V1;
+  // bf16 activations (squant_rt_qgemm_bf16), on `isa`.
+  bool bf16 = false;
+  squant_rt_isa isa = SQUANT_RT_ISA_AUTO;
 };
+
+uint16_t toBf16(float v) { // round to nearest even (v finite)
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return uint16_t(bits >> 16);
+}
 
 /// Generated code (squant-lower-to-llvm-cpu) for one qmatmul shape: the
 /// weight's packed bytes, scales and bias (or table) are arguments, so the
@@ -172,7 +182,17 @@ int main(int argc, char **argv) {
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
       {"lut2", SQUANT_RT_FORM_LUT_INT8, 2},
       {"lut2 tile16", SQUANT_RT_FORM_LUT_INT8, 2, 0,
-       SQUANT_RT_LAYOUT_TILE16_V1}};
+       SQUANT_RT_LAYOUT_TILE16_V1},
+      {"int4 bf16", SQUANT_RT_FORM_FMA, 4, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
+       true},
+      {"int4 bf16 widened", SQUANT_RT_FORM_FMA, 4, 0,
+       SQUANT_RT_LAYOUT_BLOCK32_V1, true, SQUANT_RT_ISA_AVX512},
+      {"int2 bf16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
+       true},
+      {"int8 bf16", SQUANT_RT_FORM_FMA, 8, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
+       true},
+      {"lut4 bf16", SQUANT_RT_FORM_LUT_INT8, 4, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
+       true}};
   int64_t group = 128;
   bool generatedRows = true;
   bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan
@@ -212,14 +232,22 @@ int main(int argc, char **argv) {
     }
   }
   const char *core = std::getenv("OPENBLAS_CORETYPE");
-  std::printf("squant_rt qgemm, group %lld, fp32 activations; ISA %d (3 = AVX-512); "
+  std::printf("squant_rt qgemm, group %lld, fp32 activations ('bf16' rows: "
+              "bf16); ISA %d "
+              "(3 = AVX-512, 4 = AVX-512 + AMX-BF16); "
               "OpenBLAS core %s; %d windows, median [min, max]\n",
-              (long long)group, int(squant_rt_best_isa()), openblas_get_corename(),
-              kWindows);
+              (long long)group, int(squant_rt_best_isa()),
+              openblas_get_corename(), kWindows);
   (void)core;
-  std::printf("Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the same "
-              "packed weights (lsb_first bytes), last column: squant_rt time / its time.\n"
-              "Weight GB/s: codes + scales + biases per second, all cold.\n");
+  std::printf(
+      "Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the "
+      "same "
+      "packed weights (lsb_first bytes), last column: squant_rt time / its "
+      "time.\n"
+      "Weight GB/s: codes + scales + biases per second, all cold.\n"
+      "'bf16' rows: squant_rt_qgemm_bf16 (x in bf16, y fp32); their oneDNN "
+      "column is against oneDNN bf16 (x and weights bf16, y fp32; AMX where "
+      "oneDNN uses it), 'widened' forces AVX-512 (x widened to fp32).\n");
   std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
               "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this | squant_rt / this |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -243,6 +271,12 @@ int main(int argc, char **argv) {
       for (size_t i = 0; i < x.size(); ++i)
         x[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
       std::vector<float> y(m * n);
+      std::vector<uint16_t> xb(x.size());
+      for (size_t i = 0; i < x.size(); ++i)
+        xb[i] = toBf16(x[i]);
+      bool anyBf16 = false;
+      for (const Variant &v : variants)
+        anyBf16 |= v.bf16;
       // Baselines on fp32 weights: copies spanning the cold-size.
       size_t fBytes = size_t(n) * k * sizeof(float);
       int fCopies = baselines ? int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes)) : 0;
@@ -253,7 +287,7 @@ int main(int argc, char **argv) {
       for (int threads : threadCounts) {
         openblas_set_num_threads(threads);
         omp_set_num_threads(threads);
-        TimingStats blas{NAN, NAN, NAN, NAN}, onednn = blas;
+        TimingStats blas{NAN, NAN, NAN, NAN}, onednn = blas, onednnBf16 = blas;
         if (baselines) {
           blas = timeWindows(
               [&](int call) {
@@ -286,6 +320,35 @@ int main(int argc, char **argv) {
                 stream.wait();
               },
               probe, threads);
+          if (anyBf16) {
+            // bf16 x and weights (the fp32 copies rounded), fp32 y.
+            dnnl::memory::desc srcB({m, k}, dt::bf16, tag::ab);
+            dnnl::memory::desc wtsB({k, n}, dt::bf16, tag::ba);
+            dnnl::matmul::primitive_desc pdB(
+                dnnl::matmul::desc(srcB, wtsB, dst), engine);
+            dnnl::matmul mmB(pdB);
+            dnnl::memory srcBMem(srcB, engine, xb.data());
+            int bCopies = int(std::max<size_t>(
+                2, (kColdBytes + fBytes / 2 - 1) / (fBytes / 2)));
+            std::vector<std::vector<uint16_t>> wb(bCopies);
+            std::vector<dnnl::memory> wbMem;
+            for (int c = 0; c < bCopies; ++c) {
+              const std::vector<float> &src = wf[c % fCopies];
+              wb[c].resize(src.size());
+              for (size_t i = 0; i < src.size(); ++i)
+                wb[c][i] = toBf16(src[i]);
+              wbMem.emplace_back(wtsB, engine, wb[c].data());
+            }
+            onednnBf16 = timeWindows(
+                [&](int call) {
+                  mmB.execute(stream,
+                              {{DNNL_ARG_SRC, srcBMem},
+                               {DNNL_ARG_WEIGHTS, wbMem[call % bCopies]},
+                               {DNNL_ARG_DST, dstMem}});
+                  stream.wait();
+                },
+                probe, threads);
+          }
         }
         squant_rt_pool *pool = nullptr;
         squant_rt_pool_create(threads, &pool);
@@ -340,12 +403,20 @@ int main(int argc, char **argv) {
             w.scales = scales[c].data();
             w.bias = bias[hasBias ? c : 0].data();
           };
-          std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &w) + 64);
-          squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, v.flags};
+          std::vector<char> ws((v.bf16
+                                    ? squant_rt_qgemm_bf16_workspace_size(m, &w)
+                                    : squant_rt_qgemm_workspace_size(m, &w)) +
+                               64);
+          squant_rt_options opts{v.isa, pool, v.flags};
           std::string name = v.name;
+          auto run = [&] {
+            return v.bf16 ? squant_rt_qgemm_bf16(xb.data(), m, k, &w, y.data(),
+                                                 n, ws.data(), ws.size(), &opts)
+                          : squant_rt_qgemm(x.data(), m, k, &w, y.data(), n,
+                                            ws.data(), ws.size(), &opts);
+          };
           useCopy(0);
-          if (squant_rt_status st = squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(),
-                                                    ws.size(), &opts)) {
+          if (squant_rt_status st = run()) {
             // E.g. the int8-activation mode without VNNI (or VBMI for 3
             // bits): say so instead of timing a call that does nothing.
             std::printf("| %ldx%ld | %ld | %d | %s | not run: status %d | | | | | | |\n", n, k,
@@ -373,19 +444,20 @@ int main(int argc, char **argv) {
           TimingStats s = timeWindows(
               [&](int call) {
                 useCopy(call % copies);
-                squant_rt_qgemm(x.data(), m, k, &w, y.data(), n, ws.data(), ws.size(),
-                                &opts);
+                run();
               },
               probe, threads);
           double gbs = double(bytes) / s.median / 1e9;
-          std::printf("| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
-                      "%.1f | %.2f | %.2f | |\n",
-                      n, k, m, threads, name.c_str(), s.median * 1e3, s.min * 1e3,
-                      s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
-                      2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
-                      onednn.median / s.median);
+          std::printf(
+              "| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
+              "%.1f | %.2f | %.2f | |\n",
+              n, k, m, threads, name.c_str(), s.median * 1e3, s.min * 1e3,
+              s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
+              2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
+              (v.bf16 ? onednnBf16 : onednn).median / s.median);
           std::fflush(stdout);
-          if (!generatedRows || v.flags || v.layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+          if (!generatedRows || v.flags || v.bf16 ||
+              v.layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
             continue;
           // The same weights through generated code: lsb_first packed rows
           // of the same size (BLOCK32's 4-bit order differs, the bytes do not
@@ -431,6 +503,12 @@ int main(int argc, char **argv) {
                     n, k, m, threads, onednn.median * 1e3,
                     double(fBytes) / onednn.median / 1e9,
                     2.0 * m * n * k / onednn.median / 1e9);
+        if (anyBf16)
+          std::printf("| %ldx%ld | %ld | %d | oneDNN bf16 | %.3f | %.1f | | "
+                      "%.1f | | 1.00 | |\n",
+                      n, k, m, threads, onednnBf16.median * 1e3,
+                      double(fBytes / 2) / onednnBf16.median / 1e9,
+                      2.0 * m * n * k / onednnBf16.median / 1e9);
         squant_rt_pool_destroy(pool);
       }
     }

@@ -9,6 +9,21 @@
 #include "pool.h"
 
 #include <string.h>
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
+/* Whether the kernel lets this process use the AMX tile data, asking for it
+ * (Linux 5.16+: the permission is per process and asking is idempotent). */
+static int amxPermitted(void) {
+#if defined(__x86_64__) && defined(__linux__) && defined(SYS_arch_prctl)
+  const long reqXcompPerm = 0x1023, xtiledata = 18;
+  return syscall(SYS_arch_prctl, reqXcompPerm, xtiledata) == 0;
+#else
+  return 0;
+#endif
+}
 
 int squant_rt_isa_available(squant_rt_isa isa) {
   /* A switch over an int: callers may pass any value. */
@@ -23,6 +38,11 @@ int squant_rt_isa_available(squant_rt_isa isa) {
     return __builtin_cpu_supports("avx512f") &&
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl");
+  case SQUANT_RT_ISA_AMX:
+    return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
+           __builtin_cpu_supports("avx512bf16") &&
+           __builtin_cpu_supports("amx-tile") &&
+           __builtin_cpu_supports("amx-bf16") && amxPermitted();
 #endif
   default:
     return 0;
@@ -30,6 +50,8 @@ int squant_rt_isa_available(squant_rt_isa isa) {
 }
 
 squant_rt_isa squant_rt_best_isa(void) {
+  if (squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    return SQUANT_RT_ISA_AMX;
   if (squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
     return SQUANT_RT_ISA_AVX512;
   if (squant_rt_isa_available(SQUANT_RT_ISA_AVX2))
@@ -67,6 +89,8 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa) {
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
+  if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
+    isa = SQUANT_RT_ISA_AVX512;
   /* TILE16_V2 where the AVX-512 activation-table GEMV reads it; every
    * other kernel reads BLOCK32_V1 at least as fast. */
   if (!w || m != 1 || isa != SQUANT_RT_ISA_AVX512 || w->n < 0 || w->k < 0 ||
@@ -128,7 +152,8 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
 }
 
 _Static_assert(SQUANT_RT_GEMM_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
-                   SQUANT_RT_SMALL_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
+                   SQUANT_RT_SMALL_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
+                   SQUANT_RT_AMX_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
                "the AVX-512 kernels' scratch fits a pool thread's");
 
 /* X^T for the AVX-512 GEMM: slices of 32 activation rows, [k][32] each. */
@@ -195,6 +220,22 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
   }
 }
 
+/* The value of each index, replicated to 16 entries (SIMD lookups read
+ * only the low four bits of an index); 8-bit codes are converted, not
+ * looked up. */
+static void fillValues(const squant_rt_qweight *w, float values[16]) {
+  int32_t entries = w->bits <= 4 ? 1 << w->bits : 0;
+  for (int32_t j = 0; entries > 0 && j < 16; ++j) {
+    int32_t i = j % entries;
+    if (w->form == SQUANT_RT_FORM_FMA)
+      values[j] = (float)(w->is_signed && i >= entries / 2 ? i - entries : i);
+    else if (w->form == SQUANT_RT_FORM_LUT_INT8)
+      values[j] = (float)w->table[i];
+    else
+      values[j] = w->ftable[i];
+  }
+}
+
 typedef struct {
   squant_rt_qgemm_params params;
   void (*kernel)(const squant_rt_qgemm_params *);
@@ -238,7 +279,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     if (w->form != SQUANT_RT_FORM_FMA ||
         w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1 || !int8Bits(w->bits) ||
         w->group_size % 64 != 0 || m > 1 ||
-        !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512))
+        !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512 ||
+          isa == SQUANT_RT_ISA_AMX))
       return SQUANT_RT_UNSUPPORTED;
 #if defined(__x86_64__)
     if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
@@ -249,12 +291,14 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_ISA_UNAVAILABLE;
 #endif
   }
-  if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AVX512)
+  if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AMX)
     return SQUANT_RT_INVALID_ARGUMENT;
   if (!squant_rt_isa_available(isa))
     return SQUANT_RT_ISA_UNAVAILABLE;
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
+  if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
+    isa = SQUANT_RT_ISA_AVX512;
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
   int tablesGemv = m == 1 && isa == SQUANT_RT_ISA_AVX512 &&
@@ -304,18 +348,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
       }
     p->xsum = xsum;
   }
-  /* The value of each index, replicated to 16 entries: SIMD lookups read
-   * only the low four bits of an index. */
-  int32_t entries = w->bits <= 4 ? 1 << w->bits : 0;
-  for (int32_t j = 0; entries > 0 && j < 16; ++j) {
-    int32_t i = j % entries;
-    if (w->form == SQUANT_RT_FORM_FMA)
-      p->values[j] = (float)(w->is_signed && i >= entries / 2 ? i - entries : i);
-    else if (w->form == SQUANT_RT_FORM_LUT_INT8)
-      p->values[j] = (float)w->table[i];
-    else
-      p->values[j] = w->ftable[i];
-  }
+  fillValues(w, p->values);
   if (int8Mode) {
     char *base = (char *)workspace + xsumBytes(m, w);
     int8_t *xq = (int8_t *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
@@ -353,4 +386,137 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                             : squant_rt_qgemm_portable;
   squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
   return SQUANT_RT_OK;
+}
+
+/* bf16 activations. */
+
+int squant_rt_amx_eligible(const squant_rt_qweight *w) {
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
+         (w->form == SQUANT_RT_FORM_FMA ||
+          (w->form == SQUANT_RT_FORM_LUT_INT8 && w->bits <= 4));
+}
+
+static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+static int64_t amxRows(int64_t m) {
+  return (m + SQUANT_RT_AMX_M_ALIGN - 1) / SQUANT_RT_AMX_M_ALIGN *
+         SQUANT_RT_AMX_M_ALIGN;
+}
+
+/* The AMX path's workspace: x as B tiles, the transposed group sums of x
+ * (FMA form), and the kernel's scratch for a call without a pool; 0 where
+ * the path does not run. */
+static size_t amxBytes(int64_t m, const squant_rt_qweight *w) {
+  if (m <= 8 || !squant_rt_amx_eligible(w))
+    return 0;
+  size_t rows = (size_t)amxRows(m), groups = (size_t)(w->k / w->group_size);
+  size_t xsumT =
+      w->form == SQUANT_RT_FORM_FMA ? groups * rows * sizeof(float) : 0;
+  return 64 + align64(rows * (size_t)w->k * sizeof(uint16_t)) + align64(xsumT) +
+         SQUANT_RT_AMX_SCRATCH;
+}
+
+/* x widened to fp32 (64-byte aligned), then squant_rt_qgemm's workspace. */
+static size_t widenedBytes(int64_t m, const squant_rt_qweight *w) {
+  return 64 + align64((size_t)m * (size_t)w->k * sizeof(float)) +
+         squant_rt_qgemm_workspace_size(m, w);
+}
+
+size_t squant_rt_qgemm_bf16_workspace_size(int64_t m,
+                                           const squant_rt_qweight *w) {
+  if (!w || m <= 0 || w->group_size <= 0 || w->k < 0)
+    return 0;
+  size_t amx = amxBytes(m, w), widened = widenedBytes(m, w);
+  return amx > widened ? amx : widened;
+}
+
+static float bf16ToFloat(uint16_t v) {
+  uint32_t bits = (uint32_t)v << 16;
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+static void *align64Ptr(void *p) {
+  return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
+                                      int64_t x_stride,
+                                      const squant_rt_qweight *w, float *y,
+                                      int64_t y_stride, void *workspace,
+                                      size_t workspace_size,
+                                      const squant_rt_options *options) {
+  squant_rt_status status = validateWeight(w);
+  if (status != SQUANT_RT_OK)
+    return status;
+  if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  squant_rt_isa isa =
+      options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
+  uint32_t flags = options ? options->flags : 0u;
+  if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AMX)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (!squant_rt_isa_available(isa))
+    return SQUANT_RT_ISA_UNAVAILABLE;
+  size_t need = squant_rt_qgemm_bf16_workspace_size(m, w);
+  if (need > 0 && (!workspace || workspace_size < need))
+    return SQUANT_RT_BUFFER_TOO_SMALL;
+  if (m == 0 || w->n == 0)
+    return SQUANT_RT_OK;
+  if (isa == SQUANT_RT_ISA_AUTO)
+    isa = squant_rt_best_isa();
+
+  if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w) > 0) {
+    ParallelCall call;
+    memset(&call, 0, sizeof(call));
+    call.pool = options ? options->pool : NULL;
+    squant_rt_qgemm_params *p = &call.params;
+    p->m = m;
+    p->w = w;
+    p->y = y;
+    p->y_stride = y_stride;
+    p->n_begin = 0;
+    p->n_end = w->n;
+    p->m_pad = amxRows(m);
+    uint16_t *xb = (uint16_t *)align64Ptr(workspace);
+    float *xsumT =
+        (float *)((char *)xb +
+                  align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t)));
+    squant_rt_amx_pack_activations(x, m, x_stride, w->k, p->m_pad, xb);
+    p->xb = xb;
+    size_t xsumBytesT = 0;
+    if (w->form == SQUANT_RT_FORM_FMA) {
+      /* Group sums of x, in order; padding rows zero. */
+      int64_t groups = w->k / w->group_size;
+      for (int64_t g = 0; g < groups; ++g)
+        for (int64_t r = 0; r < p->m_pad; ++r) {
+          float sum = 0.0f;
+          for (int64_t i = 0; r < m && i < w->group_size; ++i) {
+            uint16_t v = x[r * x_stride + g * w->group_size + i];
+            /* Subnormals zero, as the tiles read them. */
+            sum += (v & 0x7F80u) ? bf16ToFloat(v) : 0.0f;
+          }
+          xsumT[g * p->m_pad + r] = sum;
+        }
+      p->xsum_t = xsumT;
+      xsumBytesT = align64((size_t)groups * (size_t)p->m_pad * sizeof(float));
+    }
+    p->scratch = (float *)((char *)xsumT + xsumBytesT);
+    fillValues(w, p->values);
+    call.kernel = squant_rt_qgemm_bf16_amx;
+    squant_rt_pool_run(call.pool, runSlice, &call);
+    return SQUANT_RT_OK;
+  }
+
+  /* Everything else: x widened to fp32 (exact) and squant_rt_qgemm. */
+  float *xf = (float *)align64Ptr(workspace);
+  for (int64_t r = 0; r < m; ++r)
+    for (int64_t c = 0; c < w->k; ++c)
+      xf[r * w->k + c] = bf16ToFloat(x[r * x_stride + c]);
+  char *rest = (char *)xf + align64((size_t)m * (size_t)w->k * sizeof(float));
+  size_t restSize = workspace_size - (size_t)(rest - (char *)workspace);
+  return squant_rt_qgemm(xf, m, w->k, w, y, y_stride, rest, restSize, options);
 }

@@ -47,6 +47,12 @@ typedef struct squant_rt_qgemm_params {
    * path's chunk of x (SQUANT_RT_SMALL_SCRATCH bytes), for M > 8 the
    * GEMM's decoded panel and its tiles (SQUANT_RT_GEMM_SCRATCH). */
   float *scratch;
+  /* bf16 activations on AMX (gemm_amx.c): x in the tiles' B layout
+   * (squant_rt_amx_pack_activations; m_pad rows) and the FMA form's group
+   * sums of x transposed, [k / group_size][m_pad]. */
+  const uint16_t *xb;
+  const float *xsum_t;
+  int64_t m_pad;
 } squant_rt_qgemm_params;
 
 /* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
@@ -70,6 +76,22 @@ typedef struct squant_rt_qgemm_params {
   ((size_t)(SQUANT_RT_GEMM_GR * SQUANT_RT_GEMM_PANEL_STRIDE +                        \
             SQUANT_RT_GEMM_NB * SQUANT_RT_GEMM_MS * SQUANT_RT_GEMM_GR * 32) *          \
    sizeof(float))
+
+/* The AMX bf16 GEMM's blocking (gemm_amx.c): tiles of 16 weight rows by
+ * 16 activation rows, two of each per step (four accumulator tiles); K
+ * chunks of SQUANT_RT_AMX_KC columns (within a group) decoded into bf16
+ * A tiles, M chunks of SQUANT_RT_AMX_MB activation rows whose outputs for
+ * 32 weight rows stay in L1. Activation rows are padded to pairs of
+ * tiles (SQUANT_RT_AMX_M_ALIGN). Scratch: the decoded A tiles, one step's
+ * accumulators, a group's partial accumulators (groups longer than a
+ * chunk) and the outputs. */
+#define SQUANT_RT_AMX_KC 256
+#define SQUANT_RT_AMX_MB 128
+#define SQUANT_RT_AMX_M_ALIGN 32
+#define SQUANT_RT_AMX_SCRATCH                                                  \
+  ((size_t)(2 * SQUANT_RT_AMX_KC / 32) * 1024 + 4096 +                         \
+   (size_t)(SQUANT_RT_AMX_MB / 32) * 4096 +                                    \
+   (size_t)32 * SQUANT_RT_AMX_MB * sizeof(float))
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
 static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }
@@ -177,6 +199,19 @@ void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p);
 void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
 /* 3-bit codes (also needs AVX-512 VBMI). */
 void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
+
+/* bf16 activations on AMX-BF16 (gemm_amx.c). Whether a weight can take
+ * the kernel (FMA and LUT_INT8 forms in BLOCK32_V1: their codes and table
+ * entries are exact in bf16); x (m rows of k bf16, row stride x_stride)
+ * as the kernel's B tiles: per tile of 16 activation rows t (rows past m
+ * zero, up to m_pad) and K step j of 32 columns, 1 KiB at
+ * xb + (t * (k / 32) + j) * 512 holding [16 column pairs][16 rows][2]; the
+ * kernel (which configures and releases the tiles itself). */
+int squant_rt_amx_eligible(const squant_rt_qweight *w);
+void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
+                                    int64_t x_stride, int64_t k, int64_t m_pad,
+                                    uint16_t *xb);
+void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
 /* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
  * per block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],

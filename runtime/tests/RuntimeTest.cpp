@@ -1139,3 +1139,315 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &bad),
             SQUANT_RT_INVALID_ARGUMENT);
 }
+
+//===----------------------------------------------------------------------===//
+// bf16 activations (squant_rt_qgemm_bf16)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+uint16_t toBf16(float v) { // round to nearest even (v finite)
+  uint32_t bits;
+  std::memcpy(&bits, &v, 4);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return uint16_t(bits >> 16);
+}
+
+float fromBf16(uint16_t v) {
+  uint32_t bits = uint32_t(v) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+/// bf16 activations and their exact fp32 values.
+struct Bf16X {
+  std::vector<uint16_t> bits;
+  std::vector<float> wide;
+};
+
+Bf16X randomBf16X(int64_t m, int64_t k, std::mt19937 &rng) {
+  Bf16X x;
+  for (float v : randomX(m, k, rng)) {
+    x.bits.push_back(toBf16(v));
+    x.wide.push_back(fromBf16(x.bits.back()));
+  }
+  return x;
+}
+
+/// The bf16 entry's ISAs: the fp32 ones (x widened) and AMX.
+std::vector<squant_rt_isa> bf16Isas() {
+  std::vector<squant_rt_isa> isas = availableIsas();
+  if (squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    isas.push_back(SQUANT_RT_ISA_AMX);
+  return isas;
+}
+
+const char *bf16IsaName(squant_rt_isa isa) {
+  return isa == SQUANT_RT_ISA_AMX ? "amx" : isaName(isa);
+}
+
+std::vector<float> runQgemmBf16(const TestWeight &t,
+                                const std::vector<uint16_t> &x, int64_t m,
+                                squant_rt_isa isa,
+                                squant_rt_pool *pool = nullptr,
+                                int64_t xStride = 0) {
+  std::vector<float> y(m * t.w.n, NAN); // poisoned
+  std::vector<char> ws(squant_rt_qgemm_bf16_workspace_size(m, &t.w) + 1);
+  squant_rt_options opts{isa, pool, 0};
+  EXPECT_EQ(squant_rt_qgemm_bf16(x.data(), m, xStride ? xStride : t.w.k, &t.w,
+                                 y.data(), t.w.n, ws.data(), ws.size(), &opts),
+            SQUANT_RT_OK);
+  return y;
+}
+
+} // namespace
+
+TEST(Runtime, Bf16ActivationsEveryPath) {
+  // Every form, width and ISA: the AMX tiles (FMA and LUT_INT8 forms,
+  // M > 8) and x widened to fp32 for the rest, against the reference on
+  // the widened x. Shapes: N ragged (partial tiles of 16 and pairs of 32);
+  // M 1, 3 (widened), 9, 33, 130 (AMX: one and two pairs of activation
+  // tiles, a second M chunk of 128); groups 32, 128 and 384 (a group in
+  // two K chunks of the AMX kernel).
+  std::mt19937 rng(31);
+  struct Case {
+    int32_t form, bits;
+    int64_t g;
+  };
+  std::vector<Case> cases;
+  for (int32_t bits : {2, 3, 4, 8})
+    cases.push_back({SQUANT_RT_FORM_FMA, bits, bits == 4 ? 384 : 128});
+  cases.push_back({SQUANT_RT_FORM_FMA, 4, 32});
+  for (int32_t bits : {1, 2, 3, 4})
+    cases.push_back({SQUANT_RT_FORM_LUT_INT8, bits, 64});
+  cases.push_back({SQUANT_RT_FORM_LUT_F32, 2, 64});
+  for (const Case &c : cases) {
+    int64_t n = 1 + rng() % 70,
+            k = c.g * (1 + rng() % 2) + (c.g == 32 ? 64 : 0);
+    TestWeight t =
+        c.form == SQUANT_RT_FORM_FMA
+            ? makeFma(c.bits == 8 ? Scheme::IntAsymmetric : Scheme::Tinygemm,
+                      c.bits, n, k, c.g, rng)
+            : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, false, rng);
+    finish(t);
+    for (int64_t m : {1, 3, 9, 33, 130}) {
+      Bf16X x = randomBf16X(m, k, rng);
+      for (squant_rt_isa isa : bf16Isas()) {
+        std::string what =
+            std::string(bf16IsaName(isa)) + " form " + std::to_string(c.form) +
+            " bits " + std::to_string(c.bits) + " g " + std::to_string(c.g) +
+            " n " + std::to_string(n) + " k " + std::to_string(k) + " m " +
+            std::to_string(m);
+        std::vector<float> y = runQgemmBf16(t, x.bits, m, isa);
+        expectClose(t, x.wide, m, y, what);
+        if (isa == SQUANT_RT_ISA_AMX)
+          continue;
+        // Widened: exactly squant_rt_qgemm on the fp32 copy.
+        std::vector<float> fp32 = runQgemm(t, x.wide, m, isa);
+        ASSERT_EQ(std::memcmp(y.data(), fp32.data(), y.size() * sizeof(float)),
+                  0)
+            << what;
+      }
+    }
+  }
+}
+
+TEST(Runtime, Bf16AmxExactInputsAreBitExact) {
+  // Small-integer activations and codes, power-of-two scales and biases:
+  // the AMX sums are exact, so they equal the fp64 reference bit for bit.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): the AMX path is not run; the widened path "
+                    "is tested in Bf16ActivationsEveryPath";
+  int64_t n = 45, k = 320, g = 64, groups = k / g, m = 40;
+  std::mt19937 rng(32);
+  for (int bits : {1, 2, 3, 4, 8}) {
+    std::vector<int8_t> codes(n * k);
+    for (int8_t &c : codes)
+      c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
+    TestWeight t;
+    t.packed.resize(squant_rt_packed_size(n, k, bits));
+    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
+                                     t.packed.size()),
+              SQUANT_RT_OK);
+    t.scales.resize(n * groups);
+    t.bias.resize(n * groups);
+    for (size_t i = 0; i < t.scales.size(); ++i) {
+      t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
+      t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
+    }
+    t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
+           SQUANT_RT_FORM_FMA,
+           bits,
+           1,
+           n,
+           k,
+           g,
+           nullptr,
+           nullptr,
+           nullptr,
+           nullptr,
+           nullptr,
+           0};
+    finish(t);
+    std::vector<uint16_t> x(m * k);
+    std::vector<float> xf(m * k);
+    for (size_t i = 0; i < x.size(); ++i) {
+      xf[i] = float(int(rng() % 9) - 4);
+      x[i] = toBf16(xf[i]);
+    }
+    std::vector<float> y = runQgemmBf16(t, x, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (int64_t c = 0; c < k; ++c)
+          acc += double(xf[i * k + c]) *
+                 (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
+                  t.bias[j * groups + c / g]);
+        ASSERT_EQ(y[i * n + j], float(acc))
+            << "bits " << bits << " " << i << "," << j;
+      }
+  }
+}
+
+TEST(Runtime, Bf16AmxThreadsStridesAndSpecialValues) {
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): the AMX path is not run";
+  std::mt19937 rng(33);
+  TestWeight t = makeFma(Scheme::Stretched, 4, 75, 512, 128, rng);
+  finish(t);
+  int64_t m = 50, k = t.w.k, n = t.w.n;
+  Bf16X x = randomBf16X(m, k, rng);
+  std::vector<float> alone = runQgemmBf16(t, x.bits, m, SQUANT_RT_ISA_AMX);
+  expectClose(t, x.wide, m, alone, "amx alone");
+  // Threads split rows at multiples of 16; each row's sums are the same.
+  for (int32_t threads : {2, 3}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    std::vector<float> pooled =
+        runQgemmBf16(t, x.bits, m, SQUANT_RT_ISA_AMX, pool);
+    squant_rt_pool_destroy(pool);
+    ASSERT_EQ(
+        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
+        0)
+        << threads << " threads";
+  }
+  // x rows at a stride past k (the padding NaN), y rows past n untouched.
+  int64_t xStride = k + 40, yStride = n + 3;
+  std::vector<uint16_t> xs(m * xStride, 0x7FC0);
+  for (int64_t i = 0; i < m; ++i)
+    std::copy(x.bits.begin() + i * k, x.bits.begin() + (i + 1) * k,
+              xs.begin() + i * xStride);
+  std::vector<float> ys(m * yStride, -7.0f);
+  std::vector<char> ws(squant_rt_qgemm_bf16_workspace_size(m, &t.w));
+  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
+  ASSERT_EQ(squant_rt_qgemm_bf16(xs.data(), m, xStride, &t.w, ys.data(),
+                                 yStride, ws.data(), ws.size(), &amx),
+            SQUANT_RT_OK);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j)
+      ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &alone[i * n + j], 4), 0)
+          << i << "," << j;
+    for (int64_t j = n; j < yStride; ++j)
+      ASSERT_EQ(ys[i * yStride + j], -7.0f) << "padding " << i << "," << j;
+  }
+  // A NaN or an infinity in row 3 makes that row NaN or infinite, and no
+  // other row changes.
+  for (uint16_t special : {uint16_t(0x7FC0), uint16_t(0x7F80)}) {
+    std::vector<uint16_t> xn = x.bits;
+    xn[3 * k + 100] = special;
+    std::vector<float> y = runQgemmBf16(t, xn, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        if (i == 3)
+          ASSERT_FALSE(std::isfinite(y[i * n + j])) << special << " " << j;
+        else
+          ASSERT_EQ(std::memcmp(&y[i * n + j], &alone[i * n + j], 4), 0)
+              << special;
+      }
+  }
+  // Subnormal activations are read as zero (squant_rt.h): a row of them
+  // gives exact zeros on AMX, where the widened path sees their tiny sum;
+  // subnormals among normal values change nothing beyond the tolerance.
+  std::vector<uint16_t> xd = x.bits;
+  std::vector<float> zeroed = x.wide;
+  for (int64_t c = 0; c < k; ++c) {
+    xd[5 * k + c] = uint16_t(0x0040 | (c % 2 ? 0x8000 : 0)); // +-2^-127
+    zeroed[5 * k + c] = 0.0f;
+  }
+  for (int64_t i = 0; i < m * k; i += 7)
+    if (i / k != 5) {
+      xd[i] = 0x0001; // 2^-133
+      zeroed[i] = 0.0f;
+    }
+  std::vector<float> yd = runQgemmBf16(t, xd, m, SQUANT_RT_ISA_AMX);
+  for (int64_t j = 0; j < n; ++j)
+    ASSERT_EQ(yd[5 * n + j], 0.0f) << j;
+  expectClose(t, zeroed, m, yd, "subnormal x");
+  std::vector<float> widened = runQgemmBf16(t, xd, m, SQUANT_RT_ISA_AVX512);
+  int64_t nonzero = 0;
+  for (int64_t j = 0; j < n; ++j)
+    nonzero += widened[5 * n + j] != 0.0f;
+  EXPECT_GT(nonzero, 0) << "the widened path keeps subnormals";
+}
+
+TEST(Runtime, Bf16BadArgumentsReturnStatus) {
+  std::mt19937 rng(34);
+  TestWeight t = makeFma(Scheme::Symmetric, 4, 4, 64, 32, rng);
+  finish(t);
+  std::vector<uint16_t> x(20 * 64);
+  std::vector<float> y(20 * 4);
+  std::vector<char> ws(squant_rt_qgemm_bf16_workspace_size(20, &t.w));
+  ASSERT_GE(ws.size(), squant_rt_qgemm_workspace_size(20, &t.w));
+  auto call = [&](int64_t m, const squant_rt_options *o, size_t wsSize) {
+    return squant_rt_qgemm_bf16(x.data(), m, 64, &t.w, y.data(), 4, ws.data(),
+                                wsSize, o);
+  };
+  EXPECT_EQ(call(20, nullptr, ws.size()), SQUANT_RT_OK);
+  EXPECT_EQ(call(20, nullptr, ws.size() - 1), SQUANT_RT_BUFFER_TOO_SMALL);
+  squant_rt_options badIsa{5, nullptr, 0},
+      badFlags{SQUANT_RT_ISA_AUTO, nullptr, 0x80};
+  EXPECT_EQ(call(20, &badIsa, ws.size()), SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(call(20, &badFlags, ws.size()), SQUANT_RT_INVALID_ARGUMENT);
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX)) {
+    squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
+    EXPECT_EQ(call(20, &amx, ws.size()), SQUANT_RT_ISA_UNAVAILABLE);
+  }
+  EXPECT_EQ(squant_rt_qgemm_bf16(nullptr, 20, 64, &t.w, y.data(), 4, ws.data(),
+                                 ws.size(), nullptr),
+            SQUANT_RT_INVALID_ARGUMENT);
+  EXPECT_EQ(squant_rt_qgemm_bf16(x.data(), 20, 32, &t.w, y.data(), 4, ws.data(),
+                                 ws.size(), nullptr),
+            SQUANT_RT_INVALID_ARGUMENT); // x_stride < k
+  squant_rt_qweight bad = t.w;
+  bad.bias = nullptr;
+  EXPECT_EQ(squant_rt_qgemm_bf16(x.data(), 20, 64, &bad, y.data(), 4, ws.data(),
+                                 ws.size(), nullptr),
+            SQUANT_RT_INVALID_ARGUMENT);
+  // The int8-activation mode widens first and keeps its own limits (M = 1).
+  squant_rt_options int8{SQUANT_RT_ISA_AUTO, nullptr,
+                         SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+  EXPECT_EQ(call(20, &int8, ws.size()), SQUANT_RT_UNSUPPORTED);
+  EXPECT_EQ(squant_rt_qgemm_bf16(x.data(), 0, 64, &t.w, y.data(), 4, nullptr, 0,
+                                 nullptr),
+            SQUANT_RT_OK);
+}
+
+TEST(Runtime, AmxRunsFp32AsAvx512) {
+  // The AMX ISA is AVX512 for fp32 activations: the same bits.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
+  EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
+  std::mt19937 rng(35);
+  TestWeight t = makeFma(Scheme::Tinygemm, 4, 37, 256, 128, rng);
+  finish(t);
+  for (int64_t m : {1, 5, 40}) {
+    std::vector<float> x = randomX(m, 256, rng);
+    std::vector<float> a = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+    std::vector<float> b = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+    ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+        << m;
+  }
+}

@@ -39,6 +39,11 @@ typedef enum squant_rt_isa {
   SQUANT_RT_ISA_PORTABLE = 1,
   SQUANT_RT_ISA_AVX2 = 2,   /* AVX2 + FMA */
   SQUANT_RT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL */
+  /* AVX512 plus AVX512-BF16 and AMX-BF16 tiles, which the kernel lets the
+   * process use (asked for by squant_rt_isa_available and
+   * squant_rt_best_isa): squant_rt_qgemm_bf16's GEMM; every other call
+   * runs as AVX512. */
+  SQUANT_RT_ISA_AMX = 4,
 } squant_rt_isa;
 
 /* How packed codes become weights. */
@@ -193,6 +198,26 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  int64_t y_stride, void *workspace,
                                  size_t workspace_size,
                                  const squant_rt_options *options);
+
+/* bf16 activations (raw bf16 bits, [m][x_stride]) and fp32 y: the
+ * product squant_rt_qgemm computes for x widened to fp32 (exact), within
+ * the same tolerance (squant_rt_qgemm's result when nothing below applies).
+ * On SQUANT_RT_ISA_AMX (AUTO picks it where available), M > 8, FMA and
+ * LUT_INT8 forms in BLOCK32_V1 and no flags, AMX tiles multiply the bf16
+ * activations by the codes or int8 table entries (exact in bf16) with fp32
+ * sums per group, scaled by the group factorization; that path reads bf16
+ * subnormals (|x| < 2^-126) as zero and flushes subnormal fp32 partial
+ * sums to zero. Every other call widens x into the workspace and runs
+ * squant_rt_qgemm's kernels (flags as there). The workspace size covers
+ * both. */
+size_t squant_rt_qgemm_bf16_workspace_size(int64_t m,
+                                           const squant_rt_qweight *w);
+squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
+                                      int64_t x_stride,
+                                      const squant_rt_qweight *w, float *y,
+                                      int64_t y_stride, void *workspace,
+                                      size_t workspace_size,
+                                      const squant_rt_options *options);
 
 /* The ISA AUTO resolves to on this CPU, and whether `isa` is available. */
 squant_rt_isa squant_rt_best_isa(void);

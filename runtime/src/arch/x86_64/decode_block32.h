@@ -60,6 +60,24 @@ static inline __m512i squantIndices16(const uint8_t *block, int32_t bits, int h)
   }
   }
 }
+
+/* Values 0..15 and 16..31 of one block (before scaling): 8-bit codes
+ * converted, narrower ones looked up in a 16-entry table. */
+static inline __attribute__((always_inline)) void
+squantBlockValues(const uint8_t *block, int32_t bits, int isSigned,
+                  __m512 table, __m512 *v0, __m512 *v1) {
+  if (bits == 8) {
+    __m128i lo = _mm_loadu_si128((const __m128i *)block);
+    __m128i hi = _mm_loadu_si128((const __m128i *)(block + 16));
+    __m512i i0 = isSigned ? _mm512_cvtepi8_epi32(lo) : _mm512_cvtepu8_epi32(lo);
+    __m512i i1 = isSigned ? _mm512_cvtepi8_epi32(hi) : _mm512_cvtepu8_epi32(hi);
+    *v0 = _mm512_cvtepi32_ps(i0);
+    *v1 = _mm512_cvtepi32_ps(i1);
+    return;
+  }
+  *v0 = _mm512_permutexvar_ps(squantIndices16(block, bits, 0), table);
+  *v1 = _mm512_permutexvar_ps(squantIndices16(block, bits, 1), table);
+}
 #endif
 
 /* Indices of codes 16h + 8q .. 16h + 8q + 7 of a block in 8 lanes. */

@@ -44,23 +44,6 @@
 #define SQUANT_LANES                                                           \
   _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
-/* Values 0..15 and 16..31 of one block (before scaling). */
-static inline __attribute__((always_inline)) void
-blockValues(const uint8_t *block, int32_t bits, int isSigned, __m512 table,
-            __m512 *v0, __m512 *v1) {
-  if (bits == 8) {
-    __m128i lo = _mm_loadu_si128((const __m128i *)block);
-    __m128i hi = _mm_loadu_si128((const __m128i *)(block + 16));
-    __m512i i0 = isSigned ? _mm512_cvtepi8_epi32(lo) : _mm512_cvtepu8_epi32(lo);
-    __m512i i1 = isSigned ? _mm512_cvtepi8_epi32(hi) : _mm512_cvtepu8_epi32(hi);
-    *v0 = _mm512_cvtepi32_ps(i0);
-    *v1 = _mm512_cvtepi32_ps(i1);
-    return;
-  }
-  *v0 = _mm512_permutexvar_ps(squantIndices16(block, bits, 0), table);
-  *v1 = _mm512_permutexvar_ps(squantIndices16(block, bits, 1), table);
-}
-
 /* Block b of row n (row: squant_rt_row_codes): in place for BLOCK32_V1,
  * its words copied into tmp for TILE16_V1. The layout is a constant after
  * inlining: with the copy's branch in the loop, the BLOCK32_V1 path's
@@ -154,7 +137,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
           v0 = _mm512_permutexvar_ps(pairs, table[r]);
           v1 = _mm512_permutexvar_ps(pairs, high[r]);
         } else {
-          blockValues(block, bits, w->is_signed, table[r], &v0, &v1);
+          squantBlockValues(block, bits, w->is_signed, table[r], &v0, &v1);
         }
         d0[r] = _mm512_fmadd_ps(xa, v0, d0[r]);
         d1[r] = _mm512_fmadd_ps(xb, v1, d1[r]);
@@ -248,8 +231,8 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
       }
       __m512 v0, v1;
       uint8_t tmp[16];
-      blockValues(blockOf(w, row, n, b, bits, tmp, tile16), bits, w->is_signed,
-                  groupTable, &v0, &v1);
+      squantBlockValues(blockOf(w, row, n, b, bits, tmp, tile16), bits,
+                        w->is_signed, groupTable, &v0, &v1);
       if (bits == 8) { /* the FMA form: exact weights per code */
         __m512 s = _mm512_set1_ps(w->scales[param]),
                bb = _mm512_set1_ps(w->bias[param]);
@@ -526,8 +509,8 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
     __m512 wv[2][2];
     for (int r = 0; r < nr; ++r) {
       uint8_t tmp[16];
-      blockValues(blockOf(w, row[r], n0 + r, b, bits, tmp, tile16), bits,
-                  w->is_signed, groupTable[r], &wv[r][0], &wv[r][1]);
+      squantBlockValues(blockOf(w, row[r], n0 + r, b, bits, tmp, tile16), bits,
+                        w->is_signed, groupTable[r], &wv[r][0], &wv[r][1]);
       if (bits == 8) { /* the FMA form: exact weights per code */
         wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
         wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);

@@ -1,0 +1,265 @@
+/*===- gemm_amx.c - bf16-activation qgemm on AMX-BF16 tiles ---------------===//
+ *
+ * y = x w^T with bf16 activations, by the group factorization:
+ *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
+ *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k].
+ * Codes (and int8 table entries) are exact in bf16, so TDPBF16PS computes
+ * D with exact products and fp32 sums: the same numerics as the fp32
+ * kernels' factorization, on tiles of 16 x 16 x 32 products per
+ * instruction (eight times the AVX-512 FMA rate).
+ *
+ * The weight is the A operand: a tile row is one 32-code block of a weight
+ * row, decoded to bf16 (the fp32 decode of decode_block32.h, then one
+ * vcvtne2ps2bf16), so D comes out as [n][m] tiles and each row's group
+ * scale is one broadcast. The activations are the B operand, packed once
+ * per call by squant_rt_amx_pack_activations (a 16 x 16 transpose of bf16
+ * pairs).
+ *
+ * Per thread, for 32 weight rows (two A tiles) at a time and M chunks of
+ * SQUANT_RT_AMX_MB rows: each K chunk of up to SQUANT_RT_AMX_KC columns of
+ * one group is decoded once into the scratch, then every pair of
+ * activation tiles takes its 4 x (chunk / 32) TDPBF16PS into four
+ * accumulator tiles (two weight tiles by two activation tiles). At a
+ * group's end the accumulators are stored and added, times the rows' scales,
+ * into the chunk's outputs (in L1); between chunks of one group they wait
+ * in the scratch. The outputs start from the bias term and are transposed
+ * into y at the end.
+ *
+ * AMX reads bf16 subnormals as zero and flushes subnormal fp32 sums to
+ * zero (squant_rt.h says so).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "../../kernels.h"
+#include "decode_block32.h"
+#include "transpose16.h"
+
+#include <string.h>
+
+#define SQUANT_AMX_KC SQUANT_RT_AMX_KC
+#define SQUANT_AMX_MB SQUANT_RT_AMX_MB
+
+/* The LDTILECFG operand: palette 1, every tile 16 rows of 64 bytes. */
+typedef struct {
+  uint8_t palette, startRow, reserved[14];
+  uint16_t colsb[16];
+  uint8_t rows[16];
+} TileConfig;
+
+static void configureTiles(void) {
+  TileConfig cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg.colsb[t] = 64;
+    cfg.rows[t] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
+                                    int64_t x_stride, int64_t k, int64_t m_pad,
+                                    uint16_t *xb) {
+  /* A row's 32 bf16 of one K step are 16 pairs: as 32-bit lanes, the
+   * tile's B rows (pair p: the 16 rows' pair p) are a 16 x 16 transpose. */
+  for (int64_t t = 0; t < m_pad / 16; ++t)
+    for (int64_t j = 0; j < k / 32; ++j) {
+      __m512 v[16];
+      for (int64_t i = 0; i < 16; ++i) {
+        int64_t r = 16 * t + i;
+        v[i] = r < m
+                   ? _mm512_loadu_ps((const float *)(x + r * x_stride + 32 * j))
+                   : _mm512_setzero_ps();
+      }
+      squantTranspose16(v);
+      uint16_t *out = xb + (t * (k / 32) + j) * 512;
+      for (int64_t i = 0; i < 16; ++i)
+        _mm512_storeu_ps((float *)(out + 32 * i), v[i]);
+    }
+}
+
+/* The 32 codes of block b of row n as bf16 values (exact: small integers
+ * or int8 table entries), in k order, into `out` (one A tile row). */
+static inline __attribute__((always_inline)) void
+decodeRow(const squant_rt_qweight *w, int64_t n, int64_t b, __m512 table,
+          uint16_t *out, const int32_t bits) {
+  const uint8_t *block =
+      squant_rt_row_codes(w, n) + b * squant_rt_block_bytes(bits);
+  __m512 v0, v1;
+  squantBlockValues(block, bits, w->is_signed, table, &v0, &v1);
+  /* Low 16 words from the second operand. */
+  _mm512_storeu_si512((void *)out, (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
+}
+
+/* Decodes columns [k0, k0 + kc) of rows [n0, n0 + 32) (rows from nr on
+ * zero) into a: [2 tiles][kc / 32 steps][16 rows][32] bf16. Prefetches the
+ * same columns of rows [pn, pn + 32) at pk (the next chunk). */
+static inline __attribute__((always_inline)) void
+decodeChunk(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
+            int64_t kc, uint16_t *a, int64_t pn, int64_t pk,
+            const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t blockBytes = squant_rt_block_bytes(bits), steps = kc / 32;
+  if (pk < w->k) {
+    int64_t pc = w->k - pk < SQUANT_AMX_KC ? w->k - pk : SQUANT_AMX_KC;
+    int64_t pr = p->n_end - pn < 32 ? p->n_end - pn : 32;
+    for (int64_t r = 0; r < pr; ++r)
+      squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) +
+                                   pk / 32 * blockBytes,
+                               pc / 32 * blockBytes);
+  }
+  __m512 table = _mm512_loadu_ps(p->values);
+  for (int r = 0; r < 32; ++r) {
+    uint16_t *row = a + (r / 16) * steps * 512 + (r % 16) * 32;
+    if (r >= nr) {
+      for (int64_t j = 0; j < steps; ++j)
+        _mm512_storeu_si512((void *)(row + j * 512), _mm512_setzero_si512());
+      continue;
+    }
+    for (int64_t j = 0; j < steps; ++j)
+      decodeRow(w, n0 + r, k0 / 32 + j, table, row + j * 512, bits);
+  }
+}
+
+/* out[r][0 .. mb) = sum_g b[n0 + r][g] * xsum_t[g][m0 ..] (FMA form) or
+ * zero, for the 32 rows of the block (rows from nr on zero). */
+static void initOutputs(const squant_rt_qgemm_params *p, int64_t n0, int nr,
+                        int64_t m0, int64_t mb, float *out) {
+  const squant_rt_qweight *w = p->w;
+  int64_t groups = w->k / w->group_size;
+  int bias = w->form == SQUANT_RT_FORM_FMA;
+  for (int r = 0; r < 32; ++r)
+    for (int64_t c = 0; c < mb; c += 16) {
+      __m512 acc = _mm512_setzero_ps();
+      for (int64_t g = 0; bias && r < nr && g < groups; ++g)
+        acc = _mm512_fmadd_ps(
+            _mm512_set1_ps(w->bias[(n0 + r) * groups + g]),
+            _mm512_loadu_ps(p->xsum_t + g * p->m_pad + m0 + c), acc);
+      _mm512_storeu_ps(out + r * SQUANT_AMX_MB + c, acc);
+    }
+}
+
+/* out[r][c .. c + 32) += s[n0 + r][g] * D for the four accumulator tiles of
+ * activation rows c .. c + 32, stored in acc: [weight tile][activation
+ * tile][16][16]. */
+static inline void addScaled(const squant_rt_qgemm_params *p, int64_t n0,
+                             int nr, int64_t g, const float *acc, float *out,
+                             int64_t c) {
+  const squant_rt_qweight *w = p->w;
+  int64_t groups = w->k / w->group_size;
+  for (int r = 0; r < nr; ++r) {
+    __m512 s = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
+    const float *d = acc + (r / 16) * 512 + (r % 16) * 16;
+    float *o = out + r * SQUANT_AMX_MB + c;
+    _mm512_storeu_ps(
+        o, _mm512_fmadd_ps(s, _mm512_loadu_ps(d), _mm512_loadu_ps(o)));
+    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(s, _mm512_loadu_ps(d + 256),
+                                             _mm512_loadu_ps(o + 16)));
+  }
+}
+
+/* y[m0 + i][n0 + r] = out[r][i] for i < mc, r < nr: 16 x 16 transposes. */
+static void storeOutputs(const float *out, int nr, int64_t mc, float *y,
+                         int64_t yStride) {
+  for (int t = 0; t < 2 && 16 * t < nr; ++t) {
+    int rows = nr - 16 * t < 16 ? nr - 16 * t : 16;
+    __mmask16 mask = (__mmask16)((1u << rows) - 1u);
+    for (int64_t h = 0; h < mc; h += 16) {
+      __m512 v[16];
+      for (int r = 0; r < 16; ++r)
+        v[r] = _mm512_loadu_ps(out + (16 * t + r) * SQUANT_AMX_MB + h);
+      squantTranspose16(v);
+      for (int64_t i = 0; i < 16 && h + i < mc; ++i)
+        _mm512_mask_storeu_ps(y + (h + i) * yStride + 16 * t, mask, v[i]);
+    }
+  }
+}
+
+static inline __attribute__((always_inline)) void
+gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
+  const squant_rt_qweight *w = p->w;
+  int64_t k = w->k, gs = w->group_size, groups = k / gs, steps = k / 32;
+  uint16_t *a = (uint16_t *)p->scratch; /* [2][KC / 32][16][32] bf16 */
+  float *acc = p->scratch + SQUANT_AMX_KC / 32 * 512; /* [2][2][16][16] */
+  float *partial = acc + 1024;                        /* [MB / 32][4][256] */
+  float *out = partial + SQUANT_AMX_MB / 32 * 1024;   /* [32][MB] */
+  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
+    int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
+    for (int64_t m0 = 0; m0 < p->m_pad; m0 += SQUANT_AMX_MB) {
+      int64_t mb =
+          p->m_pad - m0 < SQUANT_AMX_MB ? p->m_pad - m0 : SQUANT_AMX_MB;
+      initOutputs(p, n0, nr, m0, mb, out);
+      for (int64_t g = 0; g < groups; ++g)
+        for (int64_t k0 = g * gs; k0 < (g + 1) * gs; k0 += SQUANT_AMX_KC) {
+          int64_t kc = (g + 1) * gs - k0 < SQUANT_AMX_KC ? (g + 1) * gs - k0
+                                                         : SQUANT_AMX_KC;
+          int first = k0 == g * gs, last = k0 + kc == (g + 1) * gs;
+          /* Next chunk: these rows' next columns, else the next rows'
+           * first (the last M chunk's). */
+          int64_t pn = k0 + kc < k ? n0 : n0 + 32;
+          int64_t pk = k0 + kc < k ? k0 + kc : (m0 + mb < p->m_pad ? k : 0);
+          decodeChunk(p, n0, nr, k0, kc, a, pn, pk, bits);
+          const uint16_t *a0 = a, *a1 = a + kc / 32 * 512;
+          for (int64_t c = 0; c < mb; c += 32) {
+            float *part = partial + c / 32 * 1024;
+            if (first) {
+              _tile_zero(0);
+              _tile_zero(1);
+              _tile_zero(2);
+              _tile_zero(3);
+            } else {
+              _tile_loadd(0, part, 64);
+              _tile_loadd(1, part + 256, 64);
+              _tile_loadd(2, part + 512, 64);
+              _tile_loadd(3, part + 768, 64);
+            }
+            const uint16_t *b0 =
+                p->xb + ((m0 + c) / 16 * steps + k0 / 32) * 512;
+            const uint16_t *b1 = b0 + steps * 512;
+            for (int64_t j = 0; j < kc / 32; ++j) {
+              _tile_loadd(4, a0 + j * 512, 64);
+              _tile_loadd(5, a1 + j * 512, 64);
+              _tile_loadd(6, b0 + j * 512, 64);
+              _tile_loadd(7, b1 + j * 512, 64);
+              _tile_dpbf16ps(0, 4, 6);
+              _tile_dpbf16ps(1, 4, 7);
+              _tile_dpbf16ps(2, 5, 6);
+              _tile_dpbf16ps(3, 5, 7);
+            }
+            float *dst = last ? acc : part;
+            _tile_stored(0, dst, 64);
+            _tile_stored(1, dst + 256, 64);
+            _tile_stored(2, dst + 512, 64);
+            _tile_stored(3, dst + 768, 64);
+            if (last)
+              addScaled(p, n0, nr, g, acc, out, c);
+          }
+        }
+      int64_t mc = p->m - m0 < mb ? p->m - m0 : mb;
+      if (mc > 0)
+        storeOutputs(out, nr, mc, p->y + m0 * p->y_stride + n0, p->y_stride);
+    }
+  }
+}
+
+void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p) {
+  configureTiles();
+  switch (p->w->bits) {
+  case 1:
+    gemmBits(p, 1);
+    break;
+  case 2:
+    gemmBits(p, 2);
+    break;
+  case 3:
+    gemmBits(p, 3);
+    break;
+  case 4:
+    gemmBits(p, 4);
+    break;
+  default:
+    gemmBits(p, 8);
+    break;
+  }
+  _tile_release();
+}
