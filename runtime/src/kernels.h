@@ -203,15 +203,32 @@ void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
 /* bf16 activations on AMX-BF16 (gemm_amx.c). Whether a weight can take
  * the kernel (FMA and LUT_INT8 forms in BLOCK32_V1: their codes and table
  * entries are exact in bf16); x (m rows of k bf16, row stride x_stride)
- * as the kernel's B tiles: per tile of 16 activation rows t (rows past m
- * zero, up to m_pad) and K step j of 32 columns, 1 KiB at
- * xb + (t * (k / 32) + j) * 512 holding [16 column pairs][16 rows][2]; the
+ * as the kernel's B tiles for b-bit codes: per tile of 16 activation rows
+ * t (rows past m zero, up to m_pad) and K step j of 32 columns, 1 KiB at
+ * xb + (t * (k / 32) + j) * 512 holding [16 pairs][16 rows][2], pair p
+ * the columns squant_rt_amx_code(b, 2p) and (b, 2p + 1) of the step; the
  * kernel (which configures and releases the tiles itself). */
 int squant_rt_amx_eligible(const squant_rt_qweight *w);
 void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
                                     int64_t x_stride, int64_t k, int64_t m_pad,
-                                    uint16_t *xb);
+                                    int32_t bits, uint16_t *xb);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
+
+/* The code index (0..31) in word lane L of an AMX A tile row decoded from
+ * one BLOCK32_V1 block of b-bit codes (gemm_amx.c); the activations' B
+ * tiles are laid out the same. */
+static inline int32_t squant_rt_amx_code(int32_t bits, int32_t lane) {
+  if (bits == 4) { /* byte lane % 16 = byte b of word h, nibble lane / 16 */
+    int32_t byte = lane % 16, b = byte % 8;
+    return 16 * (byte / 8) + (b < 4 ? 4 * b : 4 * (b - 4) + 1) +
+           2 * (lane / 16);
+  }
+  if (bits == 2) /* byte lane % 8, its code lane / 8 */
+    return 16 * (lane % 8 / 4) + 4 * (lane % 4) + lane / 8;
+  if (bits == 1) /* byte lane % 4, its bit lane / 4 */
+    return 8 * (lane % 4) + lane / 4;
+  return lane;
+}
 
 /* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
  * per block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],

@@ -9,11 +9,14 @@
  * instruction (eight times the AVX-512 FMA rate).
  *
  * The weight is the A operand: a tile row is one 32-code block of a weight
- * row, decoded to bf16 (the fp32 decode of decode_block32.h, then one
- * vcvtne2ps2bf16), so D comes out as [n][m] tiles and each row's group
- * scale is one broadcast. The activations are the B operand, packed once
- * per call by squant_rt_amx_pack_activations (a 16 x 16 transpose of bf16
- * pairs).
+ * row decoded to bf16, so D comes out as [n][m] tiles and each row's group
+ * scale is one broadcast. 1-, 2- and 4-bit blocks decode in 16-bit lanes:
+ * the block's bytes broadcast, widened to words, one per-word shift and one
+ * vpermw into the 32-entry bf16 table, in a lane order of their own
+ * (squant_rt_amx_code); 3- and 8-bit blocks take the fp32 decode of
+ * decode_block32.h and one vcvtne2ps2bf16, in k order. The activations are
+ * the B operand, packed once per call in the same order by
+ * squant_rt_amx_pack_activations (a 16 x 16 transpose of bf16 pairs).
  *
  * Per thread, for 32 weight rows (two A tiles) at a time and M chunks of
  * SQUANT_RT_AMX_MB rows: each K chunk of up to SQUANT_RT_AMX_KC columns of
@@ -22,8 +25,8 @@
  * accumulator tiles (two weight tiles by two activation tiles). At a
  * group's end the accumulators are stored and added, times the rows' scales,
  * into the chunk's outputs (in L1); between chunks of one group they wait
- * in the scratch. The outputs start from the bias term and are transposed
- * into y at the end.
+ * in the scratch; the FMA form's bias term b * sum(x) joins there. The
+ * outputs are transposed into y at the end.
  *
  * AMX reads bf16 subnormals as zero and flushes subnormal fp32 sums to
  * zero (squant_rt.h says so).
@@ -57,19 +60,30 @@ static void configureTiles(void) {
   _tile_loadconfig(&cfg);
 }
 
+/* Word lane L's code index (squant_rt_amx_code), as a vector. */
+static inline __m512i codeOrder(int32_t bits) {
+  uint16_t order[32];
+  for (int32_t lane = 0; lane < 32; ++lane)
+    order[lane] = (uint16_t)squant_rt_amx_code(bits, lane);
+  return _mm512_loadu_si512((const void *)order);
+}
+
 void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
                                     int64_t x_stride, int64_t k, int64_t m_pad,
-                                    uint16_t *xb) {
-  /* A row's 32 bf16 of one K step are 16 pairs: as 32-bit lanes, the
-   * tile's B rows (pair p: the 16 rows' pair p) are a 16 x 16 transpose. */
+                                    int32_t bits, uint16_t *xb) {
+  /* A row's 32 bf16 of one K step, in the codes' lane order, are 16 pairs:
+   * as 32-bit lanes, the tile's B rows (pair p: the 16 rows' pair p) are a
+   * 16 x 16 transpose. */
+  __m512i order = codeOrder(bits);
   for (int64_t t = 0; t < m_pad / 16; ++t)
     for (int64_t j = 0; j < k / 32; ++j) {
       __m512 v[16];
       for (int64_t i = 0; i < 16; ++i) {
         int64_t r = 16 * t + i;
-        v[i] = r < m
-                   ? _mm512_loadu_ps((const float *)(x + r * x_stride + 32 * j))
-                   : _mm512_setzero_ps();
+        const void *row = x + r * x_stride + 32 * j;
+        v[i] = r < m ? _mm512_castsi512_ps(_mm512_permutexvar_epi16(
+                           order, _mm512_loadu_si512(row)))
+                     : _mm512_setzero_ps();
       }
       squantTranspose16(v);
       uint16_t *out = xb + (t * (k / 32) + j) * 512;
@@ -79,14 +93,42 @@ void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
 }
 
 /* The 32 codes of block b of row n as bf16 values (exact: small integers
- * or int8 table entries), in k order, into `out` (one A tile row). */
+ * or int8 table entries), in squant_rt_amx_code's lane order, into `out`
+ * (one A tile row). table16: the values as fp32; table32: as bf16, entry
+ * j = value j mod 16. */
 static inline __attribute__((always_inline)) void
-decodeRow(const squant_rt_qweight *w, int64_t n, int64_t b, __m512 table,
-          uint16_t *out, const int32_t bits) {
+decodeRow(const squant_rt_qweight *w, int64_t n, int64_t b, __m512 table16,
+          __m512i table32, uint16_t *out, const int32_t bits) {
   const uint8_t *block =
       squant_rt_row_codes(w, n) + b * squant_rt_block_bytes(bits);
+  if (bits == 1 || bits == 2 || bits == 4) {
+    /* Word L: byte L % 16 (4 bits: its low nibble for L < 16, its high one
+     * after), byte L % 8 shifted by 2 (L / 8) (2 bits), byte L % 4 shifted
+     * by L / 4 (1 bit). Bits above the code stay: the table repeats every
+     * 2^b entries. */
+    __m256i bytes = bits == 4 ? _mm256_broadcastsi128_si256(
+                                    _mm_loadu_si128((const __m128i *)block))
+                    : bits == 2
+                        ? _mm256_set1_epi64x((long long)squantLoad64(block))
+                        : _mm256_set1_epi32((int)squantLoad32(block));
+    const __m512i shifts =
+        bits == 4 ? _mm512_set_epi64(0x0004000400040004, 0x0004000400040004,
+                                     0x0004000400040004, 0x0004000400040004, 0,
+                                     0, 0, 0)
+        : bits == 2
+            ? _mm512_set_epi64(0x0006000600060006, 0x0006000600060006,
+                               0x0004000400040004, 0x0004000400040004,
+                               0x0002000200020002, 0x0002000200020002, 0, 0)
+            : _mm512_set_epi64(0x0007000700070007, 0x0006000600060006,
+                               0x0005000500050005, 0x0004000400040004,
+                               0x0003000300030003, 0x0002000200020002,
+                               0x0001000100010001, 0);
+    __m512i idx = _mm512_srlv_epi16(_mm512_cvtepu8_epi16(bytes), shifts);
+    _mm512_storeu_si512((void *)out, _mm512_permutexvar_epi16(idx, table32));
+    return;
+  }
   __m512 v0, v1;
-  squantBlockValues(block, bits, w->is_signed, table, &v0, &v1);
+  squantBlockValues(block, bits, w->is_signed, table16, &v0, &v1);
   /* Low 16 words from the second operand. */
   _mm512_storeu_si512((void *)out, (__m512i)_mm512_cvtne2ps_pbh(v1, v0));
 }
@@ -103,12 +145,23 @@ decodeChunk(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
   if (pk < w->k) {
     int64_t pc = w->k - pk < SQUANT_AMX_KC ? w->k - pk : SQUANT_AMX_KC;
     int64_t pr = p->n_end - pn < 32 ? p->n_end - pn : 32;
-    for (int64_t r = 0; r < pr; ++r)
+    int64_t groups = w->k / w->group_size, g = pk / w->group_size;
+    for (int64_t r = 0; r < pr; ++r) {
       squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) +
                                    pk / 32 * blockBytes,
                                pc / 32 * blockBytes);
+      /* The rows' parameters are one line per 16 groups, read a row
+       * apart: no stream the hardware follows (int4 M = 32: 6 %). */
+      _mm_prefetch((const char *)(w->scales + (pn + r) * groups + g),
+                   _MM_HINT_T0);
+      if (w->form == SQUANT_RT_FORM_FMA)
+        _mm_prefetch((const char *)(w->bias + (pn + r) * groups + g),
+                     _MM_HINT_T0);
+    }
   }
-  __m512 table = _mm512_loadu_ps(p->values);
+  __m512 table16 = _mm512_loadu_ps(p->values);
+  /* The values in bf16 (exact), entries 16..31 repeating 0..15. */
+  __m512i table32 = (__m512i)_mm512_cvtne2ps_pbh(table16, table16);
   for (int r = 0; r < 32; ++r) {
     uint16_t *row = a + (r / 16) * steps * 512 + (r % 16) * 32;
     if (r >= nr) {
@@ -117,44 +170,49 @@ decodeChunk(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
       continue;
     }
     for (int64_t j = 0; j < steps; ++j)
-      decodeRow(w, n0 + r, k0 / 32 + j, table, row + j * 512, bits);
+      decodeRow(w, n0 + r, k0 / 32 + j, table16, table32, row + j * 512, bits);
   }
 }
 
-/* out[r][0 .. mb) = sum_g b[n0 + r][g] * xsum_t[g][m0 ..] (FMA form) or
- * zero, for the 32 rows of the block (rows from nr on zero). */
-static void initOutputs(const squant_rt_qgemm_params *p, int64_t n0, int nr,
-                        int64_t m0, int64_t mb, float *out) {
+/* out[r][c .. c + 32) += s[n0 + r][g] * D + b[n0 + r][g] * xsum (the
+ * FMA form's bias term; out starts at group 0) for the four accumulator
+ * tiles of activation rows m0 + c .. + 32, stored in acc: [weight
+ * tile][activation tile][16][16]. Rows from nr on are zero. */
+static inline void addScaled(const squant_rt_qgemm_params *p, int64_t n0,
+                             int nr, int64_t g, const float *acc, float *out,
+                             int64_t m0, int64_t c) {
   const squant_rt_qweight *w = p->w;
   int64_t groups = w->k / w->group_size;
   int bias = w->form == SQUANT_RT_FORM_FMA;
-  for (int r = 0; r < 32; ++r)
-    for (int64_t c = 0; c < mb; c += 16) {
-      __m512 acc = _mm512_setzero_ps();
-      for (int64_t g = 0; bias && r < nr && g < groups; ++g)
-        acc = _mm512_fmadd_ps(
-            _mm512_set1_ps(w->bias[(n0 + r) * groups + g]),
-            _mm512_loadu_ps(p->xsum_t + g * p->m_pad + m0 + c), acc);
-      _mm512_storeu_ps(out + r * SQUANT_AMX_MB + c, acc);
-    }
-}
-
-/* out[r][c .. c + 32) += s[n0 + r][g] * D for the four accumulator tiles of
- * activation rows c .. c + 32, stored in acc: [weight tile][activation
- * tile][16][16]. */
-static inline void addScaled(const squant_rt_qgemm_params *p, int64_t n0,
-                             int nr, int64_t g, const float *acc, float *out,
-                             int64_t c) {
-  const squant_rt_qweight *w = p->w;
-  int64_t groups = w->k / w->group_size;
-  for (int r = 0; r < nr; ++r) {
-    __m512 s = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
-    const float *d = acc + (r / 16) * 512 + (r % 16) * 16;
+  __m512 xs0 = _mm512_setzero_ps(), xs1 = xs0;
+  if (bias) { /* p->xsum_t is null for the LUT forms */
+    const float *xs = p->xsum_t + g * p->m_pad + m0 + c;
+    xs0 = _mm512_loadu_ps(xs);
+    xs1 = _mm512_loadu_ps(xs + 16);
+  }
+  for (int r = 0; r < 32; ++r) {
     float *o = out + r * SQUANT_AMX_MB + c;
-    _mm512_storeu_ps(
-        o, _mm512_fmadd_ps(s, _mm512_loadu_ps(d), _mm512_loadu_ps(o)));
-    _mm512_storeu_ps(o + 16, _mm512_fmadd_ps(s, _mm512_loadu_ps(d + 256),
-                                             _mm512_loadu_ps(o + 16)));
+    if (r >= nr) {
+      if (g == 0) {
+        _mm512_storeu_ps(o, _mm512_setzero_ps());
+        _mm512_storeu_ps(o + 16, _mm512_setzero_ps());
+      }
+      continue;
+    }
+    int64_t param = (n0 + r) * groups + g;
+    __m512 sv = _mm512_set1_ps(w->scales[param]);
+    const float *d = acc + (r / 16) * 512 + (r % 16) * 16;
+    __m512 o0 = g == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o);
+    __m512 o1 = g == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(o + 16);
+    o0 = _mm512_fmadd_ps(sv, _mm512_loadu_ps(d), o0);
+    o1 = _mm512_fmadd_ps(sv, _mm512_loadu_ps(d + 256), o1);
+    if (bias) {
+      __m512 bv = _mm512_set1_ps(w->bias[param]);
+      o0 = _mm512_fmadd_ps(bv, xs0, o0);
+      o1 = _mm512_fmadd_ps(bv, xs1, o1);
+    }
+    _mm512_storeu_ps(o, o0);
+    _mm512_storeu_ps(o + 16, o1);
   }
 }
 
@@ -188,7 +246,6 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
     for (int64_t m0 = 0; m0 < p->m_pad; m0 += SQUANT_AMX_MB) {
       int64_t mb =
           p->m_pad - m0 < SQUANT_AMX_MB ? p->m_pad - m0 : SQUANT_AMX_MB;
-      initOutputs(p, n0, nr, m0, mb, out);
       for (int64_t g = 0; g < groups; ++g)
         for (int64_t k0 = g * gs; k0 < (g + 1) * gs; k0 += SQUANT_AMX_KC) {
           int64_t kc = (g + 1) * gs - k0 < SQUANT_AMX_KC ? (g + 1) * gs - k0
@@ -232,7 +289,7 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
             _tile_stored(2, dst + 512, 64);
             _tile_stored(3, dst + 768, 64);
             if (last)
-              addScaled(p, n0, nr, g, acc, out, c);
+              addScaled(p, n0, nr, g, acc, out, m0, c);
           }
         }
       int64_t mc = p->m - m0 < mb ? p->m - m0 : mb;
