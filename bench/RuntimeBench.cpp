@@ -4,11 +4,12 @@
 // windows with min/max, weight bytes per second, that as a fraction of the
 // read bandwidth measured with the same thread count in the same window,
 // GFLOP/s, and time ratios against OpenBLAS and oneDNN fp32 on the
-// dequantized weights of the same shape. Weights are cold: each call reads
-// the next of several copies spanning at least 256 MiB (the L3 is smaller),
-// each its codes and its own scales and biases; the weight bytes counted
-// are those codes and parameters (until session 10, codes only, with one
-// hot copy of the parameters).
+// dequantized weights of the same shape ('bf16' variants: bf16 activations,
+// against oneDNN bf16 on the weights rounded to bf16). Weights are cold: each
+// call reads the next of several copies spanning at least 256 MiB (the L3 is
+// smaller), each its codes and its own scales and biases; the weight bytes
+// counted are those codes and parameters (until session 10, codes only, with
+// one hot copy of the parameters).
 //
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
 //                        [--threads 1,2] [--variants int4,lut2,...]

@@ -78,20 +78,23 @@ typedef struct squant_rt_qgemm_params {
    sizeof(float))
 
 /* The AMX bf16 GEMM's blocking (gemm_amx.c): tiles of 16 weight rows by
- * 16 activation rows, two of each per step (four accumulator tiles); K
- * chunks of SQUANT_RT_AMX_KC columns (within a group) decoded into bf16
- * A tiles, M chunks of SQUANT_RT_AMX_MB activation rows whose outputs for
- * 32 weight rows stay in L1. Activation rows are padded to pairs of
- * tiles (SQUANT_RT_AMX_M_ALIGN). Scratch: the decoded A tiles, one step's
- * accumulators, a group's partial accumulators (groups longer than a
- * chunk) and the outputs. */
+ * 16 activation rows, two of each per step (four accumulator tiles); N
+ * blocks of SQUANT_RT_AMX_NB pairs of weight tiles, M chunks of
+ * SQUANT_RT_AMX_MB activation rows, K blocks of whole groups of about
+ * SQUANT_RT_AMX_KB columns, K chunks of up to SQUANT_RT_AMX_KC columns
+ * (within a group) decoded into bf16 A tiles. Activation rows are padded
+ * to pairs of tiles (SQUANT_RT_AMX_M_ALIGN). Scratch: the A tiles, one
+ * step's accumulators, a group's partial accumulators (groups longer than
+ * a chunk) and the N block's outputs. */
 #define SQUANT_RT_AMX_KC 256
 #define SQUANT_RT_AMX_MB 128
+#define SQUANT_RT_AMX_NB 8
+#define SQUANT_RT_AMX_KB 4096
 #define SQUANT_RT_AMX_M_ALIGN 32
 #define SQUANT_RT_AMX_SCRATCH                                                  \
   ((size_t)(2 * SQUANT_RT_AMX_KC / 32) * 1024 + 4096 +                         \
    (size_t)(SQUANT_RT_AMX_MB / 32) * 4096 +                                    \
-   (size_t)32 * SQUANT_RT_AMX_MB * sizeof(float))
+   (size_t)SQUANT_RT_AMX_NB * 32 * SQUANT_RT_AMX_MB * sizeof(float))
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
 static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }

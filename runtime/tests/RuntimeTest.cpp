@@ -1311,6 +1311,28 @@ TEST(Runtime, Bf16AmxExactInputsAreBitExact) {
   }
 }
 
+TEST(Runtime, Bf16AmxBlocking) {
+  // The AMX GEMM runs N in blocks of 8 pairs of weight tiles (256 rows), M
+  // in chunks of 128 and K in blocks of whole groups of about 4096
+  // columns: n = 300 (a second, partial N block), k = 8448 at g = 128
+  // (blocks of 4096, 4096, 256) and k = 4608 at g = 384 (3840, 768; a
+  // group in two K chunks), m = 33 and 130 (a second M chunk).
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): the AMX path is not run";
+  std::mt19937 rng(36);
+  struct Case {
+    int64_t k, g, m;
+  };
+  for (Case c : {Case{8448, 128, 130}, Case{4608, 384, 33}}) {
+    TestWeight t = makeFma(Scheme::Tinygemm, 4, 300, c.k, c.g, rng);
+    finish(t);
+    Bf16X x = randomBf16X(c.m, c.k, rng);
+    expectClose(t, x.wide, c.m, runQgemmBf16(t, x.bits, c.m, SQUANT_RT_ISA_AMX),
+                "k " + std::to_string(c.k) + " m " + std::to_string(c.m));
+  }
+}
+
 TEST(Runtime, Bf16AmxThreadsStridesAndSpecialValues) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "

@@ -18,11 +18,11 @@
  * the B operand, packed once per call in the same order by
  * squant_rt_amx_pack_activations (a 16 x 16 transpose of bf16 pairs).
  *
- * Per thread, for 32 weight rows (two A tiles) at a time and M chunks of
- * SQUANT_RT_AMX_MB rows: each K chunk of up to SQUANT_RT_AMX_KC columns of
- * one group is decoded once into the scratch, then every pair of
- * activation tiles takes its 4 x (chunk / 32) TDPBF16PS into four
- * accumulator tiles (two weight tiles by two activation tiles). At a
+ * Per thread, for 32 weight rows (two A tiles) at a time (in N blocks, M
+ * chunks of SQUANT_RT_AMX_MB rows and K blocks: gemmBits): each K chunk of up
+ *to SQUANT_RT_AMX_KC columns of one group is decoded once into the scratch,
+ *then every pair of activation tiles takes its 4 x (chunk / 32) TDPBF16PS into
+ *four accumulator tiles (two weight tiles by two activation tiles). At a
  * group's end the accumulators are stored and added, times the rows' scales,
  * into the chunk's outputs (in L1); between chunks of one group they wait
  * in the scratch; the FMA form's bias term b * sum(x) joins there. The
@@ -41,6 +41,8 @@
 
 #define SQUANT_AMX_KC SQUANT_RT_AMX_KC
 #define SQUANT_AMX_MB SQUANT_RT_AMX_MB
+#define SQUANT_AMX_NB SQUANT_RT_AMX_NB
+#define SQUANT_AMX_KB SQUANT_RT_AMX_KB
 
 /* The LDTILECFG operand: palette 1, every tile 16 rows of 64 bytes. */
 typedef struct {
@@ -233,68 +235,92 @@ static void storeOutputs(const float *out, int nr, int64_t mc, float *y,
   }
 }
 
+/* Loops, outermost first: N blocks of SQUANT_AMX_NB pairs of weight
+ * tiles (their outputs, 128 KiB, stay in L2), M chunks, K blocks of whole
+ * groups of about SQUANT_AMX_KB columns (the M chunk's B tiles for them,
+ * 1 MiB at M = 128, stay in L2 while each pair of weight tiles passes
+ * over them: all of K per pair, 2.8 MB at K = 11008, ran from L3 at 2/3
+ * of the speed of K = 4096), pairs of weight tiles, groups, K chunks. */
 static inline __attribute__((always_inline)) void
 gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
   const squant_rt_qweight *w = p->w;
-  int64_t k = w->k, gs = w->group_size, groups = k / gs, steps = k / 32;
+  int64_t k = w->k, gs = w->group_size, steps = k / 32;
+  int64_t kb = gs >= SQUANT_AMX_KB ? gs : SQUANT_AMX_KB / gs * gs;
   uint16_t *a = (uint16_t *)p->scratch; /* [2][KC / 32][16][32] bf16 */
   float *acc = p->scratch + SQUANT_AMX_KC / 32 * 512; /* [2][2][16][16] */
   float *partial = acc + 1024;                        /* [MB / 32][4][256] */
-  float *out = partial + SQUANT_AMX_MB / 32 * 1024;   /* [32][MB] */
-  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
-    int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
+  float *outs = partial + SQUANT_AMX_MB / 32 * 1024;  /* [NB][32][MB] */
+  for (int64_t nb0 = p->n_begin; nb0 < p->n_end; nb0 += SQUANT_AMX_NB * 32) {
+    int64_t nbEnd = p->n_end - nb0 < SQUANT_AMX_NB * 32
+                        ? p->n_end
+                        : nb0 + SQUANT_AMX_NB * 32;
     for (int64_t m0 = 0; m0 < p->m_pad; m0 += SQUANT_AMX_MB) {
       int64_t mb =
           p->m_pad - m0 < SQUANT_AMX_MB ? p->m_pad - m0 : SQUANT_AMX_MB;
-      for (int64_t g = 0; g < groups; ++g)
-        for (int64_t k0 = g * gs; k0 < (g + 1) * gs; k0 += SQUANT_AMX_KC) {
-          int64_t kc = (g + 1) * gs - k0 < SQUANT_AMX_KC ? (g + 1) * gs - k0
-                                                         : SQUANT_AMX_KC;
-          int first = k0 == g * gs, last = k0 + kc == (g + 1) * gs;
-          /* Next chunk: these rows' next columns, else the next rows'
-           * first (the last M chunk's). */
-          int64_t pn = k0 + kc < k ? n0 : n0 + 32;
-          int64_t pk = k0 + kc < k ? k0 + kc : (m0 + mb < p->m_pad ? k : 0);
-          decodeChunk(p, n0, nr, k0, kc, a, pn, pk, bits);
-          const uint16_t *a0 = a, *a1 = a + kc / 32 * 512;
-          for (int64_t c = 0; c < mb; c += 32) {
-            float *part = partial + c / 32 * 1024;
-            if (first) {
-              _tile_zero(0);
-              _tile_zero(1);
-              _tile_zero(2);
-              _tile_zero(3);
-            } else {
-              _tile_loadd(0, part, 64);
-              _tile_loadd(1, part + 256, 64);
-              _tile_loadd(2, part + 512, 64);
-              _tile_loadd(3, part + 768, 64);
+      for (int64_t kb0 = 0; kb0 < k; kb0 += kb) {
+        int64_t kbEnd = k - kb0 < kb ? k : kb0 + kb;
+        for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
+          int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
+          float *out = outs + (n0 - nb0) / 32 * 32 * SQUANT_AMX_MB;
+          for (int64_t g = kb0 / gs; g < kbEnd / gs; ++g)
+            for (int64_t k0 = g * gs; k0 < (g + 1) * gs; k0 += SQUANT_AMX_KC) {
+              int64_t kc = (g + 1) * gs - k0 < SQUANT_AMX_KC ? (g + 1) * gs - k0
+                                                             : SQUANT_AMX_KC;
+              int first = k0 == g * gs, last = k0 + kc == (g + 1) * gs;
+              /* The next chunk: these rows' next columns, the next rows'
+               * first of the K block, or the next K block's (approximate
+               * at the ends of M chunks and N blocks). */
+              int64_t pn = k0 + kc < kbEnd   ? n0
+                           : n0 + 32 < nbEnd ? n0 + 32
+                                             : nb0;
+              int64_t pk = k0 + kc < kbEnd   ? k0 + kc
+                           : n0 + 32 < nbEnd ? kb0
+                                             : kbEnd;
+              decodeChunk(p, n0, nr, k0, kc, a, pn, pk, bits);
+              const uint16_t *a0 = a, *a1 = a + kc / 32 * 512;
+              for (int64_t c = 0; c < mb; c += 32) {
+                float *part = partial + c / 32 * 1024;
+                if (first) {
+                  _tile_zero(0);
+                  _tile_zero(1);
+                  _tile_zero(2);
+                  _tile_zero(3);
+                } else {
+                  _tile_loadd(0, part, 64);
+                  _tile_loadd(1, part + 256, 64);
+                  _tile_loadd(2, part + 512, 64);
+                  _tile_loadd(3, part + 768, 64);
+                }
+                const uint16_t *b0 =
+                    p->xb + ((m0 + c) / 16 * steps + k0 / 32) * 512;
+                const uint16_t *b1 = b0 + steps * 512;
+                for (int64_t j = 0; j < kc / 32; ++j) {
+                  _tile_loadd(4, a0 + j * 512, 64);
+                  _tile_loadd(5, a1 + j * 512, 64);
+                  _tile_loadd(6, b0 + j * 512, 64);
+                  _tile_loadd(7, b1 + j * 512, 64);
+                  _tile_dpbf16ps(0, 4, 6);
+                  _tile_dpbf16ps(1, 4, 7);
+                  _tile_dpbf16ps(2, 5, 6);
+                  _tile_dpbf16ps(3, 5, 7);
+                }
+                float *dst = last ? acc : part;
+                _tile_stored(0, dst, 64);
+                _tile_stored(1, dst + 256, 64);
+                _tile_stored(2, dst + 512, 64);
+                _tile_stored(3, dst + 768, 64);
+                if (last)
+                  addScaled(p, n0, nr, g, acc, out, m0, c);
+              }
             }
-            const uint16_t *b0 =
-                p->xb + ((m0 + c) / 16 * steps + k0 / 32) * 512;
-            const uint16_t *b1 = b0 + steps * 512;
-            for (int64_t j = 0; j < kc / 32; ++j) {
-              _tile_loadd(4, a0 + j * 512, 64);
-              _tile_loadd(5, a1 + j * 512, 64);
-              _tile_loadd(6, b0 + j * 512, 64);
-              _tile_loadd(7, b1 + j * 512, 64);
-              _tile_dpbf16ps(0, 4, 6);
-              _tile_dpbf16ps(1, 4, 7);
-              _tile_dpbf16ps(2, 5, 6);
-              _tile_dpbf16ps(3, 5, 7);
-            }
-            float *dst = last ? acc : part;
-            _tile_stored(0, dst, 64);
-            _tile_stored(1, dst + 256, 64);
-            _tile_stored(2, dst + 512, 64);
-            _tile_stored(3, dst + 768, 64);
-            if (last)
-              addScaled(p, n0, nr, g, acc, out, m0, c);
-          }
         }
+      }
       int64_t mc = p->m - m0 < mb ? p->m - m0 : mb;
-      if (mc > 0)
-        storeOutputs(out, nr, mc, p->y + m0 * p->y_stride + n0, p->y_stride);
+      for (int64_t n0 = nb0; mc > 0 && n0 < nbEnd; n0 += 32) {
+        int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
+        storeOutputs(outs + (n0 - nb0) / 32 * 32 * SQUANT_AMX_MB, nr, mc,
+                     p->y + m0 * p->y_stride + n0, p->y_stride);
+      }
     }
   }
 }
