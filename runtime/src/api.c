@@ -242,6 +242,20 @@ typedef struct {
   squant_rt_pool *pool;
 } ParallelCall;
 
+/* A call over all of w's rows, with its pool; the caller fills the rest. */
+static void initCall(ParallelCall *call, const squant_rt_options *options,
+                     const squant_rt_qweight *w, int64_t m, float *y,
+                     int64_t y_stride) {
+  memset(call, 0, sizeof(*call));
+  call->pool = options ? options->pool : NULL;
+  call->params.m = m;
+  call->params.w = w;
+  call->params.y = y;
+  call->params.y_stride = y_stride;
+  call->params.n_begin = 0;
+  call->params.n_end = w->n;
+}
+
 /* Splits output rows into equal chunks of whole 16-row tiles: each output
  * is computed by one thread with the same arithmetic, whatever the count. */
 static void runSlice(void *opaque, int32_t index, int32_t count) {
@@ -309,17 +323,10 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     isa = SQUANT_RT_ISA_PORTABLE;
 
   ParallelCall call;
-  memset(&call, 0, sizeof(call));
-  call.pool = options ? options->pool : NULL;
+  initCall(&call, options, w, m, y, y_stride);
   squant_rt_qgemm_params *p = &call.params;
   p->x = x;
-  p->m = m;
   p->x_stride = x_stride;
-  p->w = w;
-  p->y = y;
-  p->y_stride = y_stride;
-  p->n_begin = 0;
-  p->n_end = w->n;
   int64_t groups = w->k / w->group_size;
   if (m > 8 && isa == SQUANT_RT_ISA_AVX512) {
     /* X^T for the GEMM micro-tiles in slices of 32 activation rows
@@ -471,15 +478,8 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
 
   if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w) > 0) {
     ParallelCall call;
-    memset(&call, 0, sizeof(call));
-    call.pool = options ? options->pool : NULL;
+    initCall(&call, options, w, m, y, y_stride);
     squant_rt_qgemm_params *p = &call.params;
-    p->m = m;
-    p->w = w;
-    p->y = y;
-    p->y_stride = y_stride;
-    p->n_begin = 0;
-    p->n_end = w->n;
     p->m_pad = amxRows(m);
     uint16_t *xb = (uint16_t *)align64Ptr(workspace);
     float *xsumT =

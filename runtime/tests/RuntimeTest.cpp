@@ -773,6 +773,43 @@ TEST(Runtime, StridedRowsMatchDense) {
   }
 }
 
+/// A signed FMA-form weight whose every product with small-integer
+/// activations is exact: codes in [-2^(b-1), 2^(b-1)), power-of-two scales,
+/// biases multiples of 1/2. t.codes holds the codes.
+TestWeight makeExactFma(int bits, int64_t n, int64_t k, int64_t g,
+                        std::mt19937 &rng) {
+  int64_t groups = k / g;
+  TestWeight t;
+  t.codes.resize(n * k);
+  for (int8_t &c : t.codes)
+    c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
+  t.packed.resize(squant_rt_packed_size(n, k, bits));
+  EXPECT_EQ(squant_rt_pack_block32(t.codes.data(), n, k, bits, t.packed.data(),
+                                   t.packed.size()),
+            SQUANT_RT_OK);
+  t.scales.resize(n * groups);
+  t.bias.resize(n * groups);
+  for (size_t i = 0; i < t.scales.size(); ++i) {
+    t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
+    t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
+  }
+  t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
+         SQUANT_RT_FORM_FMA,
+         bits,
+         1,
+         n,
+         k,
+         g,
+         nullptr,
+         nullptr,
+         nullptr,
+         nullptr,
+         nullptr,
+         0};
+  finish(t);
+  return t;
+}
+
 TEST(Runtime, ExactInputsAreBitExact) {
   // Small-integer activations, power-of-two scales and biases: every
   // product and partial sum is exact in fp32, so every ISA, every order of
@@ -780,23 +817,8 @@ TEST(Runtime, ExactInputsAreBitExact) {
   int64_t n = 37, k = 160, g = 32, groups = k / g;
   std::mt19937 rng(5);
   for (int bits : {1, 2, 3, 4, 8}) {
-    std::vector<int8_t> codes(n * k);
-    for (int8_t &c : codes)
-      c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
-    TestWeight t;
-    t.packed.resize(squant_rt_packed_size(n, k, bits));
-    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
-                                     t.packed.size()),
-              SQUANT_RT_OK);
-    t.scales.resize(n * groups);
-    t.bias.resize(n * groups);
-    for (size_t i = 0; i < t.scales.size(); ++i) {
-      t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
-      t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
-    }
-    t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_FORM_FMA, bits, 1, n, k, g,
-           nullptr, nullptr, nullptr, nullptr, nullptr, 0};
-    finish(t);
+    TestWeight t = makeExactFma(bits, n, k, g, rng);
+    const std::vector<int8_t> &codes = t.codes;
     // M = 1 the GEMV (activation tables for 1 and 3 bits on AVX-512),
     // M = 3 the small-M path, M = 20 the GEMM micro-tiles.
     for (int64_t m : {1, 3, 20}) {
@@ -1263,34 +1285,8 @@ TEST(Runtime, Bf16AmxExactInputsAreBitExact) {
   int64_t n = 45, k = 320, g = 64, groups = k / g, m = 40;
   std::mt19937 rng(32);
   for (int bits : {1, 2, 3, 4, 8}) {
-    std::vector<int8_t> codes(n * k);
-    for (int8_t &c : codes)
-      c = static_cast<int8_t>(int(rng() % (1u << bits)) - (1 << (bits - 1)));
-    TestWeight t;
-    t.packed.resize(squant_rt_packed_size(n, k, bits));
-    ASSERT_EQ(squant_rt_pack_block32(codes.data(), n, k, bits, t.packed.data(),
-                                     t.packed.size()),
-              SQUANT_RT_OK);
-    t.scales.resize(n * groups);
-    t.bias.resize(n * groups);
-    for (size_t i = 0; i < t.scales.size(); ++i) {
-      t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
-      t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
-    }
-    t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
-           SQUANT_RT_FORM_FMA,
-           bits,
-           1,
-           n,
-           k,
-           g,
-           nullptr,
-           nullptr,
-           nullptr,
-           nullptr,
-           nullptr,
-           0};
-    finish(t);
+    TestWeight t = makeExactFma(bits, n, k, g, rng);
+    const std::vector<int8_t> &codes = t.codes;
     std::vector<uint16_t> x(m * k);
     std::vector<float> xf(m * k);
     for (size_t i = 0; i < x.size(); ++i) {
