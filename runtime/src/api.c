@@ -271,16 +271,26 @@ static void runSlice(void *opaque, int32_t index, int32_t count) {
     call->kernel(&p);
 }
 
-squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
-                                 const squant_rt_qweight *w, float *y,
-                                 int64_t y_stride, void *workspace,
-                                 size_t workspace_size,
-                                 const squant_rt_options *options) {
+/* The checks both entry points make of the weight, x and y. */
+static squant_rt_status validateCall(const void *x, int64_t m, int64_t x_stride,
+                                     const squant_rt_qweight *w, const float *y,
+                                     int64_t y_stride) {
   squant_rt_status status = validateWeight(w);
   if (status != SQUANT_RT_OK)
     return status;
   if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
     return SQUANT_RT_INVALID_ARGUMENT;
+  return SQUANT_RT_OK;
+}
+
+squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
+                                 const squant_rt_qweight *w, float *y,
+                                 int64_t y_stride, void *workspace,
+                                 size_t workspace_size,
+                                 const squant_rt_options *options) {
+  squant_rt_status status = validateCall(x, m, x_stride, w, y, y_stride);
+  if (status != SQUANT_RT_OK)
+    return status;
   squant_rt_isa isa = options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
   uint32_t flags = options ? options->flags : 0u;
   if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
@@ -454,11 +464,9 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
                                       int64_t y_stride, void *workspace,
                                       size_t workspace_size,
                                       const squant_rt_options *options) {
-  squant_rt_status status = validateWeight(w);
+  squant_rt_status status = validateCall(x, m, x_stride, w, y, y_stride);
   if (status != SQUANT_RT_OK)
     return status;
-  if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
-    return SQUANT_RT_INVALID_ARGUMENT;
   squant_rt_isa isa =
       options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
   uint32_t flags = options ? options->flags : 0u;
