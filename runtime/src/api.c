@@ -49,14 +49,19 @@ int squant_rt_isa_available(squant_rt_isa isa) {
   }
 }
 
-squant_rt_isa squant_rt_best_isa(void) {
-  if (squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    return SQUANT_RT_ISA_AMX;
+/* AUTO for fp32 activations, which AMX runs as AVX512: no AMX permission
+ * request (a system call) on every call. */
+static squant_rt_isa bestVectorIsa(void) {
   if (squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
     return SQUANT_RT_ISA_AVX512;
   if (squant_rt_isa_available(SQUANT_RT_ISA_AVX2))
     return SQUANT_RT_ISA_AVX2;
   return SQUANT_RT_ISA_PORTABLE;
+}
+
+squant_rt_isa squant_rt_best_isa(void) {
+  return squant_rt_isa_available(SQUANT_RT_ISA_AMX) ? SQUANT_RT_ISA_AMX
+                                                    : bestVectorIsa();
 }
 
 /* Kept portable (not in the AVX-512 file): squant_rt_preferred_layout
@@ -88,7 +93,7 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa) {
   if (isa == SQUANT_RT_ISA_AUTO)
-    isa = squant_rt_best_isa();
+    isa = bestVectorIsa();
   if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
     isa = SQUANT_RT_ISA_AVX512;
   /* TILE16_V2 where the AVX-512 activation-table GEMV reads it; every
@@ -271,14 +276,17 @@ static void runSlice(void *opaque, int32_t index, int32_t count) {
     call->kernel(&p);
 }
 
-/* The checks both entry points make of the weight, x and y. */
+/* The checks both entry points make of the weight, x, y and the flags. */
 static squant_rt_status validateCall(const void *x, int64_t m, int64_t x_stride,
                                      const squant_rt_qweight *w, const float *y,
-                                     int64_t y_stride) {
+                                     int64_t y_stride,
+                                     const squant_rt_options *options) {
   squant_rt_status status = validateWeight(w);
   if (status != SQUANT_RT_OK)
     return status;
   if (m < 0 || (m > 0 && (!x || !y)) || x_stride < w->k || y_stride < w->n)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  if (options && (options->flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS))
     return SQUANT_RT_INVALID_ARGUMENT;
   return SQUANT_RT_OK;
 }
@@ -288,13 +296,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  int64_t y_stride, void *workspace,
                                  size_t workspace_size,
                                  const squant_rt_options *options) {
-  squant_rt_status status = validateCall(x, m, x_stride, w, y, y_stride);
+  squant_rt_status status =
+      validateCall(x, m, x_stride, w, y, y_stride, options);
   if (status != SQUANT_RT_OK)
     return status;
   squant_rt_isa isa = options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
   uint32_t flags = options ? options->flags : 0u;
-  if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
-    return SQUANT_RT_INVALID_ARGUMENT;
   size_t need = squant_rt_qgemm_workspace_size(m, w);
   if (need > 0 && (!workspace || workspace_size < need))
     return SQUANT_RT_BUFFER_TOO_SMALL;
@@ -320,7 +327,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (!squant_rt_isa_available(isa))
     return SQUANT_RT_ISA_UNAVAILABLE;
   if (isa == SQUANT_RT_ISA_AUTO)
-    isa = squant_rt_best_isa();
+    isa = bestVectorIsa();
   if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
     isa = SQUANT_RT_ISA_AVX512;
   if (m == 0 || w->n == 0)
@@ -464,14 +471,13 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
                                       int64_t y_stride, void *workspace,
                                       size_t workspace_size,
                                       const squant_rt_options *options) {
-  squant_rt_status status = validateCall(x, m, x_stride, w, y, y_stride);
+  squant_rt_status status =
+      validateCall(x, m, x_stride, w, y, y_stride, options);
   if (status != SQUANT_RT_OK)
     return status;
   squant_rt_isa isa =
       options ? (squant_rt_isa)options->isa : SQUANT_RT_ISA_AUTO;
   uint32_t flags = options ? options->flags : 0u;
-  if (flags & ~SQUANT_RT_FLAG_INT8_ACTIVATIONS)
-    return SQUANT_RT_INVALID_ARGUMENT;
   if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AMX)
     return SQUANT_RT_INVALID_ARGUMENT;
   if (!squant_rt_isa_available(isa))
