@@ -499,7 +499,7 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
     float *xsumT =
         (float *)((char *)xb +
                   align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t)));
-    squant_rt_amx_pack_activations(x, m, x_stride, w->k, p->m_pad, w->bits, xb);
+    squant_rt_amx_pack_activations(x, m, x_stride, w, p->m_pad, xb);
     p->xb = xb;
     size_t xsumBytesT = 0;
     if (w->form == SQUANT_RT_FORM_FMA) {

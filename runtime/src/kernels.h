@@ -205,21 +205,21 @@ void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
 
 /* bf16 activations on AMX-BF16 (gemm_amx.c). Whether a weight can take
  * the kernel (FMA and LUT_INT8 forms in BLOCK32_V1: their codes and table
- * entries are exact in bf16); x (m rows of k bf16, row stride x_stride)
- * as the kernel's B tiles for b-bit codes: per tile of 16 activation rows
- * t (rows past m zero, up to m_pad) and K step j of 32 columns, 1 KiB at
+ * entries are exact in bf16); x (m rows of w->k bf16, row stride x_stride)
+ * as the kernel's B tiles for w: per tile of 16 activation rows t (rows
+ * past m zero, up to m_pad) and K step j of 32 columns, 1 KiB at
  * xb + (t * (k / 32) + j) * 512 holding [16 pairs][16 rows][2], pair p
- * the columns squant_rt_amx_code(b, 2p) and (b, 2p + 1) of the step; the
- * kernel (which configures and releases the tiles itself). */
+ * the columns squant_rt_amx_column(w, j, 2p) and (.., 2p + 1); the kernel
+ * (which configures and releases the tiles itself). */
 int squant_rt_amx_eligible(const squant_rt_qweight *w);
 void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
-                                    int64_t x_stride, int64_t k, int64_t m_pad,
-                                    int32_t bits, uint16_t *xb);
+                                    int64_t x_stride,
+                                    const squant_rt_qweight *w, int64_t m_pad,
+                                    uint16_t *xb);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from
- * one BLOCK32_V1 block of b-bit codes (gemm_amx.c); the activations' B
- * tiles are laid out the same. */
+ * one BLOCK32_V1 block of b-bit codes (gemm_amx.c). */
 static inline int32_t squant_rt_amx_code(int32_t bits, int32_t lane) {
   if (bits == 4) { /* byte lane % 16 = byte b of word h, nibble lane / 16 */
     int32_t byte = lane % 16, b = byte % 8;
@@ -231,6 +231,40 @@ static inline int32_t squant_rt_amx_code(int32_t bits, int32_t lane) {
   if (bits == 1) /* byte lane % 4, its bit lane / 4 */
     return 8 * (lane % 4) + lane / 4;
   return lane;
+}
+
+/* Whether the kernel decodes w's codes four blocks (128 codes, 16 b bytes)
+ * at a time: 1-, 2- and 4-bit codes in groups of whole multiples of 128.
+ * The 8 b 16-bit words of the four blocks (broadcast to fill 32 lanes)
+ * shifted right by b (4 / b * j + L / (8 b)) bits give, in word lane L of
+ * step j (0..3), a code at the bottom: one shift and one vpermw per tile
+ * row, where single blocks take a widening more. */
+static inline int squant_rt_amx_wide(const squant_rt_qweight *w) {
+  return (w->bits == 1 || w->bits == 2 || w->bits == 4) &&
+         w->group_size % 128 == 0;
+}
+
+/* The bit shift of word lane L of wide step j (squant_rt_amx_wide). */
+static inline int32_t squant_rt_amx_wide_shift(int32_t bits, int32_t step,
+                                               int32_t lane) {
+  return bits * (4 / bits * step + lane / (8 * bits));
+}
+
+/* The column (0..31 of step j, or with wide decoding 0..127 of steps
+ * 4 (j / 4) .. + 3) whose weight word lane L of an A tile row of K step j
+ * holds, and whose activation the B tiles pair with it. */
+static inline int32_t squant_rt_amx_column(const squant_rt_qweight *w,
+                                           int64_t step, int32_t lane) {
+  int32_t bits = w->bits;
+  if (!squant_rt_amx_wide(w))
+    return squant_rt_amx_code(bits, lane);
+  int32_t bit = 16 * (lane % (8 * bits)) +
+                squant_rt_amx_wide_shift(bits, (int32_t)(step % 4), lane);
+  int32_t byte = bit / 8, blockBytes = 4 * bits;
+  /* The block's byte and code as the single-block lane they decode to. */
+  return 32 * (byte / blockBytes) +
+         squant_rt_amx_code(bits,
+                            byte % blockBytes + blockBytes * (bit % 8 / bits));
 }
 
 /* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
