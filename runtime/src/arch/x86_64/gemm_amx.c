@@ -8,7 +8,7 @@
  * kernels' factorization, on tiles of 16 x 16 x 32 products per
  * instruction (eight times the AVX-512 FMA rate).
  *
- * The weight is the A operand: a tile row is one 32-code block of a weight
+ * The weight is the A operand: a tile row is 32 codes of one group of a weight
  * row decoded to bf16, so D comes out as [n][m] tiles and each row's group
  * scale is one broadcast. 1-, 2- and 4-bit codes decode in 16-bit lanes
  * into the 32-entry bf16 table with one vpermw per tile row, in a lane order
