@@ -178,6 +178,45 @@ static size_t int8Bytes(int64_t m, const squant_rt_qweight *w) {
   return (size_t)m * ((size_t)w->k + groups * (sizeof(float) + sizeof(int32_t))) + 64;
 }
 
+/* Activations on AMX (gemm_amx.c): bf16, or fp32 in three bf16 parts. */
+
+int squant_rt_amx_eligible(const squant_rt_qweight *w) {
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
+         (w->form == SQUANT_RT_FORM_FMA ||
+          (w->form == SQUANT_RT_FORM_LUT_INT8 && w->bits <= 4));
+}
+
+/* The fewest activation rows the AMX path takes, where it beats the AVX-512
+ * kernels (docs/Performance.md, session 15): bf16 9; fp32 (three parts per
+ * row, so M = 8 fills 24 of 32 tile rows) 5 for the four-block decode
+ * (squant_rt_amx_wide), else 9 (3- and 8-bit codes, 1.04-1.07x the AVX-512
+ * time at M = 8, 0.63-0.75x at M = 12). */
+static int64_t amxMinM(const squant_rt_qweight *w, int32_t parts) {
+  return parts == 3 && squant_rt_amx_wide(w) ? 5 : 9;
+}
+
+static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+static void *align64Ptr(void *p) {
+  return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
+}
+
+/* The AMX path's workspace (0 where it does not run): the rows' scales
+ * (fp32), then x as B tiles, the transposed group sums of x (FMA form),
+ * and the kernel's scratch for a call without a pool. */
+static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
+  if (!squant_rt_amx_eligible(w) || m < amxMinM(w, parts))
+    return 0;
+  size_t rows = (size_t)squant_rt_amx_rows(m, parts);
+  size_t groups = (size_t)(w->k / w->group_size);
+  size_t xsumT =
+      w->form == SQUANT_RT_FORM_FMA ? groups * rows * sizeof(float) : 0;
+  size_t scales = parts == 3 ? (size_t)m * sizeof(float) : 0;
+  return 64 + align64(scales) +
+         align64(rows * (size_t)w->k * sizeof(uint16_t)) + align64(xsumT) +
+         SQUANT_RT_AMX_SCRATCH;
+}
+
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
     return 0;
@@ -195,7 +234,9 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   size_t extra = xt > int8 ? xt : int8;
   extra = tables > extra ? tables : extra;
   extra = xpair > extra ? xpair : extra;
-  return xsumBytes(m, w) + extra + (extra ? 64 : 0);
+  size_t vector = xsumBytes(m, w) + extra + (extra ? 64 : 0);
+  size_t amx = amxBytes(m, w, 3);
+  return amx > vector ? amx : vector;
 }
 
 /* Quantizes x (one row) per group to int8 for the VNNI kernel and lays each
@@ -291,6 +332,32 @@ static squant_rt_status validateCall(const void *x, int64_t m, int64_t x_stride,
   return SQUANT_RT_OK;
 }
 
+/* Runs the AMX kernel on src over the workspace amxBytes sized. */
+static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
+                   void *workspace) {
+  squant_rt_qgemm_params *p = &call->params;
+  const squant_rt_qweight *w = p->w;
+  p->amx_parts = src->parts;
+  p->row_scale = src->row_scale;
+  p->m_pad = squant_rt_amx_rows(src->m, src->parts);
+  char *next = (char *)workspace;
+  uint16_t *xb = (uint16_t *)next;
+  squant_rt_amx_pack_activations(src, w, p->m_pad, xb);
+  p->xb = xb;
+  next += align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t));
+  if (w->form == SQUANT_RT_FORM_FMA) {
+    float *xsumT = (float *)next;
+    squant_rt_amx_group_sums(src, w, p->m_pad, xsumT);
+    p->xsum_t = xsumT;
+    next += align64((size_t)(w->k / w->group_size) * (size_t)p->m_pad *
+                    sizeof(float));
+  }
+  p->scratch = (float *)next;
+  fillValues(w, p->values);
+  call->kernel = squant_rt_qgemm_bf16_amx;
+  squant_rt_pool_run(call->pool, runSlice, call);
+}
+
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,
                                  int64_t y_stride, void *workspace,
@@ -326,12 +393,26 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_INVALID_ARGUMENT;
   if (!squant_rt_isa_available(isa))
     return SQUANT_RT_ISA_UNAVAILABLE;
-  if (isa == SQUANT_RT_ISA_AUTO)
-    isa = bestVectorIsa();
-  if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
-    isa = SQUANT_RT_ISA_AVX512;
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
+  if (flags == 0 && amxBytes(m, w, 3) > 0 &&
+      (isa == SQUANT_RT_ISA_AMX ||
+       (isa == SQUANT_RT_ISA_AUTO &&
+        squant_rt_isa_available(SQUANT_RT_ISA_AMX)))) {
+    /* Each row in three bf16 parts on the tiles, the rows' scales first. */
+    ParallelCall call;
+    initCall(&call, options, w, m, y, y_stride);
+    float *rowScale = (float *)align64Ptr(workspace);
+    squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
+    squant_rt_amx_source src = {x, m, x_stride, 3, rowScale};
+    runAmx(&call, &src, (char *)rowScale + align64((size_t)m * sizeof(float)));
+    return SQUANT_RT_OK;
+  }
+  /* The AVX-512 kernels run AMX's other calls (no permission asked). */
+  if (isa == SQUANT_RT_ISA_AUTO)
+    isa = bestVectorIsa();
+  if (isa == SQUANT_RT_ISA_AMX)
+    isa = SQUANT_RT_ISA_AVX512;
   int tablesGemv = m == 1 && isa == SQUANT_RT_ISA_AVX512 &&
                    squant_rt_gemv_tables_eligible(w);
   /* Of the SIMD kernels, only the table GEMV reads TILE16_V2 (its
@@ -414,32 +495,6 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
 
 /* bf16 activations. */
 
-int squant_rt_amx_eligible(const squant_rt_qweight *w) {
-  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
-         (w->form == SQUANT_RT_FORM_FMA ||
-          (w->form == SQUANT_RT_FORM_LUT_INT8 && w->bits <= 4));
-}
-
-static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
-
-static int64_t amxRows(int64_t m) {
-  return (m + SQUANT_RT_AMX_M_ALIGN - 1) / SQUANT_RT_AMX_M_ALIGN *
-         SQUANT_RT_AMX_M_ALIGN;
-}
-
-/* The AMX path's workspace: x as B tiles, the transposed group sums of x
- * (FMA form), and the kernel's scratch for a call without a pool; 0 where
- * the path does not run. */
-static size_t amxBytes(int64_t m, const squant_rt_qweight *w) {
-  if (m <= 8 || !squant_rt_amx_eligible(w))
-    return 0;
-  size_t rows = (size_t)amxRows(m), groups = (size_t)(w->k / w->group_size);
-  size_t xsumT =
-      w->form == SQUANT_RT_FORM_FMA ? groups * rows * sizeof(float) : 0;
-  return 64 + align64(rows * (size_t)w->k * sizeof(uint16_t)) + align64(xsumT) +
-         SQUANT_RT_AMX_SCRATCH;
-}
-
 /* x widened to fp32 (64-byte aligned), then squant_rt_qgemm's workspace. */
 static size_t widenedBytes(int64_t m, const squant_rt_qweight *w) {
   return 64 + align64((size_t)m * (size_t)w->k * sizeof(float)) +
@@ -450,7 +505,7 @@ size_t squant_rt_qgemm_bf16_workspace_size(int64_t m,
                                            const squant_rt_qweight *w) {
   if (!w || m <= 0 || w->group_size <= 0 || w->k < 0)
     return 0;
-  size_t amx = amxBytes(m, w), widened = widenedBytes(m, w);
+  size_t amx = amxBytes(m, w, 1), widened = widenedBytes(m, w);
   return amx > widened ? amx : widened;
 }
 
@@ -459,10 +514,6 @@ static float bf16ToFloat(uint16_t v) {
   float f;
   memcpy(&f, &bits, sizeof(f));
   return f;
-}
-
-static void *align64Ptr(void *p) {
-  return (void *)(((uintptr_t)p + 63) & ~(uintptr_t)63);
 }
 
 squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
@@ -490,38 +541,11 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
 
-  if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w) > 0) {
+  if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w, 1) > 0) {
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
-    squant_rt_qgemm_params *p = &call.params;
-    p->m_pad = amxRows(m);
-    uint16_t *xb = (uint16_t *)align64Ptr(workspace);
-    float *xsumT =
-        (float *)((char *)xb +
-                  align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t)));
-    squant_rt_amx_pack_activations(x, m, x_stride, w, p->m_pad, xb);
-    p->xb = xb;
-    size_t xsumBytesT = 0;
-    if (w->form == SQUANT_RT_FORM_FMA) {
-      /* Group sums of x, in order; padding rows zero. */
-      int64_t groups = w->k / w->group_size;
-      for (int64_t g = 0; g < groups; ++g)
-        for (int64_t r = 0; r < p->m_pad; ++r) {
-          float sum = 0.0f;
-          for (int64_t i = 0; r < m && i < w->group_size; ++i) {
-            uint16_t v = x[r * x_stride + g * w->group_size + i];
-            /* Subnormals zero, as the tiles read them. */
-            sum += (v & 0x7F80u) ? bf16ToFloat(v) : 0.0f;
-          }
-          xsumT[g * p->m_pad + r] = sum;
-        }
-      p->xsum_t = xsumT;
-      xsumBytesT = align64((size_t)groups * (size_t)p->m_pad * sizeof(float));
-    }
-    p->scratch = (float *)((char *)xsumT + xsumBytesT);
-    fillValues(w, p->values);
-    call.kernel = squant_rt_qgemm_bf16_amx;
-    squant_rt_pool_run(call.pool, runSlice, &call);
+    squant_rt_amx_source src = {x, m, x_stride, 1, NULL};
+    runAmx(&call, &src, align64Ptr(workspace));
     return SQUANT_RT_OK;
   }
 

@@ -53,6 +53,10 @@ typedef struct squant_rt_qgemm_params {
   const uint16_t *xb;
   const float *xsum_t;
   int64_t m_pad;
+  /* fp32 activations on AMX: 3 (each row's three bf16 parts are tile rows;
+   * y is their sum times row_scale[r]); bf16 activations: 1. */
+  int32_t amx_parts;
+  const float *row_scale;
 } squant_rt_qgemm_params;
 
 /* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
@@ -91,6 +95,9 @@ typedef struct squant_rt_qgemm_params {
 #define SQUANT_RT_AMX_NB 8
 #define SQUANT_RT_AMX_KB 4096
 #define SQUANT_RT_AMX_M_ALIGN 32
+/* fp32 activations: activation rows per M chunk (their 3 parts: 96 tile
+ * rows). */
+#define SQUANT_RT_AMX_SPLIT_MB 32
 #define SQUANT_RT_AMX_SCRATCH                                                  \
   ((size_t)(2 * SQUANT_RT_AMX_KC / 32) * 1024 + 4096 +                         \
    (size_t)(SQUANT_RT_AMX_MB / 32) * 4096 +                                    \
@@ -203,19 +210,59 @@ void squant_rt_gemv_int8_vnni(const squant_rt_qgemm_params *p);
 /* 3-bit codes (also needs AVX-512 VBMI). */
 void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
 
-/* bf16 activations on AMX-BF16 (gemm_amx.c). Whether a weight can take
- * the kernel (FMA and LUT_INT8 forms in BLOCK32_V1: their codes and table
- * entries are exact in bf16); x (m rows of w->k bf16, row stride x_stride)
- * as the kernel's B tiles for w: per tile of 16 activation rows t (rows
- * past m zero, up to m_pad) and K step j of 32 columns, 1 KiB at
- * xb + (t * (k / 32) + j) * 512 holding [16 pairs][16 rows][2], pair p
- * the columns squant_rt_amx_column(w, j, 2p) and (.., 2p + 1); the kernel
+/* Activations on AMX-BF16 (gemm_amx.c): bf16 (parts 1), or fp32 split
+ * exactly into three bf16 parts (parts 3: x times row_scale[r]^-1 = 2^s_r
+ * (a power of two) truncated to bf16, the remainder truncated, the rest;
+ * non-finite values whole in the first part). M chunks of
+ * squant_rt_amx_chunk_m rows take squant_rt_amx_chunk_rows tile rows:
+ * part p of the chunk's row i is tile row p * (rows in the chunk) + i,
+ * padding rows zero. */
+typedef struct squant_rt_amx_source {
+  const void *x;
+  int64_t m, x_stride;
+  int32_t parts;
+  const float *row_scale; /* parts 3 */
+} squant_rt_amx_source;
+
+static inline int64_t squant_rt_amx_chunk_m(int32_t parts) {
+  return parts == 1 ? SQUANT_RT_AMX_MB : SQUANT_RT_AMX_SPLIT_MB;
+}
+
+static inline int64_t squant_rt_amx_chunk_rows(int32_t parts) {
+  return parts * squant_rt_amx_chunk_m(parts);
+}
+
+/* The tile rows for m activation rows: whole chunks, then the last one's
+ * parts padded to pairs of tiles. */
+static inline int64_t squant_rt_amx_rows(int64_t m, int32_t parts) {
+  int64_t chunk = squant_rt_amx_chunk_m(parts), rest = m % chunk;
+  return m / chunk * squant_rt_amx_chunk_rows(parts) +
+         (parts * rest + SQUANT_RT_AMX_M_ALIGN - 1) / SQUANT_RT_AMX_M_ALIGN *
+             SQUANT_RT_AMX_M_ALIGN;
+}
+
+/* Whether a weight can take the kernel (FMA and LUT_INT8 forms in
+ * BLOCK32_V1: their codes and table entries are exact in bf16); the
+ * source as the kernel's B tiles for w: per tile of 16 tile rows t (up to
+ * m_pad) and K step j of 32 columns, 1 KiB at xb + (t * (k / 32) + j) * 512
+ * holding [16 pairs][16 rows][2], pair p the columns
+ * squant_rt_amx_column(w, j, 2p) and (.., 2p + 1); the FMA form's group
+ * sums of x (each row's in its first part, in order, of the values the
+ * tiles read: subnormal parts zero), [k / group_size][m_pad]; the kernel
  * (which configures and releases the tiles itself). */
 int squant_rt_amx_eligible(const squant_rt_qweight *w);
-void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
-                                    int64_t x_stride,
+/* Per row of fp32 x, the factor 2^-s that undoes the parts' 2^s: rows
+ * whose largest finite magnitude is below 2^-40 are scaled up to it, so
+ * that the parts of every value within 2^-63 of the row's largest stay
+ * above bf16's subnormals (which the tiles read as zero); others 1. */
+void squant_rt_amx_row_scales(const float *x, int64_t m, int64_t x_stride,
+                              int64_t k, float *row_scale);
+void squant_rt_amx_pack_activations(const squant_rt_amx_source *src,
                                     const squant_rt_qweight *w, int64_t m_pad,
                                     uint16_t *xb);
+void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
+                              const squant_rt_qweight *w, int64_t m_pad,
+                              float *xsum_t);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from

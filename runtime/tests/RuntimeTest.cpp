@@ -1453,19 +1453,219 @@ TEST(Runtime, Bf16BadArgumentsReturnStatus) {
             SQUANT_RT_OK);
 }
 
-TEST(Runtime, AmxRunsFp32AsAvx512) {
-  // The AMX ISA is AVX512 for fp32 activations: the same bits.
+//===----------------------------------------------------------------------===//
+// fp32 activations on AMX (each row in three bf16 parts)
+//===----------------------------------------------------------------------===//
+
+TEST(Runtime, Fp32AmxEveryForm) {
+  // FMA and LUT_INT8 forms at every width through the AMX tiles, against
+  // the reference: M 5 and 8 (parts of 5 or 8 rows padded to 32 tile rows;
+  // the four-block decode only below 9), 9, 33 and 70 (M chunks of 32
+  // rows: a second and a third, partial); groups 128 and 384 (the
+  // four-block decode), 32 and 64 (one block at a time). Each result also
+  // differs from the AVX-512 kernels' somewhere: the other path ran.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): fp32 calls run the AVX-512 kernels, tested "
+                    "above";
+  std::mt19937 rng(37);
+  struct Case {
+    int32_t form, bits;
+    int64_t g;
+  };
+  std::vector<Case> cases;
+  for (int32_t bits : {1, 2, 3, 4, 8})
+    cases.push_back({SQUANT_RT_FORM_FMA, bits, bits == 4 ? 384 : 128});
+  cases.push_back({SQUANT_RT_FORM_FMA, 4, 32});
+  cases.push_back({SQUANT_RT_FORM_FMA, 2, 64});
+  for (int32_t bits : {1, 2, 3, 4})
+    cases.push_back({SQUANT_RT_FORM_LUT_INT8, bits, bits == 2 ? 64 : 128});
+  for (const Case &c : cases) {
+    int64_t n = 1 + rng() % 70,
+            k = c.g * (1 + rng() % 2) + (c.g < 128 ? 128 : 0);
+    TestWeight t =
+        c.form == SQUANT_RT_FORM_FMA
+            ? makeFma(c.bits == 8 ? Scheme::IntAsymmetric : Scheme::Tinygemm,
+                      c.bits, n, k, c.g, rng)
+            : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, false, rng);
+    finish(t);
+    bool wide = (c.bits == 1 || c.bits == 2 || c.bits == 4) && c.g % 128 == 0;
+    for (int64_t m : {5, 8, 9, 33, 70}) {
+      if (m < 9 && !wide)
+        continue;
+      std::vector<float> x = randomX(m, k, rng);
+      std::string what = "form " + std::to_string(c.form) + " bits " +
+                         std::to_string(c.bits) + " g " + std::to_string(c.g) +
+                         " n " + std::to_string(n) + " k " + std::to_string(k) +
+                         " m " + std::to_string(m);
+      std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+      expectClose(t, x, m, y, what);
+      std::vector<float> v = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+      EXPECT_NE(std::memcmp(y.data(), v.data(), y.size() * sizeof(float)), 0)
+          << what << ": the same bits as the AVX-512 kernels";
+    }
+  }
+}
+
+TEST(Runtime, Fp32AmxPartsAreExact) {
+  // One nonzero activation per row (24 significant bits), 4-bit codes,
+  // power-of-two scales, no bias: the parts' products are exact, the first
+  // two parts' sum too, and adding the third rounds once, as the reference
+  // does. So every output is the reference bit for bit, also for rows the
+  // path scales by a power of two (largest value below 2^-40, subnormals
+  // included) and near fp32's largest values; a dropped or truncated part
+  // shows.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): the AMX path is not run";
+  std::mt19937 rng(38);
+  int64_t n = 40, k = 256, g = 128, groups = k / g;
+  for (int bits : {2, 3, 4}) {
+    TestWeight t = makeExactFma(bits, n, k, g, rng);
+    std::fill(t.bias.begin(), t.bias.end(), 0.0f);
+    for (int64_t m : {8, 40}) {
+      if (bits == 3 && m < 9)
+        continue;
+      std::vector<float> x(m * k, 0.0f);
+      std::vector<int64_t> col(m);
+      for (int64_t i = 0; i < m; ++i) {
+        col[i] = rng() % k;
+        // 1.m * 2^e with a full 23-bit fraction; the exponents cover the
+        // scaled rows (2^-60, 2^-100, subnormal 2^-135) and 2^120.
+        static const int exponents[] = {0, -5, 9, -60, -100, -135, 120};
+        float v = std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f,
+                             exponents[i % 7]);
+        x[i * k + col[i]] = i % 2 ? -v : v;
+      }
+      std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          int64_t c = col[i];
+          double want = double(x[i * k + c]) * double(t.codes[j * k + c]) *
+                        double(t.scales[j * groups + c / g]);
+          ASSERT_EQ(y[i * t.w.n + j], float(want))
+              << "bits " << bits << " m " << m << " row " << i << " x "
+              << x[i * k + c] << " n " << j;
+        }
+    }
+  }
+}
+
+TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
+                    "tile state): the AMX path is not run";
+  std::mt19937 rng(39);
+  TestWeight t = makeFma(Scheme::Stretched, 4, 75, 512, 128, rng);
+  finish(t);
+  int64_t m = 40, k = t.w.k, n = t.w.n;
+  std::vector<float> x = randomX(m, k, rng);
+  // A row of tiny values (scaled by 2^100 on the tiles) and one of
+  // subnormals (2^149), within the tolerance relative to their size.
+  for (int64_t c = 0; c < k; ++c) {
+    x[6 * k + c] = x[6 * k + c] * 0x1p-100f;
+    x[7 * k + c] = float(int(rng() % 200) - 100) * 0x1p-149f;
+  }
+  std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+  expectClose(t, x, m, alone, "amx alone");
+  for (int64_t j = 0; j < n; ++j)
+    ASSERT_NE(alone[6 * n + j], 0.0f) << "tiny row " << j;
+  for (int32_t threads : {2, 3}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    std::vector<float> pooled = runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
+    squant_rt_pool_destroy(pool);
+    ASSERT_EQ(
+        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
+        0)
+        << threads << " threads";
+  }
+  // AUTO takes the same path.
+  std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
+  ASSERT_EQ(
+      std::memcmp(autoIsa.data(), alone.data(), alone.size() * sizeof(float)),
+      0);
+  // x rows at a stride past k (the padding NaN), y rows past n untouched.
+  int64_t xStride = k + 40, yStride = n + 3;
+  std::vector<float> xs(m * xStride, NAN);
+  for (int64_t i = 0; i < m; ++i)
+    std::copy(x.begin() + i * k, x.begin() + (i + 1) * k,
+              xs.begin() + i * xStride);
+  std::vector<float> ys(m * yStride, -7.0f);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
+  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
+  ASSERT_EQ(squant_rt_qgemm(xs.data(), m, xStride, &t.w, ys.data(), yStride,
+                            ws.data(), ws.size(), &amx),
+            SQUANT_RT_OK);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j)
+      ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &alone[i * n + j], 4), 0)
+          << i << "," << j;
+    for (int64_t j = n; j < yStride; ++j)
+      ASSERT_EQ(ys[i * yStride + j], -7.0f) << "padding " << i << "," << j;
+  }
+  // A NaN (also one whose payload lies only in the low 16 bits, which the
+  // first part must keep a NaN) in row 3 makes that row NaN, an infinity
+  // makes it non-finite (NaN where a group's sum meets a zero code, as in
+  // the factorized GEMV), 1e30 leaves it finite; no other row changes.
+  uint32_t lowNan = 0x7F800001u;
+  float lowNanF;
+  std::memcpy(&lowNanF, &lowNan, 4);
+  for (float special : {NAN, lowNanF, INFINITY, 1e30f}) {
+    std::vector<float> xn = x;
+    xn[3 * k + 100] = special;
+    std::vector<float> y = runQgemm(t, xn, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        if (i == 3) {
+          float v = y[i * n + j];
+          if (std::isnan(special))
+            ASSERT_TRUE(std::isnan(v)) << j;
+          else if (std::isinf(special))
+            ASSERT_FALSE(std::isfinite(v)) << j;
+          else
+            ASSERT_TRUE(std::isfinite(v)) << j;
+        } else {
+          ASSERT_EQ(std::memcmp(&y[i * n + j], &alone[i * n + j], 4), 0)
+              << special;
+        }
+      }
+  }
+  // That NaN alone in a row of zeros: NaN everywhere (as an infinity it
+  // would give infinities where its code, scale and bias agree in sign:
+  // signed codes and biases of either sign).
+  TestWeight e = makeExactFma(4, n, k, 128, rng);
+  std::vector<float> xz(8 * k, 0.0f);
+  xz[4 * k + 200] = lowNanF;
+  std::vector<float> yz = runQgemm(e, xz, 8, SQUANT_RT_ISA_AMX);
+  for (int64_t j = 0; j < n; ++j)
+    ASSERT_TRUE(std::isnan(yz[4 * n + j])) << j << ": " << yz[4 * n + j];
+}
+
+TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
+  // Below the AMX path's rows (5 for the four-block decode, else 9) and
+  // for forms it does not take, ISA AMX runs the AVX-512 kernels: the same
+  // bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
   std::mt19937 rng(35);
-  TestWeight t = makeFma(Scheme::Tinygemm, 4, 37, 256, 128, rng);
-  finish(t);
-  for (int64_t m : {1, 5, 40}) {
-    std::vector<float> x = randomX(m, 256, rng);
-    std::vector<float> a = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-    std::vector<float> b = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+  TestWeight four = makeFma(Scheme::Tinygemm, 4, 37, 256, 128, rng);
+  finish(four);
+  TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 128, rng);
+  finish(three);
+  TestWeight lut = makeLut(SQUANT_RT_FORM_LUT_F32, 4, 37, 256, 128, true, rng);
+  finish(lut);
+  struct Case {
+    const TestWeight *t;
+    int64_t m;
+  };
+  for (Case c :
+       {Case{&four, 1}, Case{&four, 4}, Case{&three, 8}, Case{&lut, 40}}) {
+    std::vector<float> x = randomX(c.m, 256, rng);
+    std::vector<float> a = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AMX);
+    std::vector<float> b = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AVX512);
     ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
-        << m;
+        << c.t->w.bits << " bits, m " << c.m;
   }
 }

@@ -41,8 +41,8 @@ typedef enum squant_rt_isa {
   SQUANT_RT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL */
   /* AVX512 plus AVX512-BF16 and AMX-BF16 tiles, which the kernel lets the
    * process use (asked for by squant_rt_isa_available and
-   * squant_rt_best_isa): squant_rt_qgemm_bf16's GEMM; every other call
-   * runs as AVX512. */
+   * squant_rt_best_isa): the GEMMs of squant_rt_qgemm_bf16 and
+   * squant_rt_qgemm (see there); every other call runs as AVX512. */
   SQUANT_RT_ISA_AMX = 4,
 } squant_rt_isa;
 
@@ -192,7 +192,20 @@ squant_rt_status squant_rt_pack_tinygemm(const uint8_t *tinygemm_u8, int64_t n,
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
 
 /* y[m][n] = sum_k x[m][k] * w[n][k] (strides in elements). The result does
- * not depend on the pool's size. */
+ * not depend on the pool's size.
+ * On SQUANT_RT_ISA_AMX (AUTO picks it where available), FMA and LUT_INT8
+ * forms in BLOCK32_V1, no flags and M >= 5 (1-, 2- and 4-bit codes in
+ * groups of multiples of 128) or M >= 9 (the others), each row of x is
+ * split exactly into three bf16 parts (x = hi + mid + lo, each a
+ * truncation) that AMX tiles multiply by the codes or int8 table entries
+ * with exact products and fp32 sums per group, scaled by the group
+ * factorization; y is the sum of the parts' results. Rows whose largest
+ * magnitude is below 2^-40 are scaled by a power of two first (undone
+ * exactly on y), so parts are lost to bf16's subnormals (which the tiles
+ * read as zero) only for values 2^63 times smaller than their row's
+ * largest. As in the GEMV's factorization, sum q x per group is formed
+ * before the scale, so it overflows for |x| near FLT_MAX / (2^bits * g)
+ * where x * w would not. */
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,
                                  int64_t y_stride, void *workspace,

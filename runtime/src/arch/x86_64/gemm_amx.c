@@ -72,8 +72,85 @@ static inline __m512i columnOrder(const squant_rt_qweight *w, int64_t step) {
   return _mm512_loadu_si512((const void *)order);
 }
 
-void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
-                                    int64_t x_stride,
+/* The activation row and part of tile row R (squant_rt_amx_source);
+ * row -1 for padding. */
+static inline int64_t sourceRow(const squant_rt_amx_source *src, int64_t R,
+                                int32_t *part) {
+  int64_t chunkM = squant_rt_amx_chunk_m(src->parts);
+  int64_t chunkRows = squant_rt_amx_chunk_rows(src->parts);
+  int64_t c = R / chunkRows, local = R % chunkRows;
+  int64_t rows = src->m - c * chunkM < chunkM ? src->m - c * chunkM : chunkM;
+  *part = (int32_t)(local / rows);
+  return *part < src->parts ? c * chunkM + local % rows : -1;
+}
+
+/* Part `part` of 16 fp32 values (squant_rt_amx_source), as fp32 whose low
+ * 16 bits are zero. v - hi and rest - mid are exact (truncations of v and
+ * of its remainder); non-finite values go whole into the first part (a NaN
+ * stays one: v is a product, 2^s x, so any NaN in it is quiet, bit 22
+ * set). */
+static inline __m512i splitPart(__m512 v, int32_t part) {
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+  __m512i bits = _mm512_castps_si512(v);
+  __m512i hi = _mm512_and_si512(bits, high);
+  if (part == 0)
+    return hi;
+  __mmask16 nonFinite =
+      _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
+  __m512 rest = _mm512_sub_ps(v, _mm512_castsi512_ps(hi));
+  __m512i mid = _mm512_and_si512(_mm512_castps_si512(rest), high);
+  __m512i value =
+      part == 1
+          ? mid
+          : _mm512_castps_si512(_mm512_sub_ps(rest, _mm512_castsi512_ps(mid)));
+  return _mm512_maskz_mov_epi32((__mmask16)~nonFinite, value);
+}
+
+/* Columns [col, col + 32) of activation row r's part, as bf16. */
+static inline __m512i partValues(const squant_rt_amx_source *src, int64_t r,
+                                 int32_t part, int64_t col) {
+  if (src->parts == 1)
+    return _mm512_loadu_si512(
+        (const void *)((const uint16_t *)src->x + r * src->x_stride + col));
+  const float *x = (const float *)src->x + r * src->x_stride + col;
+  __m512 up = _mm512_set1_ps(1.0f / src->row_scale[r]); /* 2^s: exact */
+  __m512i lo = splitPart(_mm512_mul_ps(_mm512_loadu_ps(x), up), part);
+  __m512i hi = splitPart(_mm512_mul_ps(_mm512_loadu_ps(x + 16), up), part);
+  /* The upper halves of the 32 lanes: the parts' bf16 bits. */
+  uint16_t odd[32];
+  for (int i = 0; i < 32; ++i)
+    odd[i] = (uint16_t)(2 * i + 1);
+  return _mm512_permutex2var_epi16(lo, _mm512_loadu_si512((const void *)odd),
+                                   hi);
+}
+
+void squant_rt_amx_row_scales(const float *x, int64_t m, int64_t x_stride,
+                              int64_t k, float *row_scale) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  const __m512i infinity = _mm512_set1_epi32(0x7F800000);
+  for (int64_t r = 0; r < m; ++r) {
+    /* The largest finite magnitude's bits (ordered as the values). */
+    __m512i largest = _mm512_setzero_si512();
+    for (int64_t c = 0; c < k; c += 16) {
+      __mmask16 valid =
+          k - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - c)) - 1u);
+      __m512i v = _mm512_and_si512(
+          _mm512_maskz_loadu_epi32(valid, x + r * x_stride + c), magnitude);
+      largest = _mm512_mask_max_epu32(
+          largest, _mm512_cmplt_epu32_mask(v, infinity), largest, v);
+    }
+    uint32_t bits = (uint32_t)_mm512_reduce_max_epu32(largest);
+    /* floor(log2) of the value */
+    int32_t e = bits >= 0x00800000u ? (int32_t)(bits >> 23) - 127
+                                    : 31 - __builtin_clz(bits | 1u) - 149;
+    int32_t s = bits && e < -40 ? -40 - e : 0;
+    uint32_t down = (uint32_t)(127 - s) << 23;
+    memcpy(row_scale + r, &down, sizeof(down));
+  }
+}
+
+void squant_rt_amx_pack_activations(const squant_rt_amx_source *src,
                                     const squant_rt_qweight *w, int64_t m_pad,
                                     uint16_t *xb) {
   /* A row's 32 bf16 of one K step, in the codes' lane order, are 16 pairs:
@@ -83,39 +160,73 @@ void squant_rt_amx_pack_activations(const uint16_t *x, int64_t m,
   int64_t k = w->k;
   int wide = squant_rt_amx_wide(w), period = wide ? 4 : 1;
   __m512i order[4];
-  for (int j = 0; j < period; ++j)
+  __mmask32 high[4];
+  for (int j = 0; j < period; ++j) {
     order[j] = columnOrder(w, j);
+    high[j] = _mm512_test_epi16_mask(order[j], _mm512_set1_epi16(64));
+  }
   for (int64_t t = 0; t < m_pad / 16; ++t)
-    for (int64_t j = 0; j < k / 32; ++j) {
-      __m512i idx = order[j % period];
-      __mmask32 high = _mm512_test_epi16_mask(idx, _mm512_set1_epi16(64));
-      __m512 v[16];
+    for (int64_t j0 = 0; j0 < k / 32; j0 += period) {
+      __m512i cols[16][4];
       for (int64_t i = 0; i < 16; ++i) {
-        int64_t r = 16 * t + i;
-        if (r >= m) {
-          v[i] = _mm512_setzero_ps();
-          continue;
-        }
-        const uint16_t *cols = x + r * x_stride + 32 * (j - j % period);
-        __m512i lo = _mm512_loadu_si512((const void *)cols), row;
-        if (wide) {
-          row = _mm512_mask_mov_epi16(
-              _mm512_permutex2var_epi16(
-                  lo, idx, _mm512_loadu_si512((const void *)(cols + 32))),
-              high,
-              _mm512_permutex2var_epi16(
-                  _mm512_loadu_si512((const void *)(cols + 64)), idx,
-                  _mm512_loadu_si512((const void *)(cols + 96))));
-        } else {
-          row = _mm512_permutexvar_epi16(idx, lo);
-        }
-        v[i] = _mm512_castsi512_ps(row);
+        int32_t part;
+        int64_t r = sourceRow(src, 16 * t + i, &part);
+        for (int q = 0; q < period; ++q)
+          cols[i][q] = r < 0 ? _mm512_setzero_si512()
+                             : partValues(src, r, part, 32 * (j0 + q));
       }
-      squantTranspose16(v);
-      uint16_t *out = xb + (t * (k / 32) + j) * 512;
-      for (int64_t i = 0; i < 16; ++i)
-        _mm512_storeu_ps((float *)(out + 32 * i), v[i]);
+      for (int q = 0; q < period; ++q) {
+        __m512 v[16];
+        for (int64_t i = 0; i < 16; ++i)
+          v[i] = _mm512_castsi512_ps(
+              wide
+                  ? _mm512_mask_mov_epi16(_mm512_permutex2var_epi16(
+                                              cols[i][0], order[q], cols[i][1]),
+                                          high[q],
+                                          _mm512_permutex2var_epi16(
+                                              cols[i][2], order[q], cols[i][3]))
+                  : _mm512_permutexvar_epi16(order[0], cols[i][0]));
+        squantTranspose16(v);
+        uint16_t *out = xb + (t * (k / 32) + j0 + q) * 512;
+        for (int64_t i = 0; i < 16; ++i)
+          _mm512_storeu_ps((float *)(out + 32 * i), v[i]);
+      }
     }
+}
+
+void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
+                              const squant_rt_qweight *w, int64_t m_pad,
+                              float *xsum_t) {
+  /* In 16 lanes, then across them: a fixed order. */
+  int64_t gs = w->group_size, groups = w->k / gs;
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  for (int64_t R = 0; R < m_pad; ++R) {
+    int32_t part;
+    int64_t r = sourceRow(src, R, &part);
+    for (int64_t g = 0; g < groups; ++g) {
+      __m512 sum = _mm512_setzero_ps();
+      for (int64_t c = g * gs; r >= 0 && part == 0 && c < (g + 1) * gs;
+           c += 32) {
+        __m512 v[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+        for (int32_t q = 0; q < src->parts; ++q) {
+          /* The part's bf16 values widened (zero low halves), subnormals
+           * zero as the tiles read them. */
+          __m512i b = partValues(src, r, q, c);
+          __m512i lo = _mm512_slli_epi32(
+                      _mm512_cvtepu16_epi32(_mm512_castsi512_si256(b)), 16),
+                  hi = _mm512_slli_epi32(
+                      _mm512_cvtepu16_epi32(_mm512_extracti64x4_epi64(b, 1)),
+                      16);
+          lo = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(lo, exponent), lo);
+          hi = _mm512_maskz_mov_epi32(_mm512_test_epi32_mask(hi, exponent), hi);
+          v[0] = _mm512_add_ps(v[0], _mm512_castsi512_ps(lo));
+          v[1] = _mm512_add_ps(v[1], _mm512_castsi512_ps(hi));
+        }
+        sum = _mm512_add_ps(sum, _mm512_add_ps(v[0], v[1]));
+      }
+      xsum_t[g * m_pad + R] = _mm512_reduce_add_ps(sum);
+    }
+  }
 }
 
 /* Four blocks of b-bit codes from `blocks` (squant_rt_amx_wide) as the A
@@ -276,19 +387,28 @@ static inline void addScaled(const squant_rt_qgemm_params *p, int64_t n0,
   }
 }
 
-/* y[m0 + i][n0 + r] = out[r][i] for i < mc, r < nr: 16 x 16 transposes. */
-static void storeOutputs(const float *out, int nr, int64_t mc, float *y,
-                         int64_t yStride) {
+/* y[i][r] = out[r][i] for i < mc, r < nr: 16 x 16 transposes. With three
+ * parts (squant_rt_amx_source), out[r][i] + out[r][mc + i] + out[r][2 mc +
+ * i], times rowScale[i]. */
+static void storeOutputs(const float *out, int nr, int64_t mc, int32_t parts,
+                         const float *rowScale, float *y, int64_t yStride) {
   for (int t = 0; t < 2 && 16 * t < nr; ++t) {
     int rows = nr - 16 * t < 16 ? nr - 16 * t : 16;
     __mmask16 mask = (__mmask16)((1u << rows) - 1u);
     for (int64_t h = 0; h < mc; h += 16) {
       __m512 v[16];
-      for (int r = 0; r < 16; ++r)
-        v[r] = _mm512_loadu_ps(out + (16 * t + r) * SQUANT_AMX_MB + h);
+      for (int r = 0; r < 16; ++r) {
+        const float *o = out + (16 * t + r) * SQUANT_AMX_MB + h;
+        v[r] = _mm512_loadu_ps(o);
+        for (int32_t q = 1; q < parts; ++q)
+          v[r] = _mm512_add_ps(v[r], _mm512_loadu_ps(o + q * mc));
+      }
       squantTranspose16(v);
       for (int64_t i = 0; i < 16 && h + i < mc; ++i)
-        _mm512_mask_storeu_ps(y + (h + i) * yStride + 16 * t, mask, v[i]);
+        _mm512_mask_storeu_ps(
+            y + (h + i) * yStride + 16 * t, mask,
+            rowScale ? _mm512_mul_ps(v[i], _mm512_set1_ps(rowScale[h + i]))
+                     : v[i]);
     }
   }
 }
@@ -312,9 +432,10 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
     int64_t nbEnd = p->n_end - nb0 < SQUANT_AMX_NB * 32
                         ? p->n_end
                         : nb0 + SQUANT_AMX_NB * 32;
-    for (int64_t m0 = 0; m0 < p->m_pad; m0 += SQUANT_AMX_MB) {
-      int64_t mb =
-          p->m_pad - m0 < SQUANT_AMX_MB ? p->m_pad - m0 : SQUANT_AMX_MB;
+    int64_t chunkM = squant_rt_amx_chunk_m(p->amx_parts);
+    int64_t chunkRows = squant_rt_amx_chunk_rows(p->amx_parts);
+    for (int64_t m0 = 0, r0 = 0; m0 < p->m_pad; m0 += chunkRows, r0 += chunkM) {
+      int64_t mb = p->m_pad - m0 < chunkRows ? p->m_pad - m0 : chunkRows;
       for (int64_t kb0 = 0; kb0 < k; kb0 += kb) {
         int64_t kbEnd = k - kb0 < kb ? k : kb0 + kb;
         for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
@@ -373,11 +494,12 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
             }
         }
       }
-      int64_t mc = p->m - m0 < mb ? p->m - m0 : mb;
-      for (int64_t n0 = nb0; mc > 0 && n0 < nbEnd; n0 += 32) {
+      int64_t mc = p->m - r0 < chunkM ? p->m - r0 : chunkM;
+      for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
         int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
         storeOutputs(outs + (n0 - nb0) / 32 * 32 * SQUANT_AMX_MB, nr, mc,
-                     p->y + m0 * p->y_stride + n0, p->y_stride);
+                     p->amx_parts, p->row_scale ? p->row_scale + r0 : NULL,
+                     p->y + r0 * p->y_stride + n0, p->y_stride);
       }
     }
   }
