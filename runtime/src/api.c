@@ -40,6 +40,7 @@ int squant_rt_isa_available(squant_rt_isa isa) {
            __builtin_cpu_supports("avx512vl");
   case SQUANT_RT_ISA_AMX:
     return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
+           __builtin_cpu_supports("avx512vbmi") &&
            __builtin_cpu_supports("avx512bf16") &&
            __builtin_cpu_supports("amx-tile") &&
            __builtin_cpu_supports("amx-bf16") && amxPermitted();
@@ -189,8 +190,9 @@ int squant_rt_amx_eligible(const squant_rt_qweight *w) {
 /* The fewest activation rows the AMX path takes, where it beats the AVX-512
  * kernels (docs/Performance.md, session 15): bf16 9; fp32 (three parts per
  * row, so M = 8 fills 24 of 32 tile rows) 5 for the four-block decode
- * (squant_rt_amx_wide), else 9 (3- and 8-bit codes, 1.04-1.07x the AVX-512
- * time at M = 8, 0.63-0.75x at M = 12). */
+ * (squant_rt_amx_wide: at M = 5..8, 0.6-0.95x the AVX-512 time), else 9
+ * (8-bit codes and one-block decodes: 1.04-1.07x at M = 8, 0.63-0.75x at
+ * M = 12). */
 static int64_t amxMinM(const squant_rt_qweight *w, int32_t parts) {
   return parts == 3 && squant_rt_amx_wide(w) ? 5 : 9;
 }

@@ -281,14 +281,16 @@ static inline int32_t squant_rt_amx_code(int32_t bits, int32_t lane) {
 }
 
 /* Whether the kernel decodes w's codes four blocks (128 codes, 16 b bytes)
- * at a time: 1-, 2- and 4-bit codes in groups of whole multiples of 128.
- * The 8 b 16-bit words of the four blocks (broadcast to fill 32 lanes)
- * shifted right by b (4 / b * j + L / (8 b)) bits give, in word lane L of
- * step j (0..3), a code at the bottom: one shift and one vpermw per tile
- * row, where single blocks take a widening more. */
+ * at a time: 1- to 4-bit codes in groups of whole multiples of 128. For 1,
+ * 2 and 4 bits, the 8 b 16-bit words of the four blocks (broadcast to fill
+ * 32 lanes) shifted right by b (4 / b * j + L / (8 b)) bits give, in word
+ * lane L of step j (0..3), a code at the bottom: one shift and one vpermw
+ * per tile row, where single blocks take a widening more. 3-bit blocks
+ * (a 2-bit plane, code t at bit 2 t, then a 1-bit plane, code t at bit t)
+ * decode as their 2-bit planes do, the third bit joining from a window of
+ * the 1-bit plane (squant_rt_amx_column). */
 static inline int squant_rt_amx_wide(const squant_rt_qweight *w) {
-  return (w->bits == 1 || w->bits == 2 || w->bits == 4) &&
-         w->group_size % 128 == 0;
+  return w->bits <= 4 && w->group_size % 128 == 0;
 }
 
 /* The bit shift of word lane L of wide step j (squant_rt_amx_wide). */
@@ -305,6 +307,11 @@ static inline int32_t squant_rt_amx_column(const squant_rt_qweight *w,
   int32_t bits = w->bits;
   if (!squant_rt_amx_wide(w))
     return squant_rt_amx_code(bits, lane);
+  if (bits == 3) { /* block (L % 16) / 4, code 8 (L % 4) + 2 j + L / 16 */
+    int32_t word = lane % 16;
+    return 32 * (word / 4) + 8 * (word % 4) + 2 * (int32_t)(step % 4) +
+           lane / 16;
+  }
   int32_t bit = 16 * (lane % (8 * bits)) +
                 squant_rt_amx_wide_shift(bits, (int32_t)(step % 4), lane);
   int32_t byte = bit / 8, blockBytes = 4 * bits;

@@ -1489,7 +1489,7 @@ TEST(Runtime, Fp32AmxEveryForm) {
                       c.bits, n, k, c.g, rng)
             : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, false, rng);
     finish(t);
-    bool wide = (c.bits == 1 || c.bits == 2 || c.bits == 4) && c.g % 128 == 0;
+    bool wide = c.bits <= 4 && c.g % 128 == 0;
     for (int64_t m : {5, 8, 9, 33, 70}) {
       if (m < 9 && !wide)
         continue;
@@ -1524,8 +1524,6 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
     std::fill(t.bias.begin(), t.bias.end(), 0.0f);
     for (int64_t m : {8, 40}) {
-      if (bits == 3 && m < 9)
-        continue;
       std::vector<float> x(m * k, 0.0f);
       std::vector<int64_t> col(m);
       for (int64_t i = 0; i < m; ++i) {
@@ -1643,25 +1641,27 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
 }
 
 TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
-  // Below the AMX path's rows (5 for the four-block decode, else 9) and
-  // for forms it does not take, ISA AMX runs the AVX-512 kernels: the same
-  // bits.
+  // Below the AMX path's rows (5 for the four-block decode of 1- to 4-bit
+  // codes in groups of multiples of 128, else 9) and for forms it does not
+  // take, ISA AMX runs the AVX-512 kernels: the same bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
   std::mt19937 rng(35);
   TestWeight four = makeFma(Scheme::Tinygemm, 4, 37, 256, 128, rng);
   finish(four);
-  TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 128, rng);
+  TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 64, rng);
   finish(three);
+  TestWeight eight = makeFma(Scheme::IntAsymmetric, 8, 37, 256, 128, rng);
+  finish(eight);
   TestWeight lut = makeLut(SQUANT_RT_FORM_LUT_F32, 4, 37, 256, 128, true, rng);
   finish(lut);
   struct Case {
     const TestWeight *t;
     int64_t m;
   };
-  for (Case c :
-       {Case{&four, 1}, Case{&four, 4}, Case{&three, 8}, Case{&lut, 40}}) {
+  for (Case c : {Case{&four, 1}, Case{&four, 4}, Case{&three, 8},
+                 Case{&eight, 8}, Case{&lut, 40}}) {
     std::vector<float> x = randomX(c.m, 256, rng);
     std::vector<float> a = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AMX);
     std::vector<float> b = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AVX512);
