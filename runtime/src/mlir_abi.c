@@ -25,6 +25,10 @@ typedef struct {
   int64_t offset, sizes[1], strides[1];
 } SquantMemRefF32x1;
 typedef struct {
+  uint16_t *allocated, *aligned; /* bf16 bits */
+  int64_t offset, sizes[2], strides[2];
+} SquantMemRefBF16x2;
+typedef struct {
   int8_t *allocated, *aligned;
   int64_t offset, sizes[1], strides[1];
 } SquantMemRefI8x1;
@@ -53,23 +57,22 @@ void _mlir_ciface_squant_rt_pack_block32_memref(SquantMemRefI8x2 *codes,
         "pack");
 }
 
-void _mlir_ciface_squant_rt_qgemm_memref(
-    SquantMemRefF32x2 *x, SquantMemRefI8x1 *codes, SquantMemRefF32x1 *scales,
-    SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
-    SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
-    int64_t groupSize, int64_t numTables, int32_t layout) {
-  if (x->strides[1] != 1 || y->strides[1] != 1)
-    check(SQUANT_RT_INVALID_ARGUMENT, "qgemm (inner strides)");
+/* The weight the lowered call describes: BLOCK32_V1 codes with separate
+ * parameters, or TILE16_V2 (scales and biases inside the packed codes;
+ * their operands are empty). */
+static squant_rt_qweight
+weightOf(int64_t n, int64_t k, SquantMemRefI8x1 *codes,
+         SquantMemRefF32x1 *scales, SquantMemRefF32x1 *biasOrTable,
+         SquantMemRefI8x1 *table, int32_t form, int32_t bits, int32_t isSigned,
+         int64_t groupSize, int64_t numTables, int32_t layout) {
   squant_rt_qweight w = {0};
-  /* BLOCK32_V1 codes with separate parameters, or TILE16_V2 (scales and
-   * biases inside the packed codes; their operands are empty). */
   w.layout = layout;
   int inlineParams = layout == SQUANT_RT_LAYOUT_TILE16_V2;
   w.form = form;
   w.bits = bits;
   w.is_signed = isSigned;
-  w.n = y->sizes[1];
-  w.k = x->sizes[1];
+  w.n = n;
+  w.k = k;
   w.group_size = groupSize;
   w.codes = (const uint8_t *)(codes->aligned + codes->offset);
   if (scales->sizes[0] && !inlineParams)
@@ -82,6 +85,19 @@ void _mlir_ciface_squant_rt_qgemm_memref(
   }
   if (form == SQUANT_RT_FORM_LUT_INT8)
     w.table = table->aligned + table->offset;
+  return w;
+}
+
+void _mlir_ciface_squant_rt_qgemm_memref(
+    SquantMemRefF32x2 *x, SquantMemRefI8x1 *codes, SquantMemRefF32x1 *scales,
+    SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
+    SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
+    int64_t groupSize, int64_t numTables, int32_t layout) {
+  if (x->strides[1] != 1 || y->strides[1] != 1)
+    check(SQUANT_RT_INVALID_ARGUMENT, "qgemm (inner strides)");
+  squant_rt_qweight w =
+      weightOf(y->sizes[1], x->sizes[1], codes, scales, biasOrTable, table,
+               form, bits, isSigned, groupSize, numTables, layout);
   int64_t m = x->sizes[0];
   size_t wsSize = squant_rt_qgemm_workspace_size(m, &w);
   void *ws = wsSize ? malloc(wsSize) : NULL;
@@ -90,4 +106,24 @@ void _mlir_ciface_squant_rt_qgemm_memref(
                       y->aligned + y->offset, y->strides[0], ws, wsSize, NULL);
   free(ws);
   check(status, "qgemm");
+}
+
+void _mlir_ciface_squant_rt_qgemm_bf16_memref(
+    SquantMemRefBF16x2 *x, SquantMemRefI8x1 *codes, SquantMemRefF32x1 *scales,
+    SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
+    SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
+    int64_t groupSize, int64_t numTables, int32_t layout) {
+  if (x->strides[1] != 1 || y->strides[1] != 1)
+    check(SQUANT_RT_INVALID_ARGUMENT, "qgemm_bf16 (inner strides)");
+  squant_rt_qweight w =
+      weightOf(y->sizes[1], x->sizes[1], codes, scales, biasOrTable, table,
+               form, bits, isSigned, groupSize, numTables, layout);
+  int64_t m = x->sizes[0];
+  size_t wsSize = squant_rt_qgemm_bf16_workspace_size(m, &w);
+  void *ws = wsSize ? malloc(wsSize) : NULL;
+  squant_rt_status status = squant_rt_qgemm_bf16(
+      x->aligned + x->offset, m, x->strides[0], &w, y->aligned + y->offset,
+      y->strides[0], ws, wsSize, NULL);
+  free(ws);
+  check(status, "qgemm_bf16");
 }

@@ -8,12 +8,16 @@ include "mlir/Pass/PassBase.td"
 def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp"> {
   let summary = "lower squant.qmatmul to calls of the squant_rt kernels";
   let description = [{
-    Replaces each `squant.qmatmul` the runtime supports (f32 activations,
-    weights [N, K] with K and the group size multiples of 32; the fma form,
-    an int8 table with f32 s_table, or f32 tables per tensor or per row;
-    1, 2, 3, 4 or 8 bits) with a call of `squant_rt_qgemm_memref`, the
-    MLIR-facing entry point of the runtime (C interface, memref
-    descriptors). Constant weights are packed at compile time, into the
+    Replaces each `squant.qmatmul` the runtime supports (f32 or bf16
+    activations, weights [N, K] with K and the group size multiples of 32;
+    the fma form with f32 or bf16 scales and biases, an int8 table with an
+    s_table, or f32 tables per tensor or per row; 1, 2, 3, 4 or 8 bits) with
+    a call of `squant_rt_qgemm_memref` (f32 activations) or
+    `squant_rt_qgemm_bf16_memref` (bf16 activations), the MLIR-facing entry
+    points of the runtime (C interface, memref descriptors). bf16 scales,
+    biases and s_tables are widened to f32 (exact) first; a bf16 qmatmul's
+    f32 result is rounded to bf16 once (`arith.truncf`, to nearest even),
+    as torch rounds a bf16 op computed in fp32. Constant weights are packed at compile time, into the
     layout the runtime reads fastest on the `target` ISA
     (`squant_rt_preferred_layout`): TILE16_V2, which carries the scales
     and biases inside the packed buffer, for GEMVs (M = 1) of 1- to 3-bit

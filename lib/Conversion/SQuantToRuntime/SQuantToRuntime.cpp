@@ -33,6 +33,7 @@ using namespace mlir::squant;
 namespace {
 
 constexpr StringLiteral kQgemm = "squant_rt_qgemm_memref";
+constexpr StringLiteral kQgemmBf16 = "squant_rt_qgemm_bf16_memref";
 constexpr StringLiteral kPack = "squant_rt_pack_block32_memref";
 
 /// memref<?x...xT, strided<[?...], offset: ?>>: the descriptor the runtime's
@@ -97,8 +98,8 @@ Value flatten(PatternRewriter &rewriter, Location loc, Value tensor) {
 std::string unsupportedReason(QMatmulOp op) {
   auto in = op.getInput().getType();
   auto wt = op.getWeight().getType();
-  if (!in.getElementType().isF32())
-    return "the runtime takes f32 activations";
+  if (!in.getElementType().isF32() && !in.getElementType().isBF16())
+    return "the runtime takes f32 or bf16 activations";
   if (!in.hasStaticShape() || !wt.hasStaticShape())
     return "dynamic shapes";
   int64_t k = wt.getDimSize(1);
@@ -110,8 +111,9 @@ std::string unsupportedReason(QMatmulOp op) {
   if (auto fma = dyn_cast<FmaFormAttr>(form)) {
     bits = fma.getBits();
     group = *fma.getGroupSize();
-    if (!op.getScales().getType().getElementType().isF32())
-      return "the runtime takes f32 scales and biases";
+    Type params = op.getScales().getType().getElementType();
+    if (!params.isF32() && !params.isBF16())
+      return "the runtime takes f32 or bf16 scales and biases";
   } else {
     auto lut = cast<LutSchemeAttr>(form);
     bits = lut.getBits();
@@ -134,6 +136,15 @@ std::string unsupportedReason(QMatmulOp op) {
   if (group % 32 != 0)
     return "group size " + std::to_string(group) + " is not a multiple of 32";
   return "";
+}
+
+/// A float tensor as f32 (bf16 widens exactly).
+Value widenToF32(PatternRewriter &rewriter, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  if (type.getElementType().isF32())
+    return tensor;
+  return arith::ExtFOp::create(rewriter, loc, type.clone(rewriter.getF32Type()),
+                               tensor);
 }
 
 /// The packed weight as an i8 constant.
@@ -180,7 +191,9 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
     for (int64_t d : inType.getShape().drop_back())
       m *= d;
     Value x = op.getInput();
-    auto x2Type = RankedTensorType::get({m, k}, f32);
+    Type xElement = inType.getElementType();
+    bool bf16 = xElement.isBF16();
+    auto x2Type = RankedTensorType::get({m, k}, xElement);
     if (inType.getRank() == 1)
       x = tensor::ExpandShapeOp::create(rewriter, loc, x2Type, x,
                                         ArrayRef<ReassociationIndices>{{0, 1}});
@@ -272,15 +285,18 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
     }
 
     // Parameters and tables; TILE16_V2 carries the scales and biases.
-    Value scales =
-        op.getScales() && !inlineParams
-            ? asBuffer(rewriter, loc, flatten(rewriter, loc, op.getScales()))
-            : emptyBuffer(rewriter, loc, f32);
+    auto params = [&](Value tensor) {
+      return asBuffer(
+          rewriter, loc,
+          widenToF32(rewriter, loc, flatten(rewriter, loc, tensor)));
+    };
+    Value scales = op.getScales() && !inlineParams
+                       ? params(op.getScales())
+                       : emptyBuffer(rewriter, loc, f32);
     Value second, table;
     if (fma) {
-      second = inlineParams ? emptyBuffer(rewriter, loc, f32)
-                            : asBuffer(rewriter, loc,
-                                       flatten(rewriter, loc, op.getBias()));
+      second =
+          inlineParams ? emptyBuffer(rewriter, loc, f32) : params(op.getBias());
       table = emptyBuffer(rewriter, loc, i8);
     } else if (intTable) {
       second = emptyBuffer(rewriter, loc, f32);
@@ -293,24 +309,29 @@ struct QMatmulToRuntime : OpRewritePattern<QMatmulOp> {
     Value y = memref::AllocOp::create(rewriter, loc, MemRefType::get({m, n}, f32));
     Value yDyn = memref::CastOp::create(rewriter, loc, dynamicMemRef(ctx, 2, f32), y);
     auto i32 = rewriter.getI32Type(), i64 = rewriter.getI64Type();
+    // bf16 activations: squant_rt_qgemm_bf16 (fp32 y, rounded below).
+    StringLiteral callee = bf16 ? kQgemmBf16 : kQgemm;
     auto qgemmType = FunctionType::get(
         ctx,
-        {dynamicMemRef(ctx, 2, f32), dynamicMemRef(ctx, 1, i8),
+        {dynamicMemRef(ctx, 2, xElement), dynamicMemRef(ctx, 1, i8),
          dynamicMemRef(ctx, 1, f32), dynamicMemRef(ctx, 1, f32),
          dynamicMemRef(ctx, 1, i8), dynamicMemRef(ctx, 2, f32), i32, i32, i32,
          i64, i64, i32},
         {});
-    declare(rewriter, module, kQgemm, qgemmType);
+    declare(rewriter, module, callee, qgemmType);
     auto c32 = [&](int64_t v) { return arith::ConstantIntOp::create(rewriter, loc, v, 32); };
     auto c64 = [&](int64_t v) { return arith::ConstantIntOp::create(rewriter, loc, v, 64); };
     func::CallOp::create(
-        rewriter, loc, kQgemm, TypeRange{},
+        rewriter, loc, callee, TypeRange{},
         ValueRange{asBuffer(rewriter, loc, x), asBuffer(rewriter, loc, packed),
                    scales, second, table, yDyn, c32(rtForm), c32(bits),
                    c32(isSigned), c64(group), c64(numTables), c32(layout)});
     Value result = bufferization::ToTensorOp::create(
         rewriter, loc, RankedTensorType::get({m, n}, f32), y, rewriter.getUnitAttr(),
         rewriter.getUnitAttr());
+    if (bf16) // the fp32 result rounded once (to nearest even), as torch does
+      result = arith::TruncFOp::create(
+          rewriter, loc, RankedTensorType::get({m, n}, xElement), result);
     auto outType = op.getType();
     if (outType.getRank() != 2) {
       ReassociationIndices lead;

@@ -47,11 +47,32 @@ func.func @dynamic_codes_packed_by_the_runtime(%x: tensor<64xf32>, %q: tensor<4x
 
 // -----
 
-func.func @negative_bf16(%x: tensor<1x64xbf16>, %q: tensor<2x64xi8>, %s: tensor<2x2xbf16>) -> tensor<1x2xbf16> {
-  /// The runtime takes f32 activations: left in place with a remark.
-  // expected-remark@+1 {{not lowered to the runtime: the runtime takes f32 activations}}
-  %y = squant.qmatmul %x, %q scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<1x64xbf16>, tensor<2x64xi8>, tensor<2x2xbf16>, tensor<2x2xbf16>) -> tensor<1x2xbf16>
-  return %y : tensor<1x2xbf16>
+// CHECK: func.func private @squant_rt_qgemm_bf16_memref(memref<?x?xbf16, strided<[?, ?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?xf32, strided<[?], offset: ?>>, memref<?xi8, strided<[?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, i32, i32, i32, i64, i64, i32) attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func @bf16_activations
+// CHECK-SAME: (%[[X:.*]]: tensor<9x64xbf16>, %[[Q:.*]]: tensor<2x64xi8>, %[[S:.*]]: tensor<2x2xbf16>)
+func.func @bf16_activations(%x: tensor<9x64xbf16>, %q: tensor<2x64xi8>, %s: tensor<2x2xbf16>) -> tensor<9x2xbf16> {
+  /// bf16 activations go to the runtime's bf16 entry as they are; bf16
+  /// scales and biases are widened to f32 (exact); the f32 result is
+  /// rounded to bf16 once.
+  // CHECK: arith.extf %{{.*}} : tensor<4xbf16> to tensor<4xf32>
+  // CHECK: %[[Y:.*]] = memref.alloc() : memref<9x2xf32>
+  // CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<9x64xbf16>
+  // CHECK: %[[XD:.*]] = memref.cast %[[XB]]
+  // CHECK: call @squant_rt_qgemm_bf16_memref(%[[XD]],
+  // CHECK: %[[YT:.*]] = bufferization.to_tensor %[[Y]] restrict writable : memref<9x2xf32> to tensor<9x2xf32>
+  // CHECK: %[[R:.*]] = arith.truncf %[[YT]] : tensor<9x2xf32> to tensor<9x2xbf16>
+  // CHECK: return %[[R]]
+  %y = squant.qmatmul %x, %q scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<9x64xbf16>, tensor<2x64xi8>, tensor<2x2xbf16>, tensor<2x2xbf16>) -> tensor<9x2xbf16>
+  return %y : tensor<9x2xbf16>
+}
+
+// -----
+
+func.func @negative_f16(%x: tensor<1x64xf16>, %q: tensor<2x64xi8>, %s: tensor<2x2xf16>) -> tensor<1x2xf16> {
+  /// The runtime takes f32 or bf16 activations: left in place with a remark.
+  // expected-remark@+1 {{not lowered to the runtime: the runtime takes f32 or bf16 activations}}
+  %y = squant.qmatmul %x, %q scales(%s) bias(%s) form(#squant.fma<bits = 4, axis = 1, group_size = 32>) : (tensor<1x64xf16>, tensor<2x64xi8>, tensor<2x2xf16>, tensor<2x2xf16>) -> tensor<1x2xf16>
+  return %y : tensor<1x2xf16>
 }
 
 // -----
