@@ -88,24 +88,42 @@ weightOf(int64_t n, int64_t k, SquantMemRefI8x1 *codes,
   return w;
 }
 
+/* One lowered qgemm: x fp32 or bf16 ([m][k], rows x_strides[0] apart),
+ * y fp32. */
+static void runQgemm(int bf16, const void *x, const int64_t *xSizes,
+                     const int64_t *xStrides, SquantMemRefI8x1 *codes,
+                     SquantMemRefF32x1 *scales, SquantMemRefF32x1 *biasOrTable,
+                     SquantMemRefI8x1 *table, SquantMemRefF32x2 *y,
+                     int32_t form, int32_t bits, int32_t isSigned,
+                     int64_t groupSize, int64_t numTables, int32_t layout) {
+  if (xStrides[1] != 1 || y->strides[1] != 1)
+    check(SQUANT_RT_INVALID_ARGUMENT,
+          bf16 ? "qgemm_bf16 (inner strides)" : "qgemm (inner strides)");
+  squant_rt_qweight w =
+      weightOf(y->sizes[1], xSizes[1], codes, scales, biasOrTable, table, form,
+               bits, isSigned, groupSize, numTables, layout);
+  int64_t m = xSizes[0];
+  size_t wsSize = bf16 ? squant_rt_qgemm_bf16_workspace_size(m, &w)
+                       : squant_rt_qgemm_workspace_size(m, &w);
+  void *ws = wsSize ? malloc(wsSize) : NULL;
+  float *yData = y->aligned + y->offset;
+  squant_rt_status status =
+      bf16 ? squant_rt_qgemm_bf16((const uint16_t *)x, m, xStrides[0], &w,
+                                  yData, y->strides[0], ws, wsSize, NULL)
+           : squant_rt_qgemm((const float *)x, m, xStrides[0], &w, yData,
+                             y->strides[0], ws, wsSize, NULL);
+  free(ws);
+  check(status, bf16 ? "qgemm_bf16" : "qgemm");
+}
+
 void _mlir_ciface_squant_rt_qgemm_memref(
     SquantMemRefF32x2 *x, SquantMemRefI8x1 *codes, SquantMemRefF32x1 *scales,
     SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
     SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
     int64_t groupSize, int64_t numTables, int32_t layout) {
-  if (x->strides[1] != 1 || y->strides[1] != 1)
-    check(SQUANT_RT_INVALID_ARGUMENT, "qgemm (inner strides)");
-  squant_rt_qweight w =
-      weightOf(y->sizes[1], x->sizes[1], codes, scales, biasOrTable, table,
-               form, bits, isSigned, groupSize, numTables, layout);
-  int64_t m = x->sizes[0];
-  size_t wsSize = squant_rt_qgemm_workspace_size(m, &w);
-  void *ws = wsSize ? malloc(wsSize) : NULL;
-  squant_rt_status status =
-      squant_rt_qgemm(x->aligned + x->offset, m, x->strides[0], &w,
-                      y->aligned + y->offset, y->strides[0], ws, wsSize, NULL);
-  free(ws);
-  check(status, "qgemm");
+  runQgemm(0, x->aligned + x->offset, x->sizes, x->strides, codes, scales,
+           biasOrTable, table, y, form, bits, isSigned, groupSize, numTables,
+           layout);
 }
 
 void _mlir_ciface_squant_rt_qgemm_bf16_memref(
@@ -113,17 +131,7 @@ void _mlir_ciface_squant_rt_qgemm_bf16_memref(
     SquantMemRefF32x1 *biasOrTable, SquantMemRefI8x1 *table,
     SquantMemRefF32x2 *y, int32_t form, int32_t bits, int32_t isSigned,
     int64_t groupSize, int64_t numTables, int32_t layout) {
-  if (x->strides[1] != 1 || y->strides[1] != 1)
-    check(SQUANT_RT_INVALID_ARGUMENT, "qgemm_bf16 (inner strides)");
-  squant_rt_qweight w =
-      weightOf(y->sizes[1], x->sizes[1], codes, scales, biasOrTable, table,
-               form, bits, isSigned, groupSize, numTables, layout);
-  int64_t m = x->sizes[0];
-  size_t wsSize = squant_rt_qgemm_bf16_workspace_size(m, &w);
-  void *ws = wsSize ? malloc(wsSize) : NULL;
-  squant_rt_status status = squant_rt_qgemm_bf16(
-      x->aligned + x->offset, m, x->strides[0], &w, y->aligned + y->offset,
-      y->strides[0], ws, wsSize, NULL);
-  free(ws);
-  check(status, "qgemm_bf16");
+  runQgemm(1, x->aligned + x->offset, x->sizes, x->strides, codes, scales,
+           biasOrTable, table, y, form, bits, isSigned, groupSize, numTables,
+           layout);
 }

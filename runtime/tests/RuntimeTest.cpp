@@ -1223,6 +1223,43 @@ std::vector<float> runQgemmBf16(const TestWeight &t,
   return y;
 }
 
+/// `run(pool)` with pools of 2 and 3 threads gives `alone`'s bits.
+template <typename Run>
+void expectPoolsGive(const std::vector<float> &alone, Run run) {
+  for (int32_t threads : {2, 3}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    std::vector<float> pooled = run(pool);
+    squant_rt_pool_destroy(pool);
+    ASSERT_EQ(
+        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
+        0)
+        << threads << " threads";
+  }
+}
+
+/// x's m rows of k at a stride past k (the padding `pad`) through
+/// `call(xs, xStride, ys, yStride)`, which returns its status: y's rows
+/// give `alone`'s bits, and y's padding past n stays untouched.
+template <typename T, typename Call>
+void expectStridedGive(const std::vector<T> &x, T pad, int64_t m, int64_t k,
+                       int64_t n, const std::vector<float> &alone, Call call) {
+  int64_t xStride = k + 40, yStride = n + 3;
+  std::vector<T> xs(m * xStride, pad);
+  for (int64_t i = 0; i < m; ++i)
+    std::copy(x.begin() + i * k, x.begin() + (i + 1) * k,
+              xs.begin() + i * xStride);
+  std::vector<float> ys(m * yStride, -7.0f);
+  ASSERT_EQ(call(xs.data(), xStride, ys.data(), yStride), SQUANT_RT_OK);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j)
+      ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &alone[i * n + j], 4), 0)
+          << i << "," << j;
+    for (int64_t j = n; j < yStride; ++j)
+      ASSERT_EQ(ys[i * yStride + j], -7.0f) << "padding " << i << "," << j;
+  }
+}
+
 } // namespace
 
 TEST(Runtime, Bf16ActivationsEveryPath) {
@@ -1341,36 +1378,17 @@ TEST(Runtime, Bf16AmxThreadsStridesAndSpecialValues) {
   std::vector<float> alone = runQgemmBf16(t, x.bits, m, SQUANT_RT_ISA_AMX);
   expectClose(t, x.wide, m, alone, "amx alone");
   // Threads split rows at multiples of 16; each row's sums are the same.
-  for (int32_t threads : {2, 3}) {
-    squant_rt_pool *pool = nullptr;
-    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
-    std::vector<float> pooled =
-        runQgemmBf16(t, x.bits, m, SQUANT_RT_ISA_AMX, pool);
-    squant_rt_pool_destroy(pool);
-    ASSERT_EQ(
-        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
-        0)
-        << threads << " threads";
-  }
-  // x rows at a stride past k (the padding NaN), y rows past n untouched.
-  int64_t xStride = k + 40, yStride = n + 3;
-  std::vector<uint16_t> xs(m * xStride, 0x7FC0);
-  for (int64_t i = 0; i < m; ++i)
-    std::copy(x.bits.begin() + i * k, x.bits.begin() + (i + 1) * k,
-              xs.begin() + i * xStride);
-  std::vector<float> ys(m * yStride, -7.0f);
+  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
+    return runQgemmBf16(t, x.bits, m, SQUANT_RT_ISA_AMX, pool);
+  });
   std::vector<char> ws(squant_rt_qgemm_bf16_workspace_size(m, &t.w));
   squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
-  ASSERT_EQ(squant_rt_qgemm_bf16(xs.data(), m, xStride, &t.w, ys.data(),
-                                 yStride, ws.data(), ws.size(), &amx),
-            SQUANT_RT_OK);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j)
-      ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &alone[i * n + j], 4), 0)
-          << i << "," << j;
-    for (int64_t j = n; j < yStride; ++j)
-      ASSERT_EQ(ys[i * yStride + j], -7.0f) << "padding " << i << "," << j;
-  }
+  expectStridedGive<uint16_t>(
+      x.bits, 0x7FC0, m, k, n, alone,
+      [&](const uint16_t *xs, int64_t xStride, float *ys, int64_t yStride) {
+        return squant_rt_qgemm_bf16(xs, m, xStride, &t.w, ys, yStride,
+                                    ws.data(), ws.size(), &amx);
+      });
   // A NaN or an infinity in row 3 makes that row NaN or infinite, and no
   // other row changes.
   for (uint16_t special : {uint16_t(0x7FC0), uint16_t(0x7F80)}) {
@@ -1568,40 +1586,22 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
   expectClose(t, x, m, alone, "amx alone");
   for (int64_t j = 0; j < n; ++j)
     ASSERT_NE(alone[6 * n + j], 0.0f) << "tiny row " << j;
-  for (int32_t threads : {2, 3}) {
-    squant_rt_pool *pool = nullptr;
-    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
-    std::vector<float> pooled = runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
-    squant_rt_pool_destroy(pool);
-    ASSERT_EQ(
-        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
-        0)
-        << threads << " threads";
-  }
+  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
+    return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
+  });
   // AUTO takes the same path.
   std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
   ASSERT_EQ(
       std::memcmp(autoIsa.data(), alone.data(), alone.size() * sizeof(float)),
       0);
-  // x rows at a stride past k (the padding NaN), y rows past n untouched.
-  int64_t xStride = k + 40, yStride = n + 3;
-  std::vector<float> xs(m * xStride, NAN);
-  for (int64_t i = 0; i < m; ++i)
-    std::copy(x.begin() + i * k, x.begin() + (i + 1) * k,
-              xs.begin() + i * xStride);
-  std::vector<float> ys(m * yStride, -7.0f);
   std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
   squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
-  ASSERT_EQ(squant_rt_qgemm(xs.data(), m, xStride, &t.w, ys.data(), yStride,
-                            ws.data(), ws.size(), &amx),
-            SQUANT_RT_OK);
-  for (int64_t i = 0; i < m; ++i) {
-    for (int64_t j = 0; j < n; ++j)
-      ASSERT_EQ(std::memcmp(&ys[i * yStride + j], &alone[i * n + j], 4), 0)
-          << i << "," << j;
-    for (int64_t j = n; j < yStride; ++j)
-      ASSERT_EQ(ys[i * yStride + j], -7.0f) << "padding " << i << "," << j;
-  }
+  expectStridedGive<float>(
+      x, NAN, m, k, n, alone,
+      [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
+        return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride, ws.data(),
+                               ws.size(), &amx);
+      });
   // A NaN (also one whose payload lies only in the low 16 bits, which the
   // first part must keep a NaN) in row 3 makes that row NaN, an infinity
   // makes it non-finite (NaN where a group's sum meets a zero code, as in
