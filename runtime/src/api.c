@@ -190,7 +190,7 @@ int squant_rt_amx_eligible(const squant_rt_qweight *w) {
 /* The fewest activation rows the AMX path takes, where it beats the AVX-512
  * kernels (docs/Performance.md, session 15): bf16 9; fp32 (three parts per
  * row, so M = 8 fills 24 of 32 tile rows) 5 for the four-block decode
- * (squant_rt_amx_wide: at M = 5..8, 0.6-0.95x the AVX-512 time), else 9
+ * (squant_rt_amx_wide: at M = 5..8, 0.5-0.95x the AVX-512 time), else 9
  * (8-bit codes and one-block decodes: 1.04-1.07x at M = 8, 0.63-0.75x at
  * M = 12). */
 static int64_t amxMinM(const squant_rt_qweight *w, int32_t parts) {

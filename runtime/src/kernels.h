@@ -247,9 +247,9 @@ static inline int64_t squant_rt_amx_rows(int64_t m, int32_t parts) {
  * m_pad) and K step j of 32 columns, 1 KiB at xb + (t * (k / 32) + j) * 512
  * holding [16 pairs][16 rows][2], pair p the columns
  * squant_rt_amx_column(w, j, 2p) and (.., 2p + 1); the FMA form's group
- * sums of x (each row's in its first part, in order, of the values the
- * tiles read: subnormal parts zero), [k / group_size][m_pad]; the kernel
- * (which configures and releases the tiles itself). */
+ * sums of x (each row's in its first part, in a fixed order, of the values
+ * the tiles read: subnormal parts zero), [k / group_size][m_pad]; the
+ * kernel (which configures and releases the tiles itself). */
 int squant_rt_amx_eligible(const squant_rt_qweight *w);
 /* Per row of fp32 x, the factor 2^-s that undoes the parts' 2^s: rows
  * whose largest finite magnitude is below 2^-40 are scaled up to it, so
