@@ -658,7 +658,7 @@ TEST(Runtime, GemmRowsUpTo130) {
   TestWeight t = makeFma(Scheme::Tinygemm, 4, 19, 256, 128, rng);
   finish(t);
   for (squant_rt_isa isa : availableIsas())
-    for (int64_t m : {1, 2, 4, 7, 8, 33, 130}) {
+    for (int64_t m : {1, 2, 3, 4, 5, 6, 7, 8, 33, 130}) {
       std::vector<float> x = randomX(m, 256, rng);
       expectClose(t, x, m, runQgemm(t, x, m, isa),
                   std::string(isaName(isa)) + " m " + std::to_string(m));

@@ -440,11 +440,11 @@ static inline void reduce16(const __m512 v[16], float sums[16]) {
 #define SQUANT_SMALL_AHEAD 4 /* rows ahead that a chunk's pass prefetches */
 
 /* Blocks [b0, b1) of rows n0, n0 + nr and activation rows [m0, m0 + mr)
- * (xc: the chunk's copy of x): y = the chunk's dot (first chunk) or y +=
- * it. */
+ * (xc: the chunk's copy of x, zero past M): y = the chunk's dot (first
+ * chunk) or y += it, for the first `live` of the mr rows. */
 static inline __attribute__((always_inline)) void
 smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
-          const int mr, int64_t b0, int64_t b1, const float *xc,
+          const int mr, int live, int64_t b0, int64_t b1, const float *xc,
           const int32_t bits, const int tile16) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs, groupBlocks = gs / 32;
@@ -531,13 +531,16 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
   float dots[16];
   reduce16(v, dots);
   for (int r = 0; r < nr; ++r)
-    for (int i = 0; i < mr; ++i) {
+    for (int i = 0; i < live; ++i) {
       float *y = p->y + (m0 + i) * p->y_stride + n0 + r;
       float dot = dots[r * mr + i];
       *y = b0 == 0 ? dot : *y + dot;
     }
 }
 
+/* Rows past a multiple of 8 run as one pass of 8 (5 to 7 rows) or 4 (2 to
+ * 4), their padding rows zero in the copy of x, not as passes of 4 and 1
+ * that decode every block again (M = 7 int4 4096x4096: 3.3 -> 2.1 ms). */
 static inline __attribute__((always_inline)) void
 smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
          const int tile16) {
@@ -546,32 +549,35 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
   for (int64_t b0 = 0; b0 < blocks; b0 += chunkBlocks) {
     int64_t b1 = blocks - b0 < chunkBlocks ? blocks : b0 + chunkBlocks;
     for (int64_t b = b0; b < b1; ++b)
-      for (int64_t i = 0; i < p->m; ++i) {
+      for (int64_t i = 0; i < SQUANT_SMALL_M; ++i) {
+        float *out = xc + ((b - b0) * 8 + i) * 32;
+        if (i >= p->m) {
+          _mm512_store_ps(out, _mm512_setzero_ps());
+          _mm512_store_ps(out + 16, _mm512_setzero_ps());
+          continue;
+        }
         const float *x = p->x + i * p->x_stride + b * 32;
-        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32, _mm512_loadu_ps(x));
-        _mm512_store_ps(xc + ((b - b0) * 8 + i) * 32 + 16,
-                        _mm512_loadu_ps(x + 16));
+        _mm512_store_ps(out, _mm512_loadu_ps(x));
+        _mm512_store_ps(out + 16, _mm512_loadu_ps(x + 16));
       }
     for (int64_t n = p->n_begin; n < p->n_end; n += 2) {
       int nr = p->n_end - n >= 2 ? 2 : 1;
-      int64_t m = 0;
-      for (; m + 8 <= p->m; m += 8) {
+      int rest = (int)p->m; /* 2..8 */
+      if (rest == 8) {      /* all rows live: the store loop unrolled */
         if (nr == 2)
-          smallRows(p, n, 2, m, 8, b0, b1, xc, bits, tile16);
+          smallRows(p, n, 2, 0, 8, 8, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 8, b0, b1, xc, bits, tile16);
-      }
-      for (; m + 4 <= p->m; m += 4) {
+          smallRows(p, n, 1, 0, 8, 8, b0, b1, xc, bits, tile16);
+      } else if (rest > 4) {
         if (nr == 2)
-          smallRows(p, n, 2, m, 4, b0, b1, xc, bits, tile16);
+          smallRows(p, n, 2, 0, 8, rest, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 4, b0, b1, xc, bits, tile16);
-      }
-      for (; m < p->m; ++m) {
+          smallRows(p, n, 1, 0, 8, rest, b0, b1, xc, bits, tile16);
+      } else {
         if (nr == 2)
-          smallRows(p, n, 2, m, 1, b0, b1, xc, bits, tile16);
+          smallRows(p, n, 2, 0, 4, rest, b0, b1, xc, bits, tile16);
         else
-          smallRows(p, n, 1, m, 1, b0, b1, xc, bits, tile16);
+          smallRows(p, n, 1, 0, 4, rest, b0, b1, xc, bits, tile16);
       }
     }
   }
