@@ -188,13 +188,13 @@ int squant_rt_amx_eligible(const squant_rt_qweight *w) {
 }
 
 /* The fewest activation rows the AMX path takes, where it beats the AVX-512
- * kernels (docs/Performance.md, session 15): bf16 9; fp32 (three parts per
- * row, so M = 8 fills 24 of 32 tile rows) 5 for the four-block decode
- * (squant_rt_amx_wide: at M = 5..8, 0.5-0.95x the AVX-512 time), else 9
- * (8-bit codes and one-block decodes: 1.04-1.07x at M = 8, 0.63-0.75x at
- * M = 12). */
-static int64_t amxMinM(const squant_rt_qweight *w, int32_t parts) {
-  return parts == 3 && squant_rt_amx_wide(w) ? 5 : 9;
+ * kernels (docs/Performance.md, session 15): 5 for the four-block decode
+ * (squant_rt_amx_wide; fp32 in three parts per row, so M = 8 fills 24 of 32
+ * tile rows: at M = 5..8, 0.5-0.95x the AVX-512 time), else 9 (8-bit codes
+ * and one-block decodes: 1.04-1.07x at M = 8, 0.63-0.75x at M = 12). bf16
+ * activations take the same rows: below them they are widened to fp32. */
+static int64_t amxMinM(const squant_rt_qweight *w) {
+  return squant_rt_amx_wide(w) ? 5 : 9;
 }
 
 static size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
@@ -207,7 +207,7 @@ static void *align64Ptr(void *p) {
  * (fp32), then x as B tiles, the transposed group sums of x (FMA form),
  * and the kernel's scratch for a call without a pool. */
 static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
-  if (!squant_rt_amx_eligible(w) || m < amxMinM(w, parts))
+  if (!squant_rt_amx_eligible(w) || m < amxMinM(w))
     return 0;
   size_t rows = (size_t)squant_rt_amx_rows(m, parts);
   size_t groups = (size_t)(w->k / w->group_size);

@@ -1264,11 +1264,12 @@ void expectStridedGive(const std::vector<T> &x, T pad, int64_t m, int64_t k,
 
 TEST(Runtime, Bf16ActivationsEveryPath) {
   // Every form, width and ISA: the AMX tiles (FMA and LUT_INT8 forms,
-  // M > 8) and x widened to fp32 for the rest, against the reference on
+  // M >= 5 for 1- to 4-bit codes in groups of multiples of 128, else
+  // M >= 9) and x widened to fp32 for the rest, against the reference on
   // the widened x. Shapes: N ragged (partial tiles of 16 and pairs of 32);
-  // M 1, 3 (widened), 9, 33, 130 (AMX: one and two pairs of activation
-  // tiles, a second M chunk of 128); groups 32, 128 and 384 (a group in
-  // two K chunks of the AMX kernel).
+  // M 1, 3 (widened), 6 (AMX or widened), 9, 33, 130 (AMX: one and two
+  // pairs of activation tiles, a second M chunk of 128); groups 32, 128
+  // and 384 (a group in two K chunks of the AMX kernel).
   std::mt19937 rng(31);
   struct Case {
     int32_t form, bits;
@@ -1290,7 +1291,7 @@ TEST(Runtime, Bf16ActivationsEveryPath) {
                       c.bits, n, k, c.g, rng)
             : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, false, rng);
     finish(t);
-    for (int64_t m : {1, 3, 9, 33, 130}) {
+    for (int64_t m : {1, 3, 6, 9, 33, 130}) {
       Bf16X x = randomBf16X(m, k, rng);
       for (squant_rt_isa isa : bf16Isas()) {
         std::string what =

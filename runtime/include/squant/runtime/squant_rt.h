@@ -215,7 +215,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
 /* bf16 activations (raw bf16 bits, [m][x_stride]) and fp32 y: the
  * product squant_rt_qgemm computes for x widened to fp32 (exact), within
  * the same tolerance (squant_rt_qgemm's result when nothing below applies).
- * On SQUANT_RT_ISA_AMX (AUTO picks it where available), M > 8, FMA and
+ * On SQUANT_RT_ISA_AMX (AUTO picks it where available), M >= 5 (1- to
+ * 4-bit codes in groups of multiples of 128) or M >= 9 (the others), FMA and
  * LUT_INT8 forms in BLOCK32_V1 and no flags, AMX tiles multiply the bf16
  * activations by the codes or int8 table entries (exact in bf16) with fp32
  * sums per group, scaled by the group factorization; that path reads bf16
