@@ -43,7 +43,8 @@ int squant_rt_isa_available(squant_rt_isa isa) {
            __builtin_cpu_supports("avx512vbmi") &&
            __builtin_cpu_supports("avx512bf16") &&
            __builtin_cpu_supports("amx-tile") &&
-           __builtin_cpu_supports("amx-bf16") && amxPermitted();
+           __builtin_cpu_supports("amx-bf16") &&
+           __builtin_cpu_supports("amx-int8") && amxPermitted();
 #endif
   default:
     return 0;
@@ -159,7 +160,8 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
 
 _Static_assert(SQUANT_RT_GEMM_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
                    SQUANT_RT_SMALL_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
-                   SQUANT_RT_AMX_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
+                   SQUANT_RT_AMX_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
+                   SQUANT_RT_AMX_INT8_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
                "the AVX-512 kernels' scratch fits a pool thread's");
 
 /* X^T for the AVX-512 GEMM: slices of 32 activation rows, [k][32] each. */
@@ -219,6 +221,33 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
          SQUANT_RT_AMX_SCRATCH;
 }
 
+/* 8-bit codes with fp32 activations on AMX-INT8 (gemm_amx_int8.c): the
+ * FMA form in BLOCK32_V1, groups of multiples of 64 up to 65536 (where
+ * the int32 sums cannot overflow: 65536 * 255 * 127 < 2^31), M = 2..16
+ * (M = 1 is the GEMV's, memory-bound; from 17 the AMX-BF16 split decodes
+ * each weight once for up to 32 rows). Its workspace (0 where it does not
+ * run): the rows' scales, the parts (squant_rt_amx_int8_parts), one
+ * group's residual and the kernel's scratch for a call without a pool. */
+static int amxInt8Takes(int64_t m, const squant_rt_qweight *w) {
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
+         w->form == SQUANT_RT_FORM_FMA && w->bits == 8 &&
+         w->group_size % 64 == 0 && w->group_size <= 65536 && m >= 2 && m <= 16;
+}
+
+static size_t amxInt8Bytes(int64_t m, const squant_rt_qweight *w) {
+  if (!amxInt8Takes(m, w))
+    return 0;
+  size_t groups = (size_t)(w->k / w->group_size);
+  size_t tiles = (size_t)squant_rt_amx_int8_tiles(m);
+  return 64 + align64((size_t)m * sizeof(float)) +
+         align64(groups * tiles * (size_t)w->group_size * 16) +
+         align64(groups * tiles * 16 * sizeof(float)) +
+         align64(groups * sizeof(int32_t)) +
+         align64(groups * 16 * sizeof(float)) +
+         align64((size_t)w->group_size * sizeof(float)) +
+         SQUANT_RT_AMX_INT8_SCRATCH;
+}
+
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   if (!w || m < 0 || w->group_size <= 0 || w->k < 0)
     return 0;
@@ -237,7 +266,8 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   extra = tables > extra ? tables : extra;
   extra = xpair > extra ? xpair : extra;
   size_t vector = xsumBytes(m, w) + extra + (extra ? 64 : 0);
-  size_t amx = amxBytes(m, w, 3);
+  size_t amx = amxBytes(m, w, 3), int8Amx = amxInt8Bytes(m, w);
+  amx = int8Amx > amx ? int8Amx : amx;
   return amx > vector ? amx : vector;
 }
 
@@ -360,6 +390,42 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   squant_rt_pool_run(call->pool, runSlice, call);
 }
 
+/* Runs the AMX-INT8 kernel over the workspace amxInt8Bytes sized; 0 (and
+ * nothing written to y) where x does not split into its parts. */
+static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
+                      const squant_rt_qweight *w, float *y, int64_t y_stride,
+                      void *workspace, const squant_rt_options *options) {
+  size_t groups = (size_t)(w->k / w->group_size);
+  size_t tiles = (size_t)squant_rt_amx_int8_tiles(m);
+  char *next = (char *)align64Ptr(workspace);
+  float *rowScale = (float *)next;
+  next += align64((size_t)m * sizeof(float));
+  squant_rt_amx_int8_parts parts;
+  parts.tiles = (int8_t *)next;
+  next += align64(groups * tiles * (size_t)w->group_size * 16);
+  parts.units = (float *)next;
+  next += align64(groups * tiles * 16 * sizeof(float));
+  parts.counts = (int32_t *)next;
+  next += align64(groups * sizeof(int32_t));
+  parts.sums = (float *)next;
+  next += align64(groups * 16 * sizeof(float));
+  float *residual = (float *)next;
+  next += align64((size_t)w->group_size * sizeof(float));
+  squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
+  if (!squant_rt_amx_int8_split(x, m, x_stride, w, rowScale, residual, &parts))
+    return 0;
+  ParallelCall call;
+  initCall(&call, options, w, m, y, y_stride);
+  squant_rt_qgemm_params *p = &call.params;
+  p->row_scale = rowScale;
+  p->xparts = parts;
+  p->lane_rows = squant_rt_amx_int8_lane_rows(m);
+  p->scratch = (float *)next;
+  call.kernel = squant_rt_qgemm_int8_amx;
+  squant_rt_pool_run(call.pool, runSlice, &call);
+  return 1;
+}
+
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,
                                  int64_t y_stride, void *workspace,
@@ -397,10 +463,14 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_ISA_UNAVAILABLE;
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
-  if (flags == 0 && amxBytes(m, w, 3) > 0 &&
-      (isa == SQUANT_RT_ISA_AMX ||
-       (isa == SQUANT_RT_ISA_AUTO &&
-        squant_rt_isa_available(SQUANT_RT_ISA_AMX)))) {
+  int amx = flags == 0 && (isa == SQUANT_RT_ISA_AMX ||
+                           (isa == SQUANT_RT_ISA_AUTO &&
+                            (amxInt8Takes(m, w) || amxBytes(m, w, 3) > 0) &&
+                            squant_rt_isa_available(SQUANT_RT_ISA_AMX)));
+  if (amx && amxInt8Takes(m, w) &&
+      runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
+    return SQUANT_RT_OK;
+  if (amx && amxBytes(m, w, 3) > 0) {
     /* Each row in three bf16 parts on the tiles, the rows' scales first. */
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);

@@ -11,6 +11,33 @@
 
 #include "squant/runtime/squant_rt.h"
 
+/* fp32 activations for 8-bit codes on AMX-INT8 (gemm_amx_int8.c), per
+ * group of each row of x (times its row scale, squant_rt_amx_row_scales):
+ * a sum of int8 parts times powers of two, v = sum_p q_p 2^e_p. Part p
+ * holds the top 7 bits of what the parts before it left, below the
+ * largest remaining magnitude's exponent E (e_p = E - 6, q = the remainder
+ * times 2^-e_p truncated, |q| <= 127): each part is exact, and the parts
+ * add up to v exactly except where a unit would fall below 2^-149 (values
+ * under 2^-143 after the row's scaling, so 2^103 or more below the row's
+ * largest, are dropped). The tiles take 16 lanes: lane_rows rows r (4, 8
+ * or 16: squant_rt_amx_int8_lane_rows) times 16 / lane_rows slots; part p
+ * of row r is lane (p mod slots) * lane_rows + r of tile p / slots. */
+#define SQUANT_RT_AMX_INT8_PARTS 8
+typedef struct squant_rt_amx_int8_parts {
+  /* Per group, SQUANT_RT_AMX_INT8_PARTS / slots tiles of group / 64 B
+   * tiles (1 KiB each: [16 quads of columns][16 lanes][4]), unused lanes
+   * zero: tiles + ((g * tiles_per_group + t) * (group / 64) + c) * 1024. */
+  int8_t *tiles;
+  /* [groups][tiles_per_group][16]: each lane's 2^e_p (0 where unused). */
+  float *units;
+  /* [groups]: the tiles in use (parts of the group's row with the most,
+   * over slots, rounded up). */
+  int32_t *counts;
+  /* [groups][16]: lane r < m holds the sum of row r's scaled x over the
+   * group (in a fixed order), the others zero. */
+  float *sums;
+} squant_rt_amx_int8_parts;
+
 /* Validated parameters of one qgemm over output rows [n_begin, n_end). */
 typedef struct squant_rt_qgemm_params {
   const float *x;
@@ -57,6 +84,11 @@ typedef struct squant_rt_qgemm_params {
    * y is their sum times row_scale[r]); bf16 activations: 1. */
   int32_t amx_parts;
   const float *row_scale;
+  /* 8-bit codes on AMX-INT8 (gemm_amx_int8.c): x split into int8 parts
+   * (squant_rt_amx_int8_split; lane_rows rows per tile lane group) and
+   * row_scale as above. */
+  squant_rt_amx_int8_parts xparts;
+  int32_t lane_rows;
 } squant_rt_qgemm_params;
 
 /* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
@@ -264,6 +296,29 @@ void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
                               const squant_rt_qweight *w, int64_t m_pad,
                               float *xsum_t);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
+
+/* Activation rows per lane group of the AMX-INT8 kernel's tiles, and its
+ * part tiles per group (squant_rt_amx_int8_parts). */
+static inline int32_t squant_rt_amx_int8_lane_rows(int64_t m) {
+  return m <= 4 ? 4 : m <= 8 ? 8 : 16;
+}
+static inline int32_t squant_rt_amx_int8_tiles(int64_t m) {
+  return SQUANT_RT_AMX_INT8_PARTS / (16 / squant_rt_amx_int8_lane_rows(m));
+}
+/* The kernel's scratch: a group's accumulator tiles, the 32 weight rows'
+ * outputs by lane and zero-padded copies of weight tiles past the last
+ * row. */
+#define SQUANT_RT_AMX_INT8_SCRATCH                                             \
+  ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 + 2048 + 2048)
+/* Splits x (m <= 16 rows, times row_scale[r]^-1) into `out` for w (8-bit
+ * codes, groups of multiples of 64): 0 where it cannot (a non-finite
+ * value, or a group of a row needing more than SQUANT_RT_AMX_INT8_PARTS
+ * parts), else 1. residual: group_size floats. */
+int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
+                             const squant_rt_qweight *w, const float *row_scale,
+                             float *residual,
+                             const squant_rt_amx_int8_parts *out);
+void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from
  * one BLOCK32_V1 block of b-bit codes (gemm_amx.c). */

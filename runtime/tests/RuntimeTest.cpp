@@ -1643,8 +1643,9 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
 
 TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
   // Below the AMX path's rows (5 for the four-block decode of 1- to 4-bit
-  // codes in groups of multiples of 128, else 9) and for forms it does not
-  // take, ISA AMX runs the AVX-512 kernels: the same bits.
+  // codes in groups of multiples of 128, 2 for 8-bit codes in groups of
+  // multiples of 64, else 9) and for forms it does not take, ISA AMX runs
+  // the AVX-512 kernels: the same bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
@@ -1653,7 +1654,9 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
   finish(four);
   TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 64, rng);
   finish(three);
-  TestWeight eight = makeFma(Scheme::IntAsymmetric, 8, 37, 256, 128, rng);
+  // 8-bit codes in groups of 32 (the AMX-INT8 kernel takes multiples of
+  // 64; the AMX-BF16 split, M >= 9).
+  TestWeight eight = makeFma(Scheme::IntAsymmetric, 8, 37, 256, 32, rng);
   finish(eight);
   TestWeight lut = makeLut(SQUANT_RT_FORM_LUT_F32, 4, 37, 256, 128, true, rng);
   finish(lut);
@@ -1661,12 +1664,212 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
     const TestWeight *t;
     int64_t m;
   };
+  TestWeight eight128 = makeFma(Scheme::IntAsymmetric, 8, 37, 256, 128, rng);
+  finish(eight128);
   for (Case c : {Case{&four, 1}, Case{&four, 4}, Case{&three, 8},
-                 Case{&eight, 8}, Case{&lut, 40}}) {
+                 Case{&eight, 8}, Case{&eight128, 1}, Case{&lut, 40}}) {
     std::vector<float> x = randomX(c.m, 256, rng);
     std::vector<float> a = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AMX);
     std::vector<float> b = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AVX512);
     ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
         << c.t->w.bits << " bits, m " << c.m;
   }
+}
+
+//===----------------------------------------------------------------------===//
+// fp32 activations for 8-bit codes on AMX-INT8 (each group of a row in int8
+// parts times powers of two)
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const char *const kNoAmx =
+    "no AMX on this machine (or the kernel refuses its tile state): fp32 "
+    "calls run the AVX-512 kernels, tested above";
+
+/// The 8-bit weight of `codes` (signed or not), power-of-two scales and
+/// zero biases, so that y = s * sum q x per group.
+TestWeight makeInt8Exact(const std::vector<int8_t> &codes, bool isSigned,
+                         int64_t n, int64_t k, int64_t g, std::mt19937 &rng) {
+  TestWeight t;
+  t.codes = codes;
+  packCodes(t, SQUANT_RT_LAYOUT_BLOCK32_V1, n, k, 8);
+  t.scales.resize(n * (k / g));
+  for (float &s : t.scales)
+    s = std::ldexp(1.0f, int(rng() % 9) - 4);
+  t.bias.assign(n * (k / g), 0.0f);
+  t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
+         SQUANT_RT_FORM_FMA,
+         8,
+         isSigned ? 1 : 0,
+         n,
+         k,
+         g,
+         nullptr,
+         nullptr,
+         nullptr,
+         nullptr,
+         nullptr,
+         0};
+  finish(t);
+  return t;
+}
+
+} // namespace
+
+TEST(Runtime, Fp32AmxInt8EveryShape) {
+  // Unsigned (tinygemm's float zero points) and signed (int asymmetric,
+  // symmetric) codes in groups of
+  // 64, 128 and 256 (one, two and four 64-column steps per group); M 2..16
+  // (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding rows); N
+  // ragged (a last weight tile of fewer than 16 rows, or none but a
+  // second). Against the reference, and not the AVX-512 kernels' bits.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmx;
+  std::mt19937 rng(41);
+  for (Scheme scheme :
+       {Scheme::Tinygemm, Scheme::IntAsymmetric, Scheme::Symmetric})
+    for (int64_t g : {64, 128, 256}) {
+      int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
+      if (g == 128)
+        n = 16 * (1 + rng() % 3) + 1;
+      TestWeight t = makeFma(scheme, 8, n, k, g, rng);
+      finish(t);
+      for (int64_t m : {2, 3, 4, 5, 8, 9, 13, 16}) {
+        std::vector<float> x = randomX(m, k, rng);
+        std::string what = "scheme " + std::to_string(int(scheme)) + " g " +
+                           std::to_string(g) + " n " + std::to_string(n) +
+                           " k " + std::to_string(k) + " m " +
+                           std::to_string(m);
+        std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+        expectClose(t, x, m, y, what);
+        std::vector<float> v = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+        EXPECT_NE(std::memcmp(y.data(), v.data(), y.size() * sizeof(float)), 0)
+            << what << ": the same bits as the AVX-512 kernels";
+      }
+    }
+}
+
+TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
+  // Each row holds, in one group, a large value a (a full 24-bit
+  // significand: four parts) and a small one b (7 bits, 25 to 60 binades
+  // below: a fifth part of its own, where one exponent per group would
+  // drop it). Where a's code is 0 (even weight rows), y = s q_b b exactly:
+  // bit for bit. Elsewhere y is within a few roundings of the exact
+  // value. Rows below 2^-40 (scaled on the way) and subnormal b included.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmx;
+  std::mt19937 rng(42);
+  int64_t n = 37, k = 256, g = 128;
+  for (bool isSigned : {false, true})
+    for (int64_t m : {3, 8, 12}) {
+      std::vector<int64_t> colA(m), colB(m);
+      std::vector<float> x(m * k, 0.0f);
+      static const int exponents[][2] = {{0, -25},    {9, -40},     {-3, -60},
+                                         {-60, -100}, {-110, -135}, {100, 60}};
+      for (int64_t i = 0; i < m; ++i) {
+        int64_t group = rng() % (k / g);
+        colA[i] = group * g + rng() % g;
+        do
+          colB[i] = group * g + rng() % g;
+        while (colB[i] == colA[i]);
+        const int *e = exponents[i % 6];
+        float a = std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, e[0]);
+        float b = std::ldexp(float(64 + rng() % 64), e[1] - 6);
+        x[i * k + colA[i]] = rng() % 2 ? -a : a;
+        x[i * k + colB[i]] = rng() % 2 ? -b : b;
+      }
+      std::vector<int8_t> codes(n * k);
+      for (int8_t &c : codes)
+        c = static_cast<int8_t>(isSigned ? int(rng() % 256) - 128
+                                         : int(1 + rng() % 255));
+      for (int64_t j = 0; j < n; j += 2)
+        for (int64_t i = 0; i < m; ++i)
+          codes[j * k + colA[i]] = 0;
+      TestWeight t = makeInt8Exact(codes, isSigned, n, k, g, rng);
+      std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          auto code = [&](int64_t c) {
+            int8_t v = codes[j * k + c];
+            return isSigned ? double(v) : double(uint8_t(v));
+          };
+          double s = t.scales[j * (k / g) + colA[i] / g];
+          double termA = s * code(colA[i]) * double(x[i * k + colA[i]]);
+          double termB = s * code(colB[i]) * double(x[i * k + colB[i]]);
+          std::string what = "signed " + std::to_string(isSigned) + " m " +
+                             std::to_string(m) + " row " + std::to_string(i) +
+                             " n " + std::to_string(j);
+          if (j % 2 == 0) {
+            ASSERT_EQ(y[i * n + j], float(termB)) << what;
+          } else {
+            double tol = 16 * 0x1p-24 * (std::fabs(termA) + std::fabs(termB));
+            ASSERT_LE(std::fabs(double(y[i * n + j]) - (termA + termB)), tol)
+                << what;
+          }
+        }
+    }
+}
+
+TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmx;
+  std::mt19937 rng(43);
+  TestWeight t = makeFma(Scheme::IntAsymmetric, 8, 75, 512, 128, rng);
+  finish(t);
+  int64_t m = 8, k = t.w.k, n = t.w.n;
+  std::vector<float> x = randomX(m, k, rng);
+  // A row of tiny values (scaled by 2^100 on the way), one of subnormals
+  // (2^149) and one with 2^-149 beside 1 (below the parts' last unit:
+  // dropped), all within the tolerance.
+  for (int64_t c = 0; c < k; ++c) {
+    x[5 * k + c] = x[5 * k + c] * 0x1p-100f;
+    x[6 * k + c] = float(int(rng() % 200) - 100) * 0x1p-149f;
+  }
+  x[7 * k + 3] = 1.0f;
+  x[7 * k + 4] = 0x1p-149f;
+  std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+  expectClose(t, x, m, alone, "amx int8 alone");
+  std::vector<float> vector = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+  ASSERT_NE(std::memcmp(alone.data(), vector.data(), alone.size() * 4), 0);
+  for (int64_t j = 0; j < n; ++j)
+    ASSERT_NE(alone[5 * n + j], 0.0f) << "tiny row " << j;
+  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
+    return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
+  });
+  std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
+  ASSERT_EQ(std::memcmp(autoIsa.data(), alone.data(), alone.size() * 4), 0);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
+  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
+  expectStridedGive<float>(
+      x, NAN, m, k, n, alone,
+      [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
+        return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride, ws.data(),
+                               ws.size(), &amx);
+      });
+  // x that does not split: a non-finite value, or a group of a row whose
+  // values need more than 8 parts (three full significands 30 binades
+  // apart: 12). The call runs the AVX-512 kernels: their bits, NaN and
+  // infinities included.
+  std::vector<std::vector<float>> odd;
+  for (float special : {NAN, INFINITY, -INFINITY}) {
+    odd.push_back(x);
+    odd.back()[2 * k + 300] = special;
+  }
+  odd.push_back(x);
+  for (int i = 0; i < 3; ++i)
+    odd.back()[4 * k + 130 + i] =
+        std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, -30 * i);
+  for (const std::vector<float> &xo : odd) {
+    std::vector<float> a = runQgemm(t, xo, m, SQUANT_RT_ISA_AMX);
+    std::vector<float> b = runQgemm(t, xo, m, SQUANT_RT_ISA_AVX512);
+    ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+  }
+  // From M = 9 such x falls back to the AMX-BF16 split: within the
+  // tolerance, and exact for the values the parts could not hold.
+  std::vector<float> x12 = randomX(12, k, rng);
+  std::copy(odd.back().begin() + 4 * k, odd.back().begin() + 5 * k,
+            x12.begin() + 4 * k);
+  expectClose(t, x12, 12, runQgemm(t, x12, 12, SQUANT_RT_ISA_AMX),
+              "m 12 fallback");
 }

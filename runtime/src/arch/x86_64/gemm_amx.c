@@ -39,6 +39,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
+#include "amx_tiles.h"
 #include "decode_block32.h"
 #include "transpose16.h"
 
@@ -48,24 +49,6 @@
 #define SQUANT_AMX_MB SQUANT_RT_AMX_MB
 #define SQUANT_AMX_NB SQUANT_RT_AMX_NB
 #define SQUANT_AMX_KB SQUANT_RT_AMX_KB
-
-/* The LDTILECFG operand: palette 1, every tile 16 rows of 64 bytes. */
-typedef struct {
-  uint8_t palette, startRow, reserved[14];
-  uint16_t colsb[16];
-  uint8_t rows[16];
-} TileConfig;
-
-static void configureTiles(void) {
-  TileConfig cfg;
-  memset(&cfg, 0, sizeof(cfg));
-  cfg.palette = 1;
-  for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = 16;
-  }
-  _tile_loadconfig(&cfg);
-}
 
 /* The lane order of K step j (squant_rt_amx_column), as a vector. */
 static inline __m512i columnOrder(const squant_rt_qweight *w, int64_t step) {
@@ -144,9 +127,7 @@ void squant_rt_amx_row_scales(const float *x, int64_t m, int64_t x_stride,
           largest, _mm512_cmplt_epu32_mask(v, infinity), largest, v);
     }
     uint32_t bits = (uint32_t)_mm512_reduce_max_epu32(largest);
-    /* floor(log2) of the value */
-    int32_t e = bits >= 0x00800000u ? (int32_t)(bits >> 23) - 127
-                                    : 31 - __builtin_clz(bits | 1u) - 149;
+    int32_t e = squantFloorLog2(bits);
     int32_t s = bits && e < -40 ? -40 - e : 0;
     uint32_t down = (uint32_t)(127 - s) << 23;
     memcpy(row_scale + r, &down, sizeof(down));
@@ -553,7 +534,7 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
 }
 
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p) {
-  configureTiles();
+  squantConfigureTiles();
   switch (p->w->bits) {
   case 1:
     gemmBits(p, 1);

@@ -1,0 +1,218 @@
+/*===- gemm_amx_int8.c - fp32-activation qgemm of 8-bit codes on AMX-INT8 ===//
+ *
+ * y = x w^T for 8-bit codes in the FMA form, M = 2..16, by the group
+ * factorization
+ *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
+ *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k],
+ * where each row's x over a group is a short sum of int8 parts times powers
+ * of two (squant_rt_amx_int8_split, described in kernels.h): D is then a
+ * sum over parts of int32 dot products, which TDPBUSD (TDPBSSD for signed
+ * codes) computes exactly from the packed codes themselves: a BLOCK32_V1
+ * row of 8-bit codes is its codes in k order, so 16 rows of 64 columns are
+ * an A tile loaded in place, with no decode (the AMX-BF16 kernel converts
+ * every code). Each part's sum is converted to fp32 and scaled by its power
+ * of two (both exact while |D| < 2^24, that is for groups up to 512), and
+ * the parts are added in fp32 in a fixed order.
+ *
+ * The parts are the B tiles: 16 lanes of 4 columns per row, a lane being
+ * one part of one activation row. Per thread, for 32 weight rows (two A
+ * tiles) at a time: for each group, each tile of parts takes two TDPs per
+ * 64 columns into two accumulator tiles, which are stored, converted,
+ * scaled and added into the 32 rows' outputs by lane (in L1); the lanes of
+ * one row are added and its row scale undone at the end.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "../../kernels.h"
+#include "amx_tiles.h"
+
+#include <string.h>
+
+/* 2^e for e in [-149, 127]. */
+static inline float pow2(int32_t e) {
+  uint32_t bits = e >= -126 ? (uint32_t)(e + 127) << 23 : 1u << (e + 149);
+  float f;
+  memcpy(&f, &bits, sizeof(f));
+  return f;
+}
+
+int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
+                             const squant_rt_qweight *w, const float *row_scale,
+                             float *residual,
+                             const squant_rt_amx_int8_parts *out) {
+  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
+  int32_t rows = squant_rt_amx_int8_lane_rows(m), slots = 16 / rows;
+  int32_t tiles = squant_rt_amx_int8_tiles(m);
+  size_t groupBytes = (size_t)tiles * (size_t)quads * 1024;
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  /* Dword i of a lane's 64 bytes goes to row i of the B tile. */
+  const __m512i rowOffsets = _mm512_mullo_epi32(
+      _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+      _mm512_set1_epi32(64));
+  for (int64_t g = 0; g < groups; ++g) {
+    int8_t *groupTiles = out->tiles + (size_t)g * groupBytes;
+    float *units = out->units + g * tiles * 16;
+    memset(groupTiles, 0, groupBytes);
+    memset(units, 0, (size_t)tiles * 16 * sizeof(float));
+    float sums[16] = {0};
+    int32_t most = 0;
+    for (int64_t r = 0; r < m; ++r) {
+      const float *xr = x + r * x_stride + g * gs;
+      __m512 up = _mm512_set1_ps(1.0f / row_scale[r]); /* 2^s: exact */
+      __m512 sum = _mm512_setzero_ps();
+      __m512i largest = _mm512_setzero_si512();
+      __mmask16 nonFinite = 0;
+      for (int64_t c = 0; c < gs; c += 16) {
+        __m512 v = _mm512_mul_ps(_mm512_loadu_ps(xr + c), up);
+        __m512i bits = _mm512_castps_si512(v);
+        nonFinite |=
+            _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
+        _mm512_storeu_ps(residual + c, v);
+        sum = _mm512_add_ps(sum, v);
+        largest = _mm512_max_epu32(largest, _mm512_and_si512(bits, magnitude));
+      }
+      if (nonFinite)
+        return 0;
+      sums[r] = _mm512_reduce_add_ps(sum);
+      uint32_t top = (uint32_t)_mm512_reduce_max_epu32(largest);
+      int32_t parts = 0;
+      for (; top != 0; ++parts) {
+        int32_t e = squantFloorLog2(top) - 6; /* the part's unit */
+        if (e < -149)
+          break; /* below fp32's subnormals: dropped */
+        if (parts == SQUANT_RT_AMX_INT8_PARTS)
+          return 0;
+        int32_t t = parts / slots, lane = (parts % slots) * rows + (int32_t)r;
+        units[t * 16 + lane] = pow2(e);
+        /* 2^-e in [2^-121, 2^149], as two factors. */
+        __m512 down1 = _mm512_set1_ps(pow2(-e > 127 ? 127 : -e));
+        __m512 down2 = _mm512_set1_ps(pow2(-e > 127 ? -e - 127 : 0));
+        __m512 unit = _mm512_set1_ps(pow2(e));
+        largest = _mm512_setzero_si512();
+        for (int64_t c = 0; c < gs; c += 64) {
+          __m128i q8[4];
+          for (int j = 0; j < 4; ++j) {
+            float *res = residual + c + 16 * j;
+            __m512 v = _mm512_loadu_ps(res);
+            /* |v| < 2^(e + 7): |q| <= 127. v - q 2^e is exact. */
+            __m512i q = _mm512_cvttps_epi32(
+                _mm512_mul_ps(_mm512_mul_ps(v, down1), down2));
+            __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q), unit, v);
+            _mm512_storeu_ps(res, rest);
+            largest = _mm512_max_epu32(
+                largest,
+                _mm512_and_si512(_mm512_castps_si512(rest), magnitude));
+            q8[j] = _mm512_cvtepi32_epi8(q);
+          }
+          __m512i lanes = _mm512_inserti32x4(
+              _mm512_inserti32x4(
+                  _mm512_inserti32x4(_mm512_castsi128_si512(q8[0]), q8[1], 1),
+                  q8[2], 2),
+              q8[3], 3);
+          int8_t *tile = groupTiles + ((size_t)t * quads + c / 64) * 1024;
+          _mm512_i32scatter_epi32(tile + 4 * lane, rowOffsets, lanes, 1);
+        }
+        top = (uint32_t)_mm512_reduce_max_epu32(largest);
+      }
+      most = parts > most ? parts : most;
+    }
+    out->counts[g] = (most + slots - 1) / slots;
+    memcpy(out->sums + g * 16, sums, sizeof(sums));
+  }
+  return 1;
+}
+
+/* A tile's 16 rows of 64 codes from `codes` (a row every k bytes), of
+ * which `valid` exist: a copy in pad, zero-padded, where fewer. */
+static inline const uint8_t *weightTile(const uint8_t *codes, int64_t k,
+                                        int64_t valid, uint8_t *pad,
+                                        int64_t *stride) {
+  if (valid >= 16) {
+    *stride = k;
+    return codes;
+  }
+  for (int64_t i = 0; i < 16; ++i)
+    _mm512_storeu_si512((void *)(pad + 64 * i),
+                        i < valid
+                            ? _mm512_loadu_si512((const void *)(codes + i * k))
+                            : _mm512_setzero_si512());
+  *stride = 64;
+  return pad;
+}
+
+static inline __attribute__((always_inline)) void
+gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
+  const squant_rt_qweight *w = p->w;
+  const squant_rt_amx_int8_parts *xp = &p->xparts;
+  int64_t k = w->k, gs = w->group_size, groups = k / gs, quads = gs / 64;
+  int32_t rows = p->lane_rows, slots = 16 / rows;
+  int32_t tiles = squant_rt_amx_int8_tiles(p->m);
+  int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
+  float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512); /* [32][16] */
+  uint8_t *pad = (uint8_t *)(outs + 512);                        /* [2][1024] */
+  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
+    int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
+    const uint8_t *codes = w->codes + n0 * k;
+    memset(outs, 0, 512 * sizeof(float));
+    for (int64_t g = 0; g < groups; ++g) {
+      int32_t count = xp->counts[g];
+      const int8_t *parts = xp->tiles + (size_t)g * tiles * quads * 1024;
+      for (int32_t t = 0; t < count; ++t) {
+        _tile_zero(0);
+        _tile_zero(1);
+        for (int64_t c = 0; c < quads; ++c) {
+          int64_t col = g * gs + 64 * c, stride0, stride1;
+          const uint8_t *a0 =
+              weightTile(codes + col, k, w->n - n0, pad, &stride0);
+          const uint8_t *a1 = weightTile(codes + 16 * k + col, k,
+                                         w->n - n0 - 16, pad + 1024, &stride1);
+          _tile_loadd(2, a0, stride0);
+          _tile_loadd(3, a1, stride1);
+          _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
+          if (isSigned) {
+            _tile_dpbssd(0, 2, 4);
+            _tile_dpbssd(1, 3, 4);
+          } else {
+            _tile_dpbusd(0, 2, 4);
+            _tile_dpbusd(1, 3, 4);
+          }
+        }
+        _tile_stored(0, acc + t * 512, 64);
+        _tile_stored(1, acc + t * 512 + 256, 64);
+      }
+      /* Weight row i's lanes are row i of the tiles (i >= 16: the second). */
+      const float *units = xp->units + g * tiles * 16;
+      __m512 sums = _mm512_loadu_ps(xp->sums + g * 16);
+      for (int i = 0; i < nr; ++i) {
+        __m512 d = _mm512_setzero_ps();
+        for (int32_t t = 0; t < count; ++t)
+          d = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(
+                                  (const void *)(acc + t * 512 + 16 * i))),
+                              _mm512_loadu_ps(units + t * 16), d);
+        int64_t param = (n0 + i) * groups + g;
+        __m512 o = _mm512_loadu_ps(outs + 16 * i);
+        o = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, o);
+        o = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, o);
+        _mm512_storeu_ps(outs + 16 * i, o);
+      }
+    }
+    /* Each activation row's slots, added in order, its scale undone. */
+    for (int i = 0; i < nr; ++i)
+      for (int64_t r = 0; r < p->m; ++r) {
+        float v = outs[16 * i + r];
+        for (int32_t s = 1; s < slots; ++s)
+          v += outs[16 * i + s * rows + r];
+        p->y[r * p->y_stride + n0 + i] = v * p->row_scale[r];
+      }
+  }
+}
+
+void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p) {
+  squantConfigureTiles();
+  if (p->w->is_signed)
+    gemmInt8(p, 1);
+  else
+    gemmInt8(p, 0);
+  _tile_release();
+}
