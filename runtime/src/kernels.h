@@ -309,7 +309,7 @@ static inline int32_t squant_rt_amx_int8_tiles(int64_t m) {
  * outputs by lane and zero-padded copies of weight tiles past the last
  * row. */
 #define SQUANT_RT_AMX_INT8_SCRATCH                                             \
-  ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 + 2048 + 2048)
+  ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 + 2048 + 4096)
 /* Splits x (m <= 16 rows, times row_scale[r]^-1) into `out` for w (8-bit
  * codes, groups of multiples of 64): 0 where it cannot (a non-finite
  * value, or a group of a row needing more than SQUANT_RT_AMX_INT8_PARTS

@@ -141,6 +141,15 @@ static inline const uint8_t *weightTile(const uint8_t *codes, int64_t k,
   return pad;
 }
 
+/* C += A B: tile operands are immediates, so a macro. */
+#define dot(c, a, b, isSigned)                                                 \
+  do {                                                                         \
+    if (isSigned)                                                              \
+      _tile_dpbssd(c, a, b);                                                   \
+    else                                                                       \
+      _tile_dpbusd(c, a, b);                                                   \
+  } while (0)
+
 static inline __attribute__((always_inline)) void
 gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
   const squant_rt_qweight *w = p->w;
@@ -150,7 +159,7 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
   int32_t tiles = squant_rt_amx_int8_tiles(p->m);
   int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
   float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512); /* [32][16] */
-  uint8_t *pad = (uint8_t *)(outs + 512);                        /* [2][1024] */
+  uint8_t *pad = (uint8_t *)(outs + 512);                        /* [4][1024] */
   for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
     int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
     const uint8_t *codes = w->codes + n0 * k;
@@ -158,28 +167,55 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
     for (int64_t g = 0; g < groups; ++g) {
       int32_t count = xp->counts[g];
       const int8_t *parts = xp->tiles + (size_t)g * tiles * quads * 1024;
-      for (int32_t t = 0; t < count; ++t) {
-        _tile_zero(0);
-        _tile_zero(1);
-        for (int64_t c = 0; c < quads; ++c) {
-          int64_t col = g * gs + 64 * c, stride0, stride1;
-          const uint8_t *a0 =
-              weightTile(codes + col, k, w->n - n0, pad, &stride0);
-          const uint8_t *a1 = weightTile(codes + 16 * k + col, k,
-                                         w->n - n0 - 16, pad + 1024, &stride1);
-          _tile_loadd(2, a0, stride0);
-          _tile_loadd(3, a1, stride1);
-          _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
-          if (isSigned) {
-            _tile_dpbssd(0, 2, 4);
-            _tile_dpbssd(1, 3, 4);
-          } else {
-            _tile_dpbusd(0, 2, 4);
-            _tile_dpbusd(1, 3, 4);
-          }
+      if (quads <= 2) {
+        /* The weight tiles once for all the group's part tiles. */
+        int64_t col = g * gs, s0, s1, s2 = 64, s3 = 64;
+        _tile_loadd(2, weightTile(codes + col, k, w->n - n0, pad, &s0), s0);
+        _tile_loadd(3,
+                    weightTile(codes + 16 * k + col, k, w->n - n0 - 16,
+                               pad + 1024, &s1),
+                    s1);
+        if (quads == 2) {
+          _tile_loadd(
+              5, weightTile(codes + col + 64, k, w->n - n0, pad + 2048, &s2),
+              s2);
+          _tile_loadd(6,
+                      weightTile(codes + 16 * k + col + 64, k, w->n - n0 - 16,
+                                 pad + 3072, &s3),
+                      s3);
         }
-        _tile_stored(0, acc + t * 512, 64);
-        _tile_stored(1, acc + t * 512 + 256, 64);
+        for (int32_t t = 0; t < count; ++t) {
+          _tile_zero(0);
+          _tile_zero(1);
+          _tile_loadd(4, parts + t * quads * 1024, 64);
+          dot(0, 2, 4, isSigned);
+          dot(1, 3, 4, isSigned);
+          if (quads == 2) {
+            _tile_loadd(7, parts + (t * quads + 1) * 1024, 64);
+            dot(0, 5, 7, isSigned);
+            dot(1, 6, 7, isSigned);
+          }
+          _tile_stored(0, acc + t * 512, 64);
+          _tile_stored(1, acc + t * 512 + 256, 64);
+        }
+      } else {
+        for (int32_t t = 0; t < count; ++t) {
+          _tile_zero(0);
+          _tile_zero(1);
+          for (int64_t c = 0; c < quads; ++c) {
+            int64_t col = g * gs + 64 * c, s0, s1;
+            const uint8_t *a0 = weightTile(codes + col, k, w->n - n0, pad, &s0);
+            const uint8_t *a1 = weightTile(codes + 16 * k + col, k,
+                                           w->n - n0 - 16, pad + 1024, &s1);
+            _tile_loadd(2, a0, s0);
+            _tile_loadd(3, a1, s1);
+            _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
+            dot(0, 2, 4, isSigned);
+            dot(1, 3, 4, isSigned);
+          }
+          _tile_stored(0, acc + t * 512, 64);
+          _tile_stored(1, acc + t * 512 + 256, 64);
+        }
       }
       /* Weight row i's lanes are row i of the tiles (i >= 16: the second). */
       const float *units = xp->units + g * tiles * 16;
