@@ -245,7 +245,7 @@ int main(int argc, char **argv) {
   const char *core = std::getenv("OPENBLAS_CORETYPE");
   std::printf("squant_rt qgemm, group %lld, fp32 activations ('bf16' rows: "
               "bf16); ISA %d "
-              "(3 = AVX-512, 4 = AVX-512 + AMX-BF16); "
+              "(3 = AVX-512, 4 = AVX-512 + AMX-BF16/INT8); "
               "OpenBLAS core %s; %d windows, median [min, max]\n",
               (long long)group, int(squant_rt_best_isa()),
               openblas_get_corename(), kWindows);

@@ -39,10 +39,11 @@ typedef enum squant_rt_isa {
   SQUANT_RT_ISA_PORTABLE = 1,
   SQUANT_RT_ISA_AVX2 = 2,   /* AVX2 + FMA */
   SQUANT_RT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL */
-  /* AVX512 plus AVX512-BF16 and AMX-BF16 tiles, which the kernel lets the
-   * process use (asked for by squant_rt_isa_available and
-   * squant_rt_best_isa): the GEMMs of squant_rt_qgemm_bf16 and
-   * squant_rt_qgemm (see there); every other call runs as AVX512. */
+  /* AVX512 plus AVX512-VBMI and AVX512-BF16, and AMX-BF16 and AMX-INT8
+   * tiles, which the kernel lets the process use (asked for by
+   * squant_rt_isa_available and squant_rt_best_isa): the GEMMs of
+   * squant_rt_qgemm_bf16 and squant_rt_qgemm (see there); every other call runs
+   * as AVX512. */
   SQUANT_RT_ISA_AMX = 4,
 } squant_rt_isa;
 
@@ -203,9 +204,15 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
  * magnitude is below 2^-40 are scaled by a power of two first (undone
  * exactly on y), so parts are lost to bf16's subnormals (which the tiles
  * read as zero) only for values 2^63 times smaller than their row's
- * largest. As in the GEMV's factorization, sum q x per group is formed
- * before the scale, so it overflows for |x| near FLT_MAX / (2^bits * g)
- * where x * w would not. */
+ * largest. 8-bit codes of the FMA form in groups of multiples of 64 (up
+ * to 65536) at M = 2..16 take AMX-INT8 tiles instead: each group of a row
+ * of x is split exactly into int8 parts times powers of two (values under
+ * 2^-143 after the row scaling dropped), multiplied with the codes in
+ * exact int32 sums, each part's sum scaled and the parts added in fp32;
+ * x that does not split (non-finite values, or a group needing more than
+ * 8 parts) runs the kernels above instead. As in the GEMV's factorization, sum
+ * q x per group is formed before the scale, so it overflows for |x| near
+ * FLT_MAX / (2^bits * g) where x * w would not. */
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,
                                  int64_t y_stride, void *workspace,
