@@ -223,29 +223,55 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
 
 /* 8-bit codes with fp32 activations on AMX-INT8 (gemm_amx_int8.c): the
  * FMA form in BLOCK32_V1, groups of multiples of 64 up to 65536 (where
- * the int32 sums cannot overflow: 65536 * 255 * 127 < 2^31), M = 2..16
- * (M = 1 is the GEMV's, memory-bound; from 17 the AMX-BF16 split decodes
- * each weight once for up to 32 rows). Its workspace (0 where it does not
- * run): the rows' scales, the parts (squant_rt_amx_int8_parts), one
- * group's residual and the kernel's scratch for a call without a pool. */
+ * the int32 sums cannot overflow: 65536 * 255 * 127 < 2^31), M = 2..32
+ * (M = 1 is the GEMV's, memory-bound; above 32 the AMX-BF16 split runs
+ * whole chunks of 32 rows per pass over the weight). */
 static int amxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
          w->form == SQUANT_RT_FORM_FMA && w->bits == 8 &&
-         w->group_size % 64 == 0 && w->group_size <= 65536 && m >= 2 && m <= 16;
+         w->group_size % 64 == 0 && w->group_size <= 65536 && m >= 2 &&
+         m <= SQUANT_RT_AMX_INT8_MAX_M;
 }
 
-static size_t amxInt8Bytes(int64_t m, const squant_rt_qweight *w) {
-  if (!amxInt8Takes(m, w))
-    return 0;
+/* The AMX-INT8 path's workspace: the rows' scales, the parts
+ * (squant_rt_amx_int8_parts), one group's residual and the kernel's
+ * scratch for a call without a pool. */
+typedef struct {
+  float *rowScale;
+  squant_rt_amx_int8_parts parts;
+  float *residual;
+  float *scratch;
+} AmxInt8Workspace;
+
+/* `bytes` at *at from base (NULL: sizes only), 64-byte aligned. */
+static void *carve(char *base, size_t *at, size_t bytes) {
+  void *p = base ? base + *at : NULL;
+  *at += align64(bytes);
+  return p;
+}
+
+/* Lays the workspace out from base (64-byte aligned; NULL: sizes only) and
+ * returns its bytes. */
+static size_t amxInt8Carve(int64_t m, const squant_rt_qweight *w, char *base,
+                           AmxInt8Workspace *ws) {
   size_t groups = (size_t)(w->k / w->group_size);
-  size_t tiles = (size_t)squant_rt_amx_int8_tiles(m);
-  return 64 + align64((size_t)m * sizeof(float)) +
-         align64(groups * tiles * (size_t)w->group_size * 16) +
-         align64(groups * tiles * 16 * sizeof(float)) +
-         align64(groups * sizeof(int32_t)) +
-         align64(groups * 16 * sizeof(float)) +
-         align64((size_t)w->group_size * sizeof(float)) +
-         SQUANT_RT_AMX_INT8_SCRATCH;
+  int32_t blocks = squant_rt_amx_int8_blocks(m);
+  size_t units = groups * (size_t)blocks, at = 0;
+  size_t tiles = groups * (size_t)squant_rt_amx_int8_first_tile(m, blocks);
+  ws->rowScale = carve(base, &at, (size_t)m * sizeof(float));
+  ws->parts.tiles = carve(base, &at, tiles * (size_t)w->group_size * 16);
+  ws->parts.units = carve(base, &at, tiles * 16 * sizeof(float));
+  ws->parts.counts = carve(base, &at, units * sizeof(int32_t));
+  ws->parts.sums = carve(base, &at, units * 16 * sizeof(float));
+  ws->residual = carve(base, &at, (size_t)w->group_size * sizeof(float));
+  ws->scratch = carve(base, &at, SQUANT_RT_AMX_INT8_SCRATCH);
+  return at;
+}
+
+/* The AMX-INT8 path's workspace bytes (0 where it does not run). */
+static size_t amxInt8Bytes(int64_t m, const squant_rt_qweight *w) {
+  AmxInt8Workspace ws;
+  return amxInt8Takes(m, w) ? 64 + amxInt8Carve(m, w, NULL, &ws) : 0;
 }
 
 size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
@@ -395,32 +421,18 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
 static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
                       const squant_rt_qweight *w, float *y, int64_t y_stride,
                       void *workspace, const squant_rt_options *options) {
-  size_t groups = (size_t)(w->k / w->group_size);
-  size_t tiles = (size_t)squant_rt_amx_int8_tiles(m);
-  char *next = (char *)align64Ptr(workspace);
-  float *rowScale = (float *)next;
-  next += align64((size_t)m * sizeof(float));
-  squant_rt_amx_int8_parts parts;
-  parts.tiles = (int8_t *)next;
-  next += align64(groups * tiles * (size_t)w->group_size * 16);
-  parts.units = (float *)next;
-  next += align64(groups * tiles * 16 * sizeof(float));
-  parts.counts = (int32_t *)next;
-  next += align64(groups * sizeof(int32_t));
-  parts.sums = (float *)next;
-  next += align64(groups * 16 * sizeof(float));
-  float *residual = (float *)next;
-  next += align64((size_t)w->group_size * sizeof(float));
-  squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
-  if (!squant_rt_amx_int8_split(x, m, x_stride, w, rowScale, residual, &parts))
+  AmxInt8Workspace ws;
+  amxInt8Carve(m, w, (char *)align64Ptr(workspace), &ws);
+  squant_rt_amx_row_scales(x, m, x_stride, w->k, ws.rowScale);
+  if (!squant_rt_amx_int8_split(x, m, x_stride, w, ws.rowScale, ws.residual,
+                                &ws.parts))
     return 0;
   ParallelCall call;
   initCall(&call, options, w, m, y, y_stride);
   squant_rt_qgemm_params *p = &call.params;
-  p->row_scale = rowScale;
-  p->xparts = parts;
-  p->lane_rows = squant_rt_amx_int8_lane_rows(m);
-  p->scratch = (float *)next;
+  p->row_scale = ws.rowScale;
+  p->xparts = ws.parts;
+  p->scratch = ws.scratch;
   call.kernel = squant_rt_qgemm_int8_amx;
   squant_rt_pool_run(call.pool, runSlice, &call);
   return 1;

@@ -19,22 +19,29 @@
  * times 2^-e_p truncated, |q| <= 127): each part is exact, and the parts
  * add up to v exactly except where a unit would fall below 2^-149 (values
  * under 2^-143 after the row's scaling, so 2^103 or more below the row's
- * largest, are dropped). The tiles take 16 lanes: lane_rows rows r (4, 8
- * or 16: squant_rt_amx_int8_lane_rows) times 16 / lane_rows slots; part p
- * of row r is lane (p mod slots) * lane_rows + r of tile p / slots. */
+ * largest, are dropped). The rows come in blocks of up to 16 (block b:
+ * rows 16 b ..; squant_rt_amx_int8_blocks), each block's parts in tiles of
+ * 16 lanes: lane_rows rows (4, 8 or 16, as the block's rows need:
+ * squant_rt_amx_int8_lane_rows) times 16 / lane_rows slots; part p of the
+ * block's row r is lane (p mod slots) * lane_rows + r of the block's tile
+ * p / slots. */
 #define SQUANT_RT_AMX_INT8_PARTS 8
+#define SQUANT_RT_AMX_INT8_MAX_M 32
 typedef struct squant_rt_amx_int8_parts {
-  /* Per group, SQUANT_RT_AMX_INT8_PARTS / slots tiles of group / 64 B
-   * tiles (1 KiB each: [16 quads of columns][16 lanes][4]), unused lanes
-   * zero: tiles + ((g * tiles_per_group + t) * (group / 64) + c) * 1024. */
+  /* Per group and block, SQUANT_RT_AMX_INT8_PARTS / slots tiles
+   * (squant_rt_amx_int8_tiles) of group / 64 B tiles (1 KiB each: [16
+   * quads of columns][16 lanes][4]), unused lanes zero: tile t of block b
+   * of group g is T = g * (the group's tiles) + (block b's first) + t
+   * (squant_rt_amx_int8_first_tile), its B tiles at tiles + (T * (group /
+   * 64) + c) * 1024. */
   int8_t *tiles;
-  /* [groups][tiles_per_group][16]: each lane's 2^e_p (0 where unused). */
+  /* [T][16]: each lane's 2^e_p (0 where unused). */
   float *units;
-  /* [groups]: the tiles in use (parts of the group's row with the most,
-   * over slots, rounded up). */
+  /* [groups][blocks]: the tiles in use (parts of the block's row with the
+   * most in the group, over slots, rounded up). */
   int32_t *counts;
-  /* [groups][16]: lane r < m holds the sum of row r's scaled x over the
-   * group (in a fixed order), the others zero. */
+  /* [groups][blocks][16]: the lane of row r (slot 0) holds the sum of row
+   * r's scaled x over the group (in a fixed order), the others zero. */
   float *sums;
 } squant_rt_amx_int8_parts;
 
@@ -85,10 +92,8 @@ typedef struct squant_rt_qgemm_params {
   int32_t amx_parts;
   const float *row_scale;
   /* 8-bit codes on AMX-INT8 (gemm_amx_int8.c): x split into int8 parts
-   * (squant_rt_amx_int8_split; lane_rows rows per tile lane group) and
-   * row_scale as above. */
+   * (squant_rt_amx_int8_split) and row_scale as above. */
   squant_rt_amx_int8_parts xparts;
-  int32_t lane_rows;
 } squant_rt_qgemm_params;
 
 /* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
@@ -297,20 +302,34 @@ void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
                               float *xsum_t);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
-/* Activation rows per lane group of the AMX-INT8 kernel's tiles, and its
- * part tiles per group (squant_rt_amx_int8_parts). */
-static inline int32_t squant_rt_amx_int8_lane_rows(int64_t m) {
-  return m <= 4 ? 4 : m <= 8 ? 8 : 16;
+/* The AMX-INT8 kernel's blocks of activation rows; block b's rows per lane
+ * group of its tiles, its part tiles per group, and the first of them
+ * among the group's (squant_rt_amx_int8_parts); b = blocks: the group's
+ * tiles. For m <= SQUANT_RT_AMX_INT8_MAX_M rows. */
+static inline int32_t squant_rt_amx_int8_blocks(int64_t m) {
+  return (int32_t)((m + 15) / 16);
 }
-static inline int32_t squant_rt_amx_int8_tiles(int64_t m) {
-  return SQUANT_RT_AMX_INT8_PARTS / (16 / squant_rt_amx_int8_lane_rows(m));
+static inline int32_t squant_rt_amx_int8_lane_rows(int64_t m, int32_t b) {
+  int64_t rows = m - 16 * (int64_t)b;
+  return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
 }
-/* The kernel's scratch: a group's accumulator tiles, the 32 weight rows'
- * outputs by lane and zero-padded copies of weight tiles past the last
- * row. */
+static inline int32_t squant_rt_amx_int8_tiles(int64_t m, int32_t b) {
+  return SQUANT_RT_AMX_INT8_PARTS / (16 / squant_rt_amx_int8_lane_rows(m, b));
+}
+static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
+  int32_t first = 0;
+  for (int32_t i = 0; i < b; ++i)
+    first += squant_rt_amx_int8_tiles(m, i);
+  return first;
+}
+/* The kernel's scratch: a block's accumulator tiles for a group, the 32
+ * weight rows' outputs by block and lane, and zero-padded copies of weight
+ * tiles past the last row. */
 #define SQUANT_RT_AMX_INT8_SCRATCH                                             \
-  ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 + 2048 + 4096)
-/* Splits x (m <= 16 rows, times row_scale[r]^-1) into `out` for w (8-bit
+  ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 +                                   \
+   (size_t)SQUANT_RT_AMX_INT8_MAX_M / 16 * 2048 + 4096)
+/* Splits x (m <= SQUANT_RT_AMX_INT8_MAX_M rows, times row_scale[r]^-1)
+ * into `out` for w (8-bit
  * codes, groups of multiples of 64): 0 where it cannot (a non-finite
  * value, or a group of a row needing more than SQUANT_RT_AMX_INT8_PARTS
  * parts), else 1. residual: group_size floats. */

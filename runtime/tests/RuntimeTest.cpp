@@ -1720,8 +1720,9 @@ TestWeight makeInt8Exact(const std::vector<int8_t> &codes, bool isSigned,
 TEST(Runtime, Fp32AmxInt8EveryShape) {
   // Unsigned (tinygemm's float zero points) and signed (int asymmetric,
   // symmetric) codes in groups of
-  // 64, 128 and 256 (one, two and four 64-column steps per group); M 2..16
-  // (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding rows); N
+  // 64, 128 and 256 (one, two and four 64-column steps per group); M 2..32
+  // (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding rows; from
+  // 17 a second block of 16 rows); N
   // ragged (a last weight tile of fewer than 16 rows, or none but a
   // second). Against the reference, and not the AVX-512 kernels' bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
@@ -1735,7 +1736,7 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
         n = 16 * (1 + rng() % 3) + 1;
       TestWeight t = makeFma(scheme, 8, n, k, g, rng);
       finish(t);
-      for (int64_t m : {2, 3, 4, 5, 8, 9, 13, 16}) {
+      for (int64_t m : {2, 3, 4, 5, 8, 9, 13, 16, 17, 27, 32}) {
         std::vector<float> x = randomX(m, k, rng);
         std::string what = "scheme " + std::to_string(int(scheme)) + " g " +
                            std::to_string(g) + " n " + std::to_string(n) +
@@ -1762,7 +1763,7 @@ TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
   std::mt19937 rng(42);
   int64_t n = 37, k = 256, g = 128;
   for (bool isSigned : {false, true})
-    for (int64_t m : {3, 8, 12}) {
+    for (int64_t m : {3, 8, 12, 22}) {
       std::vector<int64_t> colA(m), colB(m);
       std::vector<float> x(m * k, 0.0f);
       static const int exponents[][2] = {{0, -25},    {9, -40},     {-3, -60},
@@ -1839,6 +1840,13 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
   });
   std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
   ASSERT_EQ(std::memcmp(autoIsa.data(), alone.data(), alone.size() * 4), 0);
+  // Two blocks of rows (M = 24) on pools too.
+  std::vector<float> x24 = randomX(24, k, rng);
+  std::vector<float> alone24 = runQgemm(t, x24, 24, SQUANT_RT_ISA_AMX);
+  expectClose(t, x24, 24, alone24, "amx int8 m 24");
+  expectPoolsGive(alone24, [&](squant_rt_pool *pool) {
+    return runQgemm(t, x24, 24, SQUANT_RT_ISA_AMX, pool);
+  });
   std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
   squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
   expectStridedGive<float>(
@@ -1866,10 +1874,12 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
     ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
   }
   // From M = 9 such x falls back to the AMX-BF16 split: within the
-  // tolerance, and exact for the values the parts could not hold.
-  std::vector<float> x12 = randomX(12, k, rng);
-  std::copy(odd.back().begin() + 4 * k, odd.back().begin() + 5 * k,
-            x12.begin() + 4 * k);
-  expectClose(t, x12, 12, runQgemm(t, x12, 12, SQUANT_RT_ISA_AMX),
-              "m 12 fallback");
+  // tolerance.
+  for (int64_t mb : {12, 20}) {
+    std::vector<float> xb = randomX(mb, k, rng);
+    std::copy(odd.back().begin() + 4 * k, odd.back().begin() + 5 * k,
+              xb.begin() + (mb - 3) * k);
+    expectClose(t, xb, mb, runQgemm(t, xb, mb, SQUANT_RT_ISA_AMX),
+                "fallback m " + std::to_string(mb));
+  }
 }

@@ -1,6 +1,6 @@
 /*===- gemm_amx_int8.c - fp32-activation qgemm of 8-bit codes on AMX-INT8 ===//
  *
- * y = x w^T for 8-bit codes in the FMA form, M = 2..16, by the group
+ * y = x w^T for 8-bit codes in the FMA form, M = 2..32, by the group
  * factorization
  *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
  *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k],
@@ -15,11 +15,12 @@
  * the parts are added in fp32 in a fixed order.
  *
  * The parts are the B tiles: 16 lanes of 4 columns per row, a lane being
- * one part of one activation row. Per thread, for 32 weight rows (two A
- * tiles) at a time: for each group, each tile of parts takes two TDPs per
- * 64 columns into two accumulator tiles, which are stored, converted,
- * scaled and added into the 32 rows' outputs by lane (in L1); the lanes of
- * one row are added and its row scale undone at the end.
+ * one part of one activation row (of a block of up to 16). Per thread, for
+ * 32 weight rows (two A tiles) at a time: for each group, each block's
+ * tiles of parts take two TDPs per 64 columns into two accumulator tiles,
+ * which are stored, converted, scaled and added into the 32 rows' outputs
+ * by block and lane (in L1); the lanes of one row are added and its row
+ * scale undone at the end.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -41,23 +42,29 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              float *residual,
                              const squant_rt_amx_int8_parts *out) {
   int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
-  int32_t rows = squant_rt_amx_int8_lane_rows(m), slots = 16 / rows;
-  int32_t tiles = squant_rt_amx_int8_tiles(m);
-  size_t groupBytes = (size_t)tiles * (size_t)quads * 1024;
+  int32_t blocks = squant_rt_amx_int8_blocks(m);
+  int32_t groupTiles = squant_rt_amx_int8_first_tile(m, blocks);
   const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
   const __m512i exponent = _mm512_set1_epi32(0x7F800000);
   /* Dword i of a lane's 64 bytes goes to row i of the B tile. */
   const __m512i rowOffsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
       _mm512_set1_epi32(64));
-  for (int64_t g = 0; g < groups; ++g) {
-    int8_t *groupTiles = out->tiles + (size_t)g * groupBytes;
-    float *units = out->units + g * tiles * 16;
-    memset(groupTiles, 0, groupBytes);
+  for (int64_t u = 0; u < groups * blocks; ++u) {
+    int32_t b = (int32_t)(u % blocks);
+    int32_t rows = squant_rt_amx_int8_lane_rows(m, b), slots = 16 / rows;
+    int32_t tiles = squant_rt_amx_int8_tiles(m, b);
+    int64_t r0 = 16 * b, r1 = m - r0 < 16 ? m : r0 + 16;
+    int64_t g = u / blocks;
+    int64_t first = g * groupTiles + squant_rt_amx_int8_first_tile(m, b);
+    size_t blockBytes = (size_t)tiles * (size_t)quads * 1024;
+    int8_t *blockTiles = out->tiles + (size_t)first * quads * 1024;
+    float *units = out->units + first * 16;
+    memset(blockTiles, 0, blockBytes);
     memset(units, 0, (size_t)tiles * 16 * sizeof(float));
     float sums[16] = {0};
     int32_t most = 0;
-    for (int64_t r = 0; r < m; ++r) {
+    for (int64_t r = r0; r < r1; ++r) {
       const float *xr = x + r * x_stride + g * gs;
       __m512 up = _mm512_set1_ps(1.0f / row_scale[r]); /* 2^s: exact */
       __m512 sum = _mm512_setzero_ps();
@@ -74,7 +81,7 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
       }
       if (nonFinite)
         return 0;
-      sums[r] = _mm512_reduce_add_ps(sum);
+      sums[r - r0] = _mm512_reduce_add_ps(sum);
       uint32_t top = (uint32_t)_mm512_reduce_max_epu32(largest);
       int32_t parts = 0;
       for (; top != 0; ++parts) {
@@ -83,7 +90,8 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
           break; /* below fp32's subnormals: dropped */
         if (parts == SQUANT_RT_AMX_INT8_PARTS)
           return 0;
-        int32_t t = parts / slots, lane = (parts % slots) * rows + (int32_t)r;
+        int32_t t = parts / slots,
+                lane = (parts % slots) * rows + (int32_t)(r - r0);
         units[t * 16 + lane] = pow2(e);
         /* 2^-e in [2^-121, 2^149], as two factors. */
         __m512 down1 = _mm512_set1_ps(pow2(-e > 127 ? 127 : -e));
@@ -110,15 +118,15 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                   _mm512_inserti32x4(_mm512_castsi128_si512(q8[0]), q8[1], 1),
                   q8[2], 2),
               q8[3], 3);
-          int8_t *tile = groupTiles + ((size_t)t * quads + c / 64) * 1024;
+          int8_t *tile = blockTiles + ((size_t)t * quads + c / 64) * 1024;
           _mm512_i32scatter_epi32(tile + 4 * lane, rowOffsets, lanes, 1);
         }
         top = (uint32_t)_mm512_reduce_max_epu32(largest);
       }
       most = parts > most ? parts : most;
     }
-    out->counts[g] = (most + slots - 1) / slots;
-    memcpy(out->sums + g * 16, sums, sizeof(sums));
+    out->counts[u] = (most + slots - 1) / slots;
+    memcpy(out->sums + u * 16, sums, sizeof(sums));
   }
   return 1;
 }
@@ -155,21 +163,21 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
   int64_t k = w->k, gs = w->group_size, groups = k / gs, quads = gs / 64;
-  int32_t rows = p->lane_rows, slots = 16 / rows;
-  int32_t tiles = squant_rt_amx_int8_tiles(p->m);
+  int32_t blocks = squant_rt_amx_int8_blocks(p->m), lanes = 16 * blocks;
+  int32_t groupTiles = squant_rt_amx_int8_first_tile(p->m, blocks);
   int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
-  float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512); /* [32][16] */
-  uint8_t *pad = (uint8_t *)(outs + 512);                        /* [4][1024] */
+  /* [32][blocks][16], then [4][1024] */
+  float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512);
+  uint8_t *pad = (uint8_t *)(outs + 32 * SQUANT_RT_AMX_INT8_MAX_M);
   for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
     int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
     const uint8_t *codes = w->codes + n0 * k;
-    memset(outs, 0, 512 * sizeof(float));
+    memset(outs, 0, (size_t)32 * lanes * sizeof(float));
     for (int64_t g = 0; g < groups; ++g) {
-      int32_t count = xp->counts[g];
-      const int8_t *parts = xp->tiles + (size_t)g * tiles * quads * 1024;
+      int64_t col = g * gs;
       if (quads <= 2) {
         /* The weight tiles once for all the group's part tiles. */
-        int64_t col = g * gs, s0, s1, s2 = 64, s3 = 64;
+        int64_t s0, s1, s2 = 64, s3 = 64;
         _tile_loadd(2, weightTile(codes + col, k, w->n - n0, pad, &s0), s0);
         _tile_loadd(3,
                     weightTile(codes + 16 * k + col, k, w->n - n0 - 16,
@@ -184,61 +192,68 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
                                  pad + 3072, &s3),
                       s3);
         }
+      }
+      for (int32_t b = 0; b < blocks; ++b) {
+        int64_t u = g * blocks + b;
+        int32_t count = xp->counts[u];
+        int64_t first = g * groupTiles + squant_rt_amx_int8_first_tile(p->m, b);
+        const int8_t *parts = xp->tiles + (size_t)first * quads * 1024;
         for (int32_t t = 0; t < count; ++t) {
           _tile_zero(0);
           _tile_zero(1);
-          _tile_loadd(4, parts + t * quads * 1024, 64);
-          dot(0, 2, 4, isSigned);
-          dot(1, 3, 4, isSigned);
-          if (quads == 2) {
-            _tile_loadd(7, parts + (t * quads + 1) * 1024, 64);
-            dot(0, 5, 7, isSigned);
-            dot(1, 6, 7, isSigned);
-          }
-          _tile_stored(0, acc + t * 512, 64);
-          _tile_stored(1, acc + t * 512 + 256, 64);
-        }
-      } else {
-        for (int32_t t = 0; t < count; ++t) {
-          _tile_zero(0);
-          _tile_zero(1);
-          for (int64_t c = 0; c < quads; ++c) {
-            int64_t col = g * gs + 64 * c, s0, s1;
-            const uint8_t *a0 = weightTile(codes + col, k, w->n - n0, pad, &s0);
-            const uint8_t *a1 = weightTile(codes + 16 * k + col, k,
-                                           w->n - n0 - 16, pad + 1024, &s1);
-            _tile_loadd(2, a0, s0);
-            _tile_loadd(3, a1, s1);
-            _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
+          if (quads <= 2) {
+            _tile_loadd(4, parts + t * quads * 1024, 64);
             dot(0, 2, 4, isSigned);
             dot(1, 3, 4, isSigned);
+            if (quads == 2) {
+              _tile_loadd(7, parts + (t * quads + 1) * 1024, 64);
+              dot(0, 5, 7, isSigned);
+              dot(1, 6, 7, isSigned);
+            }
+          } else {
+            for (int64_t c = 0; c < quads; ++c) {
+              int64_t s0, s1;
+              const uint8_t *a0 =
+                  weightTile(codes + col + 64 * c, k, w->n - n0, pad, &s0);
+              const uint8_t *a1 = weightTile(codes + 16 * k + col + 64 * c, k,
+                                             w->n - n0 - 16, pad + 1024, &s1);
+              _tile_loadd(2, a0, s0);
+              _tile_loadd(3, a1, s1);
+              _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
+              dot(0, 2, 4, isSigned);
+              dot(1, 3, 4, isSigned);
+            }
           }
           _tile_stored(0, acc + t * 512, 64);
           _tile_stored(1, acc + t * 512 + 256, 64);
         }
-      }
-      /* Weight row i's lanes are row i of the tiles (i >= 16: the second). */
-      const float *units = xp->units + g * tiles * 16;
-      __m512 sums = _mm512_loadu_ps(xp->sums + g * 16);
-      for (int i = 0; i < nr; ++i) {
-        __m512 d = _mm512_setzero_ps();
-        for (int32_t t = 0; t < count; ++t)
-          d = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(
-                                  (const void *)(acc + t * 512 + 16 * i))),
-                              _mm512_loadu_ps(units + t * 16), d);
-        int64_t param = (n0 + i) * groups + g;
-        __m512 o = _mm512_loadu_ps(outs + 16 * i);
-        o = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, o);
-        o = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, o);
-        _mm512_storeu_ps(outs + 16 * i, o);
+        /* Weight row i's lanes are row i of the tiles (i >= 16: the
+         * second). */
+        const float *units = xp->units + first * 16;
+        __m512 sums = _mm512_loadu_ps(xp->sums + u * 16);
+        for (int i = 0; i < nr; ++i) {
+          __m512 d = _mm512_setzero_ps();
+          for (int32_t t = 0; t < count; ++t)
+            d = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(
+                                    (const void *)(acc + t * 512 + 16 * i))),
+                                _mm512_loadu_ps(units + t * 16), d);
+          int64_t param = (n0 + i) * groups + g;
+          float *o = outs + i * lanes + 16 * b;
+          __m512 v = _mm512_loadu_ps(o);
+          v = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, v);
+          v = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, v);
+          _mm512_storeu_ps(o, v);
+        }
       }
     }
     /* Each activation row's slots, added in order, its scale undone. */
     for (int i = 0; i < nr; ++i)
       for (int64_t r = 0; r < p->m; ++r) {
-        float v = outs[16 * i + r];
-        for (int32_t s = 1; s < slots; ++s)
-          v += outs[16 * i + s * rows + r];
+        int32_t rows = squant_rt_amx_int8_lane_rows(p->m, (int32_t)(r / 16));
+        const float *o = outs + i * lanes + 16 * (r / 16) + r % 16;
+        float v = o[0];
+        for (int32_t s = 1; s < 16 / rows; ++s)
+          v += o[s * rows];
         p->y[r * p->y_stride + n0 + i] = v * p->row_scale[r];
       }
   }
