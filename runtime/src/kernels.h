@@ -322,12 +322,16 @@ static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
     first += squant_rt_amx_int8_tiles(m, i);
   return first;
 }
-/* The kernel's scratch: a block's accumulator tiles for a group, the 32
- * weight rows' outputs by block and lane, and zero-padded copies of weight
- * tiles past the last row. */
+/* The kernel's blocking: N blocks of SQUANT_RT_AMX_INT8_NB pairs of weight
+ * tiles, K blocks of whole groups whose parts take about
+ * SQUANT_RT_AMX_INT8_KB_BYTES. Its scratch: a block's accumulator tiles
+ * for a group, the N block's outputs by block and lane, and zero-padded
+ * copies of weight tiles past the last row. */
+#define SQUANT_RT_AMX_INT8_NB 8
+#define SQUANT_RT_AMX_INT8_KB_BYTES ((int64_t)768 * 1024)
 #define SQUANT_RT_AMX_INT8_SCRATCH                                             \
   ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 +                                   \
-   (size_t)SQUANT_RT_AMX_INT8_MAX_M / 16 * 2048 + 4096)
+   (size_t)SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M * 4 + 4096)
 /* Splits x (m <= SQUANT_RT_AMX_INT8_MAX_M rows, times row_scale[r]^-1)
  * into `out` for w (8-bit
  * codes, groups of multiples of 64): 0 where it cannot (a non-finite

@@ -1883,3 +1883,23 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
                 "fallback m " + std::to_string(mb));
   }
 }
+
+TEST(Runtime, Fp32AmxInt8Blocking) {
+  // The kernel runs N in blocks of 8 pairs of weight tiles (256 rows) and
+  // K in blocks of whole groups whose parts take about 768 KiB: M = 32 in
+  // groups of 256 (64 KiB of parts per group) gives two K blocks of 7
+  // groups; N = 300 a second N block of 44 rows. Pools split N elsewhere.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmx;
+  std::mt19937 rng(44);
+  TestWeight t = makeFma(Scheme::Tinygemm, 8, 300, 14 * 256, 256, rng);
+  finish(t);
+  for (int64_t m : {20, 32}) {
+    std::vector<float> x = randomX(m, t.w.k, rng);
+    std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+    expectClose(t, x, m, alone, "blocks m " + std::to_string(m));
+    expectPoolsGive(alone, [&](squant_rt_pool *pool) {
+      return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
+    });
+  }
+}

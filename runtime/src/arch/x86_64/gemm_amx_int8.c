@@ -165,96 +165,115 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
   int64_t k = w->k, gs = w->group_size, groups = k / gs, quads = gs / 64;
   int32_t blocks = squant_rt_amx_int8_blocks(p->m), lanes = 16 * blocks;
   int32_t groupTiles = squant_rt_amx_int8_first_tile(p->m, blocks);
+  /* Groups per K block: their parts stay in L2 while every pair of weight
+   * tiles of the N block passes over them. */
+  int64_t kb =
+      SQUANT_RT_AMX_INT8_KB_BYTES / ((int64_t)groupTiles * quads * 1024);
+  kb = kb < 1 ? 1 : kb;
+  int64_t kBlocks = (groups + kb - 1) / kb;
+  kb = (groups + kBlocks - 1) / kBlocks; /* even blocks */
   int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
-  /* [32][blocks][16], then [4][1024] */
+  /* [NB pairs][32][blocks][16], then [4][1024] */
   float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512);
-  uint8_t *pad = (uint8_t *)(outs + 32 * SQUANT_RT_AMX_INT8_MAX_M);
-  for (int64_t n0 = p->n_begin; n0 < p->n_end; n0 += 32) {
-    int nr = p->n_end - n0 < 32 ? (int)(p->n_end - n0) : 32;
-    const uint8_t *codes = w->codes + n0 * k;
-    memset(outs, 0, (size_t)32 * lanes * sizeof(float));
-    for (int64_t g = 0; g < groups; ++g) {
-      int64_t col = g * gs;
-      if (quads <= 2) {
-        /* The weight tiles once for all the group's part tiles. */
-        int64_t s0, s1, s2 = 64, s3 = 64;
-        _tile_loadd(2, weightTile(codes + col, k, w->n - n0, pad, &s0), s0);
-        _tile_loadd(3,
-                    weightTile(codes + 16 * k + col, k, w->n - n0 - 16,
-                               pad + 1024, &s1),
-                    s1);
-        if (quads == 2) {
-          _tile_loadd(
-              5, weightTile(codes + col + 64, k, w->n - n0, pad + 2048, &s2),
-              s2);
-          _tile_loadd(6,
-                      weightTile(codes + 16 * k + col + 64, k, w->n - n0 - 16,
-                                 pad + 3072, &s3),
-                      s3);
-        }
-      }
-      for (int32_t b = 0; b < blocks; ++b) {
-        int64_t u = g * blocks + b;
-        int32_t count = xp->counts[u];
-        int64_t first = g * groupTiles + squant_rt_amx_int8_first_tile(p->m, b);
-        const int8_t *parts = xp->tiles + (size_t)first * quads * 1024;
-        for (int32_t t = 0; t < count; ++t) {
-          _tile_zero(0);
-          _tile_zero(1);
+  uint8_t *pad =
+      (uint8_t *)(outs + SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M);
+  for (int64_t nb0 = p->n_begin; nb0 < p->n_end;
+       nb0 += SQUANT_RT_AMX_INT8_NB * 32) {
+    int64_t nbEnd = p->n_end - nb0 < SQUANT_RT_AMX_INT8_NB * 32
+                        ? p->n_end
+                        : nb0 + SQUANT_RT_AMX_INT8_NB * 32;
+    memset(outs, 0, (size_t)(nbEnd - nb0) * lanes * sizeof(float));
+    for (int64_t kb0 = 0; kb0 < groups; kb0 += kb)
+      for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
+        int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
+        const uint8_t *codes = w->codes + n0 * k;
+        float *pairOuts = outs + (n0 - nb0) * lanes;
+        for (int64_t g = kb0; g < groups && g < kb0 + kb; ++g) {
+          int64_t col = g * gs;
           if (quads <= 2) {
-            _tile_loadd(4, parts + t * quads * 1024, 64);
-            dot(0, 2, 4, isSigned);
-            dot(1, 3, 4, isSigned);
+            /* The weight tiles once for all the group's part tiles. */
+            int64_t s0, s1, s2 = 64, s3 = 64;
+            _tile_loadd(2, weightTile(codes + col, k, w->n - n0, pad, &s0), s0);
+            _tile_loadd(3,
+                        weightTile(codes + 16 * k + col, k, w->n - n0 - 16,
+                                   pad + 1024, &s1),
+                        s1);
             if (quads == 2) {
-              _tile_loadd(7, parts + (t * quads + 1) * 1024, 64);
-              dot(0, 5, 7, isSigned);
-              dot(1, 6, 7, isSigned);
-            }
-          } else {
-            for (int64_t c = 0; c < quads; ++c) {
-              int64_t s0, s1;
-              const uint8_t *a0 =
-                  weightTile(codes + col + 64 * c, k, w->n - n0, pad, &s0);
-              const uint8_t *a1 = weightTile(codes + 16 * k + col + 64 * c, k,
-                                             w->n - n0 - 16, pad + 1024, &s1);
-              _tile_loadd(2, a0, s0);
-              _tile_loadd(3, a1, s1);
-              _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
-              dot(0, 2, 4, isSigned);
-              dot(1, 3, 4, isSigned);
+              _tile_loadd(
+                  5,
+                  weightTile(codes + col + 64, k, w->n - n0, pad + 2048, &s2),
+                  s2);
+              _tile_loadd(6,
+                          weightTile(codes + 16 * k + col + 64, k,
+                                     w->n - n0 - 16, pad + 3072, &s3),
+                          s3);
             }
           }
-          _tile_stored(0, acc + t * 512, 64);
-          _tile_stored(1, acc + t * 512 + 256, 64);
-        }
-        /* Weight row i's lanes are row i of the tiles (i >= 16: the
-         * second). */
-        const float *units = xp->units + first * 16;
-        __m512 sums = _mm512_loadu_ps(xp->sums + u * 16);
-        for (int i = 0; i < nr; ++i) {
-          __m512 d = _mm512_setzero_ps();
-          for (int32_t t = 0; t < count; ++t)
-            d = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512(
-                                    (const void *)(acc + t * 512 + 16 * i))),
-                                _mm512_loadu_ps(units + t * 16), d);
-          int64_t param = (n0 + i) * groups + g;
-          float *o = outs + i * lanes + 16 * b;
-          __m512 v = _mm512_loadu_ps(o);
-          v = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, v);
-          v = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, v);
-          _mm512_storeu_ps(o, v);
+          for (int32_t b = 0; b < blocks; ++b) {
+            int64_t u = g * blocks + b;
+            int32_t count = xp->counts[u];
+            int64_t first =
+                g * groupTiles + squant_rt_amx_int8_first_tile(p->m, b);
+            const int8_t *parts = xp->tiles + (size_t)first * quads * 1024;
+            for (int32_t t = 0; t < count; ++t) {
+              _tile_zero(0);
+              _tile_zero(1);
+              if (quads <= 2) {
+                _tile_loadd(4, parts + t * quads * 1024, 64);
+                dot(0, 2, 4, isSigned);
+                dot(1, 3, 4, isSigned);
+                if (quads == 2) {
+                  _tile_loadd(7, parts + (t * quads + 1) * 1024, 64);
+                  dot(0, 5, 7, isSigned);
+                  dot(1, 6, 7, isSigned);
+                }
+              } else {
+                for (int64_t c = 0; c < quads; ++c) {
+                  int64_t s0, s1;
+                  const uint8_t *a0 =
+                      weightTile(codes + col + 64 * c, k, w->n - n0, pad, &s0);
+                  const uint8_t *a1 =
+                      weightTile(codes + 16 * k + col + 64 * c, k,
+                                 w->n - n0 - 16, pad + 1024, &s1);
+                  _tile_loadd(2, a0, s0);
+                  _tile_loadd(3, a1, s1);
+                  _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
+                  dot(0, 2, 4, isSigned);
+                  dot(1, 3, 4, isSigned);
+                }
+              }
+              _tile_stored(0, acc + t * 512, 64);
+              _tile_stored(1, acc + t * 512 + 256, 64);
+            }
+            /* Weight row i's lanes are row i of the tiles (i >= 16: the
+             * second). */
+            const float *units = xp->units + first * 16;
+            __m512 sums = _mm512_loadu_ps(xp->sums + u * 16);
+            for (int i = 0; i < nr; ++i) {
+              __m512 d = _mm512_setzero_ps();
+              for (int32_t t = 0; t < count; ++t)
+                d = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_loadu_si512((
+                                        const void *)(acc + t * 512 + 16 * i))),
+                                    _mm512_loadu_ps(units + t * 16), d);
+              int64_t param = (n0 + i) * groups + g;
+              float *o = pairOuts + i * lanes + 16 * b;
+              __m512 v = _mm512_loadu_ps(o);
+              v = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, v);
+              v = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, v);
+              _mm512_storeu_ps(o, v);
+            }
+          }
         }
       }
-    }
     /* Each activation row's slots, added in order, its scale undone. */
-    for (int i = 0; i < nr; ++i)
+    for (int64_t i = 0; i < nbEnd - nb0; ++i)
       for (int64_t r = 0; r < p->m; ++r) {
         int32_t rows = squant_rt_amx_int8_lane_rows(p->m, (int32_t)(r / 16));
         const float *o = outs + i * lanes + 16 * (r / 16) + r % 16;
         float v = o[0];
         for (int32_t s = 1; s < 16 / rows; ++s)
           v += o[s * rows];
-        p->y[r * p->y_stride + n0 + i] = v * p->row_scale[r];
+        p->y[r * p->y_stride + nb0 + i] = v * p->row_scale[r];
       }
   }
 }
