@@ -205,7 +205,7 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
  * exactly on y), so parts are lost to bf16's subnormals (which the tiles
  * read as zero) only for values 2^63 times smaller than their row's
  * largest. 8-bit codes of the FMA form in groups of multiples of 64 (up
- * to 65536) at M = 2..16 take AMX-INT8 tiles instead: each group of a row
+ * to 65536) at M = 2..32 take AMX-INT8 tiles instead: each group of a row
  * of x is split exactly into int8 parts times powers of two (values under
  * 2^-143 after the row scaling dropped), multiplied with the codes in
  * exact int32 sums, each part's sum scaled and the parts added in fp32;
