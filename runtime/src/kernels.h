@@ -30,12 +30,12 @@
 typedef struct squant_rt_amx_int8_parts {
   /* Per group and block, SQUANT_RT_AMX_INT8_PARTS / slots tiles
    * (squant_rt_amx_int8_tiles) of group / 64 B tiles (1 KiB each: [16
-   * quads of columns][16 lanes][4]), unused lanes zero: tile t of block b
-   * of group g is T = g * (the group's tiles) + (block b's first) + t
-   * (squant_rt_amx_int8_first_tile), its B tiles at tiles + (T * (group /
-   * 64) + c) * 1024. */
+   * quads of columns][16 lanes][4]), unused lanes of tiles in use zero:
+   * tile t of block b of group g is T = g * (the group's tiles) + (block b's
+   * first) + t (squant_rt_amx_int8_first_tile), its B tiles at tiles + (T *
+   * (group / 64) + c) * 1024. */
   int8_t *tiles;
-  /* [T][16]: each lane's 2^e_p (0 where unused). */
+  /* [T][16]: each lane's 2^e_p (0 where unused, in tiles in use). */
   float *units;
   /* [groups][blocks]: the tiles in use (parts of the block's row with the
    * most in the group, over slots, rounded up). */
@@ -333,10 +333,10 @@ static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
   ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 +                                   \
    (size_t)SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M * 4 + 4096)
 /* Splits x (m <= SQUANT_RT_AMX_INT8_MAX_M rows, times row_scale[r]^-1)
- * into `out` for w (8-bit
- * codes, groups of multiples of 64): 0 where it cannot (a non-finite
- * value, or a group of a row needing more than SQUANT_RT_AMX_INT8_PARTS
- * parts), else 1. residual: group_size floats. */
+ * into `out` for w (8-bit codes, groups of multiples of 64): 0 where it
+ * cannot (a non-finite value, or a group of a row needing more than
+ * SQUANT_RT_AMX_INT8_PARTS parts), else 1. Only the tiles in use (counts)
+ * are written. residual: group_size floats. */
 int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              const squant_rt_qweight *w, const float *row_scale,
                              float *residual,

@@ -1847,7 +1847,9 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
   expectPoolsGive(alone24, [&](squant_rt_pool *pool) {
     return runQgemm(t, x24, 24, SQUANT_RT_ISA_AMX, pool);
   });
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
+  // The workspace poisoned (NaN floats): the kernel reads only what the
+  // split wrote.
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w), char(0xFF));
   squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
   expectStridedGive<float>(
       x, NAN, m, k, n, alone,

@@ -53,17 +53,16 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   for (int64_t u = 0; u < groups * blocks; ++u) {
     int32_t b = (int32_t)(u % blocks);
     int32_t rows = squant_rt_amx_int8_lane_rows(m, b), slots = 16 / rows;
-    int32_t tiles = squant_rt_amx_int8_tiles(m, b);
     int64_t r0 = 16 * b, r1 = m - r0 < 16 ? m : r0 + 16;
     int64_t g = u / blocks;
     int64_t first = g * groupTiles + squant_rt_amx_int8_first_tile(m, b);
-    size_t blockBytes = (size_t)tiles * (size_t)quads * 1024;
-    int8_t *blockTiles = out->tiles + (size_t)first * quads * 1024;
+    size_t tileBytes = (size_t)quads * 1024;
+    int8_t *blockTiles = out->tiles + (size_t)first * tileBytes;
     float *units = out->units + first * 16;
-    memset(blockTiles, 0, blockBytes);
-    memset(units, 0, (size_t)tiles * 16 * sizeof(float));
     float sums[16] = {0};
-    int32_t most = 0;
+    /* Tiles are zeroed as the first part lands in them: the kernel reads
+     * only those (counts). */
+    int32_t most = 0, zeroed = 0;
     for (int64_t r = r0; r < r1; ++r) {
       const float *xr = x + r * x_stride + g * gs;
       __m512 up = _mm512_set1_ps(1.0f / row_scale[r]); /* 2^s: exact */
@@ -92,6 +91,10 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
           return 0;
         int32_t t = parts / slots,
                 lane = (parts % slots) * rows + (int32_t)(r - r0);
+        for (; zeroed <= t; ++zeroed) {
+          memset(blockTiles + (size_t)zeroed * tileBytes, 0, tileBytes);
+          memset(units + zeroed * 16, 0, 16 * sizeof(float));
+        }
         units[t * 16 + lane] = pow2(e);
         /* 2^-e in [2^-121, 2^149], as two factors. */
         __m512 down1 = _mm512_set1_ps(pow2(-e > 127 ? 127 : -e));
