@@ -1476,6 +1476,59 @@ TEST(Runtime, Bf16BadArgumentsReturnStatus) {
 // fp32 activations on AMX (each row in three bf16 parts)
 //===----------------------------------------------------------------------===//
 
+namespace {
+
+/// Row `tiny` of x times 2^-100, row `subnormal` random multiples of
+/// 2^-149 (the rows the AMX paths scale by a power of two).
+void makeTinyRows(std::vector<float> &x, int64_t k, int64_t tiny,
+                  int64_t subnormal, std::mt19937 &rng) {
+  for (int64_t c = 0; c < k; ++c) {
+    x[tiny * k + c] = x[tiny * k + c] * 0x1p-100f;
+    x[subnormal * k + c] = float(int(rng() % 200) - 100) * 0x1p-149f;
+  }
+}
+
+/// ISA AMX on x within the tolerance, row `tiny` of y nonzero, and the
+/// same bits on pools, through AUTO and at strides (over a workspace
+/// poisoned with NaNs: the kernels read only what they wrote). Returns y.
+std::vector<float> expectAmxEverywhere(const TestWeight &t,
+                                       const std::vector<float> &x, int64_t m,
+                                       int64_t tiny, const std::string &what) {
+  int64_t k = t.w.k, n = t.w.n;
+  std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+  expectClose(t, x, m, alone, what);
+  for (int64_t j = 0; j < n; ++j)
+    EXPECT_NE(alone[tiny * n + j], 0.0f) << what << ": tiny row " << j;
+  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
+    return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
+  });
+  std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
+  EXPECT_EQ(std::memcmp(autoIsa.data(), alone.data(), alone.size() * 4), 0)
+      << what << ": AUTO";
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w), char(0xFF));
+  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
+  expectStridedGive<float>(
+      x, NAN, m, k, n, alone,
+      [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
+        return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride, ws.data(),
+                               ws.size(), &amx);
+      });
+  return alone;
+}
+
+/// ISA AMX within the tolerance, and not the AVX-512 kernels' bits: the
+/// AMX path ran.
+void expectAmxPathClose(const TestWeight &t, const std::vector<float> &x,
+                        int64_t m, const std::string &what) {
+  std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+  expectClose(t, x, m, y, what);
+  std::vector<float> v = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
+  EXPECT_NE(std::memcmp(y.data(), v.data(), y.size() * sizeof(float)), 0)
+      << what << ": the same bits as the AVX-512 kernels";
+}
+
+} // namespace
+
 TEST(Runtime, Fp32AmxEveryForm) {
   // FMA and LUT_INT8 forms at every width through the AMX tiles, against
   // the reference: M 5 and 8 (parts of 5 or 8 rows padded to 32 tile rows;
@@ -1517,11 +1570,7 @@ TEST(Runtime, Fp32AmxEveryForm) {
                          std::to_string(c.bits) + " g " + std::to_string(c.g) +
                          " n " + std::to_string(n) + " k " + std::to_string(k) +
                          " m " + std::to_string(m);
-      std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-      expectClose(t, x, m, y, what);
-      std::vector<float> v = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
-      EXPECT_NE(std::memcmp(y.data(), v.data(), y.size() * sizeof(float)), 0)
-          << what << ": the same bits as the AVX-512 kernels";
+      expectAmxPathClose(t, x, m, what);
     }
   }
 }
@@ -1579,30 +1628,8 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
   std::vector<float> x = randomX(m, k, rng);
   // A row of tiny values (scaled by 2^100 on the tiles) and one of
   // subnormals (2^149), within the tolerance relative to their size.
-  for (int64_t c = 0; c < k; ++c) {
-    x[6 * k + c] = x[6 * k + c] * 0x1p-100f;
-    x[7 * k + c] = float(int(rng() % 200) - 100) * 0x1p-149f;
-  }
-  std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-  expectClose(t, x, m, alone, "amx alone");
-  for (int64_t j = 0; j < n; ++j)
-    ASSERT_NE(alone[6 * n + j], 0.0f) << "tiny row " << j;
-  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
-    return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
-  });
-  // AUTO takes the same path.
-  std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
-  ASSERT_EQ(
-      std::memcmp(autoIsa.data(), alone.data(), alone.size() * sizeof(float)),
-      0);
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
-  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
-  expectStridedGive<float>(
-      x, NAN, m, k, n, alone,
-      [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
-        return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride, ws.data(),
-                               ws.size(), &amx);
-      });
+  makeTinyRows(x, k, 6, 7, rng);
+  std::vector<float> alone = expectAmxEverywhere(t, x, m, 6, "amx");
   // A NaN (also one whose payload lies only in the low 16 bits, which the
   // first part must keep a NaN) in row 3 makes that row NaN, an infinity
   // makes it non-finite (NaN where a group's sum meets a zero code, as in
@@ -1742,11 +1769,7 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
                            std::to_string(g) + " n " + std::to_string(n) +
                            " k " + std::to_string(k) + " m " +
                            std::to_string(m);
-        std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-        expectClose(t, x, m, y, what);
-        std::vector<float> v = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
-        EXPECT_NE(std::memcmp(y.data(), v.data(), y.size() * sizeof(float)), 0)
-            << what << ": the same bits as the AVX-512 kernels";
+        expectAmxPathClose(t, x, m, what);
       }
     }
 }
@@ -1818,28 +1841,17 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
   std::mt19937 rng(43);
   TestWeight t = makeFma(Scheme::IntAsymmetric, 8, 75, 512, 128, rng);
   finish(t);
-  int64_t m = 8, k = t.w.k, n = t.w.n;
+  int64_t m = 8, k = t.w.k;
   std::vector<float> x = randomX(m, k, rng);
   // A row of tiny values (scaled by 2^100 on the way), one of subnormals
   // (2^149) and one with 2^-149 beside 1 (below the parts' last unit:
   // dropped), all within the tolerance.
-  for (int64_t c = 0; c < k; ++c) {
-    x[5 * k + c] = x[5 * k + c] * 0x1p-100f;
-    x[6 * k + c] = float(int(rng() % 200) - 100) * 0x1p-149f;
-  }
+  makeTinyRows(x, k, 5, 6, rng);
   x[7 * k + 3] = 1.0f;
   x[7 * k + 4] = 0x1p-149f;
-  std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-  expectClose(t, x, m, alone, "amx int8 alone");
+  std::vector<float> alone = expectAmxEverywhere(t, x, m, 5, "amx int8");
   std::vector<float> vector = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
   ASSERT_NE(std::memcmp(alone.data(), vector.data(), alone.size() * 4), 0);
-  for (int64_t j = 0; j < n; ++j)
-    ASSERT_NE(alone[5 * n + j], 0.0f) << "tiny row " << j;
-  expectPoolsGive(alone, [&](squant_rt_pool *pool) {
-    return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
-  });
-  std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
-  ASSERT_EQ(std::memcmp(autoIsa.data(), alone.data(), alone.size() * 4), 0);
   // Two blocks of rows (M = 24) on pools too.
   std::vector<float> x24 = randomX(24, k, rng);
   std::vector<float> alone24 = runQgemm(t, x24, 24, SQUANT_RT_ISA_AMX);
@@ -1847,16 +1859,6 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
   expectPoolsGive(alone24, [&](squant_rt_pool *pool) {
     return runQgemm(t, x24, 24, SQUANT_RT_ISA_AMX, pool);
   });
-  // The workspace poisoned (NaN floats): the kernel reads only what the
-  // split wrote.
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w), char(0xFF));
-  squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
-  expectStridedGive<float>(
-      x, NAN, m, k, n, alone,
-      [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
-        return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride, ws.data(),
-                               ws.size(), &amx);
-      });
   // x that does not split: a non-finite value, or a group of a row whose
   // values need more than 8 parts (three full significands 30 binades
   // apart: 12). The call runs the AVX-512 kernels: their bits, NaN and
