@@ -194,7 +194,8 @@ int squant_rt_amx_eligible(const squant_rt_qweight *w) {
  * (squant_rt_amx_wide; fp32 in three parts per row, so M = 8 fills 24 of 32
  * tile rows: at M = 5..8, 0.5-0.95x the AVX-512 time), else 9 (8-bit codes
  * and one-block decodes: 1.04-1.07x at M = 8, 0.63-0.75x at M = 12). bf16
- * activations take the same rows: below them they are widened to fp32. */
+ * activations take the same rows: below them they are widened to fp32 (as
+ * are 8-bit codes up to M = 16 where AMX-INT8 takes them). */
 static int64_t amxMinM(const squant_rt_qweight *w) {
   return squant_rt_amx_wide(w) ? 5 : 9;
 }
@@ -625,7 +626,12 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
 
-  if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w, 1) > 0) {
+  /* 8-bit codes up to M = 16 run faster widened, on AMX-INT8, than decoded
+   * to bf16 tiles (int8 4096x4096, one thread: M = 9..16 2.7 -> 1.7-2.0
+   * ms; from 17 on, even or slower). */
+  int widenForInt8 = amxInt8Takes(m, w) && m <= 16;
+  if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w, 1) > 0 &&
+      !widenForInt8) {
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
     squant_rt_amx_source src = {x, m, x_stride, 1, NULL};

@@ -223,7 +223,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
  * product squant_rt_qgemm computes for x widened to fp32 (exact), within
  * the same tolerance (squant_rt_qgemm's result when nothing below applies).
  * On SQUANT_RT_ISA_AMX (AUTO picks it where available), M >= 5 (1- to
- * 4-bit codes in groups of multiples of 128) or M >= 9 (the others), FMA and
+ * 4-bit codes in groups of multiples of 128), M >= 17 (8-bit codes in
+ * groups of multiples of 64) or M >= 9 (the others), FMA and
  * LUT_INT8 forms in BLOCK32_V1 and no flags, AMX tiles multiply the bf16
  * activations by the codes or int8 table entries (exact in bf16) with fp32
  * sums per group, scaled by the group factorization; that path reads bf16
