@@ -222,16 +222,20 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
          SQUANT_RT_AMX_SCRATCH;
 }
 
-/* 8-bit codes with fp32 activations on AMX-INT8 (gemm_amx_int8.c): the
- * FMA form in BLOCK32_V1, groups of multiples of 64 up to 65536 (where
- * the int32 sums cannot overflow: 65536 * 255 * 127 < 2^31), M = 2..32
+/* 8- and 4-bit codes with fp32 activations on AMX-INT8 (gemm_amx_int8.c):
+ * the FMA form in BLOCK32_V1, groups of multiples of 64 up to 65536 for
+ * 8-bit codes (where the int32 sums cannot overflow: 65536 * 255 * 127 <
+ * 2^31) and up to 512 for 4-bit codes (decoded a group at a time into the
+ * kernel's scratch), M = 2..32
  * (M = 1 is the GEMV's, memory-bound; above 32 the AMX-BF16 split runs
  * whole chunks of 32 rows per pass over the weight). */
 static int amxInt8Takes(int64_t m, const squant_rt_qweight *w) {
+  int64_t gs = w->group_size;
   return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
-         w->form == SQUANT_RT_FORM_FMA && w->bits == 8 &&
-         w->group_size % 64 == 0 && w->group_size <= 65536 && m >= 2 &&
-         m <= SQUANT_RT_AMX_INT8_MAX_M;
+         w->form == SQUANT_RT_FORM_FMA && gs % 64 == 0 &&
+         ((w->bits == 8 && gs <= 65536) ||
+          (w->bits == 4 && gs <= 64 * SQUANT_RT_AMX_INT8_QUADS)) &&
+         m >= 2 && m <= SQUANT_RT_AMX_INT8_MAX_M;
 }
 
 /* The AMX-INT8 path's workspace: the rows' scales, the parts
@@ -626,10 +630,11 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
 
-  /* 8-bit codes up to M = 16 run faster widened, on AMX-INT8, than decoded
-   * to bf16 tiles (int8 4096x4096, one thread: M = 9..16 2.7 -> 1.7-2.0
-   * ms; from 17 on, even or slower). */
-  int widenForInt8 = amxInt8Takes(m, w) && m <= 16;
+  /* 8-bit codes up to M = 16 and 4-bit codes up to M = 8 run faster
+   * widened, on AMX-INT8, than decoded to bf16 tiles (4096x4096, one
+   * thread: int8 M = 9..16 2.7 -> 1.7-2.0 ms, int4 M = 8 1.63 -> 1.49 ms;
+   * int8 from 17 and int4 at 16, even or slower). */
+  int widenForInt8 = amxInt8Takes(m, w) && m <= (w->bits == 8 ? 16 : 8);
   if (isa == SQUANT_RT_ISA_AMX && flags == 0 && amxBytes(m, w, 1) > 0 &&
       !widenForInt8) {
     ParallelCall call;

@@ -11,7 +11,7 @@
 
 #include "squant/runtime/squant_rt.h"
 
-/* fp32 activations for 8-bit codes on AMX-INT8 (gemm_amx_int8.c), per
+/* fp32 activations for 8- and 4-bit codes on AMX-INT8 (gemm_amx_int8.c), per
  * group of each row of x (times its row scale, squant_rt_amx_row_scales):
  * a sum of int8 parts times powers of two, v = sum_p q_p 2^e_p. Part p
  * holds the top 7 bits of what the parts before it left, below the
@@ -322,18 +322,35 @@ static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
     first += squant_rt_amx_int8_tiles(m, i);
   return first;
 }
+/* The column (0..63 of a 64-column quad) of byte o of an A tile row: 8-bit
+ * codes in k order; 4-bit codes decoded from two BLOCK32_V1 blocks, their
+ * 32 bytes' low nibbles (bytes 0..31) then high nibbles (32..63). The
+ * activations' parts are laid out in the same order. */
+static inline int32_t squant_rt_amx_int8_column(int32_t bits, int32_t o) {
+  if (bits == 8)
+    return o;
+  int32_t nibble = o / 32, block = o % 32 / 16, byte = o % 16, r = byte % 8;
+  /* pack.c: code d of a half block (16 codes) sits at bit 32 (d % 2) +
+   * 4 (d / 2) of its 8 bytes. */
+  return 32 * block + 16 * (byte / 8) + 2 * (2 * (r % 4) + nibble) + r / 4;
+}
+
 /* The kernel's blocking: N blocks of SQUANT_RT_AMX_INT8_NB pairs of weight
  * tiles, K blocks of whole groups whose parts take about
  * SQUANT_RT_AMX_INT8_KB_BYTES. Its scratch: a block's accumulator tiles
  * for a group, the N block's outputs by block and lane, and zero-padded
  * copies of weight tiles past the last row. */
 #define SQUANT_RT_AMX_INT8_NB 8
+/* The most 64-column quads of a group of 4-bit codes (decoded into the
+ * scratch at once). */
+#define SQUANT_RT_AMX_INT8_QUADS 8
 #define SQUANT_RT_AMX_INT8_KB_BYTES ((int64_t)768 * 1024)
 #define SQUANT_RT_AMX_INT8_SCRATCH                                             \
   ((size_t)SQUANT_RT_AMX_INT8_PARTS * 2048 +                                   \
-   (size_t)SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M * 4 + 4096)
+   (size_t)SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M * 4 +         \
+   (size_t)SQUANT_RT_AMX_INT8_QUADS * 2048)
 /* Splits x (m <= SQUANT_RT_AMX_INT8_MAX_M rows, times row_scale[r]^-1)
- * into `out` for w (8-bit codes, groups of multiples of 64): 0 where it
+ * into `out` for w (8- or 4-bit codes, groups of multiples of 64): 0 where it
  * cannot (a non-finite value, or a group of a row needing more than
  * SQUANT_RT_AMX_INT8_PARTS parts), else 1. Only the tiles in use (counts)
  * are written. residual: group_size floats. */

@@ -1142,8 +1142,9 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
             SQUANT_RT_UNSUPPORTED);
   TestWeight t4 = makeFma(Scheme::Symmetric, 4, 4, 128, 64, rng);
   finish(t4);
-  EXPECT_EQ(squant_rt_qgemm(x.data(), 2, 128, &t4.w, y.data(), 4, ws.data(),
-                            ws.size(), &opts),
+  std::vector<char> ws4(squant_rt_qgemm_workspace_size(2, &t4.w));
+  EXPECT_EQ(squant_rt_qgemm(x.data(), 2, 128, &t4.w, y.data(), 4, ws4.data(),
+                            ws4.size(), &opts),
             SQUANT_RT_UNSUPPORTED);
   // The VNNI kernel reads BLOCK32_V1 rows: 2-bit codes in the tiled
   // layouts are refused (they were read as BLOCK32_V1 bytes before).
@@ -1302,9 +1303,11 @@ TEST(Runtime, Bf16ActivationsEveryPath) {
             std::to_string(m);
         std::vector<float> y = runQgemmBf16(t, x.bits, m, isa);
         expectClose(t, x.wide, m, y, what);
-        // 8-bit codes up to M = 16 are widened on AMX too (for its AMX-INT8
-        // kernel).
-        if (isa == SQUANT_RT_ISA_AMX && !(c.bits == 8 && m <= 16))
+        // 8-bit codes up to M = 16 and 4-bit codes in groups of multiples of
+        // 64 up to M = 8 are widened on AMX too (for its AMX-INT8 kernel).
+        bool widened = (c.bits == 8 && m <= 16) ||
+                       (c.bits == 4 && c.g % 64 == 0 && m <= 8);
+        if (isa == SQUANT_RT_ISA_AMX && !widened)
           continue;
         // Widened: exactly squant_rt_qgemm on the fp32 copy.
         std::vector<float> fp32 = runQgemm(t, x.wide, m, isa);
@@ -1594,7 +1597,10 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
   for (int bits : {2, 3, 4}) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
     std::fill(t.bias.begin(), t.bias.end(), 0.0f);
+    // 4-bit codes take AMX-INT8 up to M = 32 (tested below).
     for (int64_t m : {8, 40}) {
+      if (bits == 4 && m <= 32)
+        continue;
       std::vector<float> x(m * k, 0.0f);
       std::vector<int64_t> col(m);
       for (int64_t i = 0; i < m; ++i) {
@@ -1672,10 +1678,10 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
 }
 
 TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
-  // Below the AMX path's rows (5 for the four-block decode of 1- to 4-bit
-  // codes in groups of multiples of 128, 2 for 8-bit codes in groups of
-  // multiples of 64, else 9) and for forms it does not take, ISA AMX runs
-  // the AVX-512 kernels: the same bits.
+  // Below the AMX path's rows (2 for 4- and 8-bit codes in groups of
+  // multiples of 64, 5 for the four-block decode of 1- to 3-bit codes in
+  // groups of multiples of 128, else 9) and for forms it does not take,
+  // ISA AMX runs the AVX-512 kernels: the same bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
@@ -1696,7 +1702,10 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
   };
   TestWeight eight128 = makeFma(Scheme::IntAsymmetric, 8, 37, 256, 128, rng);
   finish(eight128);
-  for (Case c : {Case{&four, 1}, Case{&four, 4}, Case{&three, 8},
+  // 4-bit codes in groups of 32 (no AMX-INT8; one-block decode from 9).
+  TestWeight four32 = makeFma(Scheme::Tinygemm, 4, 37, 256, 32, rng);
+  finish(four32);
+  for (Case c : {Case{&four, 1}, Case{&four32, 4}, Case{&three, 8},
                  Case{&eight, 8}, Case{&eight128, 1}, Case{&lut, 40}}) {
     std::vector<float> x = randomX(c.m, 256, rng);
     std::vector<float> a = runQgemm(*c.t, x, c.m, SQUANT_RT_ISA_AMX);
@@ -1717,20 +1726,21 @@ const char *const kNoAmx =
     "no AMX on this machine (or the kernel refuses its tile state): fp32 "
     "calls run the AVX-512 kernels, tested above";
 
-/// The 8-bit weight of `codes` (signed or not), power-of-two scales and
+/// The b-bit weight of `codes` (signed or not), power-of-two scales and
 /// zero biases, so that y = s * sum q x per group.
-TestWeight makeInt8Exact(const std::vector<int8_t> &codes, bool isSigned,
-                         int64_t n, int64_t k, int64_t g, std::mt19937 &rng) {
+TestWeight makeCodesExact(const std::vector<int8_t> &codes, int bits,
+                          bool isSigned, int64_t n, int64_t k, int64_t g,
+                          std::mt19937 &rng) {
   TestWeight t;
   t.codes = codes;
-  packCodes(t, SQUANT_RT_LAYOUT_BLOCK32_V1, n, k, 8);
+  packCodes(t, SQUANT_RT_LAYOUT_BLOCK32_V1, n, k, bits);
   t.scales.resize(n * (k / g));
   for (float &s : t.scales)
     s = std::ldexp(1.0f, int(rng() % 9) - 4);
   t.bias.assign(n * (k / g), 0.0f);
   t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
          SQUANT_RT_FORM_FMA,
-         8,
+         bits,
          isSigned ? 1 : 0,
          n,
          k,
@@ -1748,37 +1758,42 @@ TestWeight makeInt8Exact(const std::vector<int8_t> &codes, bool isSigned,
 } // namespace
 
 TEST(Runtime, Fp32AmxInt8EveryShape) {
-  // Unsigned (tinygemm's float zero points) and signed (int asymmetric,
-  // symmetric) codes in groups of
-  // 64, 128 and 256 (one, two and four 64-column steps per group); M 2..32
-  // (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding rows; from
-  // 17 a second block of 16 rows); N
-  // ragged (a last weight tile of fewer than 16 rows, or none but a
-  // second). Against the reference, and not the AVX-512 kernels' bits.
+  // 8- and 4-bit codes, unsigned (tinygemm's float zero points) and signed
+  // (int asymmetric, symmetric), in groups of 64, 128, 256 (one, two and
+  // four 64-column steps per group) and, 4-bit, 512 (eight, the most);
+  // M 2..32 (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding
+  // rows; from 17 a second block of 16 rows); N ragged (a last weight tile
+  // of fewer than 16 rows, or none but a second). Against the reference,
+  // and not the AVX-512 kernels' bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(41);
-  for (Scheme scheme :
-       {Scheme::Tinygemm, Scheme::IntAsymmetric, Scheme::Symmetric})
-    for (int64_t g : {64, 128, 256}) {
-      int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
-      if (g == 128)
-        n = 16 * (1 + rng() % 3) + 1;
-      TestWeight t = makeFma(scheme, 8, n, k, g, rng);
-      finish(t);
-      for (int64_t m : {2, 3, 4, 5, 8, 9, 13, 16, 17, 27, 32}) {
-        std::vector<float> x = randomX(m, k, rng);
-        std::string what = "scheme " + std::to_string(int(scheme)) + " g " +
-                           std::to_string(g) + " n " + std::to_string(n) +
-                           " k " + std::to_string(k) + " m " +
-                           std::to_string(m);
-        expectAmxPathClose(t, x, m, what);
+  for (int bits : {8, 4})
+    for (Scheme scheme :
+         {Scheme::Tinygemm, Scheme::IntAsymmetric, Scheme::Symmetric})
+      for (int64_t g : {64, 128, 256, 512}) {
+        if (bits == 8 && g == 512)
+          continue;
+        int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
+        if (g == 128)
+          n = 16 * (1 + rng() % 3) + 1;
+        TestWeight t = makeFma(scheme, bits, n, k, g, rng);
+        finish(t);
+        for (int64_t m : {2, 3, 4, 5, 8, 9, 13, 16, 17, 27, 32}) {
+          std::vector<float> x = randomX(m, k, rng);
+          std::string what = "bits " + std::to_string(bits) + " scheme " +
+                             std::to_string(int(scheme)) + " g " +
+                             std::to_string(g) + " n " + std::to_string(n) +
+                             " k " + std::to_string(k) + " m " +
+                             std::to_string(m);
+          expectAmxPathClose(t, x, m, what);
+        }
       }
-    }
 }
 
 TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
-  // Each row holds, in one group, a large value a (a full 24-bit
+  // 8- and 4-bit codes. Each row holds, in one group, a large value a (a
+  // full 24-bit
   // significand: four parts) and a small one b (7 bits, 25 to 60 binades
   // below: a fifth part of its own, where one exponent per group would
   // drop it). Where a's code is 0 (even weight rows), y = s q_b b exactly:
@@ -1788,54 +1803,59 @@ TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(42);
   int64_t n = 37, k = 256, g = 128;
-  for (bool isSigned : {false, true})
-    for (int64_t m : {3, 8, 12, 22}) {
-      std::vector<int64_t> colA(m), colB(m);
-      std::vector<float> x(m * k, 0.0f);
-      static const int exponents[][2] = {{0, -25},    {9, -40},     {-3, -60},
-                                         {-60, -100}, {-110, -135}, {100, 60}};
-      for (int64_t i = 0; i < m; ++i) {
-        int64_t group = rng() % (k / g);
-        colA[i] = group * g + rng() % g;
-        do
-          colB[i] = group * g + rng() % g;
-        while (colB[i] == colA[i]);
-        const int *e = exponents[i % 6];
-        float a = std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, e[0]);
-        float b = std::ldexp(float(64 + rng() % 64), e[1] - 6);
-        x[i * k + colA[i]] = rng() % 2 ? -a : a;
-        x[i * k + colB[i]] = rng() % 2 ? -b : b;
-      }
-      std::vector<int8_t> codes(n * k);
-      for (int8_t &c : codes)
-        c = static_cast<int8_t>(isSigned ? int(rng() % 256) - 128
-                                         : int(1 + rng() % 255));
-      for (int64_t j = 0; j < n; j += 2)
-        for (int64_t i = 0; i < m; ++i)
-          codes[j * k + colA[i]] = 0;
-      TestWeight t = makeInt8Exact(codes, isSigned, n, k, g, rng);
-      std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          auto code = [&](int64_t c) {
-            int8_t v = codes[j * k + c];
-            return isSigned ? double(v) : double(uint8_t(v));
-          };
-          double s = t.scales[j * (k / g) + colA[i] / g];
-          double termA = s * code(colA[i]) * double(x[i * k + colA[i]]);
-          double termB = s * code(colB[i]) * double(x[i * k + colB[i]]);
-          std::string what = "signed " + std::to_string(isSigned) + " m " +
-                             std::to_string(m) + " row " + std::to_string(i) +
-                             " n " + std::to_string(j);
-          if (j % 2 == 0) {
-            ASSERT_EQ(y[i * n + j], float(termB)) << what;
-          } else {
-            double tol = 16 * 0x1p-24 * (std::fabs(termA) + std::fabs(termB));
-            ASSERT_LE(std::fabs(double(y[i * n + j]) - (termA + termB)), tol)
-                << what;
-          }
+  for (int bits : {8, 4})
+    for (bool isSigned : {false, true})
+      for (int64_t m : {3, 8, 12, 22}) {
+        std::vector<int64_t> colA(m), colB(m);
+        std::vector<float> x(m * k, 0.0f);
+        static const int exponents[][2] = {{0, -25},     {9, -40},
+                                           {-3, -60},    {-60, -100},
+                                           {-110, -135}, {100, 60}};
+        for (int64_t i = 0; i < m; ++i) {
+          int64_t group = rng() % (k / g);
+          colA[i] = group * g + rng() % g;
+          do
+            colB[i] = group * g + rng() % g;
+          while (colB[i] == colA[i]);
+          const int *e = exponents[i % 6];
+          float a =
+              std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, e[0]);
+          float b = std::ldexp(float(64 + rng() % 64), e[1] - 6);
+          x[i * k + colA[i]] = rng() % 2 ? -a : a;
+          x[i * k + colB[i]] = rng() % 2 ? -b : b;
         }
-    }
+        std::vector<int8_t> codes(n * k);
+        int levels = 1 << bits;
+        for (int8_t &c : codes)
+          c = static_cast<int8_t>(isSigned ? int(rng() % levels) - levels / 2
+                                           : int(1 + rng() % (levels - 1)));
+        for (int64_t j = 0; j < n; j += 2)
+          for (int64_t i = 0; i < m; ++i)
+            codes[j * k + colA[i]] = 0;
+        TestWeight t = makeCodesExact(codes, bits, isSigned, n, k, g, rng);
+        std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            auto code = [&](int64_t c) {
+              int8_t v = codes[j * k + c];
+              return isSigned ? double(v) : double(uint8_t(v));
+            };
+            double s = t.scales[j * (k / g) + colA[i] / g];
+            double termA = s * code(colA[i]) * double(x[i * k + colA[i]]);
+            double termB = s * code(colB[i]) * double(x[i * k + colB[i]]);
+            std::string what = "bits " + std::to_string(bits) + " signed " +
+                               std::to_string(isSigned) + " m " +
+                               std::to_string(m) + " row " + std::to_string(i) +
+                               " n " + std::to_string(j);
+            if (j % 2 == 0) {
+              ASSERT_EQ(y[i * n + j], float(termB)) << what;
+            } else {
+              double tol = 16 * 0x1p-24 * (std::fabs(termA) + std::fabs(termB));
+              ASSERT_LE(std::fabs(double(y[i * n + j]) - (termA + termB)), tol)
+                  << what;
+            }
+          }
+      }
 }
 
 TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {

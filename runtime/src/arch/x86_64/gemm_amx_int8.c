@@ -1,18 +1,20 @@
-/*===- gemm_amx_int8.c - fp32-activation qgemm of 8-bit codes on AMX-INT8 ===//
+/*===- gemm_amx_int8.c - fp32-activation qgemm of 8/4-bit codes, AMX-INT8 ===//
  *
- * y = x w^T for 8-bit codes in the FMA form, M = 2..32, by the group
+ * y = x w^T for 8- and 4-bit codes in the FMA form, M = 2..32, by the group
  * factorization
  *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
  *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k],
  * where each row's x over a group is a short sum of int8 parts times powers
  * of two (squant_rt_amx_int8_split, described in kernels.h): D is then a
  * sum over parts of int32 dot products, which TDPBUSD (TDPBSSD for signed
- * codes) computes exactly from the packed codes themselves: a BLOCK32_V1
- * row of 8-bit codes is its codes in k order, so 16 rows of 64 columns are
- * an A tile loaded in place, with no decode (the AMX-BF16 kernel converts
- * every code). Each part's sum is converted to fp32 and scaled by its power
- * of two (both exact while |D| < 2^24, that is for groups up to 512), and
- * the parts are added in fp32 in a fixed order.
+ * codes) computes exactly. A BLOCK32_V1 row of 8-bit codes is its codes in
+ * k order, so 16 rows of 64 columns are an A tile loaded in place, with no
+ * decode (the AMX-BF16 kernel converts every code); 4-bit codes are
+ * decoded to bytes, two blocks at a time (a shift and a mask per 64
+ * codes, low nibbles then high ones: squant_rt_amx_int8_column, the order
+ * the parts take too). Each part's sum is converted to fp32 and scaled by
+ * its power of two (both exact while |D| < 2^24, that is for groups up to
+ * 512), and the parts are added in fp32 in a fixed order.
  *
  * The parts are the B tiles: 16 lanes of 4 columns per row, a lane being
  * one part of one activation row (of a block of up to 16). Per thread, for
@@ -28,6 +30,10 @@
 #include "amx_tiles.h"
 
 #include <string.h>
+
+/* Groups ahead whose 4-bit codes are prefetched: one (two and four were
+ * slower). */
+#define SQUANT_AMX_INT8_AHEAD 1
 
 /* 2^e for e in [-149, 127]. */
 static inline float pow2(int32_t e) {
@@ -46,6 +52,11 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   int32_t groupTiles = squant_rt_amx_int8_first_tile(m, blocks);
   const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
   const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  /* A quad's parts in the weight tiles' column order. */
+  uint8_t columns[64];
+  for (int32_t o = 0; o < 64; ++o)
+    columns[o] = (uint8_t)squant_rt_amx_int8_column(w->bits, o);
+  const __m512i order = _mm512_loadu_si512((const void *)columns);
   /* Dword i of a lane's 64 bytes goes to row i of the B tile. */
   const __m512i rowOffsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -121,6 +132,7 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                   _mm512_inserti32x4(_mm512_castsi128_si512(q8[0]), q8[1], 1),
                   q8[2], 2),
               q8[3], 3);
+          lanes = _mm512_permutexvar_epi8(order, lanes);
           int8_t *tile = blockTiles + ((size_t)t * quads + c / 64) * 1024;
           _mm512_i32scatter_epi32(tile + 4 * lane, rowOffsets, lanes, 1);
         }
@@ -134,22 +146,45 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
-/* A tile's 16 rows of 64 codes from `codes` (a row every k bytes), of
- * which `valid` exist: a copy in pad, zero-padded, where fewer. */
-static inline const uint8_t *weightTile(const uint8_t *codes, int64_t k,
-                                        int64_t valid, uint8_t *pad,
-                                        int64_t *stride) {
-  if (valid >= 16) {
-    *stride = k;
-    return codes;
+/* The two A tiles (16 weight rows each) of columns [col, col + 64) of the
+ * 32 weight rows from n0: tiles[j] with row stride strides[j]. 8-bit
+ * codes are the tile in place (every k bytes a row) or, past the weight's
+ * last row, a zero-padded copy in buf; 4-bit codes are decoded into buf
+ * (two blocks, 32 bytes, give their low nibbles then their high ones:
+ * squant_rt_amx_int8_column), signed ones sign-extended. buf: 2 KiB. */
+static inline __attribute__((always_inline)) void
+quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
+          const uint8_t *tiles[2], int64_t strides[2], const int32_t bits) {
+  int64_t k = w->k, rowBytes = k * bits / 8;
+  const uint8_t *codes = w->codes + n0 * rowBytes + col * bits / 8;
+  for (int j = 0; j < 2; ++j) {
+    int64_t valid = w->n - n0 - 16 * j;
+    const uint8_t *rows = codes + 16 * j * rowBytes;
+    uint8_t *out = buf + 1024 * j;
+    if (bits == 8 && valid >= 16) {
+      tiles[j] = rows;
+      strides[j] = k;
+      continue;
+    }
+    tiles[j] = out;
+    strides[j] = 64;
+    for (int64_t i = 0; i < 16; ++i) {
+      __m512i v = _mm512_setzero_si512();
+      if (i < valid && bits == 8) {
+        v = _mm512_loadu_si512((const void *)(rows + i * rowBytes));
+      } else if (i < valid) {
+        __m512i both = _mm512_broadcast_i64x4(
+            _mm256_loadu_si256((const __m256i *)(rows + i * rowBytes)));
+        v = _mm512_and_si512(
+            _mm512_srlv_epi64(both, _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0)),
+            _mm512_set1_epi8(0x0F));
+        if (w->is_signed) /* 0..15 -> -8..7 */
+          v = _mm512_sub_epi8(_mm512_xor_si512(v, _mm512_set1_epi8(8)),
+                              _mm512_set1_epi8(8));
+      }
+      _mm512_storeu_si512((void *)(out + 64 * i), v);
+    }
   }
-  for (int64_t i = 0; i < 16; ++i)
-    _mm512_storeu_si512((void *)(pad + 64 * i),
-                        i < valid
-                            ? _mm512_loadu_si512((const void *)(codes + i * k))
-                            : _mm512_setzero_si512());
-  *stride = 64;
-  return pad;
 }
 
 /* C += A B: tile operands are immediates, so a macro. */
@@ -162,7 +197,8 @@ static inline const uint8_t *weightTile(const uint8_t *codes, int64_t k,
   } while (0)
 
 static inline __attribute__((always_inline)) void
-gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
+gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
+         const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
   int64_t k = w->k, gs = w->group_size, groups = k / gs, quads = gs / 64;
@@ -176,7 +212,7 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
   int64_t kBlocks = (groups + kb - 1) / kb;
   kb = (groups + kBlocks - 1) / kBlocks; /* even blocks */
   int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
-  /* [NB pairs][32][blocks][16], then [4][1024] */
+  /* [NB pairs][32][blocks][16], then [QUADS][2][1024] */
   float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512);
   uint8_t *pad =
       (uint8_t *)(outs + SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M);
@@ -189,27 +225,34 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
     for (int64_t kb0 = 0; kb0 < groups; kb0 += kb)
       for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
         int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
-        const uint8_t *codes = w->codes + n0 * k;
         float *pairOuts = outs + (n0 - nb0) * lanes;
         for (int64_t g = kb0; g < groups && g < kb0 + kb; ++g) {
           int64_t col = g * gs;
+          /* The weight tiles of every quad of the group once (4-bit codes,
+           * decoded; 8-bit codes of groups up to 128), for all its part
+           * tiles. */
+          const uint8_t *tiles[2 * SQUANT_RT_AMX_INT8_QUADS];
+          int64_t strides[2 * SQUANT_RT_AMX_INT8_QUADS];
+          int prepared = bits == 4 || quads <= 2;
+          if (bits == 4 && g + SQUANT_AMX_INT8_AHEAD < groups) {
+            /* The decode's loads are short runs a row apart, which the
+             * hardware prefetchers do not follow (the tile loads of 8-bit
+             * codes need no help). */
+            int64_t rowBytes = k / 2;
+            const uint8_t *next =
+                w->codes + n0 * rowBytes + (g + SQUANT_AMX_INT8_AHEAD) * gs / 2;
+            for (int i = 0; i < nr; ++i)
+              squant_rt_prefetch_range(next + i * rowBytes, gs / 2);
+          }
+          for (int64_t c = 0; prepared && c < quads; ++c)
+            quadTiles(w, n0, col + 64 * c, pad + 2048 * c, tiles + 2 * c,
+                      strides + 2 * c, bits);
           if (quads <= 2) {
-            /* The weight tiles once for all the group's part tiles. */
-            int64_t s0, s1, s2 = 64, s3 = 64;
-            _tile_loadd(2, weightTile(codes + col, k, w->n - n0, pad, &s0), s0);
-            _tile_loadd(3,
-                        weightTile(codes + 16 * k + col, k, w->n - n0 - 16,
-                                   pad + 1024, &s1),
-                        s1);
+            _tile_loadd(2, tiles[0], strides[0]);
+            _tile_loadd(3, tiles[1], strides[1]);
             if (quads == 2) {
-              _tile_loadd(
-                  5,
-                  weightTile(codes + col + 64, k, w->n - n0, pad + 2048, &s2),
-                  s2);
-              _tile_loadd(6,
-                          weightTile(codes + 16 * k + col + 64, k,
-                                     w->n - n0 - 16, pad + 3072, &s3),
-                          s3);
+              _tile_loadd(5, tiles[2], strides[2]);
+              _tile_loadd(6, tiles[3], strides[3]);
             }
           }
           for (int32_t b = 0; b < blocks; ++b) {
@@ -232,14 +275,12 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
                 }
               } else {
                 for (int64_t c = 0; c < quads; ++c) {
-                  int64_t s0, s1;
-                  const uint8_t *a0 =
-                      weightTile(codes + col + 64 * c, k, w->n - n0, pad, &s0);
-                  const uint8_t *a1 =
-                      weightTile(codes + 16 * k + col + 64 * c, k,
-                                 w->n - n0 - 16, pad + 1024, &s1);
-                  _tile_loadd(2, a0, s0);
-                  _tile_loadd(3, a1, s1);
+                  /* 8-bit codes of longer groups: a quad at a time. */
+                  if (!prepared)
+                    quadTiles(w, n0, col + 64 * c, pad, tiles, strides, bits);
+                  int64_t i = prepared ? 2 * c : 0;
+                  _tile_loadd(2, tiles[i], strides[i]);
+                  _tile_loadd(3, tiles[i + 1], strides[i + 1]);
                   _tile_loadd(4, parts + (t * quads + c) * 1024, 64);
                   dot(0, 2, 4, isSigned);
                   dot(1, 3, 4, isSigned);
@@ -283,9 +324,11 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned) {
 
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p) {
   squantConfigureTiles();
-  if (p->w->is_signed)
-    gemmInt8(p, 1);
+  if (p->w->bits == 4) /* bytes 0..15 or -8..7: signed either way */
+    gemmInt8(p, 1, 4);
+  else if (p->w->is_signed)
+    gemmInt8(p, 1, 8);
   else
-    gemmInt8(p, 0);
+    gemmInt8(p, 0, 8);
   _tile_release();
 }
