@@ -773,6 +773,24 @@ TEST(Runtime, StridedRowsMatchDense) {
   }
 }
 
+/// An FMA-form BLOCK32_V1 weight descriptor; finish() fills its pointers.
+squant_rt_qweight fmaBlock32(int bits, bool isSigned, int64_t n, int64_t k,
+                             int64_t g) {
+  return {SQUANT_RT_LAYOUT_BLOCK32_V1,
+          SQUANT_RT_FORM_FMA,
+          bits,
+          isSigned ? 1 : 0,
+          n,
+          k,
+          g,
+          nullptr,
+          nullptr,
+          nullptr,
+          nullptr,
+          nullptr,
+          0};
+}
+
 /// A signed FMA-form weight whose every product with small-integer
 /// activations is exact: codes in [-2^(b-1), 2^(b-1)), power-of-two scales,
 /// biases multiples of 1/2. t.codes holds the codes.
@@ -793,19 +811,7 @@ TestWeight makeExactFma(int bits, int64_t n, int64_t k, int64_t g,
     t.scales[i] = std::ldexp(1.0f, int(rng() % 5) - 2);
     t.bias[i] = std::ldexp(float(int(rng() % 7) - 3), -1);
   }
-  t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
-         SQUANT_RT_FORM_FMA,
-         bits,
-         1,
-         n,
-         k,
-         g,
-         nullptr,
-         nullptr,
-         nullptr,
-         nullptr,
-         nullptr,
-         0};
+  t.w = fmaBlock32(bits, true, n, k, g);
   finish(t);
   return t;
 }
@@ -1738,19 +1744,7 @@ TestWeight makeCodesExact(const std::vector<int8_t> &codes, int bits,
   for (float &s : t.scales)
     s = std::ldexp(1.0f, int(rng() % 9) - 4);
   t.bias.assign(n * (k / g), 0.0f);
-  t.w = {SQUANT_RT_LAYOUT_BLOCK32_V1,
-         SQUANT_RT_FORM_FMA,
-         bits,
-         isSigned ? 1 : 0,
-         n,
-         k,
-         g,
-         nullptr,
-         nullptr,
-         nullptr,
-         nullptr,
-         nullptr,
-         0};
+  t.w = fmaBlock32(bits, isSigned, n, k, g);
   finish(t);
   return t;
 }
