@@ -1866,7 +1866,13 @@ TEST(Runtime, Fp32AmxInt8ThreadsStridesAndFallbacks) {
   makeTinyRows(x, k, 5, 6, rng);
   x[7 * k + 3] = 1.0f;
   x[7 * k + 4] = 0x1p-149f;
+  // A group zero in every row (no part tiles at all) and a row of zeros.
+  for (int64_t i = 0; i < m; ++i)
+    std::fill(x.begin() + i * k + 256, x.begin() + i * k + 384, 0.0f);
+  std::fill(x.begin() + 1 * k, x.begin() + 2 * k, 0.0f);
   std::vector<float> alone = expectAmxEverywhere(t, x, m, 5, "amx int8");
+  for (int64_t j = 0; j < t.w.n; ++j)
+    ASSERT_EQ(alone[1 * t.w.n + j], 0.0f) << "zero row " << j;
   std::vector<float> vector = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
   ASSERT_NE(std::memcmp(alone.data(), vector.data(), alone.size() * 4), 0);
   // Two blocks of rows (M = 24) on pools too.
