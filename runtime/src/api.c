@@ -223,18 +223,19 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
 }
 
 /* 8- and 4-bit codes with fp32 activations on AMX-INT8 (gemm_amx_int8.c):
- * the FMA form in BLOCK32_V1, groups of multiples of 64 up to 65536 for
- * 8-bit codes (where the int32 sums cannot overflow: 65536 * 255 * 127 <
- * 2^31) and up to 512 for 4-bit codes (decoded a group at a time into the
- * kernel's scratch), M = 2..32
- * (M = 1 is the GEMV's, memory-bound; above 32 the AMX-BF16 split runs
- * whole chunks of 32 rows per pass over the weight). */
+ * the FMA form (4-bit codes also LUT_INT8) in BLOCK32_V1, groups of
+ * multiples of 64 up to 65536 for 8-bit codes (where the int32 sums cannot
+ * overflow: 65536 * 255 * 127 < 2^31) and up to 512 for 4-bit codes (decoded a
+ * group at a time into the kernel's scratch), M = 2..32 (M = 1 is the GEMV's,
+ * memory-bound; above 32 the AMX-BF16 split runs whole chunks of 32 rows per
+ * pass over the weight). */
 static int amxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   int64_t gs = w->group_size;
-  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
-         w->form == SQUANT_RT_FORM_FMA && gs % 64 == 0 &&
-         ((w->bits == 8 && gs <= 65536) ||
-          (w->bits == 4 && gs <= 64 * SQUANT_RT_AMX_INT8_QUADS)) &&
+  int fma = w->form == SQUANT_RT_FORM_FMA;
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && gs % 64 == 0 &&
+         ((fma && w->bits == 8 && gs <= 65536) ||
+          ((fma || w->form == SQUANT_RT_FORM_LUT_INT8) && w->bits == 4 &&
+           gs <= 64 * SQUANT_RT_AMX_INT8_QUADS)) &&
          m >= 2 && m <= SQUANT_RT_AMX_INT8_MAX_M;
 }
 

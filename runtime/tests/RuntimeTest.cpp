@@ -1753,7 +1753,8 @@ TestWeight makeCodesExact(const std::vector<int8_t> &codes, int bits,
 
 TEST(Runtime, Fp32AmxInt8EveryShape) {
   // 8- and 4-bit codes, unsigned (tinygemm's float zero points) and signed
-  // (int asymmetric, symmetric), in groups of 64, 128, 256 (one, two and
+  // (int asymmetric, symmetric), and 4-bit LUT_INT8 codes, in groups of
+  // 64, 128, 256 (one, two and
   // four 64-column steps per group) and, 4-bit, 512 (eight, the most);
   // M 2..32 (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding
   // rows; from 17 a second block of 16 rows); N ragged (a last weight tile
@@ -1783,6 +1784,16 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
           expectAmxPathClose(t, x, m, what);
         }
       }
+  // 4-bit LUT_INT8 codes: the int8 table's entries as the tile bytes.
+  for (int64_t g : {64, 128, 256}) {
+    int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
+    TestWeight t = makeLut(SQUANT_RT_FORM_LUT_INT8, 4, n, k, g, false, rng);
+    finish(t);
+    for (int64_t m : {2, 5, 8, 16, 19, 32})
+      expectAmxPathClose(t, randomX(m, k, rng), m,
+                         "lut4 g " + std::to_string(g) + " n " +
+                             std::to_string(n) + " m " + std::to_string(m));
+  }
 }
 
 TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {

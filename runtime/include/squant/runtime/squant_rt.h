@@ -204,8 +204,9 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
  * magnitude is below 2^-40 are scaled by a power of two first (undone
  * exactly on y), so parts are lost to bf16's subnormals (which the tiles
  * read as zero) only for values 2^63 times smaller than their row's
- * largest. 8- and 4-bit codes of the FMA form in groups of multiples of
- * 64 (up to 65536 and 512) at M = 2..32 take AMX-INT8 tiles instead: each group
+ * largest. 8- and 4-bit codes of the FMA form (and 4-bit LUT_INT8 codes)
+ * in groups of multiples of 64 (up to 65536 and 512) at M = 2..32 take
+ * AMX-INT8 tiles instead: each group
  * of a row of x is split exactly into int8 parts times powers of two (values
  * under 2^-143 after the row scaling dropped), multiplied with the codes in
  * exact int32 sums, each part's sum scaled and the parts added in fp32;

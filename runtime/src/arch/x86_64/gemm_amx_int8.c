@@ -1,6 +1,7 @@
 /*===- gemm_amx_int8.c - fp32-activation qgemm of 8/4-bit codes, AMX-INT8 ===//
  *
- * y = x w^T for 8- and 4-bit codes in the FMA form, M = 2..32, by the group
+ * y = x w^T for 8- and 4-bit codes in the FMA form (and 4-bit LUT_INT8
+ * codes, their table entries looked up by vpshufb), M = 2..32, by the group
  * factorization
  *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
  *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k],
@@ -178,7 +179,11 @@ quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
         v = _mm512_and_si512(
             _mm512_srlv_epi64(both, _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0)),
             _mm512_set1_epi8(0x0F));
-        if (w->is_signed) /* 0..15 -> -8..7 */
+        if (w->form == SQUANT_RT_FORM_LUT_INT8) /* the int8 table entry */
+          v = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(
+                                      (const __m128i *)w->table)),
+                                  v);
+        else if (w->is_signed) /* 0..15 -> -8..7 */
           v = _mm512_sub_epi8(_mm512_xor_si512(v, _mm512_set1_epi8(8)),
                               _mm512_set1_epi8(8));
       }
@@ -303,7 +308,8 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
               float *o = pairOuts + i * lanes + 16 * b;
               __m512 v = _mm512_loadu_ps(o);
               v = _mm512_fmadd_ps(_mm512_set1_ps(w->scales[param]), d, v);
-              v = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, v);
+              if (w->form == SQUANT_RT_FORM_FMA)
+                v = _mm512_fmadd_ps(_mm512_set1_ps(w->bias[param]), sums, v);
               _mm512_storeu_ps(o, v);
             }
           }
@@ -324,7 +330,7 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
 
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p) {
   squantConfigureTiles();
-  if (p->w->bits == 4) /* bytes 0..15 or -8..7: signed either way */
+  if (p->w->bits == 4) /* bytes 0..15, -8..7 or int8 entries: signed */
     gemmInt8(p, 1, 4);
   else if (p->w->is_signed)
     gemmInt8(p, 1, 8);
