@@ -11,8 +11,8 @@
 
 #include "squant/runtime/squant_rt.h"
 
-/* fp32 activations for 8- and 4-bit codes on AMX-INT8 (gemm_amx_int8.c), per
- * group of each row of x (times its row scale, squant_rt_amx_row_scales):
+/* fp32 activations for 8-, 4- and 2-bit codes on AMX-INT8 (gemm_amx_int8.c),
+ * per group of each row of x (times its row scale, squant_rt_amx_row_scales):
  * a sum of int8 parts times powers of two, v = sum_p q_p 2^e_p. Part p
  * holds the top 7 bits of what the parts before it left, below the
  * largest remaining magnitude's exponent E (e_p = E - 6, q = the remainder
@@ -324,11 +324,16 @@ static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
 }
 /* The column (0..63 of a 64-column quad) of byte o of an A tile row: 8-bit
  * codes in k order; 4-bit codes decoded from two BLOCK32_V1 blocks, their
- * 32 bytes' low nibbles (bytes 0..31) then high nibbles (32..63). The
- * activations' parts are laid out in the same order. */
+ * 32 bytes' low nibbles (bytes 0..31) then high nibbles (32..63); 2-bit
+ * codes from two blocks' 16 bytes, code j of every byte in bytes 16 j ..
+ * The activations' parts are laid out in the same order. */
 static inline int32_t squant_rt_amx_int8_column(int32_t bits, int32_t o) {
   if (bits == 8)
     return o;
+  if (bits == 2) { /* byte o % 16 of the 16, shifted by 2 (o / 16) */
+    int32_t byte = o % 8;
+    return 32 * (o % 16 / 8) + 16 * (byte / 4) + 4 * (byte % 4) + o / 16;
+  }
   int32_t nibble = o / 32, block = o % 32 / 16, byte = o % 16, r = byte % 8;
   /* pack.c: code d of a half block (16 codes) sits at bit 32 (d % 2) +
    * 4 (d / 2) of its 8 bytes. */
@@ -350,8 +355,8 @@ static inline int32_t squant_rt_amx_int8_column(int32_t bits, int32_t o) {
    (size_t)SQUANT_RT_AMX_INT8_NB * 32 * SQUANT_RT_AMX_INT8_MAX_M * 4 +         \
    (size_t)SQUANT_RT_AMX_INT8_QUADS * 2048)
 /* Splits x (m <= SQUANT_RT_AMX_INT8_MAX_M rows, times row_scale[r]^-1)
- * into `out` for w (8- or 4-bit codes, groups of multiples of 64): 0 where it
- * cannot (a non-finite value, or a group of a row needing more than
+ * into `out` for w (8-, 4- or 2-bit codes, groups of multiples of 64): 0 where
+ * it cannot (a non-finite value, or a group of a row needing more than
  * SQUANT_RT_AMX_INT8_PARTS parts), else 1. Only the tiles in use (counts)
  * are written. residual: group_size floats. */
 int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,

@@ -1309,10 +1309,12 @@ TEST(Runtime, Bf16ActivationsEveryPath) {
             std::to_string(m);
         std::vector<float> y = runQgemmBf16(t, x.bits, m, isa);
         expectClose(t, x.wide, m, y, what);
-        // 8-bit codes up to M = 16 and 4-bit codes in groups of multiples of
-        // 64 up to M = 8 are widened on AMX too (for its AMX-INT8 kernel).
-        bool widened = (c.bits == 8 && m <= 16) ||
-                       (c.bits == 4 && c.g % 64 == 0 && m <= 8);
+        // 8-bit codes up to M = 16 and 2- and 4-bit codes in groups of
+        // multiples of 64 up to M = 8 are widened on AMX too (for its
+        // AMX-INT8 kernel).
+        bool widened =
+            (c.bits == 8 && m <= 16) ||
+            ((c.bits == 4 || c.bits == 2) && c.g % 64 == 0 && m <= 8);
         if (isa == SQUANT_RT_ISA_AMX && !widened)
           continue;
         // Widened: exactly squant_rt_qgemm on the fp32 copy.
@@ -1603,9 +1605,9 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
   for (int bits : {2, 3, 4}) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
     std::fill(t.bias.begin(), t.bias.end(), 0.0f);
-    // 4-bit codes take AMX-INT8 up to M = 32 (tested below).
+    // 2- and 4-bit codes take AMX-INT8 up to M = 32 (tested below).
     for (int64_t m : {8, 40}) {
-      if (bits == 4 && m <= 32)
+      if (bits != 3 && m <= 32)
         continue;
       std::vector<float> x(m * k, 0.0f);
       std::vector<int64_t> col(m);
@@ -1752,9 +1754,9 @@ TestWeight makeCodesExact(const std::vector<int8_t> &codes, int bits,
 } // namespace
 
 TEST(Runtime, Fp32AmxInt8EveryShape) {
-  // 8- and 4-bit codes, unsigned (tinygemm's float zero points) and signed
-  // (int asymmetric, symmetric), and 4-bit LUT_INT8 codes, in groups of
-  // 64, 128, 256 (one, two and
+  // 8-, 4- and 2-bit codes, unsigned (tinygemm's float zero points) and
+  // signed (int asymmetric, symmetric), and 4- and 2-bit LUT_INT8 codes, in
+  // groups of 64, 128, 256 (one, two and
   // four 64-column steps per group) and, 4-bit, 512 (eight, the most);
   // M 2..32 (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding
   // rows; from 17 a second block of 16 rows); N ragged (a last weight tile
@@ -1763,11 +1765,11 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(41);
-  for (int bits : {8, 4})
+  for (int bits : {8, 4, 2})
     for (Scheme scheme :
          {Scheme::Tinygemm, Scheme::IntAsymmetric, Scheme::Symmetric})
       for (int64_t g : {64, 128, 256, 512}) {
-        if (bits == 8 && g == 512)
+        if ((bits == 8 && g == 512) || (bits == 2 && g == 256))
           continue;
         int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
         if (g == 128)
@@ -1784,20 +1786,24 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
           expectAmxPathClose(t, x, m, what);
         }
       }
-  // 4-bit LUT_INT8 codes: the int8 table's entries as the tile bytes.
-  for (int64_t g : {64, 128, 256}) {
-    int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
-    TestWeight t = makeLut(SQUANT_RT_FORM_LUT_INT8, 4, n, k, g, false, rng);
-    finish(t);
-    for (int64_t m : {2, 5, 8, 16, 19, 32})
-      expectAmxPathClose(t, randomX(m, k, rng), m,
-                         "lut4 g " + std::to_string(g) + " n " +
-                             std::to_string(n) + " m " + std::to_string(m));
-  }
+  // 4- and 2-bit LUT_INT8 codes: the int8 table's entries as the tile
+  // bytes.
+  for (int bits : {4, 2})
+    for (int64_t g : {64, 128, 256}) {
+      int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
+      TestWeight t =
+          makeLut(SQUANT_RT_FORM_LUT_INT8, bits, n, k, g, false, rng);
+      finish(t);
+      for (int64_t m : {2, 5, 8, 16, 19, 32})
+        expectAmxPathClose(t, randomX(m, k, rng), m,
+                           "lut" + std::to_string(bits) + " g " +
+                               std::to_string(g) + " n " + std::to_string(n) +
+                               " m " + std::to_string(m));
+    }
 }
 
 TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
-  // 8- and 4-bit codes. Each row holds, in one group, a large value a (a
+  // 8-, 4- and 2-bit codes. Each row holds, in one group, a large value a (a
   // full 24-bit
   // significand: four parts) and a small one b (7 bits, 25 to 60 binades
   // below: a fifth part of its own, where one exponent per group would
@@ -1808,7 +1814,7 @@ TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(42);
   int64_t n = 37, k = 256, g = 128;
-  for (int bits : {8, 4})
+  for (int bits : {8, 4, 2})
     for (bool isSigned : {false, true})
       for (int64_t m : {3, 8, 12, 22}) {
         std::vector<int64_t> colA(m), colB(m);

@@ -1,8 +1,8 @@
-/*===- gemm_amx_int8.c - fp32-activation qgemm of 8/4-bit codes, AMX-INT8 ===//
+/*===- gemm_amx_int8.c - fp32-activation qgemm of 8/4/2-bit codes, AMX-INT8 ==//
  *
- * y = x w^T for 8- and 4-bit codes in the FMA form (and 4-bit LUT_INT8
- * codes, their table entries looked up by vpshufb), M = 2..32, by the group
- * factorization
+ * y = x w^T for 8-, 4- and 2-bit codes in the FMA form (and 4- and 2-bit
+ * LUT_INT8 codes, their table entries looked up by vpshufb), M = 2..32, by
+ * the group factorization
  *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
  *   D[n][m][g] = sum_{k in g} q[n][k] x[m][k],
  * where each row's x over a group is a short sum of int8 parts times powers
@@ -10,12 +10,12 @@
  * sum over parts of int32 dot products, which TDPBUSD (TDPBSSD for signed
  * codes) computes exactly. A BLOCK32_V1 row of 8-bit codes is its codes in
  * k order, so 16 rows of 64 columns are an A tile loaded in place, with no
- * decode (the AMX-BF16 kernel converts every code); 4-bit codes are
- * decoded to bytes, two blocks at a time (a shift and a mask per 64
- * codes, low nibbles then high ones: squant_rt_amx_int8_column, the order
- * the parts take too). Each part's sum is converted to fp32 and scaled by
- * its power of two (both exact while |D| < 2^24, that is for groups up to
- * 512), and the parts are added in fp32 in a fixed order.
+ * decode (the AMX-BF16 kernel converts every code); 4- and 2-bit codes
+ * are decoded to bytes, two blocks at a time (a shift and a mask per 64
+ * codes: squant_rt_amx_int8_column, the order the parts take too). Each part's
+ *sum is converted to fp32 and scaled by its power of two (both exact while |D|
+ *< 2^24, that is for groups up to 512), and the parts are added in fp32 in a
+ *fixed order.
  *
  * The parts are the B tiles: 16 lanes of 4 columns per row, a lane being
  * one part of one activation row (of a block of up to 16). Per thread, for
@@ -147,12 +147,19 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
+/* The four bytes at p (a 2-bit LUT_INT8 table). */
+static inline uint32_t squantLoad32Bytes(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
 /* The two A tiles (16 weight rows each) of columns [col, col + 64) of the
  * 32 weight rows from n0: tiles[j] with row stride strides[j]. 8-bit
  * codes are the tile in place (every k bytes a row) or, past the weight's
- * last row, a zero-padded copy in buf; 4-bit codes are decoded into buf
- * (two blocks, 32 bytes, give their low nibbles then their high ones:
- * squant_rt_amx_int8_column), signed ones sign-extended. buf: 2 KiB. */
+ * last row, a zero-padded copy in buf; 4- and 2-bit codes are decoded
+ * into buf (two blocks: squant_rt_amx_int8_column), signed ones
+ * sign-extended, LUT_INT8 ones looked up. buf: 2 KiB. */
 static inline __attribute__((always_inline)) void
 quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
           const uint8_t *tiles[2], int64_t strides[2], const int32_t bits) {
@@ -174,18 +181,27 @@ quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
       if (i < valid && bits == 8) {
         v = _mm512_loadu_si512((const void *)(rows + i * rowBytes));
       } else if (i < valid) {
-        __m512i both = _mm512_broadcast_i64x4(
-            _mm256_loadu_si256((const __m256i *)(rows + i * rowBytes)));
-        v = _mm512_and_si512(
-            _mm512_srlv_epi64(both, _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0)),
-            _mm512_set1_epi8(0x0F));
-        if (w->form == SQUANT_RT_FORM_LUT_INT8) /* the int8 table entry */
-          v = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128(
-                                      (const __m128i *)w->table)),
-                                  v);
-        else if (w->is_signed) /* 0..15 -> -8..7 */
-          v = _mm512_sub_epi8(_mm512_xor_si512(v, _mm512_set1_epi8(8)),
-                              _mm512_set1_epi8(8));
+        /* 4 bits: the 32 bytes in both 256-bit halves, the upper shifted
+         * by 4; 2 bits: the 16 bytes in each 128-bit lane L, shifted by
+         * 2 L; then the code's bits masked. */
+        const uint8_t *r = rows + i * rowBytes;
+        v = bits == 4
+                ? _mm512_srlv_epi64(_mm512_broadcast_i64x4(
+                                        _mm256_loadu_si256((const __m256i *)r)),
+                                    _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0))
+                : _mm512_srlv_epi64(_mm512_broadcast_i32x4(
+                                        _mm_loadu_si128((const __m128i *)r)),
+                                    _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0));
+        v = _mm512_and_si512(v, _mm512_set1_epi8((char)((1 << bits) - 1)));
+        if (w->form == SQUANT_RT_FORM_LUT_INT8) { /* the int8 table entry */
+          __m128i table =
+              bits == 4 ? _mm_loadu_si128((const __m128i *)w->table)
+                        : _mm_cvtsi32_si128((int)squantLoad32Bytes(w->table));
+          v = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table), v);
+        } else if (w->is_signed) { /* 0..2^b - 1 -> -2^(b-1)..2^(b-1) - 1 */
+          __m512i half = _mm512_set1_epi8((char)(1 << (bits - 1)));
+          v = _mm512_sub_epi8(_mm512_xor_si512(v, half), half);
+        }
       }
       _mm512_storeu_si512((void *)(out + 64 * i), v);
     }
@@ -238,16 +254,16 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
            * tiles. */
           const uint8_t *tiles[2 * SQUANT_RT_AMX_INT8_QUADS];
           int64_t strides[2 * SQUANT_RT_AMX_INT8_QUADS];
-          int prepared = bits == 4 || quads <= 2;
-          if (bits == 4 && g + SQUANT_AMX_INT8_AHEAD < groups) {
+          int prepared = bits < 8 || quads <= 2;
+          if (bits < 8 && g + SQUANT_AMX_INT8_AHEAD < groups) {
             /* The decode's loads are short runs a row apart, which the
              * hardware prefetchers do not follow (the tile loads of 8-bit
              * codes need no help). */
-            int64_t rowBytes = k / 2;
-            const uint8_t *next =
-                w->codes + n0 * rowBytes + (g + SQUANT_AMX_INT8_AHEAD) * gs / 2;
+            int64_t rowBytes = k * bits / 8, groupBytes = gs * bits / 8;
+            const uint8_t *next = w->codes + n0 * rowBytes +
+                                  (g + SQUANT_AMX_INT8_AHEAD) * groupBytes;
             for (int i = 0; i < nr; ++i)
-              squant_rt_prefetch_range(next + i * rowBytes, gs / 2);
+              squant_rt_prefetch_range(next + i * rowBytes, groupBytes);
           }
           for (int64_t c = 0; prepared && c < quads; ++c)
             quadTiles(w, n0, col + 64 * c, pad + 2048 * c, tiles + 2 * c,
@@ -332,6 +348,8 @@ void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p) {
   squantConfigureTiles();
   if (p->w->bits == 4) /* bytes 0..15, -8..7 or int8 entries: signed */
     gemmInt8(p, 1, 4);
+  else if (p->w->bits == 2)
+    gemmInt8(p, 1, 2);
   else if (p->w->is_signed)
     gemmInt8(p, 1, 8);
   else
