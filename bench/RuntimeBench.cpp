@@ -198,6 +198,8 @@ int main(int argc, char **argv) {
        true},
       {"int4 bf16 widened", SQUANT_RT_FORM_FMA, 4, 0,
        SQUANT_RT_LAYOUT_BLOCK32_V1, true, SQUANT_RT_ISA_AVX512},
+      {"int3 bf16", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
+       true},
       {"int2 bf16", SQUANT_RT_FORM_FMA, 2, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
        true},
       {"int8 bf16", SQUANT_RT_FORM_FMA, 8, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,

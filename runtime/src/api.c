@@ -222,8 +222,8 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
          SQUANT_RT_AMX_SCRATCH;
 }
 
-/* 8-, 4- and 2-bit codes with fp32 activations on AMX-INT8
- * (gemm_amx_int8.c): the FMA form (2- and 4-bit codes also LUT_INT8) in
+/* 2- to 8-bit codes with fp32 activations on AMX-INT8
+ * (gemm_amx_int8.c): the FMA form (2- to 4-bit codes also LUT_INT8) in
  * BLOCK32_V1, groups of multiples of 64 up to 65536 for 8-bit codes (where
  * the int32 sums cannot overflow: 65536 * 255 * 127 < 2^31) and up to 512
  * for the others (decoded a group at a time into the kernel's scratch),
@@ -236,7 +236,7 @@ static int amxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && gs % 64 == 0 &&
          ((fma && w->bits == 8 && gs <= 65536) ||
           ((fma || w->form == SQUANT_RT_FORM_LUT_INT8) &&
-           (w->bits == 4 || w->bits == 2) &&
+           (w->bits == 4 || w->bits == 3 || w->bits == 2) &&
            gs <= 64 * SQUANT_RT_AMX_INT8_QUADS)) &&
          m >= 2 && m <= SQUANT_RT_AMX_INT8_MAX_M;
 }
@@ -633,7 +633,7 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
 
-  /* 8-bit codes up to M = 16 and 4- and 2-bit codes up to M = 8 run faster
+  /* 8-bit codes up to M = 16 and 2- to 4-bit codes up to M = 8 run faster
    * widened, on AMX-INT8, than decoded to bf16 tiles (4096x4096, one
    * thread: int8 M = 9..16 2.7 -> 1.7-2.0 ms, int4 M = 8 1.63 -> 1.49 ms;
    * int8 from 17 and int4 at 16, even or slower). */

@@ -325,12 +325,13 @@ static inline int32_t squant_rt_amx_int8_first_tile(int64_t m, int32_t b) {
 /* The column (0..63 of a 64-column quad) of byte o of an A tile row: 8-bit
  * codes in k order; 4-bit codes decoded from two BLOCK32_V1 blocks, their
  * 32 bytes' low nibbles (bytes 0..31) then high nibbles (32..63); 2-bit
- * codes from two blocks' 16 bytes, code j of every byte in bytes 16 j ..
- * The activations' parts are laid out in the same order. */
+ * codes (and the 2-bit planes of 3-bit codes) from two blocks' 16 bytes,
+ * code j of every byte in bytes 16 j .. The activations' parts are laid
+ * out in the same order. */
 static inline int32_t squant_rt_amx_int8_column(int32_t bits, int32_t o) {
   if (bits == 8)
     return o;
-  if (bits == 2) { /* byte o % 16 of the 16, shifted by 2 (o / 16) */
+  if (bits <= 3) { /* byte o % 16 of the 16, shifted by 2 (o / 16) */
     int32_t byte = o % 8;
     return 32 * (o % 16 / 8) + 16 * (byte / 4) + 4 * (byte % 4) + o / 16;
   }

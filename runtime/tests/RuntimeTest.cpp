@@ -1309,12 +1309,11 @@ TEST(Runtime, Bf16ActivationsEveryPath) {
             std::to_string(m);
         std::vector<float> y = runQgemmBf16(t, x.bits, m, isa);
         expectClose(t, x.wide, m, y, what);
-        // 8-bit codes up to M = 16 and 2- and 4-bit codes in groups of
+        // 8-bit codes up to M = 16 and 2- to 4-bit codes in groups of
         // multiples of 64 up to M = 8 are widened on AMX too (for its
         // AMX-INT8 kernel).
-        bool widened =
-            (c.bits == 8 && m <= 16) ||
-            ((c.bits == 4 || c.bits == 2) && c.g % 64 == 0 && m <= 8);
+        bool widened = (c.bits == 8 && m <= 16) ||
+                       (c.bits >= 2 && c.g % 64 == 0 && m <= 8);
         if (isa == SQUANT_RT_ISA_AMX && !widened)
           continue;
         // Widened: exactly squant_rt_qgemm on the fp32 copy.
@@ -1605,10 +1604,8 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
   for (int bits : {2, 3, 4}) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
     std::fill(t.bias.begin(), t.bias.end(), 0.0f);
-    // 2- and 4-bit codes take AMX-INT8 up to M = 32 (tested below).
-    for (int64_t m : {8, 40}) {
-      if (bits != 3 && m <= 32)
-        continue;
+    // Up to M = 32 these codes take AMX-INT8 (tested below).
+    for (int64_t m : {33, 40}) {
       std::vector<float> x(m * k, 0.0f);
       std::vector<int64_t> col(m);
       for (int64_t i = 0; i < m; ++i) {
@@ -1686,17 +1683,17 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
 }
 
 TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
-  // Below the AMX path's rows (2 for 4- and 8-bit codes in groups of
-  // multiples of 64, 5 for the four-block decode of 1- to 3-bit codes in
-  // groups of multiples of 128, else 9) and for forms it does not take,
-  // ISA AMX runs the AVX-512 kernels: the same bits.
+  // Below the AMX path's rows (2 for 2- to 8-bit codes in groups of
+  // multiples of 64, 5 for the four-block decode of 1-bit codes in groups
+  // of multiples of 128, else 9) and for forms it does not take, ISA AMX
+  // runs the AVX-512 kernels: the same bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
   std::mt19937 rng(35);
   TestWeight four = makeFma(Scheme::Tinygemm, 4, 37, 256, 128, rng);
   finish(four);
-  TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 64, rng);
+  TestWeight three = makeFma(Scheme::Tinygemm, 3, 37, 256, 32, rng);
   finish(three);
   // 8-bit codes in groups of 32 (the AMX-INT8 kernel takes multiples of
   // 64; the AMX-BF16 split, M >= 9).
@@ -1754,8 +1751,8 @@ TestWeight makeCodesExact(const std::vector<int8_t> &codes, int bits,
 } // namespace
 
 TEST(Runtime, Fp32AmxInt8EveryShape) {
-  // 8-, 4- and 2-bit codes, unsigned (tinygemm's float zero points) and
-  // signed (int asymmetric, symmetric), and 4- and 2-bit LUT_INT8 codes, in
+  // 8-, 4-, 3- and 2-bit codes, unsigned (tinygemm's float zero points) and
+  // signed (int asymmetric, symmetric), and 4-, 3- and 2-bit LUT_INT8 codes, in
   // groups of 64, 128, 256 (one, two and
   // four 64-column steps per group) and, 4-bit, 512 (eight, the most);
   // M 2..32 (tile lanes of 4 rows by 4 parts, 8 by 2, 16 by 1, padding
@@ -1765,11 +1762,11 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(41);
-  for (int bits : {8, 4, 2})
+  for (int bits : {8, 4, 3, 2})
     for (Scheme scheme :
          {Scheme::Tinygemm, Scheme::IntAsymmetric, Scheme::Symmetric})
       for (int64_t g : {64, 128, 256, 512}) {
-        if ((bits == 8 && g == 512) || (bits == 2 && g == 256))
+        if ((bits == 8 && g == 512) || (bits <= 3 && g == 256))
           continue;
         int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
         if (g == 128)
@@ -1786,9 +1783,9 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
           expectAmxPathClose(t, x, m, what);
         }
       }
-  // 4- and 2-bit LUT_INT8 codes: the int8 table's entries as the tile
+  // 4-, 3- and 2-bit LUT_INT8 codes: the int8 table's entries as the tile
   // bytes.
-  for (int bits : {4, 2})
+  for (int bits : {4, 3, 2})
     for (int64_t g : {64, 128, 256}) {
       int64_t n = 1 + rng() % 70, k = g * (1 + rng() % 3);
       TestWeight t =
@@ -1803,7 +1800,8 @@ TEST(Runtime, Fp32AmxInt8EveryShape) {
 }
 
 TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
-  // 8-, 4- and 2-bit codes. Each row holds, in one group, a large value a (a
+  // 8-, 4-, 3- and 2-bit codes. Each row holds, in one group, a large value
+  // a (a
   // full 24-bit
   // significand: four parts) and a small one b (7 bits, 25 to 60 binades
   // below: a fifth part of its own, where one exponent per group would
@@ -1814,7 +1812,7 @@ TEST(Runtime, Fp32AmxInt8KeepsSmallValuesBesideLargeOnes) {
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(42);
   int64_t n = 37, k = 256, g = 128;
-  for (int bits : {8, 4, 2})
+  for (int bits : {8, 4, 3, 2})
     for (bool isSigned : {false, true})
       for (int64_t m : {3, 8, 12, 22}) {
         std::vector<int64_t> colA(m), colB(m);

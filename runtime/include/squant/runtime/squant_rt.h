@@ -204,8 +204,8 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
  * magnitude is below 2^-40 are scaled by a power of two first (undone
  * exactly on y), so parts are lost to bf16's subnormals (which the tiles
  * read as zero) only for values 2^63 times smaller than their row's
- * largest. 8-, 4- and 2-bit codes of the FMA form (and 4- and 2-bit
- * LUT_INT8 codes) in groups of multiples of 64 (up to 65536 for 8 bits,
+ * largest. 2- to 8-bit codes of the FMA form (and 2- to 4-bit LUT_INT8
+ * codes) in groups of multiples of 64 (up to 65536 for 8 bits,
  * 512 for the others) at M = 2..32 take AMX-INT8 tiles instead: each group
  * of a row of x is split exactly into int8 parts times powers of two (values
  * under 2^-143 after the row scaling dropped), multiplied with the codes in
@@ -224,7 +224,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
  * product squant_rt_qgemm computes for x widened to fp32 (exact), within
  * the same tolerance (squant_rt_qgemm's result when nothing below applies).
  * On SQUANT_RT_ISA_AMX (AUTO picks it where available), M >= 5 (1- to
- * 4-bit codes in groups of multiples of 128, but 2- and 4-bit codes in
+ * 4-bit codes in groups of multiples of 128, but 2- to 4-bit codes in
  * groups of multiples of 64 from 9), M >= 17 (8-bit codes in groups of
  * multiples of 64) or M >= 9 (the others), FMA and LUT_INT8 forms in BLOCK32_V1
  * and no flags, AMX tiles multiply the bf16 activations by the codes or int8

@@ -1,6 +1,6 @@
-/*===- gemm_amx_int8.c - fp32-activation qgemm of 8/4/2-bit codes, AMX-INT8 ==//
+/*===- gemm_amx_int8.c - fp32-activation qgemm of 2..8-bit codes, AMX-INT8 ==//
  *
- * y = x w^T for 8-, 4- and 2-bit codes in the FMA form (and 4- and 2-bit
+ * y = x w^T for 2- to 8-bit codes in the FMA form (and 2- to 4-bit
  * LUT_INT8 codes, their table entries looked up by vpshufb), M = 2..32, by
  * the group factorization
  *   y[m][n] = sum_g (s[n][g] * D[n][m][g] + b[n][g] * sum_{k in g} x[m][k]),
@@ -10,9 +10,10 @@
  * sum over parts of int32 dot products, which TDPBUSD (TDPBSSD for signed
  * codes) computes exactly. A BLOCK32_V1 row of 8-bit codes is its codes in
  * k order, so 16 rows of 64 columns are an A tile loaded in place, with no
- * decode (the AMX-BF16 kernel converts every code); 4- and 2-bit codes
+ * decode (the AMX-BF16 kernel converts every code); 2- to 4-bit codes
  * are decoded to bytes, two blocks at a time (a shift and a mask per 64
- * codes: squant_rt_amx_int8_column, the order the parts take too). Each part's
+ * codes, and for 3 bits the third bits joined from a mask:
+ * squant_rt_amx_int8_column, the order the parts take too). Each part's
  *sum is converted to fp32 and scaled by its power of two (both exact while |D|
  *< 2^24, that is for groups up to 512), and the parts are added in fp32 in a
  *fixed order.
@@ -147,9 +148,14 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
-/* The four bytes at p (a 2-bit LUT_INT8 table). */
-static inline uint32_t squantLoad32Bytes(const int8_t *p) {
+/* The 4 or 8 bytes at p. */
+static inline uint32_t load32(const void *p) {
   uint32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+static inline uint64_t load64(const void *p) {
+  uint64_t v;
   memcpy(&v, p, sizeof(v));
   return v;
 }
@@ -157,12 +163,13 @@ static inline uint32_t squantLoad32Bytes(const int8_t *p) {
 /* The two A tiles (16 weight rows each) of columns [col, col + 64) of the
  * 32 weight rows from n0: tiles[j] with row stride strides[j]. 8-bit
  * codes are the tile in place (every k bytes a row) or, past the weight's
- * last row, a zero-padded copy in buf; 4- and 2-bit codes are decoded
+ * last row, a zero-padded copy in buf; 2- to 4-bit codes are decoded
  * into buf (two blocks: squant_rt_amx_int8_column), signed ones
  * sign-extended, LUT_INT8 ones looked up. buf: 2 KiB. */
 static inline __attribute__((always_inline)) void
 quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
-          const uint8_t *tiles[2], int64_t strides[2], const int32_t bits) {
+          const uint8_t *tiles[2], int64_t strides[2], __m512i thirdOrder,
+          const int32_t bits) {
   int64_t k = w->k, rowBytes = k * bits / 8;
   const uint8_t *codes = w->codes + n0 * rowBytes + col * bits / 8;
   for (int j = 0; j < 2; ++j) {
@@ -185,18 +192,34 @@ quadTiles(const squant_rt_qweight *w, int64_t n0, int64_t col, uint8_t *buf,
          * by 4; 2 bits: the 16 bytes in each 128-bit lane L, shifted by
          * 2 L; then the code's bits masked. */
         const uint8_t *r = rows + i * rowBytes;
-        v = bits == 4
-                ? _mm512_srlv_epi64(_mm512_broadcast_i64x4(
-                                        _mm256_loadu_si256((const __m256i *)r)),
-                                    _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0))
-                : _mm512_srlv_epi64(_mm512_broadcast_i32x4(
-                                        _mm_loadu_si128((const __m128i *)r)),
-                                    _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0));
-        v = _mm512_and_si512(v, _mm512_set1_epi8((char)((1 << bits) - 1)));
+        if (bits == 4) {
+          v = _mm512_srlv_epi64(
+              _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)r)),
+              _mm512_set_epi64(4, 4, 4, 4, 0, 0, 0, 0));
+          v = _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+        } else {
+          /* 3 bits: blocks of a 2-bit plane (8 bytes) and a 1-bit plane (4
+           * bytes); the 2-bit planes decode as 2-bit codes, the third bits
+           * (a 64-bit mask, in k order) join as 4s in their order. */
+          __m128i low = bits == 2 ? _mm_loadu_si128((const __m128i *)r)
+                                  : _mm_set_epi64x((long long)load64(r + 12),
+                                                   (long long)load64(r));
+          v = _mm512_srlv_epi64(_mm512_broadcast_i32x4(low),
+                                _mm512_set_epi64(6, 6, 4, 4, 2, 2, 0, 0));
+          v = _mm512_and_si512(v, _mm512_set1_epi8(3));
+          if (bits == 3) {
+            __mmask64 third = load32(r + 8) | (uint64_t)load32(r + 20) << 32;
+            v = _mm512_or_si512(
+                v, _mm512_permutexvar_epi8(
+                       thirdOrder,
+                       _mm512_maskz_mov_epi8(third, _mm512_set1_epi8(4))));
+          }
+        }
         if (w->form == SQUANT_RT_FORM_LUT_INT8) { /* the int8 table entry */
-          __m128i table =
-              bits == 4 ? _mm_loadu_si128((const __m128i *)w->table)
-                        : _mm_cvtsi32_si128((int)squantLoad32Bytes(w->table));
+          __m128i table = bits == 4 ? _mm_loadu_si128((const __m128i *)w->table)
+                          : bits == 3
+                              ? _mm_cvtsi64_si128((long long)load64(w->table))
+                              : _mm_cvtsi32_si128((int)load32(w->table));
           v = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(table), v);
         } else if (w->is_signed) { /* 0..2^b - 1 -> -2^(b-1)..2^(b-1) - 1 */
           __m512i half = _mm512_set1_epi8((char)(1 << (bits - 1)));
@@ -232,6 +255,12 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
   kb = kb < 1 ? 1 : kb;
   int64_t kBlocks = (groups + kb - 1) / kb;
   kb = (groups + kBlocks - 1) / kBlocks; /* even blocks */
+  /* 3 bits: byte o of a decoded row takes the third bit of column
+   * squant_rt_amx_int8_column(3, o). */
+  uint8_t columns[64];
+  for (int32_t o = 0; o < 64; ++o)
+    columns[o] = (uint8_t)squant_rt_amx_int8_column(3, o);
+  const __m512i thirdOrder = _mm512_loadu_si512((const void *)columns);
   int32_t *acc = (int32_t *)p->scratch; /* [PARTS][2 tiles][16][16] */
   /* [NB pairs][32][blocks][16], then [QUADS][2][1024] */
   float *outs = (float *)(acc + SQUANT_RT_AMX_INT8_PARTS * 512);
@@ -267,7 +296,7 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
           }
           for (int64_t c = 0; prepared && c < quads; ++c)
             quadTiles(w, n0, col + 64 * c, pad + 2048 * c, tiles + 2 * c,
-                      strides + 2 * c, bits);
+                      strides + 2 * c, thirdOrder, bits);
           if (quads <= 2) {
             _tile_loadd(2, tiles[0], strides[0]);
             _tile_loadd(3, tiles[1], strides[1]);
@@ -298,7 +327,8 @@ gemmInt8(const squant_rt_qgemm_params *p, const int isSigned,
                 for (int64_t c = 0; c < quads; ++c) {
                   /* 8-bit codes of longer groups: a quad at a time. */
                   if (!prepared)
-                    quadTiles(w, n0, col + 64 * c, pad, tiles, strides, bits);
+                    quadTiles(w, n0, col + 64 * c, pad, tiles, strides,
+                              thirdOrder, bits);
                   int64_t i = prepared ? 2 * c : 0;
                   _tile_loadd(2, tiles[i], strides[i]);
                   _tile_loadd(3, tiles[i + 1], strides[i + 1]);
@@ -348,6 +378,8 @@ void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p) {
   squantConfigureTiles();
   if (p->w->bits == 4) /* bytes 0..15, -8..7 or int8 entries: signed */
     gemmInt8(p, 1, 4);
+  else if (p->w->bits == 3)
+    gemmInt8(p, 1, 3);
   else if (p->w->bits == 2)
     gemmInt8(p, 1, 2);
   else if (p->w->is_signed)
