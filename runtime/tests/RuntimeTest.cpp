@@ -816,31 +816,39 @@ TestWeight makeExactFma(int bits, int64_t n, int64_t k, int64_t g,
   return t;
 }
 
+/// x W^T for makeExactFma's weight, in fp64 rounded once to fp32 (exact
+/// where every product and partial sum is).
+static std::vector<float> exactProduct(const TestWeight &t,
+                                       const std::vector<float> &x, int64_t m) {
+  int64_t n = t.w.n, k = t.w.k, g = t.w.group_size, groups = k / g;
+  std::vector<float> want(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0.0;
+      for (int64_t c = 0; c < k; ++c)
+        acc += double(x[i * k + c]) *
+               (double(t.codes[j * k + c]) * t.scales[j * groups + c / g] +
+                t.bias[j * groups + c / g]);
+      want[i * n + j] = float(acc);
+    }
+  return want;
+}
+
 TEST(Runtime, ExactInputsAreBitExact) {
   // Small-integer activations, power-of-two scales and biases: every
   // product and partial sum is exact in fp32, so every ISA, every order of
   // accumulation and the fp64 reference agree bit for bit.
-  int64_t n = 37, k = 160, g = 32, groups = k / g;
+  int64_t n = 37, k = 160, g = 32;
   std::mt19937 rng(5);
   for (int bits : {1, 2, 3, 4, 8}) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
-    const std::vector<int8_t> &codes = t.codes;
     // M = 1 the GEMV (activation tables for 1 and 3 bits on AVX-512),
     // M = 3 the small-M path, M = 20 the GEMM micro-tiles.
     for (int64_t m : {1, 3, 20}) {
       std::vector<float> x(m * k);
       for (float &v : x)
         v = float(int(rng() % 9) - 4);
-      std::vector<float> want(m * n);
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          double acc = 0.0;
-          for (int64_t c = 0; c < k; ++c)
-            acc += double(x[i * k + c]) *
-                   (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
-                    t.bias[j * groups + c / g]);
-          want[i * n + j] = float(acc);
-        }
+      std::vector<float> want = exactProduct(t, x, m);
       for (squant_rt_isa isa : availableIsas()) {
         std::vector<float> y = runQgemm(t, x, m, isa);
         EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
@@ -1204,6 +1212,15 @@ Bf16X randomBf16X(int64_t m, int64_t k, std::mt19937 &rng) {
   return x;
 }
 
+/// Why an AMX test skips: its path is not run (kNoAmx: for fp32 calls,
+/// which take the AVX-512 kernels instead).
+const char *const kNoAmxRun =
+    "no AMX on this machine (or the kernel refuses its tile state): the AMX "
+    "path is not run";
+const char *const kNoAmx =
+    "no AMX on this machine (or the kernel refuses its tile state): fp32 "
+    "calls run the AVX-512 kernels, tested above";
+
 /// The bf16 entry's ISAs: the fp32 ones (x widened) and AMX.
 std::vector<squant_rt_isa> bf16Isas() {
   std::vector<squant_rt_isa> isas = availableIsas();
@@ -1333,11 +1350,10 @@ TEST(Runtime, Bf16AmxExactInputsAreBitExact) {
     GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
                     "tile state): the AMX path is not run; the widened path "
                     "is tested in Bf16ActivationsEveryPath";
-  int64_t n = 45, k = 320, g = 64, groups = k / g, m = 40;
+  int64_t n = 45, k = 320, g = 64, m = 40;
   std::mt19937 rng(32);
   for (int bits : {1, 2, 3, 4, 8}) {
     TestWeight t = makeExactFma(bits, n, k, g, rng);
-    const std::vector<int8_t> &codes = t.codes;
     std::vector<uint16_t> x(m * k);
     std::vector<float> xf(m * k);
     for (size_t i = 0; i < x.size(); ++i) {
@@ -1345,16 +1361,11 @@ TEST(Runtime, Bf16AmxExactInputsAreBitExact) {
       x[i] = toBf16(xf[i]);
     }
     std::vector<float> y = runQgemmBf16(t, x, m, SQUANT_RT_ISA_AMX);
+    std::vector<float> want = exactProduct(t, xf, m);
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        double acc = 0.0;
-        for (int64_t c = 0; c < k; ++c)
-          acc += double(xf[i * k + c]) *
-                 (double(codes[j * k + c]) * t.scales[j * groups + c / g] +
-                  t.bias[j * groups + c / g]);
-        ASSERT_EQ(y[i * n + j], float(acc))
+      for (int64_t j = 0; j < n; ++j)
+        ASSERT_EQ(y[i * n + j], want[i * n + j])
             << "bits " << bits << " " << i << "," << j;
-      }
   }
 }
 
@@ -1365,8 +1376,7 @@ TEST(Runtime, Bf16AmxBlocking) {
   // (blocks of 4096, 4096, 256) and k = 4608 at g = 384 (3840, 768; a
   // group in two K chunks), m = 33 and 130 (a second M chunk).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
-                    "tile state): the AMX path is not run";
+    GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(36);
   struct Case {
     int64_t k, g, m;
@@ -1382,8 +1392,7 @@ TEST(Runtime, Bf16AmxBlocking) {
 
 TEST(Runtime, Bf16AmxThreadsStridesAndSpecialValues) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
-                    "tile state): the AMX path is not run";
+    GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(33);
   TestWeight t = makeFma(Scheme::Stretched, 4, 75, 512, 128, rng);
   finish(t);
@@ -1550,9 +1559,7 @@ TEST(Runtime, Fp32AmxEveryForm) {
   // four-block decode), 32 and 64 (one block at a time). Each result also
   // differs from the AVX-512 kernels' somewhere: the other path ran.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
-                    "tile state): fp32 calls run the AVX-512 kernels, tested "
-                    "above";
+    GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(37);
   struct Case {
     int32_t form, bits;
@@ -1597,8 +1604,7 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
   // included) and near fp32's largest values; a dropped or truncated part
   // shows.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
-                    "tile state): the AMX path is not run";
+    GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(38);
   int64_t n = 40, k = 256, g = 128, groups = k / g;
   for (int bits : {2, 3, 4}) {
@@ -1633,8 +1639,7 @@ TEST(Runtime, Fp32AmxPartsAreExact) {
 
 TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
-    GTEST_SKIP() << "no AMX-BF16 on this machine (or the kernel refuses its "
-                    "tile state): the AMX path is not run";
+    GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(39);
   TestWeight t = makeFma(Scheme::Stretched, 4, 75, 512, 128, rng);
   finish(t);
@@ -1726,10 +1731,6 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-
-const char *const kNoAmx =
-    "no AMX on this machine (or the kernel refuses its tile state): fp32 "
-    "calls run the AVX-512 kernels, tested above";
 
 /// The b-bit weight of `codes` (signed or not), power-of-two scales and
 /// zero biases, so that y = s * sum q x per group.
