@@ -294,11 +294,12 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
                     ? int8Bytes(m, w)
                     : 0;
   size_t tables = m == 1 ? squant_rt_gemv_tables_bytes(w) : 0;
-  size_t xpair = m == 1 && w->bits == 2 ? (size_t)w->k * sizeof(float) : 0;
+  size_t xorder =
+      m == 1 && squant_rt_gemv_x_ordered(w) ? (size_t)w->k * sizeof(float) : 0;
   /* At most one of these is used by a call. */
   size_t extra = xt > int8 ? xt : int8;
   extra = tables > extra ? tables : extra;
-  extra = xpair > extra ? xpair : extra;
+  extra = xorder > extra ? xorder : extra;
   size_t vector = xsumBytes(m, w) + extra + (extra ? 64 : 0);
   size_t amx = amxBytes(m, w, 3), int8Amx = amxInt8Bytes(m, w);
   amx = int8Amx > amx ? int8Amx : amx;
@@ -571,12 +572,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     squant_rt_pool_run(options ? options->pool : NULL, runSlice, &call);
     return SQUANT_RT_OK;
   }
-  if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && w->bits == 2) {
-    /* The 2-bit GEMV reads x in its decode's lane order. */
+  if (m == 1 && isa == SQUANT_RT_ISA_AVX512 && squant_rt_gemv_x_ordered(w)) {
+    /* The 2-bit and 4-bit GEMVs read x in their decode's lane order. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
-    float *xpair = (float *)((base + 63) & ~(uintptr_t)63);
-    squant_rt_pair_order_avx512(x, w->k, xpair);
-    p->xpair = xpair;
+    float *xorder = (float *)((base + 63) & ~(uintptr_t)63);
+    squant_rt_gemv_x_order_avx512(w, x, xorder);
+    p->xorder = xorder;
   }
   call.kernel = isa == SQUANT_RT_ISA_AVX512 ? squant_rt_qgemm_avx512
                 : isa == SQUANT_RT_ISA_AVX2 ? squant_rt_qgemm_avx2

@@ -70,9 +70,10 @@ typedef struct squant_rt_qgemm_params {
   const int8_t *xq;
   const float *xq_scale;
   const int32_t *xq_sum;
-  /* M = 1, 2-bit codes, AVX-512 K-vectorized GEMV: x in the pair
-   * decode's lane order (squant_rt_pair_order_avx512), k floats. */
-  const float *xpair;
+  /* M = 1, AVX-512 K-vectorized GEMV of 2-bit codes, or of 4-bit codes
+   * in groups of multiples of 128: x in the decode's lane order
+   * (squant_rt_gemv_x_order_avx512), k floats; NULL otherwise. */
+  const float *xorder;
   /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
    * and, for TILE16_V1, the tiles' carries, 64-byte aligned (written). */
   float *tables;
@@ -422,10 +423,15 @@ static inline int32_t squant_rt_amx_column(const squant_rt_qweight *w,
                             byte % blockBytes + blockBytes * (bit % 8 / bits));
 }
 
-/* x (one row, k a multiple of 32) in the AVX-512 2-bit GEMV's lane order:
- * per block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],
- * x[17], .., x[15], x[31] (gemm_avx512.c). */
-void squant_rt_pair_order_avx512(const float *x, int64_t k, float *xpair);
+/* Whether the AVX-512 GEMV (M = 1) of w reads x in its decode's lane
+ * order: 2-bit codes, and 4-bit codes in groups of multiples of 128; and
+ * x (one row, k floats) in that order (gemm_avx512.c): for 2 bits, per
+ * block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],
+ * x[17], .., x[15], x[31]; for 4 bits, per line of 128, the lanes of its
+ * eight lookups. */
+int squant_rt_gemv_x_ordered(const squant_rt_qweight *w);
+void squant_rt_gemv_x_order_avx512(const squant_rt_qweight *w, const float *x,
+                                   float *xorder);
 
 /* X^T for the AVX-512 GEMM: the m rows of x (k a multiple of 16) in slices
  * of 32 rows, [k][32] each at xt + 32 k s, rows past m zero. */

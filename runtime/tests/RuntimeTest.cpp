@@ -19,6 +19,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -858,13 +861,95 @@ TEST(Runtime, ExactInputsAreBitExact) {
   }
 }
 
+// The AVX-512 GEMV of 4-bit codes in groups of multiples of 128 reads each
+// row in 64-byte lines loaded at byte offsets 0..3 (gemm_avx512.c), with x
+// in the lanes' order: every scheme and form, K from one line (its row's
+// last, whose loads are masked) to ten, groups of one to five lines, and
+// row counts that leave 1, 2 or 3 rows beside the four streams.
+TEST(Runtime, Gemv4BitLines) {
+  struct Shape {
+    int64_t n, k, g;
+  };
+  const Shape shapes[] = {{1, 128, 128}, {2, 256, 128},  {3, 384, 128},
+                          {6, 512, 256}, {23, 640, 128}, {9, 1280, 640}};
+  std::mt19937 rng(31);
+  for (const Shape &s : shapes) {
+    std::vector<TestWeight> weights;
+    for (Scheme scheme : {Scheme::Stretched, Scheme::Symmetric,
+                          Scheme::IntAsymmetric, Scheme::Tinygemm})
+      weights.push_back(makeFma(scheme, 4, s.n, s.k, s.g, rng));
+    weights.push_back(
+        makeLut(SQUANT_RT_FORM_LUT_INT8, 4, s.n, s.k, s.g, false, rng));
+    for (bool perRow : {false, true})
+      weights.push_back(
+          makeLut(SQUANT_RT_FORM_LUT_F32, 4, s.n, s.k, s.g, perRow, rng));
+    for (TestWeight &t : weights) {
+      finish(t);
+      std::vector<float> x = randomX(1, s.k, rng);
+      for (squant_rt_isa isa : availableIsas())
+        expectClose(t, x, 1, runQgemm(t, x, 1, isa),
+                    std::string(isaName(isa)) + " form " +
+                        std::to_string(t.w.form) + " n " + std::to_string(s.n) +
+                        " k " + std::to_string(s.k) + " g " +
+                        std::to_string(s.g));
+    }
+  }
+  // Exact inputs: the lines' order of accumulation gives the same bits.
+  TestWeight t = makeExactFma(4, 23, 640, 128, rng);
+  std::vector<float> x(640);
+  for (float &v : x)
+    v = float(int(rng() % 9) - 4);
+  std::vector<float> want = exactProduct(t, x, 1);
+  for (squant_rt_isa isa : availableIsas()) {
+    std::vector<float> y = runQgemm(t, x, 1, isa);
+    EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+        << isaName(isa);
+  }
+}
+
+// Packed codes that end where an unreadable page begins: no kernel may
+// read a byte past the weight (the 4-bit GEMV's line loads reach up to 3
+// bytes past a line and are masked in a row's last one). Every width, the
+// GEMV, the small-M path and the GEMM, every ISA; the codes start wherever
+// their size puts them (not 64-byte aligned for some widths).
+TEST(Runtime, NoKernelReadsPastTheCodes) {
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  std::mt19937 rng(32);
+  for (int bits : {1, 2, 3, 4, 8})
+    for (int64_t g : {32, 128}) {
+      TestWeight t = makeExactFma(bits, 7, 384, g, rng);
+      size_t bytes = t.packed.size(), span = (bytes + page - 1) / page * page;
+      void *map = mmap(nullptr, span + page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      ASSERT_NE(map, MAP_FAILED);
+      ASSERT_EQ(mprotect(static_cast<char *>(map) + span, page, PROT_NONE), 0);
+      uint8_t *codes = static_cast<uint8_t *>(map) + (span - bytes);
+      std::memcpy(codes, t.packed.data(), bytes);
+      t.w.codes = codes;
+      for (int64_t m : {1, 3, 12}) {
+        std::vector<float> x(m * 384);
+        for (float &v : x)
+          v = float(int(rng() % 9) - 4);
+        std::vector<float> want = exactProduct(t, x, m);
+        for (squant_rt_isa isa : availableIsas()) {
+          std::vector<float> y = runQgemm(t, x, m, isa);
+          EXPECT_EQ(
+              std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+              << isaName(isa) << " bits " << bits << " g " << g << " m " << m;
+        }
+      }
+      munmap(map, span + page);
+    }
+}
+
 TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // Threads split rows at multiples of 16, and each kernel orders its rows
   // within a thread's range (the GEMV's four quarters, the table GEMV's
   // runs of rows), so the grouping of rows differs with the thread count;
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
-  // GEMV; 3-bit: activation tables; TILE16_V1: tables in K chunks over
-  // whole tiles; TILE16_V2: runs of 8 tiles) and M = 3 (small-M path).
+  // GEMV; 4-bit: its lines; 3-bit: activation tables; TILE16_V1: tables in K
+  // chunks over whole tiles; TILE16_V2: runs of 8 tiles) and M = 3 (small-M
+  // path).
   struct Case {
     int bits;
     int64_t n, k, g, m;
@@ -872,6 +957,7 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   };
   const Case cases[] = {{2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+                        {4, 101, 512, 128, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
                         {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},

@@ -12,7 +12,10 @@
  * 4j in lane j leave codes (2j, 2j + 1) at the bottom of 32-bit lane 2j and
  * codes (16 + 2j, 17 + 2j) at the bottom of lane 2j + 1; two lookups, one
  * by the low and one by the high two of those four bits, give all 32
- * values, in an order x is laid out in once per call (xpair). Two dot
+ * values, in an order x is laid out in once per call (xorder). 4-bit
+ * codes in groups of multiples of 128 are read in 64-byte lines instead
+ * (lineDot): four loads at byte offsets 0..3 and four shifts give the
+ * line's eight index vectors, x again in their order. Two dot
  * chains per row (eight in flight) hide the FMA latency. The group
  * factorization applies s once per group as a vector FMA and b * sum(x)
  * once per group as a scalar.
@@ -86,19 +89,50 @@ static inline float biasDot(const float *bias, const float *xsum,
   return _mm512_reduce_add_ps(acc);
 }
 
+/* 4-bit GEMV in lines: a 64-byte line of a row (four blocks, 128 codes)
+ * loaded at byte offsets 0..3 holds in the low nibble of its 32-bit lane j
+ * the low nibble of byte 4j + o of the line, and shifted right by 4 the
+ * high one: eight loads-or-shifts give all 128 codes as vpermps indices
+ * (the lookup reads the low 4 bits of each lane), four shifts where the
+ * half-block decode spends eight. x is read in that order
+ * (squant_rt_gemv_x_order_avx512). The loads at offsets 1..3 read up to 3
+ * bytes past the line (the next line's, unused); in a row's last line
+ * they are masked, so no load reaches past the row. Groups are multiples
+ * of 128 codes: every lane of a line is in the same group. */
+static inline __attribute__((always_inline)) __m512i
+lineWord(const uint8_t *line, int o, const int last) {
+  if (last && o)
+    return _mm512_maskz_loadu_epi8(~(__mmask64)0 >> o, line + o);
+  return _mm512_loadu_si512((const void *)(line + o));
+}
+
+static inline __attribute__((always_inline)) void
+lineDot(const uint8_t *line, const float *xl, __m512 table, __m512 *d0,
+        __m512 *d1, const int last) {
+#pragma GCC unroll 4
+  for (int o = 0; o < 4; ++o) {
+    __m512i lo = lineWord(line, o, last);
+    __m512i hi = _mm512_srli_epi32(lo, 4);
+    *d0 = _mm512_fmadd_ps(_mm512_loadu_ps(xl + 32 * o),
+                          _mm512_permutexvar_ps(lo, table), *d0);
+    *d1 = _mm512_fmadd_ps(_mm512_loadu_ps(xl + 32 * o + 16),
+                          _mm512_permutexvar_ps(hi, table), *d1);
+  }
+}
+
 /* GEMV for rows [n0, n0 + nr), nr <= 4 a compile-time constant at each
- * call site after inlining. */
+ * call site after inlining; `lines`: 4-bit codes read in lines (above). */
 static inline __attribute__((always_inline)) void
 gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
-         const int nr, const int32_t bits, const int tile16) {
+         const int nr, const int32_t bits, const int tile16, const int lines) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t rowBytes = (k / 32) * blockBytes;
   int scaled = w->form != SQUANT_RT_FORM_LUT_F32;
   int isFma = w->form == SQUANT_RT_FORM_FMA;
-  /* 2 bits: x in the pair decode's lane order (squant_rt_pair_order_avx512). */
-  const float *x = bits == 2 ? p->xpair : p->x;
+  /* 2 bits, and 4 bits in lines: x in the decode's lane order. */
+  const float *x = bits == 2 || lines ? p->xorder : p->x;
   __m512 table[SQUANT_NR], high[SQUANT_NR], acc[SQUANT_NR];
   float bsum[SQUANT_NR];
   const uint8_t *row[SQUANT_NR];
@@ -119,10 +153,24 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
      * prefetch this group's bytes there, once per group (no per-block
      * condition in the decode loop). TILE16_V1 rows are not streams. */
     int64_t first = g * gs / 32, last = (g + 1) * gs / 32;
-    for (int r = 0; r < nr && w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1; ++r)
+    for (int r = 0;
+         r < nr && w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && !lines; ++r)
       for (int64_t off = first * blockBytes; off < last * blockBytes; off += 64)
         _mm_prefetch((const char *)(row[r] + off + rowBytes), _MM_HINT_T0);
-    for (int64_t b = first; b < last; ++b) {
+    if (lines) {
+      /* The row's last line (the last group's) masks its loads. */
+      int64_t end = g + 1 < groups ? last / 4 : last / 4 - 1;
+      for (int64_t l = first / 4; l < end; ++l)
+        for (int r = 0; r < nr; ++r) {
+          _mm_prefetch((const char *)(row[r] + 64 * l + rowBytes), _MM_HINT_T0);
+          lineDot(row[r] + 64 * l, x + 128 * l, table[r], &d0[r], &d1[r], 0);
+        }
+      if (g + 1 == groups)
+        for (int r = 0; r < nr; ++r)
+          lineDot(row[r] + 64 * end, x + 128 * end, table[r], &d0[r], &d1[r],
+                  1);
+    }
+    for (int64_t b = first; b < last && !lines; ++b) {
       __m512 xa = _mm512_loadu_ps(x + b * 32);
       __m512 xb = _mm512_loadu_ps(x + b * 32 + 16);
       for (int r = 0; r < nr; ++r) {
@@ -363,16 +411,41 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
   }
 }
 
-void squant_rt_pair_order_avx512(const float *x, int64_t k, float *xpair) {
-  /* Lane 2j of the first half: x[2j], lane 2j + 1: x[16 + 2j]; the second
-   * half the odd codes (x[2j + 1], x[17 + 2j]). */
+int squant_rt_gemv_x_ordered(const squant_rt_qweight *w) {
+  return w->layout != SQUANT_RT_LAYOUT_TILE16_V2 &&
+         (w->bits == 2 || (w->bits == 4 && w->group_size % 128 == 0));
+}
+
+void squant_rt_gemv_x_order_avx512(const squant_rt_qweight *w, const float *x,
+                                   float *xorder) {
+  if (w->bits == 4) {
+    /* Line order: lane j of the word loaded at offset o holds byte 4j + o
+     * of the line, byte (4j + o) % 16 of block j / 4; xorder[128 l + 32 o +
+     * 16 h + j] is the x of that byte's nibble h (low, high), whose code
+     * squant_rt_amx_code names (a tile row's word lanes are the block's
+     * bytes, then their high nibbles). */
+    int32_t order[128];
+    for (int o = 0; o < 4; ++o)
+      for (int h = 0; h < 2; ++h)
+        for (int j = 0; j < 16; ++j)
+          order[32 * o + 16 * h + j] =
+              32 * (j / 4) + squant_rt_amx_code(4, (4 * j + o) % 16 + 16 * h);
+    for (int64_t l = 0; l < w->k; l += 128)
+      for (int i = 0; i < 128; i += 16)
+        _mm512_storeu_ps(
+            xorder + l + i,
+            _mm512_i32gather_ps(_mm512_loadu_si512(order + i), x + l, 4));
+    return;
+  }
+  /* Pair order: lane 2j of the first half: x[2j], lane 2j + 1: x[16 + 2j];
+   * the second half the odd codes (x[2j + 1], x[17 + 2j]). */
   const __m512i even = _mm512_setr_epi32(0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10,
                                          26, 12, 28, 14, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  for (int64_t c = 0; c < k; c += 32) {
+  for (int64_t c = 0; c < w->k; c += 32) {
     __m512 lo = _mm512_loadu_ps(x + c), hi = _mm512_loadu_ps(x + c + 16);
-    _mm512_storeu_ps(xpair + c, _mm512_permutex2var_ps(lo, even, hi));
-    _mm512_storeu_ps(xpair + c + 16, _mm512_permutex2var_ps(lo, odd, hi));
+    _mm512_storeu_ps(xorder + c, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(xorder + c + 16, _mm512_permutex2var_ps(lo, odd, hi));
   }
 }
 
@@ -586,28 +659,37 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
 /* GEMV over all rows with `bits` a constant after inlining, so the unpack
  * code has no branch on the width. */
 static inline __attribute__((always_inline)) void
-gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
+gemvRange(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16,
+          const int lines) {
   /* The four rows of a step come from the four quarters of the range, so
    * each is one linear stream through memory (row n + 1 follows row n):
    * four streams in four pages, which the hardware prefetchers follow,
    * where four adjacent short rows would share pages. */
   int64_t q = (p->n_end - p->n_begin) / SQUANT_NR;
   for (int64_t n = p->n_begin; n < p->n_begin + q; ++n)
-    gemvRows(p, n, q, SQUANT_NR, bits, tile16);
+    gemvRows(p, n, q, SQUANT_NR, bits, tile16, lines);
   int64_t n = p->n_begin + SQUANT_NR * q;
   switch (p->n_end - n) {
   case 3:
-    gemvRows(p, n, 1, 3, bits, tile16);
+    gemvRows(p, n, 1, 3, bits, tile16, lines);
     break;
   case 2:
-    gemvRows(p, n, 1, 2, bits, tile16);
+    gemvRows(p, n, 1, 2, bits, tile16, lines);
     break;
   case 1:
-    gemvRows(p, n, 1, 1, bits, tile16);
+    gemvRows(p, n, 1, 1, bits, tile16, lines);
     break;
   default:
     break;
   }
+}
+
+static inline __attribute__((always_inline)) void
+gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
+  if (bits == 4 && p->xorder)
+    gemvRange(p, 4, 0, 1);
+  else
+    gemvRange(p, bits, tile16, 0);
 }
 
 /* name(p) runs all(p, bits, tile16) with the width and the layout as
