@@ -861,17 +861,20 @@ TEST(Runtime, ExactInputsAreBitExact) {
   }
 }
 
-// The AVX-512 GEMV of 4-bit codes in groups of multiples of 128 reads each
-// row in 64-byte lines loaded at byte offsets 0..3 (gemm_avx512.c), with x
-// in the lanes' order: every scheme and form, K from one line (its row's
-// last, whose loads are masked) to ten, groups of one to five lines, and
-// row counts that leave 1, 2 or 3 rows beside the four streams.
+// The AVX-512 GEMV of 4-bit codes with K a multiple of 128 reads each row
+// in 64-byte lines loaded at byte offsets 0..3 (gemm_avx512.c), with x in
+// the lanes' order: every scheme and form, K from one line (its row's
+// last, whose loads are masked) to ten, groups of a quarter, half, one to
+// five lines, and row counts that leave 1, 2 or 3 rows beside the four
+// streams.
 TEST(Runtime, Gemv4BitLines) {
   struct Shape {
     int64_t n, k, g;
   };
   const Shape shapes[] = {{1, 128, 128}, {2, 256, 128},  {3, 384, 128},
-                          {6, 512, 256}, {23, 640, 128}, {9, 1280, 640}};
+                          {6, 512, 256}, {23, 640, 128}, {9, 1280, 640},
+                          {1, 128, 32},  {5, 256, 32},   {7, 384, 64},
+                          {10, 640, 64}};
   std::mt19937 rng(31);
   for (const Shape &s : shapes) {
     std::vector<TestWeight> weights;
@@ -895,15 +898,17 @@ TEST(Runtime, Gemv4BitLines) {
     }
   }
   // Exact inputs: the lines' order of accumulation gives the same bits.
-  TestWeight t = makeExactFma(4, 23, 640, 128, rng);
-  std::vector<float> x(640);
-  for (float &v : x)
-    v = float(int(rng() % 9) - 4);
-  std::vector<float> want = exactProduct(t, x, 1);
-  for (squant_rt_isa isa : availableIsas()) {
-    std::vector<float> y = runQgemm(t, x, 1, isa);
-    EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
-        << isaName(isa);
+  for (int64_t g : {32, 64, 128}) {
+    TestWeight t = makeExactFma(4, 23, 640, g, rng);
+    std::vector<float> x(640);
+    for (float &v : x)
+      v = float(int(rng() % 9) - 4);
+    std::vector<float> want = exactProduct(t, x, 1);
+    for (squant_rt_isa isa : availableIsas()) {
+      std::vector<float> y = runQgemm(t, x, 1, isa);
+      EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+          << isaName(isa) << " g " << g;
+    }
   }
 }
 
@@ -958,6 +963,7 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   const Case cases[] = {{2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {4, 101, 512, 128, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+                        {4, 101, 512, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
                         {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
                         {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},

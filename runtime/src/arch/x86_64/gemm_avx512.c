@@ -13,7 +13,7 @@
  * codes (16 + 2j, 17 + 2j) at the bottom of lane 2j + 1; two lookups, one
  * by the low and one by the high two of those four bits, give all 32
  * values, in an order x is laid out in once per call (xorder). 4-bit
- * codes in groups of multiples of 128 are read in 64-byte lines instead
+ * codes with K a multiple of 128 are read in 64-byte lines instead
  * (lineDot): four loads at byte offsets 0..3 and four shifts give the
  * line's eight index vectors, x again in their order. Two dot
  * chains per row (eight in flight) hide the FMA latency. The group
@@ -97,8 +97,9 @@ static inline float biasDot(const float *bias, const float *xsum,
  * half-block decode spends eight. x is read in that order
  * (squant_rt_gemv_x_order_avx512). The loads at offsets 1..3 read up to 3
  * bytes past the line (the next line's, unused); in a row's last line
- * they are masked, so no load reaches past the row. Groups are multiples
- * of 128 codes: every lane of a line is in the same group. */
+ * they are masked, so no load reaches past the row. K is a multiple of
+ * 128; groups of multiples of 128 take whole lines, and groups of 32 or
+ * 64 are scaled per line in the lanes (lane j is in block j / 4). */
 static inline __attribute__((always_inline)) __m512i
 lineWord(const uint8_t *line, int o, const int last) {
   if (last && o)
@@ -118,6 +119,25 @@ lineDot(const uint8_t *line, const float *xl, __m512 table, __m512 *d0,
     *d1 = _mm512_fmadd_ps(_mm512_loadu_ps(xl + 32 * o + 16),
                           _mm512_permutexvar_ps(hi, table), *d1);
   }
+}
+
+/* One line of a row in groups of 32 or 64 codes (four or two per line):
+ * lane j of the line's dot is in block j / 4, so its group's scale comes
+ * to it by one lookup of the line's scales (laneGroup). */
+static inline __attribute__((always_inline)) void
+lineGroups(const uint8_t *line, const float *xl, __m512 table,
+           const float *scales, __m512i laneGroup, __mmask16 perLine,
+           int scaled, __m512 *acc, const int last) {
+  __m512 d0 = _mm512_setzero_ps(), d1 = _mm512_setzero_ps();
+  lineDot(line, xl, table, &d0, &d1, last);
+  __m512 dot = _mm512_add_ps(d0, d1);
+  if (!scaled) {
+    *acc = _mm512_add_ps(*acc, dot);
+    return;
+  }
+  __m512 s =
+      _mm512_permutexvar_ps(laneGroup, _mm512_maskz_loadu_ps(perLine, scales));
+  *acc = _mm512_fmadd_ps(s, dot, *acc);
 }
 
 /* GEMV for rows [n0, n0 + nr), nr <= 4 a compile-time constant at each
@@ -145,7 +165,29 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     bsum[r] = 0.0f;
     row[r] = squant_rt_row_codes(w, n0 + r * stride);
   }
-  for (int64_t g = 0; g < groups; ++g) {
+  if (lines && gs < 128) {
+    /* Groups of 32 or 64 codes: line by line, each line's groups scaled
+     * in its lanes. */
+    const __m512i laneGroup = _mm512_srli_epi32(SQUANT_LANES, gs == 32 ? 2 : 3);
+    const int64_t perLine = 128 / gs, lineCount = k / 128;
+    const __mmask16 lineMask = (__mmask16)((1u << perLine) - 1u);
+    const float *scales[SQUANT_NR];
+    for (int r = 0; r < nr; ++r) /* LUT_F32: no scales (a null pointer) */
+      scales[r] = scaled ? w->scales + (n0 + r * stride) * groups : NULL;
+    for (int64_t l = 0; l + 1 < lineCount; ++l)
+      for (int r = 0; r < nr; ++r) {
+        _mm_prefetch((const char *)(row[r] + 64 * l + rowBytes), _MM_HINT_T0);
+        lineGroups(row[r] + 64 * l, x + 128 * l, table[r],
+                   scaled ? scales[r] + perLine * l : NULL, laneGroup, lineMask,
+                   scaled, &acc[r], 0);
+      }
+    int64_t l = lineCount - 1;
+    for (int r = 0; r < nr; ++r)
+      lineGroups(row[r] + 64 * l, x + 128 * l, table[r],
+                 scaled ? scales[r] + perLine * l : NULL, laneGroup, lineMask,
+                 scaled, &acc[r], 1);
+  }
+  for (int64_t g = 0; g < groups && !(lines && gs < 128); ++g) {
     __m512 d0[SQUANT_NR], d1[SQUANT_NR];
     for (int r = 0; r < nr; ++r)
       d0[r] = d1[r] = _mm512_setzero_ps();
@@ -413,7 +455,7 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
 
 int squant_rt_gemv_x_ordered(const squant_rt_qweight *w) {
   return w->layout != SQUANT_RT_LAYOUT_TILE16_V2 &&
-         (w->bits == 2 || (w->bits == 4 && w->group_size % 128 == 0));
+         (w->bits == 2 || (w->bits == 4 && w->k % 128 == 0));
 }
 
 void squant_rt_gemv_x_order_avx512(const squant_rt_qweight *w, const float *x,
