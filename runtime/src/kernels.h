@@ -71,7 +71,7 @@ typedef struct squant_rt_qgemm_params {
   const float *xq_scale;
   const int32_t *xq_sum;
   /* M = 1, AVX-512 K-vectorized GEMV of 2-bit codes, or of 4-bit codes
-   * with K a multiple of 128: x in the decode's lane order
+   * read in lines (squant_rt_gemv_x_ordered): x in the decode's lane order
    * (squant_rt_gemv_x_order_avx512), k floats; NULL otherwise. */
   const float *xorder;
   /* M = 1, the activation-table GEMV (gemv_tables_avx512.c): its tables
@@ -424,7 +424,8 @@ static inline int32_t squant_rt_amx_column(const squant_rt_qweight *w,
 }
 
 /* Whether the AVX-512 GEMV (M = 1) of w reads x in its decode's lane
- * order: 2-bit codes, and 4-bit codes with K a multiple of 128; and
+ * order: 2-bit codes, and 4-bit codes with K a multiple of 128 in groups
+ * of 32, 64 or multiples of 128; and
  * x (one row, k floats) in that order (gemm_avx512.c): for 2 bits, per
  * block of 32, x[0], x[16], x[2], x[18], .., x[14], x[30], then x[1],
  * x[17], .., x[15], x[31]; for 4 bits, per line of 128, the lanes of its

@@ -871,10 +871,20 @@ TEST(Runtime, Gemv4BitLines) {
   struct Shape {
     int64_t n, k, g;
   };
-  const Shape shapes[] = {{1, 128, 128}, {2, 256, 128},  {3, 384, 128},
-                          {6, 512, 256}, {23, 640, 128}, {9, 1280, 640},
-                          {1, 128, 32},  {5, 256, 32},   {7, 384, 64},
-                          {10, 640, 64}};
+  const Shape shapes[] = {{1, 128, 128},
+                          {2, 256, 128},
+                          {3, 384, 128},
+                          {6, 512, 256},
+                          {23, 640, 128},
+                          {9, 1280, 640},
+                          {1, 128, 32},
+                          {5, 256, 32},
+                          {7, 384, 64},
+                          {10, 640, 64},
+                          // groups that lines neither hold whole nor are
+                          // made of: the half-block decode
+                          {6, 384, 96},
+                          {5, 768, 192}};
   std::mt19937 rng(31);
   for (const Shape &s : shapes) {
     std::vector<TestWeight> weights;

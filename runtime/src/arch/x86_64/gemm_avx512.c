@@ -99,7 +99,8 @@ static inline float biasDot(const float *bias, const float *xsum,
  * bytes past the line (the next line's, unused); in a row's last line
  * they are masked, so no load reaches past the row. K is a multiple of
  * 128; groups of multiples of 128 take whole lines, and groups of 32 or
- * 64 are scaled per line in the lanes (lane j is in block j / 4). */
+ * 64 are scaled per line in the lanes (lane j is in block j / 4); other
+ * group sizes (96, 160, ..) take the half-block decode. */
 static inline __attribute__((always_inline)) __m512i
 lineWord(const uint8_t *line, int o, const int last) {
   if (last && o)
@@ -454,8 +455,11 @@ gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
 }
 
 int squant_rt_gemv_x_ordered(const squant_rt_qweight *w) {
+  /* 4 bits: lines hold whole groups, or whole lines are a group. */
+  int64_t g = w->group_size;
   return w->layout != SQUANT_RT_LAYOUT_TILE16_V2 &&
-         (w->bits == 2 || (w->bits == 4 && w->k % 128 == 0));
+         (w->bits == 2 || (w->bits == 4 && w->k % 128 == 0 &&
+                           (g == 32 || g == 64 || g % 128 == 0)));
 }
 
 void squant_rt_gemv_x_order_avx512(const squant_rt_qweight *w, const float *x,
