@@ -68,6 +68,11 @@ struct TestWeight {
 
 enum class Scheme { Stretched, Symmetric, IntAsymmetric, Tinygemm };
 
+/// A weight's rows, columns and group size.
+struct WeightShape {
+  int64_t n, k, g;
+};
+
 /// Packs t.codes; TILE16_V2 (which holds the parameters too) is packed by
 /// finish(), once they are known.
 void packCodes(TestWeight &t, int32_t layout, int64_t n, int64_t k, int bits) {
@@ -330,12 +335,10 @@ TEST(Runtime, TableGemvOneAndThreeBits) {
   // runs and a 13-row tail), 70; k = 96 (tail only), 256, 416 (three units
   // and one tail block); groups ending inside and at the end of units.
   std::mt19937 rng(11);
-  struct Shape {
-    int64_t n, k, g;
-  };
-  const Shape shapes[] = {{16, 96, 32}, {45, 416, 32}, {70, 256, 128}, {33, 256, 64}};
+  const WeightShape shapes[] = {
+      {16, 96, 32}, {45, 416, 32}, {70, 256, 128}, {33, 256, 64}};
   for (squant_rt_isa isa : availableIsas())
-    for (const Shape &sh : shapes) {
+    for (const WeightShape &sh : shapes) {
       for (Scheme scheme : {Scheme::Stretched, Scheme::Symmetric,
                             Scheme::IntAsymmetric, Scheme::Tinygemm}) {
         TestWeight t = makeFma(scheme, 3, sh.n, sh.k, sh.g, rng);
@@ -420,13 +423,13 @@ TEST(Runtime, Tile16EveryPath) {
   // ragged last one (k = 2336), groups that straddle panels (g = 96) and
   // span several (g = 2048), M = 1, 3 (small M) and 19 (AVX-512 GEMM).
   std::mt19937 rng(13);
-  struct Shape {
-    int64_t n, k, g;
-  };
-  const Shape shapes[] = {{1, 64, 32},      {45, 2336, 32}, {16, 4096, 2048},
-                          {45, 2400, 96},   {33, 256, 128}};
+  const WeightShape shapes[] = {{1, 64, 32},
+                                {45, 2336, 32},
+                                {16, 4096, 2048},
+                                {45, 2400, 96},
+                                {33, 256, 128}};
   for (squant_rt_isa isa : availableIsas())
-    for (const Shape &sh : shapes)
+    for (const WeightShape &sh : shapes)
       for (int bits : {1, 2, 3}) {
         std::string where = std::string(isaName(isa)) + " bits " + std::to_string(bits) +
                             " n " + std::to_string(sh.n) + " k " + std::to_string(sh.k);
@@ -609,16 +612,13 @@ TEST(Runtime, Tile16V2EveryPath) {
   // float zero point, signed stretched), LUT_INT8, LUT_F32 per tensor and
   // per row (the portable kernel, as are 3-bit LUTs).
   std::mt19937 rng(23);
-  struct Shape {
-    int64_t n, k, g;
-  };
-  const Shape shapes[] = {{1, 64, 32},
-                          {45, 2336, 32},
-                          {16, 2048, 2048},
-                          {45, 2400, 96},
-                          {343, 256, 64}};
+  const WeightShape shapes[] = {{1, 64, 32},
+                                {45, 2336, 32},
+                                {16, 2048, 2048},
+                                {45, 2400, 96},
+                                {343, 256, 64}};
   for (squant_rt_isa isa : availableIsas())
-    for (const Shape &sh : shapes)
+    for (const WeightShape &sh : shapes)
       for (int bits : {1, 2, 3}) {
         std::string where = std::string(isaName(isa)) + " bits " +
                             std::to_string(bits) + " n " +
@@ -868,25 +868,22 @@ TEST(Runtime, ExactInputsAreBitExact) {
 // five lines, and row counts that leave 1, 2 or 3 rows beside the four
 // streams.
 TEST(Runtime, Gemv4BitLines) {
-  struct Shape {
-    int64_t n, k, g;
-  };
-  const Shape shapes[] = {{1, 128, 128},
-                          {2, 256, 128},
-                          {3, 384, 128},
-                          {6, 512, 256},
-                          {23, 640, 128},
-                          {9, 1280, 640},
-                          {1, 128, 32},
-                          {5, 256, 32},
-                          {7, 384, 64},
-                          {10, 640, 64},
-                          // groups that lines neither hold whole nor are
-                          // made of: the half-block decode
-                          {6, 384, 96},
-                          {5, 768, 192}};
+  const WeightShape shapes[] = {{1, 128, 128},
+                                {2, 256, 128},
+                                {3, 384, 128},
+                                {6, 512, 256},
+                                {23, 640, 128},
+                                {9, 1280, 640},
+                                {1, 128, 32},
+                                {5, 256, 32},
+                                {7, 384, 64},
+                                {10, 640, 64},
+                                // groups that lines neither hold whole nor are
+                                // made of: the half-block decode
+                                {6, 384, 96},
+                                {5, 768, 192}};
   std::mt19937 rng(31);
-  for (const Shape &s : shapes) {
+  for (const WeightShape &s : shapes) {
     std::vector<TestWeight> weights;
     for (Scheme scheme : {Scheme::Stretched, Scheme::Symmetric,
                           Scheme::IntAsymmetric, Scheme::Tinygemm})
