@@ -271,7 +271,7 @@ static size_t amxInt8Carve(int64_t m, const squant_rt_qweight *w, char *base,
   ws->parts.units = carve(base, &at, tiles * 16 * sizeof(float));
   ws->parts.counts = carve(base, &at, units * sizeof(int32_t));
   ws->parts.sums = carve(base, &at, units * 16 * sizeof(float));
-  ws->residual = carve(base, &at, (size_t)w->group_size * sizeof(float));
+  ws->residual = carve(base, &at, (size_t)w->group_size * (sizeof(float) + 1));
   ws->scratch = carve(base, &at, SQUANT_RT_AMX_INT8_SCRATCH);
   return at;
 }

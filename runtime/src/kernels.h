@@ -360,7 +360,7 @@ static inline int32_t squant_rt_amx_int8_column(int32_t bits, int32_t o) {
  * into `out` for w (8-, 4- or 2-bit codes, groups of multiples of 64): 0 where
  * it cannot (a non-finite value, or a group of a row needing more than
  * SQUANT_RT_AMX_INT8_PARTS parts), else 1. Only the tiles in use (counts)
- * are written. residual: group_size floats. */
+ * are written. residual: group_size floats and group_size bytes. */
 int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              const squant_rt_qweight *w, const float *row_scale,
                              float *residual,

@@ -29,21 +29,13 @@
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
-#include "amx_tiles.h"
+#include "amx_int8_split.h"
 
 #include <string.h>
 
 /* Groups ahead whose 4-bit codes are prefetched: one (two and four were
  * slower). */
 #define SQUANT_AMX_INT8_AHEAD 1
-
-/* 2^e for e in [-149, 127]. */
-static inline float pow2(int32_t e) {
-  uint32_t bits = e >= -126 ? (uint32_t)(e + 127) << 23 : 1u << (e + 149);
-  float f;
-  memcpy(&f, &bits, sizeof(f));
-  return f;
-}
 
 int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              const squant_rt_qweight *w, const float *row_scale,
@@ -52,13 +44,12 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
   int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
   int32_t blocks = squant_rt_amx_int8_blocks(m);
   int32_t groupTiles = squant_rt_amx_int8_first_tile(m, blocks);
-  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
-  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
   /* A quad's parts in the weight tiles' column order. */
   uint8_t columns[64];
   for (int32_t o = 0; o < 64; ++o)
     columns[o] = (uint8_t)squant_rt_amx_int8_column(w->bits, o);
   const __m512i order = _mm512_loadu_si512((const void *)columns);
+  int8_t *q = (int8_t *)(residual + gs); /* a part, in k order */
   /* Dword i of a lane's 64 bytes goes to row i of the B tile. */
   const __m512i rowOffsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
@@ -77,24 +68,11 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
      * only those (counts). */
     int32_t most = 0, zeroed = 0;
     for (int64_t r = r0; r < r1; ++r) {
-      const float *xr = x + r * x_stride + g * gs;
-      __m512 up = _mm512_set1_ps(1.0f / row_scale[r]); /* 2^s: exact */
-      __m512 sum = _mm512_setzero_ps();
-      __m512i largest = _mm512_setzero_si512();
-      __mmask16 nonFinite = 0;
-      for (int64_t c = 0; c < gs; c += 16) {
-        __m512 v = _mm512_mul_ps(_mm512_loadu_ps(xr + c), up);
-        __m512i bits = _mm512_castps_si512(v);
-        nonFinite |=
-            _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
-        _mm512_storeu_ps(residual + c, v);
-        sum = _mm512_add_ps(sum, v);
-        largest = _mm512_max_epu32(largest, _mm512_and_si512(bits, magnitude));
-      }
-      if (nonFinite)
+      uint32_t top = squantScaleGroup(x + r * x_stride + g * gs, gs,
+                                      1.0f / row_scale[r], /* 2^s: exact */
+                                      residual, &sums[r - r0]);
+      if (top == UINT32_MAX)
         return 0;
-      sums[r - r0] = _mm512_reduce_add_ps(sum);
-      uint32_t top = (uint32_t)_mm512_reduce_max_epu32(largest);
       int32_t parts = 0;
       for (; top != 0; ++parts) {
         int32_t e = squantFloorLog2(top) - 6; /* the part's unit */
@@ -108,37 +86,14 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
           memset(blockTiles + (size_t)zeroed * tileBytes, 0, tileBytes);
           memset(units + zeroed * 16, 0, 16 * sizeof(float));
         }
-        units[t * 16 + lane] = pow2(e);
-        /* 2^-e in [2^-121, 2^149], as two factors. */
-        __m512 down1 = _mm512_set1_ps(pow2(-e > 127 ? 127 : -e));
-        __m512 down2 = _mm512_set1_ps(pow2(-e > 127 ? -e - 127 : 0));
-        __m512 unit = _mm512_set1_ps(pow2(e));
-        largest = _mm512_setzero_si512();
+        units[t * 16 + lane] = squantPow2(e);
+        top = squantPeelPart(residual, gs, e, q);
         for (int64_t c = 0; c < gs; c += 64) {
-          __m128i q8[4];
-          for (int j = 0; j < 4; ++j) {
-            float *res = residual + c + 16 * j;
-            __m512 v = _mm512_loadu_ps(res);
-            /* |v| < 2^(e + 7): |q| <= 127. v - q 2^e is exact. */
-            __m512i q = _mm512_cvttps_epi32(
-                _mm512_mul_ps(_mm512_mul_ps(v, down1), down2));
-            __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(q), unit, v);
-            _mm512_storeu_ps(res, rest);
-            largest = _mm512_max_epu32(
-                largest,
-                _mm512_and_si512(_mm512_castps_si512(rest), magnitude));
-            q8[j] = _mm512_cvtepi32_epi8(q);
-          }
-          __m512i lanes = _mm512_inserti32x4(
-              _mm512_inserti32x4(
-                  _mm512_inserti32x4(_mm512_castsi128_si512(q8[0]), q8[1], 1),
-                  q8[2], 2),
-              q8[3], 3);
-          lanes = _mm512_permutexvar_epi8(order, lanes);
+          __m512i lanes = _mm512_permutexvar_epi8(
+              order, _mm512_loadu_si512((const void *)(q + c)));
           int8_t *tile = blockTiles + ((size_t)t * quads + c / 64) * 1024;
           _mm512_i32scatter_epi32(tile + 4 * lane, rowOffsets, lanes, 1);
         }
-        top = (uint32_t)_mm512_reduce_max_epu32(largest);
       }
       most = parts > most ? parts : most;
     }
