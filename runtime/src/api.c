@@ -92,23 +92,36 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   }
 }
 
+/* The GEMV of 4-bit codes on AMX-INT8 (gemv_amx_int8.c): TILE16_V2, the
+ * FMA form or LUT_INT8, groups of multiples of 64 up to 512 (the int32
+ * dots stay below 2^24: 512 * 127 * 128, exact in fp32). */
+static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
+  return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 && w->bits == 4 &&
+         (w->form == SQUANT_RT_FORM_FMA ||
+          w->form == SQUANT_RT_FORM_LUT_INT8) &&
+         w->group_size % 64 == 0 && w->group_size <= 512;
+}
+
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa) {
-  if (isa == SQUANT_RT_ISA_AUTO)
-    isa = bestVectorIsa();
-  if (isa == SQUANT_RT_ISA_AMX) /* fp32 activations: the AVX-512 kernels */
-    isa = SQUANT_RT_ISA_AVX512;
-  /* TILE16_V2 where the AVX-512 activation-table GEMV reads it; every
-   * other kernel reads BLOCK32_V1 at least as fast. */
-  if (!w || m != 1 || isa != SQUANT_RT_ISA_AVX512 || w->n < 0 || w->k < 0 ||
-      w->group_size <= 0 || w->k % w->group_size != 0 ||
+  if (!w || m != 1 || w->n < 0 || w->k < 0 || w->group_size <= 0 ||
+      w->k % w->group_size != 0 ||
       squant_rt_packed_size_tile16_v2(1, w->group_size, w->bits,
                                       w->group_size) == 0)
     return SQUANT_RT_LAYOUT_BLOCK32_V1;
   squant_rt_qweight tiled = *w;
   tiled.layout = SQUANT_RT_LAYOUT_TILE16_V2;
-  return squant_rt_gemv_tables_eligible(&tiled) ? SQUANT_RT_LAYOUT_TILE16_V2
-                                                : SQUANT_RT_LAYOUT_BLOCK32_V1;
+  if (isa == SQUANT_RT_ISA_AUTO)
+    isa = squant_rt_best_isa();
+  /* TILE16_V2 where a GEMV reads it: 4-bit codes on AMX-INT8, 1- to 3-bit
+   * codes in the AVX-512 activation-table GEMV (AMX machines run it too);
+   * every other kernel reads BLOCK32_V1 at least as fast. */
+  if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled))
+    return SQUANT_RT_LAYOUT_TILE16_V2;
+  return (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AVX512) &&
+                 squant_rt_gemv_tables_eligible(&tiled)
+             ? SQUANT_RT_LAYOUT_TILE16_V2
+             : SQUANT_RT_LAYOUT_BLOCK32_V1;
 }
 
 static int validBits(int32_t bits) {
@@ -276,6 +289,34 @@ static size_t amxInt8Carve(int64_t m, const squant_rt_qweight *w, char *base,
   return at;
 }
 
+/* The AMX-INT8 GEMV's workspace (after the group sums of x): the row's
+ * scale, x's parts (squant_rt_gemv_amx_int8_split) and one group's
+ * residual. */
+typedef struct {
+  float *rowScale;
+  squant_rt_amx_int8_parts parts;
+  float *residual;
+} GemvAmxInt8Workspace;
+
+static size_t gemvAmxInt8Carve(const squant_rt_qweight *w, char *base,
+                               GemvAmxInt8Workspace *ws) {
+  size_t groups = (size_t)(w->k / w->group_size), at = 0;
+  ws->rowScale = carve(base, &at, sizeof(float));
+  ws->parts.tiles = carve(base, &at, (size_t)w->k * SQUANT_RT_GEMV_AMX_PARTS);
+  ws->parts.units = carve(base, &at, groups * 16 * sizeof(float));
+  ws->parts.counts = carve(base, &at, groups * sizeof(int32_t));
+  ws->parts.sums = NULL;
+  ws->residual = carve(base, &at, (size_t)w->group_size * (sizeof(float) + 1));
+  return at;
+}
+
+static size_t gemvAmxInt8Bytes(int64_t m, const squant_rt_qweight *w) {
+  GemvAmxInt8Workspace ws;
+  return gemvAmxInt8Takes(m, w)
+             ? xsumBytes(m, w) + 64 + gemvAmxInt8Carve(w, NULL, &ws)
+             : 0;
+}
+
 /* The AMX-INT8 path's workspace bytes (0 where it does not run). */
 static size_t amxInt8Bytes(int64_t m, const squant_rt_qweight *w) {
   AmxInt8Workspace ws;
@@ -302,7 +343,9 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   extra = xorder > extra ? xorder : extra;
   size_t vector = xsumBytes(m, w) + extra + (extra ? 64 : 0);
   size_t amx = amxBytes(m, w, 3), int8Amx = amxInt8Bytes(m, w);
+  size_t gemvAmx = gemvAmxInt8Bytes(m, w);
   amx = int8Amx > amx ? int8Amx : amx;
+  amx = gemvAmx > amx ? gemvAmx : amx;
   return amx > vector ? amx : vector;
 }
 
@@ -399,6 +442,16 @@ static squant_rt_status validateCall(const void *x, int64_t m, int64_t x_stride,
   return SQUANT_RT_OK;
 }
 
+/* The sum of each group of one row of x, in k order. */
+static void groupSums(const float *x, const squant_rt_qweight *w, float *xsum) {
+  for (int64_t g = 0; g < w->k / w->group_size; ++g) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < w->group_size; ++i)
+      s += x[g * w->group_size + i];
+    xsum[g] = s;
+  }
+}
+
 /* Runs the AMX kernel on src over the workspace amxBytes sized. */
 static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
                    void *workspace) {
@@ -447,6 +500,35 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
+/* Runs the AMX-INT8 GEMV over the workspace gemvAmxInt8Bytes sized; 0
+ * (nothing written to y) where x does not split into its parts. */
+static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
+                          int64_t y_stride, void *workspace,
+                          const squant_rt_options *options) {
+  GemvAmxInt8Workspace ws;
+  gemvAmxInt8Carve(w, (char *)align64Ptr((char *)workspace + xsumBytes(1, w)),
+                   &ws);
+  squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
+  int32_t rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0],
+                                               ws.residual, &ws.parts);
+  if (rows == 0)
+    return 0;
+  ParallelCall call;
+  initCall(&call, options, w, 1, y, y_stride);
+  squant_rt_qgemm_params *p = &call.params;
+  if (w->form == SQUANT_RT_FORM_FMA) {
+    float *xsum = (float *)workspace;
+    groupSums(x, w, xsum);
+    p->xsum = xsum;
+  }
+  p->row_scale = ws.rowScale;
+  p->xparts = ws.parts;
+  p->xpart_rows = rows;
+  call.kernel = squant_rt_gemv_int8_amx;
+  squant_rt_pool_run(call.pool, runSlice, &call);
+  return 1;
+}
+
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,
                                  int64_t y_stride, void *workspace,
@@ -490,6 +572,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                             squant_rt_isa_available(SQUANT_RT_ISA_AMX)));
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
+    return SQUANT_RT_OK;
+  /* 4-bit TILE16_V2 GEMVs: AMX-INT8 (else the portable kernel). */
+  if (flags == 0 && gemvAmxInt8Takes(m, w) &&
+      (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
+      squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
+      runGemvAmxInt8(x, w, y, y_stride, workspace, options))
     return SQUANT_RT_OK;
   if (amx && amxBytes(m, w, 3) > 0) {
     /* Each row in three bf16 parts on the tiles, the rows' scales first. */
@@ -538,12 +626,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
      * AVX-512 kernels of M > 1 multiply exact weights instead). */
     float *xsum = (float *)workspace;
     for (int64_t r = 0; r < m; ++r)
-      for (int64_t g = 0; g < groups; ++g) {
-        float s = 0.0f;
-        for (int64_t i = 0; i < w->group_size; ++i)
-          s += x[r * x_stride + g * w->group_size + i];
-        xsum[r * groups + g] = s;
-      }
+      groupSums(x + r * x_stride, w, xsum + r * groups);
     p->xsum = xsum;
   }
   fillValues(w, p->values);

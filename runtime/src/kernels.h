@@ -95,6 +95,9 @@ typedef struct squant_rt_qgemm_params {
   /* 8-bit codes on AMX-INT8 (gemm_amx_int8.c): x split into int8 parts
    * (squant_rt_amx_int8_split) and row_scale as above. */
   squant_rt_amx_int8_parts xparts;
+  /* M = 1 on AMX-INT8 (gemv_amx_int8.c): the parts' tile rows (the most
+   * parts of a group). */
+  int32_t xpart_rows;
 } squant_rt_qgemm_params;
 
 /* The AVX-512 small-M path's K chunk (gemm_avx512.c): its copy of x is
@@ -366,6 +369,31 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              float *residual,
                              const squant_rt_amx_int8_parts *out);
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
+
+/* M = 1, 4-bit codes in TILE16_V2 on AMX-INT8 (gemv_amx_int8.c). The k
+ * order of a 64-column quad in its B tiles (and in x's parts): B row r is
+ * half r % 2 of word r / 2 of the quad's two blocks, byte j of its row
+ * code 4 (r % 2) + j of the word (BLOCK32_V1's words: word v of a block
+ * holds codes 16 (v / 2) + 2 i + v % 2, i = 0..7). */
+static inline int32_t squant_rt_gemv_amx_column(int32_t o) {
+  int32_t r = o / 4, j = o % 4, word = r % 8 / 2;
+  return 32 * (r / 8) + 16 * (word / 2) + 2 * (4 * (r % 2) + j) + word % 2;
+}
+/* Up to 16 parts per group: one A tile. */
+#define SQUANT_RT_GEMV_AMX_PARTS 16
+/* x (one row, times row_scale^-1, squant_rt_amx_row_scales) as int8 parts
+ * per group: out->tiles [k / 64 quads][16 parts][64] (in
+ * squant_rt_gemv_amx_column's order), out->units [groups][16] (the parts'
+ * 2^e), out->counts [groups]; tile rows past a group's parts (up to the
+ * most) zero. Returns the most parts of a group (at least 1), or 0 where x
+ * does not split (a non-finite value, or a group needing more than
+ * SQUANT_RT_GEMV_AMX_PARTS parts). residual: group_size floats and
+ * group_size bytes. */
+int32_t squant_rt_gemv_amx_int8_split(const float *x,
+                                      const squant_rt_qweight *w,
+                                      float row_scale, float *residual,
+                                      const squant_rt_amx_int8_parts *out);
+void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from
  * one BLOCK32_V1 block of b-bit codes (gemm_amx.c). */

@@ -20,9 +20,10 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
     as torch rounds a bf16 op computed in fp32. Constant weights are packed at compile time, into the
     layout the runtime reads fastest on the `target` ISA
     (`squant_rt_preferred_layout`): TILE16_V2, which carries the scales
-    and biases inside the packed buffer, for GEMVs (M = 1) of 1- to 3-bit
-    codes on AVX-512 whose codes and parameters are all constant; else
-    BLOCK32_V1. Run-time codes are packed into BLOCK32_V1 by a call of
+    and biases inside the packed buffer, for GEMVs (M = 1) whose codes and
+    parameters are all constant, of 1- to 3-bit codes on AVX-512 and AMX
+    and of 4-bit codes (FMA form or int8 table, groups of 64 to 512) on
+    AMX; else BLOCK32_V1. Run-time codes are packed into BLOCK32_V1 by a call of
     `squant_rt_pack_block32_memref` first. Operands go through
     `bufferization.to_buffer`, the result is a fresh buffer returned with
     `bufferization.to_tensor`, so one-shot bufferization completes the
@@ -35,7 +36,7 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "ISA the packed layouts are chosen for: host (this machine's, as "
-           "the runtime detects it), avx512, avx2 or generic. Any layout "
+           "the runtime detects it), amx, avx512, avx2 or generic. Any layout "
            "runs correctly on any CPU; this only picks the fastest.">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",

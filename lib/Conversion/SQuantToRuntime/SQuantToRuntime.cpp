@@ -360,6 +360,7 @@ struct ConvertSQuantToRuntimePass
     std::optional<squant_rt_isa> isa =
         llvm::StringSwitch<std::optional<squant_rt_isa>>(target)
             .Case("host", SQUANT_RT_ISA_AUTO)
+            .Case("amx", SQUANT_RT_ISA_AMX)
             .Case("avx512", SQUANT_RT_ISA_AVX512)
             .Case("avx2", SQUANT_RT_ISA_AVX2)
             .Case("generic", SQUANT_RT_ISA_PORTABLE)
@@ -367,7 +368,7 @@ struct ConvertSQuantToRuntimePass
     if (!isa) {
       getOperation().emitError()
           << "convert-squant-to-runtime: unknown target '" << target
-          << "' (host, avx512, avx2, generic)";
+          << "' (host, amx, avx512, avx2, generic)";
       return signalPassFailure();
     }
     RewritePatternSet patterns(&getContext());

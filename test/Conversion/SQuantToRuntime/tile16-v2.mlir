@@ -1,15 +1,17 @@
-// RUN: squant-opt %s -convert-squant-to-runtime=target=avx512 -split-input-file | FileCheck %s --check-prefixes=CHECK,AVX512
-// RUN: squant-opt %s -convert-squant-to-runtime=target=avx2 -split-input-file | FileCheck %s --check-prefixes=CHECK,BLOCK32
-// RUN: squant-opt %s -convert-squant-to-runtime=target=generic -split-input-file | FileCheck %s --check-prefixes=CHECK,BLOCK32
+// RUN: squant-opt %s -convert-squant-to-runtime=target=amx -split-input-file | FileCheck %s --check-prefixes=CHECK,AVX512,AMX
+// RUN: squant-opt %s -convert-squant-to-runtime=target=avx512 -split-input-file | FileCheck %s --check-prefixes=CHECK,AVX512,B4
+// RUN: squant-opt %s -convert-squant-to-runtime=target=avx2 -split-input-file | FileCheck %s --check-prefixes=CHECK,BLOCK32,B4
+// RUN: squant-opt %s -convert-squant-to-runtime=target=generic -split-input-file | FileCheck %s --check-prefixes=CHECK,BLOCK32,B4
 // RUN: not squant-opt %s -convert-squant-to-runtime=target=sse -split-input-file 2>&1 | FileCheck %s --check-prefix=BAD
 
 // The packed layout of constant weights follows the target ISA
 // (squant_rt_preferred_layout): TILE16_V2 (layout 3; scales and biases
 // inside the packed buffer, empty scale and bias operands) for GEMVs of 1-
-// to 3-bit codes on AVX-512 when codes and parameters are constant, else
-// BLOCK32_V1 (layout 1). The call's last operand is the layout.
+// to 3-bit codes on AVX-512 and AMX, and of 4-bit codes in groups of 64 to
+// 512 on AMX, when codes and parameters are constant, else BLOCK32_V1
+// (layout 1). The call's last operand is the layout.
 
-// BAD: error: convert-squant-to-runtime: unknown target 'sse' (host, avx512, avx2, generic)
+// BAD: error: convert-squant-to-runtime: unknown target 'sse' (host, amx, avx512, avx2, generic)
 
 // CHECK-LABEL: func @int2_gemv
 func.func @int2_gemv(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
@@ -90,4 +92,23 @@ func.func @block32_cases(%x: tensor<1x64xf32>, %x2: tensor<2x64xf32>, %srt: tens
   %yr = squant.qmatmul %x, %q2 scales(%srt) bias(%b) form(#squant.fma<bits = 2, storage = unsigned, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
   %yt = squant.qmatmul %x, %q2 table(%ft) form(#squant.lut<bits = 2, axis = 1, lut_axis = 0>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x4xf32>) -> tensor<1x2xf32>
   return %y4, %ym, %yr, %yt : tensor<1x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @int4_gemv_group64
+func.func @int4_gemv_group64(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  /// On AMX, TILE16_V2: one tile, one group of two blocks: the 8 words of the
+  /// 16 rows (row 0 codes 1 = 0x11.., row 1 codes 2 = 0x22..), then the
+  /// scales line (2.0, 0.5) and the bias line (1.0, 0.25).
+  // AMX: %[[P:.*]] = arith.constant dense<"0x1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}1111111122222222{{(0{112})}}000000400000003F{{(0{112})}}0000803F0000803E{{(0{112})}}"> : tensor<640xi8>
+  // AMX: call @squant_rt_qgemm_memref({{.*}}, {{%c3_i32(_[0-9]+)?}}) :
+  /// Elsewhere BLOCK32_V1 (2 rows x 2 blocks x 16 bytes).
+  // B4: arith.constant dense<{{.*}}> : tensor<64xi8>
+  // B4: call @squant_rt_qgemm_memref({{.*}}, {{%c1_i32(_[0-9]+)?}}) :
+  %q = arith.constant dense<[[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]]> : tensor<2x64xi8>
+  %s = arith.constant dense<[[2.0], [0.5]]> : tensor<2x1xf32>
+  %b = arith.constant dense<[[1.0], [0.25]]> : tensor<2x1xf32>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 64>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }

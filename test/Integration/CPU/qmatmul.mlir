@@ -10,6 +10,9 @@
 // without AVX-512 the runtime's portable kernel reads it) and for a generic
 // CPU (BLOCK32_V1 throughout).
 // RUN: squant-opt %s --convert-squant-to-runtime=target=avx512 %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
+// Packed for AMX (TILE16_V2 for the 4-bit GEMV too; the runtime runs it on
+// AMX-INT8, or on a CPU without AMX its portable kernel).
+// RUN: squant-opt %s --convert-squant-to-runtime=target=amx %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 // RUN: squant-opt %s --convert-squant-to-runtime=target=generic %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 //
 // Vector kernel on this machine's ISA: hoisted scales for M = 1, dequantized
@@ -113,6 +116,17 @@ func.func @main() {
   // CHECK-NEXT: {{\[}}[[E11]]{{\]\]}}
   call @print(%r8) : (tensor<?x?xf32>) -> ()
   call @print(%y8d) : (tensor<?x?xf32>) -> ()
+
+  // A GEMV of 4-bit codes in one group of 64: TILE16_V2 on AMX targets
+  // (and AMX hosts), run on AMX-INT8 with x in int8 parts (exact here).
+  %w4g = squant.fma_dequantize %q4, %s8, %b8 form(<bits = 4, storage = unsigned, axis = 1, group_size = 64>) : tensor<5x64xi8>, tensor<5x1xf32>, tensor<5x1xf32> -> tensor<5x64xf32>
+  %r4g = call @reference(%x1d, %w4g) : (tensor<?x64xf32>, tensor<5x64xf32>) -> tensor<?x?xf32>
+  %y4g = squant.qmatmul %x1, %q4 scales(%s8) bias(%b8) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 64>) : (tensor<1x64xf32>, tensor<5x64xi8>, tensor<5x1xf32>, tensor<5x1xf32>) -> tensor<1x5xf32>
+  %y4gd = tensor.cast %y4g : tensor<1x5xf32> to tensor<?x?xf32>
+  // CHECK: {{\[\[}}[[G4:[-0-9.,e+ ]+]]{{\]\]}}
+  // CHECK: {{\[\[}}[[G4]]{{\]\]}}
+  call @print(%r4g) : (tensor<?x?xf32>) -> ()
+  call @print(%y4gd) : (tensor<?x?xf32>) -> ()
 
   // int2 signed codes.
   %q2 = arith.constant dense<[[-2, 1, 0, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -2, -1, -1, -2, -1, -1, -1, -2, 0, 0, -2, 1, 1, -2, 0, -2, -1, 1, -1, -2, 1, -1, -2, 1, 1, -1, 0, 0, 0, 1, -2, 0, 1, -2, 0, -2, -1, -2, 1, 1, -2, 1, -2, 1, 1, -1, 0, -2, 1, -2], [-1, -1, 0, 1, 0, 0, 1, -2, 0, -1, -1, 1, -2, 0, 0, 0, 1, 0, 1, 1, -2, -2, -1, -2, -1, -1, -1, -1, 1, -2, 1, -2, -2, -1, -2, -1, -2, 1, 1, -2, 0, 1, -1, -1, -1, 1, 1, 0, 1, -2, 1, 0, -1, -2, 0, 0, -1, 0, 0, 1, -2, 1, -1, 0], [0, -2, -1, 0, 0, -1, 0, -1, -1, -1, -2, -1, -2, -1, -1, 1, 1, 0, 0, -2, 0, 0, 1, -2, 1, -1, -1, -2, 0, -1, 0, -1, -2, -2, 0, 0, -1, 0, -1, -1, -2, 1, -2, 1, -1, -1, 0, 1, -2, -1, -1, 1, 1, -2, -1, 1, -2, 1, -1, 0, -1, 0, -1, 0], [-2, -2, -1, 1, 1, -2, 1, 0, 1, 1, 0, 1, 1, 1, 1, -2, -2, 0, 1, 1, -2, 0, -2, 0, 1, 1, 0, 0, -2, -1, -2, 1, -1, 1, -2, 1, -2, -1, 0, 1, -1, -2, 0, 1, -1, -1, 1, -2, -2, -2, -1, -2, 1, -2, 0, -1, 0, -2, 0, -1, -2, 1, 1, 1], [-1, 0, -1, -2, 0, -2, 1, 0, 0, 0, 1, -1, 1, -1, -1, 0, -2, -1, 0, 0, 1, -2, -1, -1, -1, -1, -2, -2, 0, 0, 0, 1, -1, 0, 1, 1, -2, -1, -1, 0, -2, -1, 0, -1, -1, 0, 0, 0, -2, -1, 0, -1, -1, 0, -1, -2, 1, -2, 1, -2, -2, -2, 0, 0]]> : tensor<5x64xi8>

@@ -86,7 +86,7 @@ typedef enum squant_rt_form {
  * tables with 16 rows in the lanes of a register. Every kernel takes
  * either layout; TILE16 is for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V1 2
-/* TILE16_V2 (1-, 2- and 3-bit codes): the 32-bit words of BLOCK32_V1 with
+/* TILE16_V2 (1- to 4-bit codes): the 32-bit words of BLOCK32_V1 with
  * 16 consecutive rows interleaved and each group's parameters beside its
  * codes, so that a tile of 16 rows is one linear stream over all of K.
  * Rows are padded with zero codes (and zero parameters) to T * 16. With
@@ -97,9 +97,11 @@ typedef enum squant_rt_form {
  * the 16 rows' fp32 scales (64 bytes), then their fp32 biases (64 bytes;
  * zero where the form has none). The weight's `scales` and `bias` are not
  * read: squant_rt_pack_tile16_v2 copies them in, for one group size. The
- * AVX-512 GEMV (M = 1) reads it with 8 tiles in flight; any other call on
- * it (M > 1, other ISAs, 3-bit LUT forms, per-row fp32 tables) runs the
- * portable kernel: it is a layout for weights used as GEMVs. */
+ * AVX-512 GEMV (M = 1) reads 1- to 3-bit codes with 8 tiles in flight,
+ * the AMX-INT8 GEMV 4-bit codes (FMA form, LUT_INT8; groups of 64 to 512)
+ * with 4; any other call on it (M > 1, other ISAs, 3- and 4-bit LUT forms
+ * elsewhere, per-row fp32 tables) runs the portable kernel: it is a
+ * layout for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V2 3
 
 /* A quantized weight [n, k] in a packed layout. */
@@ -157,7 +159,7 @@ squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
                                 int64_t k, int32_t bits, uint8_t *out,
                                 size_t out_size);
 
-/* Bytes of an n x k TILE16_V2 weight of b-bit codes (b = 1, 2, 3; 0
+/* Bytes of an n x k TILE16_V2 weight of b-bit codes (b = 1 to 4; 0
  * otherwise) and groups of group_size columns, and packing int8 codes
  * [n][k] (row stride k) with their scales and biases ([n][k / group_size]
  * each; NULL for a form without them) into it. */
@@ -171,10 +173,12 @@ squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
 /* The layout squant_rt_qgemm reads fastest for a weight like `w` (its
  * form, bits, n, k, group_size and num_tables are read; layout and
  * pointers are not) at m activation rows on `isa` (AUTO: this CPU's best),
- * with exact fp32 activations: SQUANT_RT_LAYOUT_TILE16_V2 where the
- * AVX-512 activation-table GEMV reads it (M = 1; 1- to 3-bit FMA form,
- * 1- and 2-bit LUT forms with an int8 or one fp32 table), else
- * SQUANT_RT_LAYOUT_BLOCK32_V1, which every kernel reads. convert-squant-
+ * with exact fp32 activations: SQUANT_RT_LAYOUT_TILE16_V2 where a GEMV
+ * (M = 1) reads it: the activation-table GEMV of AVX-512 and AMX machines
+ * (1- to 3-bit FMA form, 1- and 2-bit LUT forms with an int8 or one fp32
+ * table) and, on AMX, the AMX-INT8 GEMV of 4-bit codes (FMA form or
+ * LUT_INT8, groups of 64 to 512); else SQUANT_RT_LAYOUT_BLOCK32_V1, which
+ * every kernel reads. convert-squant-
  * to-runtime packs constant weights in the layout this names. */
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa);

@@ -1,0 +1,236 @@
+/*===- gemv_amx_int8.c - fp32-activation GEMV of 4-bit codes, AMX-INT8 ----===//
+ *
+ * y = x w^T for one activation row and 4-bit codes in TILE16_V2 (FMA form,
+ * unsigned or signed, and LUT_INT8), by the group factorization of
+ * gemm_amx_int8.c with the roles of the tiles turned: x's parts of a group
+ * (squant_rt_amx_int8_split's parts, one row of an A tile each) times 16
+ * weight rows' codes as one B tile, so that the int32 dots of a group come
+ * out as one row of 16 outputs per part, scaled by the part's unit and
+ * added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales and
+ * biases loaded from the group's lines.
+ *
+ * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
+ * shape (16 columns of 4 bytes): one vpmultishiftqb and one mask turn 4
+ * codes of each row (a half word) into one B row, so the decode is two ops
+ * and a store per 64 codes, where the AVX-512 GEMV spends 20 ops per 128
+ * codes and row and is bound by them (docs/Performance.md, session 18). The
+ * k order inside a 64-column quad is the words' (squant_rt_gemv_amx_column);
+ * x's parts are laid out in it.
+ *
+ * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN consecutive
+ * tiles, group by group: a run is that many streams (one was slower cold,
+ * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead. A
+ * tile's accumulator is converted after the next tile's dots are issued.
+ * Each row's operations do not depend on its run or thread.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "../../kernels.h"
+#include "amx_int8_split.h"
+
+#define SQUANT_GEMV_AMX_RUN 4
+#define SQUANT_GEMV_AMX_AHEAD 2048
+/* Decoded B tiles in flight (1 KiB each). */
+#define SQUANT_GEMV_AMX_RING 8
+
+int32_t squant_rt_gemv_amx_int8_split(const float *x,
+                                      const squant_rt_qweight *w,
+                                      float row_scale, float *residual,
+                                      const squant_rt_amx_int8_parts *out) {
+  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
+  uint8_t columns[64];
+  for (int32_t o = 0; o < 64; ++o)
+    columns[o] = (uint8_t)squant_rt_gemv_amx_column(o);
+  const __m512i order = _mm512_loadu_si512((const void *)columns);
+  int8_t *q = (int8_t *)(residual + gs);
+  int32_t most = 1;
+  for (int64_t g = 0; g < groups; ++g) {
+    float sum;
+    uint32_t top =
+        squantScaleGroup(x + g * gs, gs, 1.0f / row_scale, residual, &sum);
+    if (top == UINT32_MAX)
+      return 0;
+    int8_t *tiles = out->tiles + g * quads * 1024;
+    int32_t parts = 0;
+    for (; top != 0; ++parts) {
+      int32_t e = squantFloorLog2(top) - 6;
+      if (e < -149)
+        break;
+      if (parts == SQUANT_RT_GEMV_AMX_PARTS)
+        return 0;
+      out->units[g * 16 + parts] = squantPow2(e);
+      top = squantPeelPart(residual, gs, e, q);
+      for (int64_t c = 0; c < quads; ++c)
+        _mm512_storeu_si512(
+            (void *)(tiles + c * 1024 + parts * 64),
+            _mm512_permutexvar_epi8(
+                order, _mm512_loadu_si512((const void *)(q + 64 * c))));
+    }
+    out->counts[g] = parts;
+    most = parts > most ? parts : most;
+  }
+  /* The tiles' rows past a group's parts read as zero parts. */
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t c = 0; c < quads; ++c)
+      for (int32_t r = out->counts[g]; r < most; ++r)
+        _mm512_storeu_si512(
+            (void *)(out->tiles + (g * quads + c) * 1024 + r * 64),
+            _mm512_setzero_si512());
+  return most;
+}
+
+/* A: parts; B: the codes; C: a tile's dots. Tiles: A 0 and 3, B 1 and 2
+ * (even and odd quads), C 4..7 (the run's tiles). */
+static void configureTiles(int32_t parts) {
+  SquantTileConfig cfg;
+  memset(&cfg, 0, sizeof(cfg));
+  cfg.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    cfg.colsb[t] = 64;
+    cfg.rows[t] = t == 1 || t == 2 ? 16 : (uint8_t)parts;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+/* The 16 B rows of one quad (two blocks: 8 words of 16 rows) into b: half
+ * word h of each word, its four codes per row widened to bytes (signed
+ * codes sign-extended, LUT_INT8 codes looked up). */
+static inline __attribute__((always_inline)) void
+decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
+           __m512i table, const int32_t kind) {
+  const __m512i nibble = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+  for (int i = 0; i < 8; ++i) {
+    __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
+    for (int h = 0; h < 2; ++h) {
+      __m512i c =
+          _mm512_and_si512(_mm512_multishift_epi64_epi8(half[h], v), nibble);
+      if (kind == 1) /* signed: 0..15 -> -8..7 */
+        c = _mm512_sub_epi8(_mm512_xor_si512(c, eight), eight);
+      else if (kind == 2) /* LUT_INT8 */
+        c = _mm512_shuffle_epi8(table, c);
+      _mm512_store_si512((void *)(b + 64 * (2 * i + h)), c);
+    }
+  }
+}
+
+/* C += A B; unsigned codes: signed parts times unsigned bytes. */
+#define dotQuad(c, a, b, kind)                                                 \
+  do {                                                                         \
+    if (kind == 0)                                                             \
+      _tile_dpbsud(c, a, b);                                                   \
+    else                                                                       \
+      _tile_dpbssd(c, a, b);                                                   \
+  } while (0)
+
+/* Tile i of the run (accumulator tile 4 + i) over group g: its quads'
+ * dots, even quads on tiles 0/1, odd ones on 3/2. */
+#define runTile(i, kind)                                                       \
+  do {                                                                         \
+    if ((i) < live) {                                                          \
+      const uint8_t *group = run + (i)*tileBytes + g * groupBytes;             \
+      for (int64_t l = 0; l < groupBytes; l += 64)                             \
+        _mm_prefetch((const char *)(group + SQUANT_GEMV_AMX_AHEAD + l),        \
+                     _MM_HINT_T0);                                             \
+      _tile_zero(4 + (i));                                                     \
+      for (int64_t c = 0; c < quads; c += 2) {                                 \
+        uint8_t *b0 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;         \
+        decodeQuad(group + c * 512, b0, half, table, kind);                    \
+        _tile_loadd(1, b0, 64);                                                \
+        _tile_loadd(0, parts + (g * quads + c) * 1024, 64);                    \
+        dotQuad(4 + (i), 0, 1, kind);                                          \
+        if (c + 1 < quads) {                                                   \
+          uint8_t *b1 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;       \
+          decodeQuad(group + (c + 1) * 512, b1, half, table, kind);            \
+          _tile_loadd(2, b1, 64);                                              \
+          _tile_loadd(3, parts + (g * quads + c + 1) * 1024, 64);              \
+          dotQuad(4 + (i), 3, 2, kind);                                        \
+        }                                                                      \
+      }                                                                        \
+    }                                                                          \
+  } while (0)
+
+/* Tile i's dots of group g into its outputs: D = sum over parts of unit
+ * times dot (in part order), then s D and b sum x. */
+#define convertTile(i)                                                         \
+  do {                                                                         \
+    if ((i) < live) {                                                          \
+      int32_t *dots = dotBuf + (i)*256;                                        \
+      _tile_stored(4 + (i), dots, 64);                                         \
+      __m512 d = _mm512_setzero_ps();                                          \
+      for (int32_t t = 0; t < count; ++t)                                      \
+        d = _mm512_fmadd_ps(_mm512_set1_ps(units[t]),                          \
+                            _mm512_cvtepi32_ps(_mm512_load_si512(              \
+                                (const void *)(dots + 16 * t))),               \
+                            d);                                                \
+      const float *lines =                                                     \
+          (const float *)(run + (i)*tileBytes + g * groupBytes + codeBytes);   \
+      accD[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines), d, accD[i]);           \
+      if (w->form == SQUANT_RT_FORM_FMA)                                       \
+        accB[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines + 16), xsum, accB[i]); \
+    }                                                                          \
+  } while (0)
+
+static inline __attribute__((always_inline)) void
+gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
+  const squant_rt_qweight *w = p->w;
+  const squant_rt_amx_int8_parts *xp = &p->xparts;
+  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
+  int64_t codeBytes = gs / 32 * 4 * 64, groupBytes = codeBytes + 128;
+  int64_t tileBytes = groups * groupBytes;
+  const int8_t *parts = xp->tiles;
+  /* Half word h of the 32-bit word of row 2j (2j + 1): codes 4h..4h+3 at
+   * bits 16h + 4c (plus 32), one per byte. */
+  uint8_t control[2][64];
+  for (int h = 0; h < 2; ++h)
+    for (int o = 0; o < 64; ++o)
+      control[h][o] = (uint8_t)(32 * (o % 8 / 4) + 16 * h + 4 * (o % 4));
+  const __m512i half[2] = {_mm512_loadu_si512((const void *)control[0]),
+                           _mm512_loadu_si512((const void *)control[1])};
+  __m512i table = _mm512_setzero_si512();
+  if (kind == 2)
+    table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)w->table));
+  _Alignas(64) uint8_t ring[SQUANT_GEMV_AMX_RING * 1024];
+  _Alignas(64) int32_t dotBuf[SQUANT_GEMV_AMX_RUN * 256];
+  unsigned ringAt = 0;
+  int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
+  for (int64_t t0 = first; t0 < last; t0 += SQUANT_GEMV_AMX_RUN) {
+    int64_t live =
+        last - t0 < SQUANT_GEMV_AMX_RUN ? last - t0 : SQUANT_GEMV_AMX_RUN;
+    const uint8_t *run = w->codes + t0 * tileBytes;
+    __m512 accD[SQUANT_GEMV_AMX_RUN], accB[SQUANT_GEMV_AMX_RUN];
+    for (int i = 0; i < SQUANT_GEMV_AMX_RUN; ++i)
+      accD[i] = accB[i] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < groups; ++g) {
+      const float *units = xp->units + g * 16;
+      int32_t count = xp->counts[g];
+      __m512 xsum = w->form == SQUANT_RT_FORM_FMA ? _mm512_set1_ps(p->xsum[g])
+                                                  : _mm512_setzero_ps();
+      runTile(0, kind);
+      runTile(1, kind);
+      convertTile(0);
+      runTile(2, kind);
+      convertTile(1);
+      runTile(3, kind);
+      convertTile(2);
+      convertTile(3);
+    }
+    /* y = D sums times the row scale, plus the bias terms. */
+    __m512 scale = _mm512_set1_ps(p->row_scale[0]);
+    for (int64_t i = 0; i < live; ++i) {
+      int64_t n0 = 16 * (t0 + i), valid = w->n - n0 < 16 ? w->n - n0 : 16;
+      _mm512_mask_storeu_ps(p->y + n0, (__mmask16)((1u << valid) - 1u),
+                            _mm512_fmadd_ps(accD[i], scale, accB[i]));
+    }
+  }
+}
+
+void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {
+  configureTiles(p->xpart_rows);
+  if (p->w->form == SQUANT_RT_FORM_LUT_INT8)
+    gemvRuns(p, 2);
+  else if (p->w->is_signed)
+    gemvRuns(p, 1);
+  else
+    gemvRuns(p, 0);
+  _tile_release();
+}
