@@ -99,7 +99,7 @@ static inline __attribute__((always_inline)) void
 decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
            __m512i table, const int32_t kind) {
   const __m512i nibble = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-  for (int i = 0; i < 8; ++i) {
+  _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
     __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
     for (int h = 0; h < 2; ++h) {
       __m512i c =
@@ -136,13 +136,15 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
         uint8_t *b0 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;         \
         decodeQuad(group + c * 512, b0, half, table, kind);                    \
         _tile_loadd(1, b0, 64);                                                \
-        _tile_loadd(0, parts + (g * quads + c) * 1024, 64);                    \
+        if (!sharedParts)                                                      \
+          _tile_loadd(0, parts + (g * quads + c) * 1024, 64);                  \
         dotQuad(4 + (i), 0, 1, kind);                                          \
         if (c + 1 < quads) {                                                   \
           uint8_t *b1 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;       \
           decodeQuad(group + (c + 1) * 512, b1, half, table, kind);            \
           _tile_loadd(2, b1, 64);                                              \
-          _tile_loadd(3, parts + (g * quads + c + 1) * 1024, 64);              \
+          if (!sharedParts)                                                    \
+            _tile_loadd(3, parts + (g * quads + c + 1) * 1024, 64);            \
           dotQuad(4 + (i), 3, 2, kind);                                        \
         }                                                                      \
       }                                                                        \
@@ -178,6 +180,8 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
   int64_t codeBytes = gs / 32 * 4 * 64, groupBytes = codeBytes + 128;
   int64_t tileBytes = groups * groupBytes;
   const int8_t *parts = xp->tiles;
+  /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
+  const int sharedParts = quads <= 2;
   /* Half word h of the 32-bit word of row 2j (2j + 1): codes 4h..4h+3 at
    * bits 16h + 4c (plus 32), one per byte. */
   uint8_t control[2][64];
@@ -205,6 +209,11 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
       int32_t count = xp->counts[g];
       __m512 xsum = w->form == SQUANT_RT_FORM_FMA ? _mm512_set1_ps(p->xsum[g])
                                                   : _mm512_setzero_ps();
+      if (sharedParts) { /* the group's parts, once for the run */
+        _tile_loadd(0, parts + g * quads * 1024, 64);
+        if (quads == 2)
+          _tile_loadd(3, parts + (g * quads + 1) * 1024, 64);
+      }
       runTile(0, kind);
       runTile(1, kind);
       convertTile(0);
