@@ -509,18 +509,16 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   gemvAmxInt8Carve(w, (char *)align64Ptr((char *)workspace + xsumBytes(1, w)),
                    &ws);
   squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
+  /* The FMA form's group sums of x come with the split's pass over x. */
+  float *xsum = w->form == SQUANT_RT_FORM_FMA ? (float *)workspace : NULL;
   int32_t rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0],
-                                               ws.residual, &ws.parts);
+                                               ws.residual, &ws.parts, xsum);
   if (rows == 0)
     return 0;
   ParallelCall call;
   initCall(&call, options, w, 1, y, y_stride);
   squant_rt_qgemm_params *p = &call.params;
-  if (w->form == SQUANT_RT_FORM_FMA) {
-    float *xsum = (float *)workspace;
-    groupSums(x, w, xsum);
-    p->xsum = xsum;
-  }
+  p->xsum = xsum;
   p->row_scale = ws.rowScale;
   p->xparts = ws.parts;
   p->xpart_rows = rows;

@@ -388,11 +388,13 @@ static inline int32_t squant_rt_gemv_amx_column(int32_t o) {
  * most) zero. Returns the most parts of a group (at least 1), or 0 where x
  * does not split (a non-finite value, or a group needing more than
  * SQUANT_RT_GEMV_AMX_PARTS parts). residual: group_size floats and
- * group_size bytes. */
+ * group_size bytes. xsum (NULL: not written): each group's sum of x (its
+ * scaled values' sum, lane by lane, times row_scale). */
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
                                       float row_scale, float *residual,
-                                      const squant_rt_amx_int8_parts *out);
+                                      const squant_rt_amx_int8_parts *out,
+                                      float *xsum);
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from

@@ -36,7 +36,8 @@
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
                                       float row_scale, float *residual,
-                                      const squant_rt_amx_int8_parts *out) {
+                                      const squant_rt_amx_int8_parts *out,
+                                      float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
   uint8_t columns[64];
   for (int32_t o = 0; o < 64; ++o)
@@ -50,6 +51,8 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
         squantScaleGroup(x + g * gs, gs, 1.0f / row_scale, residual, &sum);
     if (top == UINT32_MAX)
       return 0;
+    if (xsum)
+      xsum[g] = sum * row_scale; /* a power of two: exact */
     int8_t *tiles = out->tiles + g * quads * 1024;
     int32_t parts = 0;
     for (; top != 0; ++parts) {
