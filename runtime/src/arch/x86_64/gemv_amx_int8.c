@@ -31,7 +31,7 @@
 #define SQUANT_GEMV_AMX_RUN 4
 #define SQUANT_GEMV_AMX_AHEAD 2048
 /* Decoded B tiles in flight (1 KiB each). */
-#define SQUANT_GEMV_AMX_RING 8
+#define SQUANT_GEMV_AMX_RING 16
 
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
@@ -125,27 +125,35 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
       _tile_dpbssd(c, a, b);                                                   \
   } while (0)
 
-/* Tile i of the run (accumulator tile 4 + i) over group g: its quads'
- * dots, even quads on tiles 0/1, odd ones on 3/2. */
-#define runTile(i, kind)                                                       \
+/* Tile i's quads of group g, decoded into bank i % 2 of the ring; its
+ * prefetch. */
+#define decodeTile(i, kind)                                                    \
   do {                                                                         \
     if ((i) < live) {                                                          \
       const uint8_t *group = run + (i)*tileBytes + g * groupBytes;             \
       for (int64_t l = 0; l < groupBytes; l += 64)                             \
         _mm_prefetch((const char *)(group + SQUANT_GEMV_AMX_AHEAD + l),        \
                      _MM_HINT_T0);                                             \
+      for (int64_t c = 0; c < quads; ++c)                                      \
+        decodeQuad(group + c * 512, ring + (((i) % 2) * quads + c) * 1024,     \
+                   half, table, kind);                                         \
+    }                                                                          \
+  } while (0)
+
+/* Tile i's dots of group g into accumulator tile 4 + i: even quads on
+ * tiles 0/1, odd ones on 3/2. */
+#define dotTile(i, kind)                                                       \
+  do {                                                                         \
+    if ((i) < live) {                                                          \
+      const uint8_t *bank = ring + ((i) % 2) * quads * 1024;                   \
       _tile_zero(4 + (i));                                                     \
       for (int64_t c = 0; c < quads; c += 2) {                                 \
-        uint8_t *b0 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;         \
-        decodeQuad(group + c * 512, b0, half, table, kind);                    \
-        _tile_loadd(1, b0, 64);                                                \
+        _tile_loadd(1, bank + c * 1024, 64);                                   \
         if (!sharedParts)                                                      \
           _tile_loadd(0, parts + (g * quads + c) * 1024, 64);                  \
         dotQuad(4 + (i), 0, 1, kind);                                          \
         if (c + 1 < quads) {                                                   \
-          uint8_t *b1 = ring + (ringAt++ % SQUANT_GEMV_AMX_RING) * 1024;       \
-          decodeQuad(group + (c + 1) * 512, b1, half, table, kind);            \
-          _tile_loadd(2, b1, 64);                                              \
+          _tile_loadd(2, bank + (c + 1) * 1024, 64);                           \
           if (!sharedParts)                                                    \
             _tile_loadd(3, parts + (g * quads + c + 1) * 1024, 64);            \
           dotQuad(4 + (i), 3, 2, kind);                                        \
@@ -198,7 +206,6 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
     table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)w->table));
   _Alignas(64) uint8_t ring[SQUANT_GEMV_AMX_RING * 1024];
   _Alignas(64) int32_t dotBuf[SQUANT_GEMV_AMX_RUN * 256];
-  unsigned ringAt = 0;
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
   for (int64_t t0 = first; t0 < last; t0 += SQUANT_GEMV_AMX_RUN) {
     int64_t live =
@@ -217,12 +224,16 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
         if (quads == 2)
           _tile_loadd(3, parts + (g * quads + 1) * 1024, 64);
       }
-      runTile(0, kind);
-      runTile(1, kind);
+      decodeTile(0, kind);
+      decodeTile(1, kind);
+      dotTile(0, kind);
+      decodeTile(2, kind);
+      dotTile(1, kind);
       convertTile(0);
-      runTile(2, kind);
+      decodeTile(3, kind);
+      dotTile(2, kind);
       convertTile(1);
-      runTile(3, kind);
+      dotTile(3, kind);
       convertTile(2);
       convertTile(3);
     }
