@@ -125,12 +125,12 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
       _tile_dpbssd(c, a, b);                                                   \
   } while (0)
 
-/* Tile i's quads of group g, decoded into bank i % 2 of the ring; its
+/* Tile i's quads of group gg, decoded into bank i % 2 of the ring; its
  * prefetch. */
-#define decodeTile(i, kind)                                                    \
+#define decodeTile(i, gg)                                                      \
   do {                                                                         \
     if ((i) < live) {                                                          \
-      const uint8_t *group = run + (i)*tileBytes + g * groupBytes;             \
+      const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
       for (int64_t l = 0; l < groupBytes; l += 64)                             \
         _mm_prefetch((const char *)(group + SQUANT_GEMV_AMX_AHEAD + l),        \
                      _MM_HINT_T0);                                             \
@@ -140,9 +140,9 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
     }                                                                          \
   } while (0)
 
-/* Tile i's dots of group g into accumulator tile 4 + i: even quads on
+/* Tile i's dots of group gg into accumulator tile 4 + i: even quads on
  * tiles 0/1, odd ones on 3/2. */
-#define dotTile(i, kind)                                                       \
+#define dotTile(i, gg)                                                         \
   do {                                                                         \
     if ((i) < live) {                                                          \
       const uint8_t *bank = ring + ((i) % 2) * quads * 1024;                   \
@@ -150,36 +150,44 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
       for (int64_t c = 0; c < quads; c += 2) {                                 \
         _tile_loadd(1, bank + c * 1024, 64);                                   \
         if (!sharedParts)                                                      \
-          _tile_loadd(0, parts + (g * quads + c) * 1024, 64);                  \
+          _tile_loadd(0, parts + ((gg)*quads + c) * 1024, 64);                 \
         dotQuad(4 + (i), 0, 1, kind);                                          \
         if (c + 1 < quads) {                                                   \
           _tile_loadd(2, bank + (c + 1) * 1024, 64);                           \
           if (!sharedParts)                                                    \
-            _tile_loadd(3, parts + (g * quads + c + 1) * 1024, 64);            \
+            _tile_loadd(3, parts + ((gg)*quads + c + 1) * 1024, 64);           \
           dotQuad(4 + (i), 3, 2, kind);                                        \
         }                                                                      \
       }                                                                        \
     }                                                                          \
   } while (0)
 
-/* Tile i's dots of group g into its outputs: D = sum over parts of unit
- * times dot (in part order), then s D and b sum x. */
-#define convertTile(i)                                                         \
+/* Tile i's dots out of its accumulator tile, a step before they are read. */
+#define storeTile(i)                                                           \
+  do {                                                                         \
+    if ((i) < live)                                                            \
+      _tile_stored(4 + (i), dotBuf + (i)*256, 64);                             \
+  } while (0)
+
+/* Tile i's stored dots of group gg into its outputs: D = sum over parts of
+ * unit times dot (in part order), then s D and b sum x. */
+#define sumTile(i, gg)                                                         \
   do {                                                                         \
     if ((i) < live) {                                                          \
-      int32_t *dots = dotBuf + (i)*256;                                        \
-      _tile_stored(4 + (i), dots, 64);                                         \
+      const int32_t *dots = dotBuf + (i)*256;                                  \
+      const float *units = xp->units + (gg)*16;                                \
       __m512 d = _mm512_setzero_ps();                                          \
-      for (int32_t t = 0; t < count; ++t)                                      \
+      for (int32_t t = 0; t < xp->counts[gg]; ++t)                             \
         d = _mm512_fmadd_ps(_mm512_set1_ps(units[t]),                          \
                             _mm512_cvtepi32_ps(_mm512_load_si512(              \
                                 (const void *)(dots + 16 * t))),               \
                             d);                                                \
       const float *lines =                                                     \
-          (const float *)(run + (i)*tileBytes + g * groupBytes + codeBytes);   \
+          (const float *)(run + (i)*tileBytes + (gg)*groupBytes + codeBytes);  \
       accD[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines), d, accD[i]);           \
       if (w->form == SQUANT_RT_FORM_FMA)                                       \
-        accB[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines + 16), xsum, accB[i]); \
+        accB[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines + 16),                 \
+                                  _mm512_set1_ps(p->xsum[gg]), accB[i]);       \
     }                                                                          \
   } while (0)
 
@@ -214,29 +222,40 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
     __m512 accD[SQUANT_GEMV_AMX_RUN], accB[SQUANT_GEMV_AMX_RUN];
     for (int i = 0; i < SQUANT_GEMV_AMX_RUN; ++i)
       accD[i] = accB[i] = _mm512_setzero_ps();
+    /* A software pipeline over the run's tiles, group after group: a
+     * tile's codes are decoded a step before its tile loads, its dots
+     * stored a step after its last dot and summed a step after that. */
+    decodeTile(0, 0);
     for (int64_t g = 0; g < groups; ++g) {
-      const float *units = xp->units + g * 16;
-      int32_t count = xp->counts[g];
-      __m512 xsum = w->form == SQUANT_RT_FORM_FMA ? _mm512_set1_ps(p->xsum[g])
-                                                  : _mm512_setzero_ps();
       if (sharedParts) { /* the group's parts, once for the run */
         _tile_loadd(0, parts + g * quads * 1024, 64);
         if (quads == 2)
           _tile_loadd(3, parts + (g * quads + 1) * 1024, 64);
       }
-      decodeTile(0, kind);
-      decodeTile(1, kind);
-      dotTile(0, kind);
-      decodeTile(2, kind);
-      dotTile(1, kind);
-      convertTile(0);
-      decodeTile(3, kind);
-      dotTile(2, kind);
-      convertTile(1);
-      dotTile(3, kind);
-      convertTile(2);
-      convertTile(3);
+      decodeTile(1, g);
+      dotTile(0, g);
+      if (g > 0) {
+        storeTile(3);
+        sumTile(2, g - 1);
+      }
+      decodeTile(2, g);
+      dotTile(1, g);
+      storeTile(0);
+      if (g > 0)
+        sumTile(3, g - 1);
+      decodeTile(3, g);
+      dotTile(2, g);
+      storeTile(1);
+      sumTile(0, g);
+      if (g + 1 < groups)
+        decodeTile(0, g + 1);
+      dotTile(3, g);
+      storeTile(2);
+      sumTile(1, g);
     }
+    storeTile(3);
+    sumTile(2, groups - 1);
+    sumTile(3, groups - 1);
     /* y = D sums times the row scale, plus the bias terms. */
     __m512 scale = _mm512_set1_ps(p->row_scale[0]);
     for (int64_t i = 0; i < live; ++i) {
