@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <thread>
 
+#include <unistd.h>
+
 #include <immintrin.h>
 
 using namespace mlir::squant;
@@ -60,6 +62,13 @@ void readOnce(const char *p, size_t n) {
 
 } // namespace
 
+size_t mlir::squant::coldBytes() {
+  long llc = 0;
+  for (int name : {_SC_LEVEL4_CACHE_SIZE, _SC_LEVEL3_CACHE_SIZE, _SC_LEVEL2_CACHE_SIZE})
+    llc = std::max(llc, sysconf(name));
+  return std::max(size_t(256) << 20, 2 * size_t(llc));
+}
+
 BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes, 1) {}
 
 double BandwidthProbe::measure(int threads) const {
@@ -81,9 +90,9 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
                                       const std::function<void()> &untimed) {
   windows = std::max(windows, 1);
   call(0); // warm-up: code, page tables
+  auto t0 = Clock::now();
   if (untimed)
     untimed();
-  auto t0 = Clock::now();
   call(1);
   double once = std::max(seconds(t0, Clock::now()), 1e-6);
   int reps = std::max(1, std::min(64, int(windowSeconds / once)));

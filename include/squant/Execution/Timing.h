@@ -16,10 +16,15 @@
 
 namespace mlir::squant {
 
+/// Bytes that no cache of this machine holds: twice the last-level cache
+/// the OS reports (a VM's L3 may be the host's, hundreds of MiB, part of
+/// which serves this process), at least 256 MiB.
+size_t coldBytes();
+
 /// Read bandwidth over a buffer larger than the last-level cache.
 class BandwidthProbe {
 public:
-  explicit BandwidthProbe(size_t bytes = size_t(512) << 20);
+  explicit BandwidthProbe(size_t bytes = coldBytes());
   /// Bytes per second read by `threads` threads, each over its slice once.
   double measure(int threads) const;
 
@@ -35,7 +40,8 @@ struct TimingStats {
 /// Runs `call(i)` (i counts calls, for rotating cold copies) once to warm up,
 /// then in `windows` windows of enough repetitions for ~`windowSeconds`,
 /// each window after a probe with `threads` threads. With `untimed`, every
-/// call is timed alone, after `untimed()` ran (e.g. evicting the caches).
+/// call is timed alone, after `untimed()` ran (e.g. evicting the caches),
+/// and a window's ~`windowSeconds` include the untimed work.
 TimingStats timeWindows(const std::function<void(int)> &call,
                         const BandwidthProbe &probe, int threads,
                         int windows = 5, double windowSeconds = 0.05,
@@ -45,7 +51,7 @@ TimingStats timeWindows(const std::function<void(int)> &call,
 /// next call finds no data of its own cached.
 class CacheEvictor {
 public:
-  explicit CacheEvictor(size_t bytes = size_t(96) << 20);
+  explicit CacheEvictor(size_t bytes = coldBytes());
   void operator()();
 
 private:
