@@ -41,6 +41,7 @@ int squant_rt_isa_available(squant_rt_isa isa) {
   case SQUANT_RT_ISA_AMX:
     return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
            __builtin_cpu_supports("avx512vbmi") &&
+           __builtin_cpu_supports("gfni") &&
            __builtin_cpu_supports("avx512bf16") &&
            __builtin_cpu_supports("amx-tile") &&
            __builtin_cpu_supports("amx-bf16") &&

@@ -371,13 +371,14 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
 
 /* M = 1, 4-bit codes in TILE16_V2 on AMX-INT8 (gemv_amx_int8.c). The k
- * order of a 64-column quad in its B tiles (and in x's parts): B row r is
- * half r % 2 of word r / 2 of the quad's two blocks, byte j of its row
- * code 4 (r % 2) + j of the word (BLOCK32_V1's words: word v of a block
- * holds codes 16 (v / 2) + 2 i + v % 2, i = 0..7). */
+ * order of a 64-column quad in its B tiles (and in x's parts): B row r
+ * holds the low (r even) or high nibbles of word r / 2 of the quad's two
+ * blocks, byte j of its row code 2 j + r % 2 of the word (BLOCK32_V1's
+ * words: word v of a block holds codes 16 (v / 2) + 2 i + v % 2, i =
+ * 0..7, code i at bit 4 i). */
 static inline int32_t squant_rt_gemv_amx_column(int32_t o) {
   int32_t r = o / 4, j = o % 4, word = r % 8 / 2;
-  return 32 * (r / 8) + 16 * (word / 2) + 2 * (4 * (r % 2) + j) + word % 2;
+  return 32 * (r / 8) + 16 * (word / 2) + 2 * (2 * j + r % 2) + word % 2;
 }
 /* Up to 16 parts per group: one A tile. */
 #define SQUANT_RT_GEMV_AMX_PARTS 16

@@ -39,7 +39,7 @@ typedef enum squant_rt_isa {
   SQUANT_RT_ISA_PORTABLE = 1,
   SQUANT_RT_ISA_AVX2 = 2,   /* AVX2 + FMA */
   SQUANT_RT_ISA_AVX512 = 3, /* AVX-512 F/BW/VL */
-  /* AVX512 plus AVX512-VBMI and AVX512-BF16, and AMX-BF16 and AMX-INT8
+  /* AVX512 plus AVX512-VBMI, GFNI and AVX512-BF16, and AMX-BF16 and AMX-INT8
    * tiles, which the kernel lets the process use (asked for by
    * squant_rt_isa_available and squant_rt_best_isa): the GEMMs of
    * squant_rt_qgemm_bf16 and squant_rt_qgemm (see there); every other call runs

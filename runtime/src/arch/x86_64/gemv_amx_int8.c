@@ -10,17 +10,21 @@
  * biases loaded from the group's lines.
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
- * shape (16 columns of 4 bytes): one vpmultishiftqb and one mask turn 4
- * codes of each row (a half word) into one B row, so the decode is two ops
- * and a store per 64 codes, where the AVX-512 GEMV spends 20 ops per 128
- * codes and row and is bound by them (docs/Performance.md, session 18). The
- * k order inside a 64-column quad is the words' (squant_rt_gemv_amx_column);
- * x's parts are laid out in it.
+ * shape (16 columns of 4 bytes): the low nibbles of a word's bytes are one
+ * B row, the high nibbles another, so the decode is one op (a mask or a
+ * GF(2) affine map of each byte; two for LUT_INT8's lookups) and a store
+ * per 64 codes, where the AVX-512 GEMV spends 20 ops per 128 codes and row
+ * and is bound by them (docs/Performance.md, session 18). The k order
+ * inside a 64-column quad is that of the nibbles
+ * (squant_rt_gemv_amx_column); x's parts are laid out in it.
  *
  * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN consecutive
  * tiles, group by group: a run is that many streams (one was slower cold,
- * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead. A
- * tile's accumulator is converted after the next tile's dots are issued.
+ * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead. The
+ * run's steps are software-pipelined: a tile load waits for the bytes just
+ * stored to its address (the decoded codes, the dots), so each tile's
+ * codes are decoded a step before its tile loads and its dots read a step
+ * after they are stored (108 us -> 62 us for 1024 rows hot).
  * Each row's operations do not depend on its run or thread.
  *
  *===----------------------------------------------------------------------===*/
@@ -95,24 +99,40 @@ static void configureTiles(int32_t parts) {
   _tile_loadconfig(&cfg);
 }
 
-/* The 16 B rows of one quad (two blocks: 8 words of 16 rows) into b: half
- * word h of each word, its four codes per row widened to bytes (signed
- * codes sign-extended, LUT_INT8 codes looked up). */
+/* GF(2) affine maps of a byte (vgf2p8affineqb: result bit i is the parity
+ * of the byte and byte 7 - i of the matrix): its high nibble moved down, and
+ * either nibble sign-extended. */
+#define SQUANT_HIGH_NIBBLE 0x1020408000000000ll
+#define SQUANT_LOW_NIBBLE_SIGNED 0x0102040808080808ll
+#define SQUANT_HIGH_NIBBLE_SIGNED 0x1020408080808080ll
+
+/* The 16 B rows of one quad (two blocks: 8 words of 16 rows) into b: the
+ * low and the high nibbles of each word's bytes, widened to bytes (signed
+ * codes sign-extended, LUT_INT8 codes looked up in a table repeated over
+ * 64 bytes, so that vpermb ignores the index's bits 4 and 5): one or two
+ * ops and a store per 64 codes. */
 static inline __attribute__((always_inline)) void
-decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
-           __m512i table, const int32_t kind) {
-  const __m512i nibble = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
+           const int32_t kind) {
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  const __m512i high = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE);
+  const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
+  const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
   _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
-    __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
-    for (int h = 0; h < 2; ++h) {
-      __m512i c =
-          _mm512_and_si512(_mm512_multishift_epi64_epi8(half[h], v), nibble);
-      if (kind == 1) /* signed: 0..15 -> -8..7 */
-        c = _mm512_sub_epi8(_mm512_xor_si512(c, eight), eight);
-      else if (kind == 2) /* LUT_INT8 */
-        c = _mm512_shuffle_epi8(table, c);
-      _mm512_store_si512((void *)(b + 64 * (2 * i + h)), c);
+    __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i)), lo, hi;
+    if (kind == 0) {
+      lo = _mm512_and_si512(v, nibble);
+      hi = _mm512_gf2p8affine_epi64_epi8(v, high, 0);
+    } else if (kind == 1) {
+      lo = _mm512_gf2p8affine_epi64_epi8(v, lowSigned, 0);
+      hi = _mm512_gf2p8affine_epi64_epi8(v, highSigned, 0);
+    } else {
+      lo = _mm512_permutexvar_epi8(v, table);
+      hi = _mm512_permutexvar_epi8(_mm512_gf2p8affine_epi64_epi8(v, high, 0),
+                                   table);
     }
+    _mm512_store_si512((void *)(b + 64 * (2 * i)), lo);
+    _mm512_store_si512((void *)(b + 64 * (2 * i + 1)), hi);
   }
 }
 
@@ -136,7 +156,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, const __m512i half[2],
                      _MM_HINT_T0);                                             \
       for (int64_t c = 0; c < quads; ++c)                                      \
         decodeQuad(group + c * 512, ring + (((i) % 2) * quads + c) * 1024,     \
-                   half, table, kind);                                         \
+                   table, kind);                                               \
     }                                                                          \
   } while (0)
 
@@ -201,14 +221,6 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
   const int8_t *parts = xp->tiles;
   /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
   const int sharedParts = quads <= 2;
-  /* Half word h of the 32-bit word of row 2j (2j + 1): codes 4h..4h+3 at
-   * bits 16h + 4c (plus 32), one per byte. */
-  uint8_t control[2][64];
-  for (int h = 0; h < 2; ++h)
-    for (int o = 0; o < 64; ++o)
-      control[h][o] = (uint8_t)(32 * (o % 8 / 4) + 16 * h + 4 * (o % 4));
-  const __m512i half[2] = {_mm512_loadu_si512((const void *)control[0]),
-                           _mm512_loadu_si512((const void *)control[1])};
   __m512i table = _mm512_setzero_si512();
   if (kind == 2)
     table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)w->table));
