@@ -354,12 +354,16 @@ tiles16All(const squant_rt_qgemm_params *p, const int32_t bits) {
  * stream over all of K (its groups' words, then the 16 rows' scales and
  * biases). Each table line is loaded once for the T tiles' lookups; 8
  * tiles are 8 streams that the L2 streamer follows (measured in a scratch
- * harness: 4 tiles or 12-16 read slower, so do software prefetches, the 8
- * tiles interleaved into one stream, and parameters in separate arrays).
+ * harness: 4 tiles or 12-16 read slower, as do the 8 tiles interleaved
+ * into one stream and parameters in separate arrays), each prefetched
+ * SQUANT_V2_AHEAD bytes ahead (from memory, session 19: int2 0.64-0.66 ->
+ * 0.69-0.81 of the probe; the harness that found software prefetches
+ * slower read copies partly served by the L3).
  * One add chain per tile: per word its 8 dependent adds wait less than
  * the T tiles' lookups take. 3-bit codes: the quad tables hold the third
  * bit's weight (+-4), so both planes add into one dot. */
 #define SQUANT_V2_TILES 8
+#define SQUANT_V2_AHEAD 4096
 static inline __attribute__((always_inline)) void
 tilesV2(const squant_rt_qgemm_params *p, int64_t t0, int64_t stride,
         const int T, const int32_t bits) {
@@ -384,10 +388,11 @@ tilesV2(const squant_rt_qgemm_params *p, int64_t t0, int64_t stride,
                                  : pairs + (j * 16 + word * 8) * 16;
         __m512i words[SQUANT_V2_TILES];
         SQUANT_UNROLL
-        for (int i = 0; i < T; ++i)
-          words[i] =
-              _mm512_loadu_si512((const void *)(group + i * stride * tileBytes +
-                                                (jj * bits + word) * 64));
+        for (int i = 0; i < T; ++i) {
+          const uint8_t *line = group + i * stride * tileBytes + (jj * bits + word) * 64;
+          _mm_prefetch((const char *)(line + SQUANT_V2_AHEAD), _MM_HINT_T0);
+          words[i] = _mm512_loadu_si512((const void *)line);
+        }
         SQUANT_UNROLL
         for (int nibble = 0; nibble < 8; ++nibble) {
           __m512 line = _mm512_load_ps(table + 16 * nibble);
