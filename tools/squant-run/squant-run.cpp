@@ -609,12 +609,18 @@ int threadCount() {
   return at == std::string::npos ? 1 : std::max(1, std::atoi(lowerOptions.c_str() + at + 8));
 }
 
+/// The read-bandwidth probe, one buffer (twice the last-level cache) for
+/// the whole run.
+const BandwidthProbe &probe() {
+  static const BandwidthProbe probe;
+  return probe;
+}
+
 /// --bench's timing of one compiled variant: caches evicted before every
 /// call, a bandwidth probe with as many threads before every window.
 TimingStats Runner::time(Compiled &c) {
-  static const BandwidthProbe probe;
   static CacheEvictor evict;
-  return timeWindows([&](int) { call(c, runtimeArgs); }, probe, threadCount(),
+  return timeWindows([&](int) { call(c, runtimeArgs); }, probe(), threadCount(),
                      benchWindows, 0.2, [&] { evict(); });
 }
 
@@ -668,7 +674,7 @@ int Runner::runVariants() {
   }
   int threads = threadCount();
   llvm::outs() << llvm::format("\nread bandwidth probe (%d thread%s): %.1f GB/s\n", threads,
-                               threads == 1 ? "" : "s", BandwidthProbe().measure(threads) / 1e9);
+                               threads == 1 ? "" : "s", probe().measure(threads) / 1e9);
   return ok ? 0 : 1;
 }
 
