@@ -61,11 +61,14 @@ if [[ $profile == 1 ]]; then
   metrics='regex:smsp__average_warps_issue_stalled_.*_per_issue_active\.ratio'
   metrics+=',smsp__issue_active.avg.pct_of_peak_sustained_active'
   metrics+=',dram__throughput.avg.pct_of_peak_sustained_elapsed,gpu__time_duration.sum'
+  metrics+=',sm__warps_active.avg.pct_of_peak_sustained_active,smsp__inst_executed.sum'
+  metrics+=',sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active'
+  metrics+=',l1tex__t_sector_hit_rate.pct,lts__t_sector_hit_rate.pct'
   for problem in "4 1" "2 1" "4 16"; do
     echo "== bits M: $problem, 14336x4096"
     timeout 120 ncu --launch-skip 1 --launch-count 1 -k regex:squant_qmatmul \
       --metrics "$metrics" python3 "$root/bench/gpu/profile_one.py" $problem 14336 4096 \
-      --libdir "$build/lib" 2>&1 | grep -E "ratio|pct|duration" || true
+      --libdir "$build/lib" 2>&1 | grep -E "ratio|pct|duration|inst_executed" || true
   done | tee "$out/gpu-profile.txt"
 fi
 set -e

@@ -216,12 +216,13 @@ SQUANT_INSTANTIATE_MTS(lut, true, 4)
 // squant_qmatmul_mma_b<bits>_nt<NT>_<act>, 16 weight rows x 8 * NT
 // activation rows per block.
 #define SQUANT_INSTANTIATE_MMA(BITS, NT, ACTNAME, ACT)                         \
-  extern "C" __global__ void __launch_bounds__(32 * squant_mma::kMaxWarps)     \
+  extern "C" __global__ void __launch_bounds__(                                \
+      32 * squant_mma::kMaxWarps, squant_mma::minBlocksPerSM<NT>())            \
       squant_qmatmul_mma_b##BITS##_nt##NT##_##ACTNAME(                         \
-          const ACT *x, const uint8_t *codes, const float *scales,            \
-          const float *biases, ACT *y, int m, int n, int k, int groupSize) {  \
-    squant_mma::qmatmulMma<BITS, NT, ACT>(x, codes, scales, biases, y, m, n,  \
-                                          k, groupSize);                      \
+          const ACT *x, const uint8_t *codes, const float *scales,             \
+          const float *biases, ACT *y, int m, int n, int k, int groupSize) {   \
+    squant_mma::qmatmulMma<BITS, NT, ACT>(x, codes, scales, biases, y, m, n,   \
+                                          k, groupSize);                       \
   }
 #define SQUANT_INSTANTIATE_MMA_NTS(BITS, ACTNAME, ACT)                         \
   SQUANT_INSTANTIATE_MMA(BITS, 1, ACTNAME, ACT)                                \

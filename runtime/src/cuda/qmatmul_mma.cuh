@@ -21,8 +21,11 @@
 // scheduling. Each lane reads the 32 codes (4 * Bits bytes) of its chunk
 // for two rows, so the loads of one chunk are 16 rows x 16 * Bits bytes;
 // kDepth chunks are in flight per warp, in registers (a deeper ring cost
-// occupancy, a cp.async ring in shared memory was slower: both measured,
-// docs/perf/gpu-2026-11-24-session10.md).
+// occupancy or, with the registers capped, spilled or gained nothing; a
+// cp.async ring in shared memory was slower; L2 prefetches of later chunks
+// and a persistent grid did not help: measured in
+// docs/perf/gpu-2026-11-24-session10.md and
+// docs/perf/gpu-2026-11-24-session20.md).
 //
 // The K order inside a lane's 32 codes is free (the same permutation is
 // applied to x), so codes are decoded in the pairs the magic-number trick
@@ -44,6 +47,13 @@ namespace squant_mma {
 constexpr int kMaxWarps = 8;
 constexpr int kChunk = 128; // codes per row and warp step
 constexpr int kDepth = 2;   // chunks in flight per warp
+/// The blocks per SM that the registers must allow (the launch bounds'
+/// second argument; 0 leaves the choice to ptxas). Four or eight column
+/// tiles never fit two blocks of 256 threads per SM (they need more than
+/// 128 registers), and asking for one lets ptxas use up to 255 registers
+/// where its own choice was 136-193: on an H100, M = 32 and 64 ran
+/// 1.1-1.5x faster (docs/perf/gpu-2026-11-24-session20.md).
+template <int NT> constexpr int minBlocksPerSM() { return NT >= 4 ? 1 : 0; }
 
 /// The activation type's constants and instructions: f16 (1024 + q is
 /// exact for q < 1024) or bf16 (128 + q is exact for q < 128; 8-bit codes
