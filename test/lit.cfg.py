@@ -9,7 +9,7 @@ from lit.llvm import llvm_config
 
 config.name = "squant"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.squant_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "Inputs", "external"]
@@ -68,6 +68,11 @@ config.substitutions.append(("%clangxx_path", os.path.join(config.llvm_tools_dir
 # driver reports a device here (execution tests; UNSUPPORTED otherwise).
 if config.squant_cuda_toolkit:
     config.available_features.add("cuda-toolkit")
+    # The hand-written CUDA kernels' compiler and sources, for tests of
+    # what nvcc makes of them.
+    config.substitutions.append(("%nvcc", config.squant_nvcc))
+    config.substitutions.append(
+        ("%squant_cuda_src", os.path.join(config.squant_src_root, "runtime", "src", "cuda")))
 
 
 def _cuda_device_count():
