@@ -20,7 +20,10 @@
  *
  * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN consecutive
  * tiles, group by group: a run is that many streams (one was slower cold,
- * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead. The
+ * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead, one
+ * line per line decoded: the group's 18 prefetches issued together read
+ * 0.80-0.82 of the probed bandwidth cold, spread among the decode's loads
+ * 0.93-0.94 (docs/Performance.md, session 21). The
  * run's steps are software-pipelined: a tile load waits for the bytes just
  * stored to its address (the decoded codes, the dots), so each tile's
  * codes are decoded a step before its tile loads and its dots read a step
@@ -110,7 +113,8 @@ static void configureTiles(int32_t parts) {
  * low and the high nibbles of each word's bytes, widened to bytes (signed
  * codes sign-extended, LUT_INT8 codes looked up in a table repeated over
  * 64 bytes, so that vpermb ignores the index's bits 4 and 5): one or two
- * ops and a store per 64 codes. */
+ * ops and a store per 64 codes, and the prefetch of the line
+ * SQUANT_GEMV_AMX_AHEAD bytes after each word. */
 static inline __attribute__((always_inline)) void
 decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
            const int32_t kind) {
@@ -119,6 +123,8 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
   const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
   const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
   _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
+    _mm_prefetch((const char *)(words + SQUANT_GEMV_AMX_AHEAD + 64 * i),
+                 _MM_HINT_T0);
     __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i)), lo, hi;
     if (kind == 0) {
       lo = _mm512_and_si512(v, nibble);
@@ -145,13 +151,13 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
       _tile_dpbssd(c, a, b);                                                   \
   } while (0)
 
-/* Tile i's quads of group gg, decoded into bank i % 2 of the ring; its
- * prefetch. */
+/* Tile i's quads of group gg, decoded into bank i % 2 of the ring; the
+ * prefetch of its codes (in the decode) and its parameter lines. */
 #define decodeTile(i, gg)                                                      \
   do {                                                                         \
     if ((i) < live) {                                                          \
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
-      for (int64_t l = 0; l < groupBytes; l += 64)                             \
+      for (int64_t l = codeBytes; l < groupBytes; l += 64)                     \
         _mm_prefetch((const char *)(group + SQUANT_GEMV_AMX_AHEAD + l),        \
                      _MM_HINT_T0);                                             \
       for (int64_t c = 0; c < quads; ++c)                                      \
