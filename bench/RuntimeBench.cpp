@@ -182,6 +182,8 @@ int main(int argc, char **argv) {
       {"lut2 tile16v2", SQUANT_RT_FORM_LUT_INT8, 2, 0,
        SQUANT_RT_LAYOUT_TILE16_V2},
       {"int4 tile16v2", SQUANT_RT_FORM_FMA, 4, 0, SQUANT_RT_LAYOUT_TILE16_V2},
+      {"int4 tile16v2 int8-act", SQUANT_RT_FORM_FMA, 4,
+       SQUANT_RT_FLAG_INT8_ACTIVATIONS, SQUANT_RT_LAYOUT_TILE16_V2},
       {"lut4 tile16v2", SQUANT_RT_FORM_LUT_INT8, 4, 0,
        SQUANT_RT_LAYOUT_TILE16_V2},
       {"int8", SQUANT_RT_FORM_FMA, 8},

@@ -8,6 +8,7 @@
 #include "kernels.h"
 #include "pool.h"
 
+#include <float.h>
 #include <string.h>
 #if defined(__x86_64__) && defined(__linux__)
 #include <sys/syscall.h>
@@ -350,31 +351,48 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   return amx > vector ? amx : vector;
 }
 
-/* Quantizes x (one row) per group to int8 for the VNNI kernel and lays each
- * 64-element pair of blocks out in the kernel's register order. */
+/* Quantizes x (one row) per group to int8, the int8-activation mode's
+ * numerics (squant_rt.h), and lays out each 64 columns in a kernel's byte
+ * order at xq + (column / 64) * chunk_stride: the VNNI kernel's register
+ * order (amx == 0, chunks of 64 bytes) or the AMX-INT8 GEMV's A tile row
+ * (squant_rt_gemv_amx_column; chunks 1 KiB apart, part 0 of each quad's
+ * tile); group g's scale at scale[g * scaleStride], its sum of int8 values
+ * at sum[g] (sum NULL: not written). x is finite (the caller's check). */
 static void quantizeActivations(const float *x, const squant_rt_qweight *w,
-                                int8_t *xq, float *scale, int32_t *sum) {
+                                int amx, int8_t *xq, int64_t chunkStride,
+                                float *scale, int64_t scaleStride,
+                                int32_t *sum) {
   int64_t gs = w->group_size, groups = w->k / gs;
   for (int64_t g = 0; g < groups; ++g) {
     const float *xg = x + g * gs;
     float amax = 0.0f;
     for (int64_t i = 0; i < gs; ++i) {
-      float a = xg[i] < 0 ? -xg[i] : xg[i];
+      float a = __builtin_fabsf(xg[i]);
       amax = a > amax ? a : amax;
     }
     float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-    scale[g] = s;
+    scale[g * scaleStride] = s;
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)
       for (int32_t lane = 0; lane < 64; ++lane) {
-        float v = __builtin_nearbyintf(
-            xg[c + squant_rt_vnni_code(w->bits, lane)] / s);
+        int32_t column = amx ? squant_rt_gemv_amx_column(lane)
+                             : squant_rt_vnni_code(w->bits, lane);
+        float v = __builtin_nearbyintf(xg[c + column] / s);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        xq[g * gs + c + lane] = (int8_t)v;
+        xq[(g * gs + c) / 64 * chunkStride + lane] = (int8_t)v;
         total += (int32_t)v;
       }
-    sum[g] = total;
+    if (sum)
+      sum[g] = total;
   }
+}
+
+/* Whether x[0 .. k) holds no NaN and no infinity. */
+static int allFinite(const float *x, int64_t k) {
+  for (int64_t i = 0; i < k; ++i)
+    if (!(__builtin_fabsf(x[i]) <= FLT_MAX))
+      return 0;
+  return 1;
 }
 
 /* The value of each index, replicated to 16 entries (SIMD lookups read
@@ -502,18 +520,33 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
 }
 
 /* Runs the AMX-INT8 GEMV over the workspace gemvAmxInt8Bytes sized; 0
- * (nothing written to y) where x does not split into its parts. */
+ * (nothing written to y) where x does not split into its parts. With
+ * int8Activations (SQUANT_RT_FLAG_INT8_ACTIVATIONS), x's one part per group
+ * is its int8 quantization, its unit the group's scale, and the group sums
+ * of x those of the VNNI kernel. */
 static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
                           int64_t y_stride, void *workspace,
-                          const squant_rt_options *options) {
+                          const squant_rt_options *options,
+                          int int8Activations) {
   GemvAmxInt8Workspace ws;
   gemvAmxInt8Carve(w, (char *)align64Ptr((char *)workspace + xsumBytes(1, w)),
                    &ws);
-  squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
-  /* The FMA form's group sums of x come with the split's pass over x. */
   float *xsum = w->form == SQUANT_RT_FORM_FMA ? (float *)workspace : NULL;
-  int32_t rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0],
-                                               ws.residual, &ws.parts, xsum);
+  int32_t rows = 1;
+  if (int8Activations) {
+    ws.rowScale[0] = 1.0f;
+    quantizeActivations(x, w, 1, ws.parts.tiles, 1024, ws.parts.units, 16,
+                        NULL);
+    for (int64_t g = 0; g < w->k / w->group_size; ++g)
+      ws.parts.counts[g] = 1;
+    if (xsum)
+      groupSums(x, w, xsum);
+  } else {
+    squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
+    /* The FMA form's group sums of x come with the split's pass over x. */
+    rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0], ws.residual,
+                                         &ws.parts, xsum);
+  }
   if (rows == 0)
     return 0;
   ParallelCall call;
@@ -543,17 +576,23 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (need > 0 && (!workspace || workspace_size < need))
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
+  /* The int8-activation mode: the VNNI kernel reads BLOCK32_V1, the
+   * AMX-INT8 GEMV 4-bit TILE16_V2. */
+  int int8Tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
   if (int8Mode) {
     if (w->form != SQUANT_RT_FORM_FMA ||
-        w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1 || !int8Bits(w->bits) ||
+        !(int8Tiled ? gemvAmxInt8Takes(m, w)
+                    : w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
+                          int8Bits(w->bits)) ||
         w->group_size % 64 != 0 || m > 1 ||
-        !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AVX512 ||
-          isa == SQUANT_RT_ISA_AMX))
+        !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AMX ||
+          (isa == SQUANT_RT_ISA_AVX512 && !int8Tiled)))
       return SQUANT_RT_UNSUPPORTED;
 #if defined(__x86_64__)
-    if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
-        !__builtin_cpu_supports("avx512vnni") ||
-        (w->bits == 3 && !__builtin_cpu_supports("avx512vbmi")))
+    if (int8Tiled ? !squant_rt_isa_available(SQUANT_RT_ISA_AMX)
+                  : !squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
+                        !__builtin_cpu_supports("avx512vnni") ||
+                        (w->bits == 3 && !__builtin_cpu_supports("avx512vbmi")))
       return SQUANT_RT_ISA_UNAVAILABLE;
 #else
     return SQUANT_RT_ISA_UNAVAILABLE;
@@ -565,6 +604,14 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_ISA_UNAVAILABLE;
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
+  /* A NaN or an infinity in x: the exact path carries it, where an int8
+   * scale would hide it. */
+  if (int8Mode && !allFinite(x, w->k))
+    int8Mode = 0, flags = 0;
+  if (int8Mode && int8Tiled) {
+    runGemvAmxInt8(x, w, y, y_stride, workspace, options, 1);
+    return SQUANT_RT_OK;
+  }
   int amx = flags == 0 && (isa == SQUANT_RT_ISA_AMX ||
                            (isa == SQUANT_RT_ISA_AUTO &&
                             (amxInt8Takes(m, w) || amxBytes(m, w, 3) > 0) &&
@@ -576,7 +623,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (flags == 0 && gemvAmxInt8Takes(m, w) &&
       (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
-      runGemvAmxInt8(x, w, y, y_stride, workspace, options))
+      runGemvAmxInt8(x, w, y, y_stride, workspace, options, 0))
     return SQUANT_RT_OK;
   if (amx && amxBytes(m, w, 3) > 0) {
     /* Each row in three bf16 parts on the tiles, the rows' scales first. */
@@ -634,7 +681,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     int8_t *xq = (int8_t *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
     float *xqScale = (float *)(xq + w->k);
     int32_t *xqSum = (int32_t *)(xqScale + groups);
-    quantizeActivations(x, w, xq, xqScale, xqSum);
+    quantizeActivations(x, w, 0, xq, 64, xqScale, 1, xqSum);
     p->xq = xq;
     p->xq_scale = xqScale;
     p->xq_sum = xqSum;

@@ -195,10 +195,11 @@ void finish(TestWeight &t) {
 
 std::vector<float> runQgemm(const TestWeight &t, const std::vector<float> &x,
                             int64_t m, squant_rt_isa isa,
-                            squant_rt_pool *pool = nullptr) {
+                            squant_rt_pool *pool = nullptr,
+                            uint32_t flags = 0) {
   std::vector<float> y(m * t.w.n, NAN); // poisoned
   std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w) + 1);
-  squant_rt_options opts{isa, pool, 0};
+  squant_rt_options opts{isa, pool, flags};
   EXPECT_EQ(squant_rt_qgemm(x.data(), m, t.w.k, &t.w, y.data(), t.w.n,
                             ws.data(), ws.size(), &opts),
             SQUANT_RT_OK);
@@ -1201,12 +1202,69 @@ TEST(Runtime, BadArgumentsReturnStatus) {
             SQUANT_RT_OK);
 }
 
+namespace {
+
+/// SQUANT_RT_FLAG_INT8_ACTIVATIONS changes numerics: each activation is
+/// rounded to a multiple of its group's scale xs = max|x| / 127, an error
+/// of at most xs / 2 per element, so |y - y_exact| <= sum_k |w_k| xs_g / 2
+/// (plus fp32 accumulation). Checks y (one row, FMA form) against that
+/// bound, that it is not exact (the mode really quantizes), and that it is
+/// the mode's own arithmetic up to fp32 rounding: per group s xs sum(q
+/// code) + b sum(x), with q = round-half-even(x / xs) and xs = max|x| / 127
+/// in fp32 (a group scale off by 1 % fails this, not the bound).
+void expectWithinInt8QuantizationError(const TestWeight &t,
+                                       const std::vector<float> &x,
+                                       const std::vector<float> &y,
+                                       const std::string &label) {
+  int64_t n = t.w.n, k = t.w.k, g = t.w.group_size, groups = k / g;
+  std::vector<float> xs(groups);
+  std::vector<int> q(k);
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    float amax = 0.0f;
+    for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+      amax = std::max(amax, std::fabs(x[c]));
+    xs[gi] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+      q[c] = int(std::clamp(std::nearbyint(x[c] / xs[gi]), -127.0f, 127.0f));
+  }
+  double errNorm = 0.0, refNorm = 0.0;
+  for (int64_t j = 0; j < n; ++j) {
+    double ref = 0.0, bound = 0.0, mode = 0.0, modeMagnitude = 0.0;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      double s = t.scales[j * groups + gi], b = t.bias[j * groups + gi];
+      double dot = 0.0, dotMagnitude = 0.0, sum = 0.0, sumMagnitude = 0.0;
+      for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+        ref += double(x[c]) * t.dq[j * k + c];
+        bound += std::fabs(t.dq[j * k + c]) * xs[gi] / 2 +
+                 std::fabs(double(x[c])) * t.magnitude[j * k + c] * double(k) *
+                     std::ldexp(1.0, -22);
+        int8_t raw = t.codes[j * k + c];
+        int code = t.w.is_signed ? int(raw) : int(uint8_t(raw));
+        dot += double(q[c]) * code;
+        dotMagnitude += std::fabs(double(q[c]) * code);
+        sum += x[c];
+        sumMagnitude += std::fabs(x[c]);
+      }
+      mode += s * xs[gi] * dot + b * sum;
+      modeMagnitude +=
+          std::fabs(s * xs[gi]) * dotMagnitude + std::fabs(b) * sumMagnitude;
+    }
+    ASSERT_LE(std::fabs(y[j] - ref), bound) << label << " row " << j;
+    EXPECT_LE(std::fabs(y[j] - mode),
+              modeMagnitude * double(k) * std::ldexp(1.0, -23))
+        << label << " row " << j << ": not the mode's arithmetic";
+    errNorm += (y[j] - ref) * (y[j] - ref);
+    refNorm += ref * ref;
+  }
+  EXPECT_GT(errNorm, 0.0) << label;
+  EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05) << label;
+}
+
+} // namespace
+
 TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
-  // SQUANT_RT_FLAG_INT8_ACTIVATIONS changes numerics: each activation is
-  // rounded to a multiple of its group's scale xs = max|x| / 127, an error
-  // of at most xs / 2 per element, so |y - y_exact| <= sum_k |w_k| xs_g / 2
-  // (plus fp32 accumulation). Every width the mode takes, unsigned (float
-  // and int zero points) and signed (stretched, symmetric) codes.
+  // Every width the mode takes on VNNI (BLOCK32_V1), unsigned (float and
+  // int zero points) and signed (stretched, symmetric) codes.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
       !__builtin_cpu_supports("avx512vnni"))
     GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
@@ -1231,30 +1289,10 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
           continue;
         }
         ASSERT_EQ(status, SQUANT_RT_OK);
-        double errNorm = 0.0, refNorm = 0.0;
-        for (int64_t j = 0; j < n; ++j) {
-          double ref = 0.0, bound = 0.0;
-          for (int64_t gi = 0; gi < k / g; ++gi) {
-            double amax = 0.0;
-            for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
-              amax = std::max(amax, std::fabs(double(x[c])));
-            double xs = amax / 127.0;
-            for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
-              ref += double(x[c]) * t.dq[j * k + c];
-              bound += std::fabs(t.dq[j * k + c]) * xs / 2 +
-                       std::fabs(double(x[c])) * t.magnitude[j * k + c] *
-                           double(k) * std::ldexp(1.0, -22);
-            }
-          }
-          ASSERT_LE(std::fabs(y[j] - ref), bound)
-              << "bits " << bits << " scheme " << int(scheme) << " g " << g
-              << " row " << j;
-          errNorm += (y[j] - ref) * (y[j] - ref);
-          refNorm += ref * ref;
-        }
-        // And it is not exact: the mode really quantizes.
-        EXPECT_GT(errNorm, 0.0);
-        EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05);
+        expectWithinInt8QuantizationError(
+            t, x, y,
+            "bits " + std::to_string(bits) + " scheme " +
+                std::to_string(int(scheme)) + " g " + std::to_string(g));
       }
   // Outside what the mode supports (groups of 32, 1-bit codes, M = 2): a
   // status, not a wrong answer.
@@ -1283,7 +1321,8 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
                             ws4.size(), &opts),
             SQUANT_RT_UNSUPPORTED);
   // The VNNI kernel reads BLOCK32_V1 rows: 2-bit codes in the tiled
-  // layouts are refused (they were read as BLOCK32_V1 bytes before).
+  // layouts are refused (they were read as BLOCK32_V1 bytes before); the
+  // AMX-INT8 GEMV reads 4-bit TILE16_V2 only.
   for (int32_t layout :
        {SQUANT_RT_LAYOUT_TILE16_V1, SQUANT_RT_LAYOUT_TILE16_V2}) {
     TestWeight tiled = makeFma(Scheme::Symmetric, 2, 4, 128, 64, rng, layout);
@@ -1297,6 +1336,85 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   squant_rt_options bad{SQUANT_RT_ISA_AUTO, nullptr, 0x80};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &bad),
             SQUANT_RT_INVALID_ARGUMENT);
+  // A NaN or an infinity in x runs the exact path, which carries it (the
+  // int8 conversion of a NaN is undefined behaviour).
+  TestWeight t8 = makeFma(Scheme::Tinygemm, 8, 5, 128, 64, rng);
+  finish(t8);
+  for (float bad : {NAN, INFINITY}) {
+    std::vector<float> xb = randomX(1, 128, rng);
+    xb[77] = bad;
+    std::vector<float> exact = runQgemm(t8, xb, 1, SQUANT_RT_ISA_AUTO);
+    std::vector<float> fast = runQgemm(t8, xb, 1, SQUANT_RT_ISA_AUTO, nullptr,
+                                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+    EXPECT_EQ(std::memcmp(exact.data(), fast.data(), 5 * sizeof(float)), 0)
+        << bad;
+    EXPECT_TRUE(std::isnan(fast[0]) || std::isinf(fast[0])) << bad;
+  }
+}
+
+TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
+  // 4-bit TILE16_V2 weights in the int8-activation mode run the AMX-INT8
+  // GEMV with x's one int8 part per group (unit: the group's scale): the
+  // same bound as VNNI's, the same bits on any pool, every scheme, ragged
+  // tiles (37 rows) and groups of 64 to 512; NaN and infinity take the
+  // exact path.
+  std::mt19937 rng(21);
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX)) {
+    TestWeight t = makeFma(Scheme::Symmetric, 4, 16, 128, 64, rng,
+                           SQUANT_RT_LAYOUT_TILE16_V2);
+    finish(t);
+    std::vector<float> x = randomX(1, 128, rng), y(16);
+    std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+    squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
+                           SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+    EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
+                              ws.size(), &opts),
+              SQUANT_RT_ISA_UNAVAILABLE);
+    GTEST_SKIP() << "no AMX-INT8 on this CPU (its status checked)";
+  }
+  squant_rt_pool *pool = nullptr;
+  ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
+  for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
+                        Scheme::Stretched, Scheme::Symmetric})
+    for (int64_t g : {64, 128, 512}) {
+      int64_t n = 37, k = 3 * g;
+      TestWeight t =
+          makeFma(scheme, 4, n, k, g, rng, SQUANT_RT_LAYOUT_TILE16_V2);
+      finish(t);
+      std::vector<float> x = randomX(1, k, rng);
+      std::string label =
+          "scheme " + std::to_string(int(scheme)) + " g " + std::to_string(g);
+      std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
+                                      SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+      expectWithinInt8QuantizationError(t, x, y, label);
+      std::vector<float> pooled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, pool,
+                                           SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+      EXPECT_EQ(std::memcmp(y.data(), pooled.data(), n * sizeof(float)), 0)
+          << label;
+      if (g == 128)
+        for (float bad : {NAN, -INFINITY}) {
+          x[k - 3] = bad;
+          std::vector<float> exact = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO);
+          std::vector<float> fast =
+              runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
+                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+          EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
+                    0)
+              << label << " x " << bad;
+        }
+    }
+  squant_rt_pool_destroy(pool);
+  // The VNNI kernel does not read TILE16_V2: AVX-512 forced is refused.
+  TestWeight t = makeFma(Scheme::Symmetric, 4, 16, 128, 64, rng,
+                         SQUANT_RT_LAYOUT_TILE16_V2);
+  finish(t);
+  std::vector<float> x = randomX(1, 128, rng), y(16);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+  squant_rt_options avx512{SQUANT_RT_ISA_AVX512, nullptr,
+                           SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+  EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
+                            ws.size(), &avx512),
+            SQUANT_RT_UNSUPPORTED);
 }
 
 //===----------------------------------------------------------------------===//

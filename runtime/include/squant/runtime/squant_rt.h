@@ -128,10 +128,12 @@ typedef struct squant_rt_pool squant_rt_pool;
  * reference; accuracy is reported next to speed in docs/Performance.md). */
 /* Activations are quantized per weight group to int8 (symmetric, scale
  * max|x| / 127, round half to even) and multiplied with the codes in integer
- * arithmetic (AVX-512 VNNI); group scales, biases and sum(x) stay fp32.
- * Supported: FMA form, 2-, 3-, 4- and 8-bit codes (3 bits also needs
- * AVX-512 VBMI), group size a multiple of 64, M = 1 (else
- * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA). */
+ * arithmetic; group scales, biases and sum(x) stay fp32. Supported: FMA
+ * form, group size a multiple of 64, M = 1, and either 2-, 3-, 4- or 8-bit
+ * codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits also AVX-512 VBMI) or 4-bit
+ * codes in TILE16_V2 (AMX-INT8, groups up to 512; ISA AUTO or AMX); else
+ * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA. An x
+ * holding a NaN or an infinity runs the exact path, which carries it. */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
 
 typedef struct squant_rt_options {
