@@ -1359,17 +1359,21 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
   // tiles (37 rows) and groups of 64 to 512; NaN and infinity take the
   // exact path.
   std::mt19937 rng(21);
-  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX)) {
+  // The status of a 16 x 128 weight's call in the mode on `isa`.
+  auto smallCall = [&](squant_rt_isa isa) {
     TestWeight t = makeFma(Scheme::Symmetric, 4, 16, 128, 64, rng,
                            SQUANT_RT_LAYOUT_TILE16_V2);
     finish(t);
     std::vector<float> x = randomX(1, 128, rng), y(16);
     std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
-    squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
-                           SQUANT_RT_FLAG_INT8_ACTIVATIONS};
-    EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
-                              ws.size(), &opts),
-              SQUANT_RT_ISA_UNAVAILABLE);
+    squant_rt_options opts{isa, nullptr, SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+    return squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
+                           ws.size(), &opts);
+  };
+  // The VNNI kernel does not read TILE16_V2: AVX-512 forced is refused.
+  EXPECT_EQ(smallCall(SQUANT_RT_ISA_AVX512), SQUANT_RT_UNSUPPORTED);
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX)) {
+    EXPECT_EQ(smallCall(SQUANT_RT_ISA_AUTO), SQUANT_RT_ISA_UNAVAILABLE);
     GTEST_SKIP() << "no AMX-INT8 on this CPU (its status checked)";
   }
   squant_rt_pool *pool = nullptr;
@@ -1404,17 +1408,6 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
         }
     }
   squant_rt_pool_destroy(pool);
-  // The VNNI kernel does not read TILE16_V2: AVX-512 forced is refused.
-  TestWeight t = makeFma(Scheme::Symmetric, 4, 16, 128, 64, rng,
-                         SQUANT_RT_LAYOUT_TILE16_V2);
-  finish(t);
-  std::vector<float> x = randomX(1, 128, rng), y(16);
-  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
-  squant_rt_options avx512{SQUANT_RT_ISA_AVX512, nullptr,
-                           SQUANT_RT_FLAG_INT8_ACTIVATIONS};
-  EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
-                            ws.size(), &avx512),
-            SQUANT_RT_UNSUPPORTED);
 }
 
 //===----------------------------------------------------------------------===//
