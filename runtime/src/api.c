@@ -604,8 +604,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_ISA_UNAVAILABLE;
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
-  /* A NaN or an infinity in x: the exact path carries it, where an int8
-   * scale would hide it. */
+  /* A NaN or an infinity in x: the exact path carries it (converting a
+   * NaN to int8 is undefined behaviour). */
   if (int8Mode && !allFinite(x, w->k))
     int8Mode = 0, flags = 0;
   if (int8Mode && int8Tiled) {
