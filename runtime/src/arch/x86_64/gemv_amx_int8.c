@@ -7,7 +7,9 @@
  * weight rows' codes as one B tile, so that the int32 dots of a group come
  * out as one row of 16 outputs per part, scaled by the part's unit and
  * added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales and
- * biases loaded from the group's lines.
+ * biases loaded from the group's lines. The int8-activation mode
+ * (SQUANT_RT_FLAG_INT8_ACTIVATIONS) runs it with one part per group, x's
+ * int8 quantization, whose unit is the group's scale (api.c).
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
  * shape (16 columns of 4 bytes): the low nibbles of a word's bytes are one
@@ -23,7 +25,7 @@
  * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead, one
  * line per line decoded: the group's 18 prefetches issued together read
  * 0.80-0.82 of the probed bandwidth cold, spread among the decode's loads
- * 0.93-0.94 (docs/Performance.md, session 21). The
+ * 0.92-0.98 (docs/Performance.md, session 21). The
  * run's steps are software-pipelined: a tile load waits for the bytes just
  * stored to its address (the decoded codes, the dots), so each tile's
  * codes are decoded a step before its tile loads and its dots read a step
