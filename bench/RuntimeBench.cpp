@@ -187,6 +187,7 @@ int main(int argc, char **argv) {
       {"lut4 tile16v2", SQUANT_RT_FORM_LUT_INT8, 4, 0,
        SQUANT_RT_LAYOUT_TILE16_V2},
       {"int8", SQUANT_RT_FORM_FMA, 8},
+      {"int8 tile16v2", SQUANT_RT_FORM_FMA, 8, 0, SQUANT_RT_LAYOUT_TILE16_V2},
       {"int8 int8-act", SQUANT_RT_FORM_FMA, 8, SQUANT_RT_FLAG_INT8_ACTIVATIONS},
       {"lut4", SQUANT_RT_FORM_LUT_INT8, 4},
       {"lut2", SQUANT_RT_FORM_LUT_INT8, 2},

@@ -94,14 +94,16 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   }
 }
 
-/* The GEMV of 4-bit codes on AMX-INT8 (gemv_amx_int8.c): TILE16_V2, the
- * FMA form or LUT_INT8, groups of multiples of 64 up to 512 (the int32
- * dots stay below 2^24: 512 * 127 * 128, exact in fp32). */
+/* The GEMV of 4- and 8-bit codes on AMX-INT8 (gemv_amx_int8.c):
+ * TILE16_V2, the FMA form or (4 bits) LUT_INT8, groups of multiples of 64
+ * up to 512 (the int32 dots stay below 2^24, exact in fp32: 512 * 127 *
+ * 255 at 8 bits). */
 static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
-  return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 && w->bits == 4 &&
+  return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 &&
          (w->form == SQUANT_RT_FORM_FMA ||
-          w->form == SQUANT_RT_FORM_LUT_INT8) &&
-         w->group_size % 64 == 0 && w->group_size <= 512;
+          (w->form == SQUANT_RT_FORM_LUT_INT8 && w->bits == 4)) &&
+         (w->bits == 4 || w->bits == 8) && w->group_size % 64 == 0 &&
+         w->group_size <= 512;
 }
 
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
@@ -375,7 +377,7 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)
       for (int32_t lane = 0; lane < 64; ++lane) {
-        int32_t column = amx ? squant_rt_gemv_amx_column(lane)
+        int32_t column = amx ? squant_rt_gemv_amx_column(w->bits, lane)
                              : squant_rt_vnni_code(w->bits, lane);
         float v = __builtin_nearbyintf(xg[c + column] / s);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;

@@ -22,7 +22,7 @@ void squant_rt_qgemm_portable(const squant_rt_qgemm_params *p) {
       for (int64_t g = 0; g < groups; ++g) {
         float dot = 0.0f;
         for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
-          uint8_t idx[32], tmp[16];
+          uint8_t idx[32], tmp[SQUANT_RT_BLOCK_BYTES_MAX];
           squant_rt_unpack_block32(squant_rt_block_at(w, row, n, b, w->bits, tmp), w->bits, idx);
           for (int i = 0; i < 32; ++i) {
             /* 8-bit codes convert directly; narrower ones go through the

@@ -146,6 +146,8 @@ typedef struct squant_rt_qgemm_params {
 
 /* Bytes of one BLOCK32_V1 block (32 codes) of b-bit codes. */
 static inline int64_t squant_rt_block_bytes(int32_t bits) { return 4 * bits; }
+/* The largest block (8-bit codes): what a copied block needs. */
+#define SQUANT_RT_BLOCK_BYTES_MAX 32
 
 /* TILE16_V1 (squant_rt.h): blocks per panel, and the byte offset of word
  * w of block j of row r in a weight of n rows and k columns. */
@@ -221,9 +223,10 @@ static inline float squant_rt_bias(const squant_rt_qweight *w, int64_t n,
 static inline const uint8_t *squant_rt_row_codes(const squant_rt_qweight *w, int64_t n) {
   return w->codes + n * (w->k / 32) * squant_rt_block_bytes(w->bits);
 }
-static inline const uint8_t *squant_rt_block_at(const squant_rt_qweight *w,
-                                                const uint8_t *row, int64_t n, int64_t j,
-                                                int32_t bits, uint8_t tmp[16]) {
+static inline const uint8_t *
+squant_rt_block_at(const squant_rt_qweight *w, const uint8_t *row, int64_t n,
+                   int64_t j, int32_t bits,
+                   uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX]) {
   if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1)
     return row + j * squant_rt_block_bytes(bits);
   for (int32_t i = 0; i < bits; ++i)
@@ -370,13 +373,16 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              const squant_rt_amx_int8_parts *out);
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
 
-/* M = 1, 4-bit codes in TILE16_V2 on AMX-INT8 (gemv_amx_int8.c). The k
- * order of a 64-column quad in its B tiles (and in x's parts): B row r
- * holds the low (r even) or high nibbles of word r / 2 of the quad's two
- * blocks, byte j of its row code 2 j + r % 2 of the word (BLOCK32_V1's
- * words: word v of a block holds codes 16 (v / 2) + 2 i + v % 2, i =
- * 0..7, code i at bit 4 i). */
-static inline int32_t squant_rt_gemv_amx_column(int32_t o) {
+/* M = 1, 4- and 8-bit codes in TILE16_V2 on AMX-INT8 (gemv_amx_int8.c).
+ * The k order of a 64-column quad in its B tiles (and in x's parts),
+ * column o of the quad: 8-bit codes are in k order (a word of 16 rows is
+ * a B row); of 4-bit codes, B row r holds the low (r even) or high nibbles
+ * of word r / 2 of the quad's two blocks, byte j of its row code 2 j + r %
+ * 2 of the word (BLOCK32_V1's words: word v of a block holds codes 16 (v /
+ * 2) + 2 i + v % 2, i = 0..7, code i at bit 4 i). */
+static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
+  if (bits == 8)
+    return o;
   int32_t r = o / 4, j = o % 4, word = r % 8 / 2;
   return 32 * (r / 8) + 16 * (word / 2) + 2 * (2 * j + r % 2) + word % 2;
 }

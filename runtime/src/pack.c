@@ -115,7 +115,7 @@ static squant_rt_status scatterWords(const squant_rt_qweight *w,
                                      const int8_t *codes, uint8_t *out) {
   for (int64_t r = 0; r < w->n; ++r)
     for (int64_t b = 0; b < w->k / 32; ++b) {
-      uint8_t block[16];
+      uint8_t block[SQUANT_RT_BLOCK_BYTES_MAX];
       squant_rt_status status = squant_rt_pack_block32(
           codes + r * w->k + b * 32, 1, 32, w->bits, block, sizeof(block));
       if (status != SQUANT_RT_OK)
@@ -147,8 +147,9 @@ squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
 
 size_t squant_rt_packed_size_tile16_v2(int64_t n, int64_t k, int32_t bits,
                                        int64_t group_size) {
-  if (n < 0 || k < 0 || bits < 1 || bits > 4 || group_size <= 0 ||
-      group_size % 32 != 0 || k % group_size != 0)
+  if (n < 0 || k < 0 ||
+      !(bits == 1 || bits == 2 || bits == 3 || bits == 4 || bits == 8) ||
+      group_size <= 0 || group_size % 32 != 0 || k % group_size != 0)
     return 0;
   return (size_t)((n + 15) / 16) * (size_t)(k / group_size) *
          (size_t)squant_rt_tile16v2_group_bytes(bits, group_size);

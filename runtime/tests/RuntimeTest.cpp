@@ -460,7 +460,8 @@ TEST(Runtime, PackTile16V2) {
   // TILE16_V2: per tile of 16 rows, group after group: the words of the
   // group's blocks (word w of block j at (j b + w) 64, row r % 16 at 4 (r %
   // 16)), then the 16 scales and the 16 biases. n = 19: a padded second
-  // tile; g = 64, k = 192: two blocks a group, three groups. 1 to 4 bits.
+  // tile; g = 64, k = 192: two blocks a group, three groups. 1 to 4 and 8
+  // bits.
   std::mt19937 rng(21);
   int64_t n = 19, k = 192, g = 64, groups = 3, tiles = 2, blocks = k / 32;
   std::vector<float> scales(n * groups), bias(n * groups);
@@ -468,7 +469,7 @@ TEST(Runtime, PackTile16V2) {
     scales[i] = 0.5f + float(i);
     bias[i] = -1.0f - float(i);
   }
-  for (int bits : {1, 2, 3, 4}) {
+  for (int bits : {1, 2, 3, 4, 8}) {
     std::vector<int8_t> codes(n * k);
     for (int8_t &c : codes)
       c = static_cast<int8_t>(rng() & ((1u << bits) - 1));
@@ -521,10 +522,13 @@ TEST(Runtime, PackTile16V2) {
   }
   std::vector<int8_t> codes(64 * 3);
   std::vector<uint8_t> out(4096);
-  EXPECT_EQ(squant_rt_packed_size_tile16_v2(1, 64, 8, 32), 0u);
-  EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 64, 8,
-                                     32, out.data(), out.size()),
-            SQUANT_RT_UNSUPPORTED);
+  for (int bits : {0, 5, 7, 9}) {
+    EXPECT_EQ(squant_rt_packed_size_tile16_v2(1, 64, bits, 32), 0u) << bits;
+    EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 64,
+                                       bits, 32, out.data(), out.size()),
+              SQUANT_RT_UNSUPPORTED)
+        << bits;
+  }
   // Groups that are no multiple of 32, or do not divide k.
   EXPECT_EQ(squant_rt_pack_tile16_v2(codes.data(), nullptr, nullptr, 1, 96, 2,
                                      48, out.data(), out.size()),
@@ -549,8 +553,8 @@ TEST(Runtime, PackTile16V2) {
 TEST(Runtime, PreferredLayout) {
   // TILE16_V2 exactly where the AVX-512 activation-table GEMV reads it
   // (M = 1; FMA 1-3 bits; LUT 1-2 bits with an int8 or one fp32 table) and,
-  // on AMX, the AMX-INT8 GEMV of 4-bit codes; BLOCK32_V1 for everything
-  // else. A query: it runs on any CPU.
+  // on AMX, the AMX-INT8 GEMV of 4- and 8-bit codes; BLOCK32_V1 for
+  // everything else. A query: it runs on any CPU.
   auto like = [](int32_t form, int32_t bits, int64_t tables = 1,
                  int64_t group = 128) {
     squant_rt_qweight w = {};
@@ -582,26 +586,28 @@ TEST(Runtime, PreferredLayout) {
     squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
     EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << bits;
   }
-  // 4-bit GEMVs on AMX-INT8: the FMA form and LUT_INT8 in groups of 64 to
-  // 512 (a query: whatever this machine has).
+  // 4- and 8-bit GEMVs on AMX-INT8: the FMA form (and 4-bit LUT_INT8) in
+  // groups of 64 to 512 (a query: whatever this machine has).
   const squant_rt_isa amx = SQUANT_RT_ISA_AMX;
-  for (int64_t group : {64, 128, 512}) {
-    squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, 4, 1, group);
-    squant_rt_qweight i8 = like(SQUANT_RT_FORM_LUT_INT8, 4, 1, group);
-    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
-    EXPECT_EQ(squant_rt_preferred_layout(&i8, 1, amx), v2) << group;
-    w.is_signed = 1;
-    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
-    EXPECT_EQ(squant_rt_preferred_layout(&w, 2, amx), b32) << group;
+  for (int bits : {4, 8}) {
+    for (int64_t group : {64, 128, 512}) {
+      squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits, 1, group);
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
+      w.is_signed = 1;
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 2, amx), b32) << group;
+    }
+    for (int64_t group : {32, 96, 1024}) {
+      squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits, 1, group);
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), b32) << group;
+    }
   }
-  for (int64_t group : {32, 96, 1024}) {
-    squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, 4, 1, group);
-    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), b32) << group;
+  for (int64_t group : {64, 128, 512}) {
+    squant_rt_qweight i8 = like(SQUANT_RT_FORM_LUT_INT8, 4, 1, group);
+    EXPECT_EQ(squant_rt_preferred_layout(&i8, 1, amx), v2) << group;
   }
   squant_rt_qweight f32x4 = like(SQUANT_RT_FORM_LUT_F32, 4);
-  squant_rt_qweight int8x8 = like(SQUANT_RT_FORM_FMA, 8);
   EXPECT_EQ(squant_rt_preferred_layout(&f32x4, 1, amx), b32);
-  EXPECT_EQ(squant_rt_preferred_layout(&int8x8, 1, amx), b32);
   for (int bits : {1, 2, 3}) {
     squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
     EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << bits;
@@ -628,13 +634,15 @@ TEST(Runtime, PreferredLayout) {
 
 TEST(Runtime, Tile16V2EveryPath) {
   // TILE16_V2 weights (parameters inside, the weight's pointers null)
-  // through every ISA and M: on AVX-512 the GEMV takes 8 tiles at a time
-  // (the thread's tiles in 8 runs), then 4, then 1; every other call runs
-  // the portable kernel. Shapes: ragged last tiles (n = 1, 45, 343: 22
-  // tiles, two runs of 8, then 4, 1, 1), one group (g = k = 2048), groups
-  // of 96 (3 blocks), long K (2336), M = 1, 3, 19; forms: FMA (unsigned
-  // float zero point, signed stretched), LUT_INT8, LUT_F32 per tensor and
-  // per row (the portable kernel, as are 3-bit LUTs).
+  // through every ISA and M: on AVX-512 the GEMV of 1 to 3 bits takes 8
+  // tiles at a time (the thread's tiles in 8 runs), then 4, then 1; on AMX
+  // the AMX-INT8 GEMV takes 8-bit codes in groups of 64 to 512; every other
+  // call runs the portable kernel. Shapes: ragged last tiles (n = 1, 45,
+  // 343: 22 tiles, two runs of 8, then 4, 1, 1), one group (g = k = 2048),
+  // groups of 96 (3 blocks), long K (2336), M = 1, 3, 19; forms: FMA
+  // (unsigned float zero point, signed stretched), LUT_INT8, LUT_F32 per
+  // tensor and per row (the portable kernel, as are 3-bit LUTs) up to 3
+  // bits.
   std::mt19937 rng(23);
   const WeightShape shapes[] = {{1, 64, 32},
                                 {45, 2336, 32},
@@ -643,7 +651,7 @@ TEST(Runtime, Tile16V2EveryPath) {
                                 {343, 256, 64}};
   for (squant_rt_isa isa : availableIsas())
     for (const WeightShape &sh : shapes)
-      for (int bits : {1, 2, 3}) {
+      for (int bits : {1, 2, 3, 8}) {
         std::string where = std::string(isaName(isa)) + " bits " +
                             std::to_string(bits) + " n " +
                             std::to_string(sh.n) + " k " + std::to_string(sh.k);
@@ -655,7 +663,7 @@ TEST(Runtime, Tile16V2EveryPath) {
         for (squant_rt_form form :
              {SQUANT_RT_FORM_LUT_INT8, SQUANT_RT_FORM_LUT_F32})
           for (bool perRow : {false, true})
-            if (!perRow || form == SQUANT_RT_FORM_LUT_F32)
+            if (bits <= 3 && (!perRow || form == SQUANT_RT_FORM_LUT_F32))
               weights.push_back(makeLut(form, bits, sh.n, sh.k, sh.g, perRow,
                                         rng, SQUANT_RT_LAYOUT_TILE16_V2));
         for (TestWeight &t : weights) {
@@ -984,7 +992,8 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // runs of rows), so the grouping of rows differs with the thread count;
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
   // GEMV; 4-bit: its lines; 3-bit: activation tables; TILE16_V1: tables in K
-  // chunks over whole tiles; TILE16_V2: runs of 8 tiles) and M = 3 (small-M
+  // chunks over whole tiles; TILE16_V2: runs of 8 tiles, or of 2 in the
+  // AMX-INT8 GEMV of 4 and 8 bits where this CPU has AMX) and M = 3 (small-M
   // path).
   struct Case {
     int bits;
@@ -999,7 +1008,9 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
                         {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
                         {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
                         {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
-                        {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2}};
+                        {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+                        {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+                        {8, 343, 512, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2}};
   std::mt19937 rng(6);
   for (const Case &c : cases) {
     TestWeight t = makeFma(Scheme::Stretched, c.bits, c.n, c.k, c.g, rng, c.layout);
@@ -1353,11 +1364,11 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
 }
 
 TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
-  // 4-bit TILE16_V2 weights in the int8-activation mode run the AMX-INT8
-  // GEMV with x's one int8 part per group (unit: the group's scale): the
-  // same bound as VNNI's, the same bits on any pool, every scheme, ragged
-  // tiles (37 rows) and groups of 64 to 512; NaN and infinity take the
-  // exact path.
+  // 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
+  // AMX-INT8 GEMV with x's one int8 part per group (unit: the group's
+  // scale): the same bound as VNNI's, the same bits on any pool, every
+  // scheme, ragged tiles (37 rows) and groups of 64 to 512; NaN and
+  // infinity take the exact path.
   std::mt19937 rng(21);
   // The status of a 16 x 128 weight's call in the mode on `isa`.
   auto smallCall = [&](squant_rt_isa isa) {
@@ -1378,35 +1389,37 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
   }
   squant_rt_pool *pool = nullptr;
   ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
-  for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
-                        Scheme::Stretched, Scheme::Symmetric})
-    for (int64_t g : {64, 128, 512}) {
-      int64_t n = 37, k = 3 * g;
-      TestWeight t =
-          makeFma(scheme, 4, n, k, g, rng, SQUANT_RT_LAYOUT_TILE16_V2);
-      finish(t);
-      std::vector<float> x = randomX(1, k, rng);
-      std::string label =
-          "scheme " + std::to_string(int(scheme)) + " g " + std::to_string(g);
-      std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
-                                      SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-      expectWithinInt8QuantizationError(t, x, y, label);
-      std::vector<float> pooled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, pool,
-                                           SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-      EXPECT_EQ(std::memcmp(y.data(), pooled.data(), n * sizeof(float)), 0)
-          << label;
-      if (g == 128)
-        for (float bad : {NAN, -INFINITY}) {
-          x[k - 3] = bad;
-          std::vector<float> exact = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO);
-          std::vector<float> fast =
-              runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
-                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-          EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
-                    0)
-              << label << " x " << bad;
-        }
-    }
+  for (int bits : {4, 8})
+    for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
+                          Scheme::Stretched, Scheme::Symmetric})
+      for (int64_t g : {64, 128, 512}) {
+        int64_t n = 37, k = 3 * g;
+        TestWeight t =
+            makeFma(scheme, bits, n, k, g, rng, SQUANT_RT_LAYOUT_TILE16_V2);
+        finish(t);
+        std::vector<float> x = randomX(1, k, rng);
+        std::string label = "bits " + std::to_string(bits) + " scheme " +
+                            std::to_string(int(scheme)) + " g " +
+                            std::to_string(g);
+        std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
+                                        SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+        expectWithinInt8QuantizationError(t, x, y, label);
+        std::vector<float> pooled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, pool,
+                                             SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+        EXPECT_EQ(std::memcmp(y.data(), pooled.data(), n * sizeof(float)), 0)
+            << label;
+        if (g == 128)
+          for (float bad : {NAN, -INFINITY}) {
+            x[k - 3] = bad;
+            std::vector<float> exact = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO);
+            std::vector<float> fast =
+                runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
+                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+            EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
+                      0)
+                << label << " x " << bad;
+          }
+      }
   squant_rt_pool_destroy(pool);
 }
 
@@ -2182,13 +2195,14 @@ TEST(Runtime, Fp32AmxInt8Blocking) {
 
 namespace {
 
-/// A 4-bit weight of `scheme` (or LUT_INT8) in TILE16_V2.
-TestWeight makeTile16V2x4(int scheme, const WeightShape &sh,
-                          std::mt19937 &rng) {
+/// A weight of `bits`-bit codes of `scheme` (or, scheme -1, LUT_INT8) in
+/// TILE16_V2.
+TestWeight makeTile16V2(int bits, int scheme, const WeightShape &sh,
+                        std::mt19937 &rng) {
   TestWeight t = scheme < 0
-                     ? makeLut(SQUANT_RT_FORM_LUT_INT8, 4, sh.n, sh.k, sh.g,
+                     ? makeLut(SQUANT_RT_FORM_LUT_INT8, bits, sh.n, sh.k, sh.g,
                                false, rng, SQUANT_RT_LAYOUT_TILE16_V2)
-                     : makeFma(Scheme(scheme), 4, sh.n, sh.k, sh.g, rng,
+                     : makeFma(Scheme(scheme), bits, sh.n, sh.k, sh.g, rng,
                                SQUANT_RT_LAYOUT_TILE16_V2);
   finish(t);
   return t;
@@ -2196,35 +2210,44 @@ TestWeight makeTile16V2x4(int scheme, const WeightShape &sh,
 
 } // namespace
 
-TEST(Runtime, Gemv4BitTile16V2EveryForm) {
-  // 4-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts times 16 rows'
-  // codes per 64 columns (gemv_amx_int8.c: runs of 4 tiles); the portable
-  // kernel elsewhere (and for fp32 tables). Every scheme (unsigned float
-  // zero points, signed stretched / int asymmetric / symmetric) and
-  // LUT_INT8; one row; ragged last tiles and runs (n = 45: 3 tiles; 343: 22
-  // tiles, five runs of 4 and one of 2); groups of 64 (one quad), 128, 256
-  // and 512 (the most); long K.
+TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
+  // 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts times 16
+  // rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles); the
+  // portable kernel elsewhere (and for fp32 tables). Every scheme (unsigned
+  // float zero points, signed stretched / int asymmetric / symmetric) and
+  // 4-bit LUT_INT8; one row; ragged last tiles and runs (n = 45: 3 tiles;
+  // 343: 22 tiles, ten runs of 2 and one of 2 or, on two threads, five and
+  // one of 1 each); groups of 64 (one quad), 128, 256 and 512 (the most);
+  // long K. The larger shapes' results are not the portable kernel's bits:
+  // the AMX kernel ran.
   std::mt19937 rng(45);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
   const WeightShape shapes[] = {{1, 64, 64},     {45, 2304, 128},
                                 {16, 512, 512},  {343, 768, 64},
                                 {70, 1024, 256}, {17, 4096, 128}};
-  for (const WeightShape &sh : shapes)
-    for (int scheme : {-1, int(Scheme::Tinygemm), int(Scheme::Stretched),
-                       int(Scheme::IntAsymmetric), int(Scheme::Symmetric)}) {
-      TestWeight t = makeTile16V2x4(scheme, sh, rng);
-      std::vector<float> x = randomX(1, sh.k, rng);
-      std::string what = "scheme " + std::to_string(scheme) + " n " +
-                         std::to_string(sh.n) + " k " + std::to_string(sh.k) +
-                         " g " + std::to_string(sh.g);
-      for (squant_rt_isa isa : {SQUANT_RT_ISA_AUTO, SQUANT_RT_ISA_PORTABLE,
-                                SQUANT_RT_ISA_AVX512, SQUANT_RT_ISA_AMX})
-        if (squant_rt_isa_available(isa))
-          expectClose(t, x, 1, runQgemm(t, x, 1, isa),
-                      what + " isa " + std::to_string(isa));
-      if (amx)
+  for (int bits : {4, 8})
+    for (const WeightShape &sh : shapes)
+      for (int scheme : {-1, int(Scheme::Tinygemm), int(Scheme::Stretched),
+                         int(Scheme::IntAsymmetric), int(Scheme::Symmetric)}) {
+        if (scheme < 0 && bits == 8)
+          continue; // LUT forms hold 1 to 4 bits
+        TestWeight t = makeTile16V2(bits, scheme, sh, rng);
+        std::vector<float> x = randomX(1, sh.k, rng);
+        std::string what = "bits " + std::to_string(bits) + " scheme " +
+                           std::to_string(scheme) + " n " +
+                           std::to_string(sh.n) + " k " + std::to_string(sh.k) +
+                           " g " + std::to_string(sh.g);
+        for (squant_rt_isa isa : {SQUANT_RT_ISA_AUTO, SQUANT_RT_ISA_PORTABLE,
+                                  SQUANT_RT_ISA_AVX512, SQUANT_RT_ISA_AMX})
+          if (squant_rt_isa_available(isa))
+            expectClose(t, x, 1, runQgemm(t, x, 1, isa),
+                        what + " isa " + std::to_string(isa));
+        if (!amx)
+          continue;
         expectAmxEverywhere(t, x, 1, 0, what);
-    }
+        if (sh.n * sh.k >= 16 * 4096) // AVX-512 runs the portable kernel here
+          expectAmxPathClose(t, x, 1, what);
+      }
   // fp32 tables: the portable kernel.
   TestWeight f32 = makeLut(SQUANT_RT_FORM_LUT_F32, 4, 45, 256, 64, false, rng,
                            SQUANT_RT_LAYOUT_TILE16_V2);
@@ -2235,46 +2258,44 @@ TEST(Runtime, Gemv4BitTile16V2EveryForm) {
     GTEST_SKIP() << kNoAmxRun << " (the portable kernel was checked)";
 }
 
-TEST(Runtime, Gemv4BitTile16V2OnAmxIsExactAndFallsBack) {
+TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   // Small-integer x and power-of-two scales: every part, int32 dot and sum
-  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits. A group
-  // of x holding values far apart takes a part per binade range (a value
-  // 2^-60 below the largest: its own part), tiny rows are scaled on the
-  // way; x with a non-finite value, or a group needing more than 16 parts
-  // (five full significands 30 binades apart: 20), runs the portable
-  // kernel (its bits, NaN and infinities included).
+  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (4- and
+  // 8-bit codes). A group of x holding values far apart takes a part per
+  // binade range (a value 2^-60 below the largest: its own part), tiny rows
+  // are scaled on the way; x with a non-finite value, or a group needing
+  // more than 16 parts (five full significands 30 binades apart: 20), runs
+  // the portable kernel (its bits, NaN and infinities included).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(46);
-  for (int64_t g : {64, 128, 256}) {
-    TestWeight t = makeExactFma(4, 37, 4 * g, g, rng);
-    t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
-    finish(t);
-    std::vector<float> x(t.w.k);
-    for (float &v : x)
-      v = float(int(rng() % 9) - 4);
-    std::fill(x.begin() + g, x.begin() + 2 * g, 0.0f); // a zero group
-    std::vector<float> want = exactProduct(t, x, 1);
-    std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX);
-    EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * 4), 0) << g;
-    // A value 2^-60 below another in one group: y keeps it (exact where
-    // the large value's codes are zero: even rows).
-    std::vector<float> far(t.w.k, 0.0f);
-    far[3] = 0x1p20f;
-    far[9] = 0x1.8p-40f;
-    for (int64_t j = 0; j < t.w.n; j += 2)
-      t.codes[j * t.w.k + 3] = 0;
-    finish(t);
-    std::vector<float> yFar = runQgemm(t, far, 1, SQUANT_RT_ISA_AMX);
-    std::vector<float> wantFar = exactProduct(t, far, 1);
-    for (int64_t j = 0; j < t.w.n; j += 2)
-      ASSERT_EQ(yFar[j], wantFar[j]) << "far values, row " << j;
-  }
-  TestWeight t = makeTile16V2x4(int(Scheme::Stretched), {75, 512, 128}, rng);
-  std::vector<float> tiny = randomX(1, 512, rng);
-  makeTinyRows(tiny, 512, 0, 0, rng); // subnormals
-  expectClose(t, tiny, 1, runQgemm(t, tiny, 1, SQUANT_RT_ISA_AMX),
-              "subnormal x");
+  for (int bits : {4, 8})
+    for (int64_t g : {64, 128, 256}) {
+      std::string what =
+          "bits " + std::to_string(bits) + " g " + std::to_string(g);
+      TestWeight t = makeExactFma(bits, 37, 4 * g, g, rng);
+      t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
+      finish(t);
+      std::vector<float> x(t.w.k);
+      for (float &v : x)
+        v = float(int(rng() % 9) - 4);
+      std::fill(x.begin() + g, x.begin() + 2 * g, 0.0f); // a zero group
+      std::vector<float> want = exactProduct(t, x, 1);
+      std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX);
+      EXPECT_EQ(std::memcmp(y.data(), want.data(), y.size() * 4), 0) << what;
+      // A value 2^-60 below another in one group: y keeps it (exact where
+      // the large value's codes are zero: even rows).
+      std::vector<float> far(t.w.k, 0.0f);
+      far[3] = 0x1p20f;
+      far[9] = 0x1.8p-40f;
+      for (int64_t j = 0; j < t.w.n; j += 2)
+        t.codes[j * t.w.k + 3] = 0;
+      finish(t);
+      std::vector<float> yFar = runQgemm(t, far, 1, SQUANT_RT_ISA_AMX);
+      std::vector<float> wantFar = exactProduct(t, far, 1);
+      for (int64_t j = 0; j < t.w.n; j += 2)
+        ASSERT_EQ(yFar[j], wantFar[j]) << what << ": far values, row " << j;
+    }
   std::vector<float> x = randomX(1, 512, rng);
   std::vector<std::vector<float>> odd;
   for (float special : {NAN, INFINITY, -INFINITY}) {
@@ -2285,11 +2306,20 @@ TEST(Runtime, Gemv4BitTile16V2OnAmxIsExactAndFallsBack) {
   for (int i = 0; i < 5; ++i)
     odd.back()[130 + i] =
         std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, -30 * i);
-  for (const std::vector<float> &xo : odd) {
-    std::vector<float> a = runQgemm(t, xo, 1, SQUANT_RT_ISA_AMX);
-    std::vector<float> b = runQgemm(t, xo, 1, SQUANT_RT_ISA_PORTABLE);
-    ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0);
+  for (int bits : {8, 4}) {
+    TestWeight t =
+        makeTile16V2(bits, int(Scheme::Stretched), {75, 512, 128}, rng);
+    std::vector<float> tiny = randomX(1, 512, rng);
+    makeTinyRows(tiny, 512, 0, 0, rng); // subnormals
+    expectClose(t, tiny, 1, runQgemm(t, tiny, 1, SQUANT_RT_ISA_AMX),
+                "subnormal x, bits " + std::to_string(bits));
+    for (const std::vector<float> &xo : odd) {
+      std::vector<float> a = runQgemm(t, xo, 1, SQUANT_RT_ISA_AMX);
+      std::vector<float> b = runQgemm(t, xo, 1, SQUANT_RT_ISA_PORTABLE);
+      ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << bits;
+    }
   }
+  TestWeight t = makeTile16V2(4, int(Scheme::Stretched), {75, 512, 128}, rng);
   // The workspace covers the parts.
   std::vector<float> y(t.w.n);
   size_t need = squant_rt_qgemm_workspace_size(1, &t.w);

@@ -7,8 +7,8 @@
 // The packed layout of constant weights follows the target ISA
 // (squant_rt_preferred_layout): TILE16_V2 (layout 3; scales and biases
 // inside the packed buffer, empty scale and bias operands) for GEMVs of 1-
-// to 3-bit codes on AVX-512 and AMX, and of 4-bit codes in groups of 64 to
-// 512 on AMX, when codes and parameters are constant, else BLOCK32_V1
+// to 3-bit codes on AVX-512 and AMX, and of 4- and 8-bit codes in groups of
+// 64 to 512 on AMX, when codes and parameters are constant, else BLOCK32_V1
 // (layout 1). The call's last operand is the layout.
 
 // BAD: error: convert-squant-to-runtime: unknown target 'sse' (host, amx, avx512, avx2, generic)
@@ -110,5 +110,24 @@ func.func @int4_gemv_group64(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
   %s = arith.constant dense<[[2.0], [0.5]]> : tensor<2x1xf32>
   %b = arith.constant dense<[[1.0], [0.25]]> : tensor<2x1xf32>
   %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 64>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @int8_gemv_group64
+func.func @int8_gemv_group64(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  /// On AMX, TILE16_V2: one tile, one group of two blocks: the 16 words of
+  /// the 16 rows in k order (row 0 codes 1 = 0x01.., row 1 codes -2 =
+  /// 0xFE..), then the scales line (2.0, 0.5) and the bias line (1.0, 0.25).
+  // AMX: %[[P:.*]] = arith.constant dense<"0x01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}01010101FEFEFEFE{{(0{112})}}000000400000003F{{(0{112})}}0000803F0000803E{{(0{112})}}"> : tensor<1152xi8>
+  // AMX: call @squant_rt_qgemm_memref({{.*}}, {{%c3_i32(_[0-9]+)?}}) :
+  /// Elsewhere BLOCK32_V1 (2 rows x 2 blocks x 32 bytes).
+  // B4: arith.constant dense<{{.*}}> : tensor<128xi8>
+  // B4: call @squant_rt_qgemm_memref({{.*}}, {{%c1_i32(_[0-9]+)?}}) :
+  %q = arith.constant dense<[[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [-2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2, -2]]> : tensor<2x64xi8>
+  %s = arith.constant dense<[[2.0], [0.5]]> : tensor<2x1xf32>
+  %b = arith.constant dense<[[1.0], [0.25]]> : tensor<2x1xf32>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 8, axis = 1, group_size = 64>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x1xf32>, tensor<2x1xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

@@ -10,8 +10,8 @@
 // without AVX-512 the runtime's portable kernel reads it) and for a generic
 // CPU (BLOCK32_V1 throughout).
 // RUN: squant-opt %s --convert-squant-to-runtime=target=avx512 %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
-// Packed for AMX (TILE16_V2 for the 4-bit GEMV too; the runtime runs it on
-// AMX-INT8, or on a CPU without AMX its portable kernel).
+// Packed for AMX (TILE16_V2 for the 4- and 8-bit GEMVs too; the runtime runs
+// them on AMX-INT8, or on a CPU without AMX its portable kernel).
 // RUN: squant-opt %s --convert-squant-to-runtime=target=amx %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 // RUN: squant-opt %s --convert-squant-to-runtime=target=generic %{lower_after_runtime} | mlir-runner -e main -entry-point-result=void %{runner_libs_rt} | FileCheck %s
 //
@@ -127,6 +127,16 @@ func.func @main() {
   // CHECK: {{\[\[}}[[G4]]{{\]\]}}
   call @print(%r4g) : (tensor<?x?xf32>) -> ()
   call @print(%y4gd) : (tensor<?x?xf32>) -> ()
+
+  // The same for 8-bit codes: TILE16_V2 on AMX targets, the B tiles as
+  // packed.
+  %r8g = call @reference(%x1d, %w8) : (tensor<?x64xf32>, tensor<5x64xf32>) -> tensor<?x?xf32>
+  %y8g = squant.qmatmul %x1, %q8 scales(%s8) bias(%b8) form(#squant.fma<bits = 8, storage = unsigned, axis = 1, group_size = 64>) : (tensor<1x64xf32>, tensor<5x64xi8>, tensor<5x1xf32>, tensor<5x1xf32>) -> tensor<1x5xf32>
+  %y8gd = tensor.cast %y8g : tensor<1x5xf32> to tensor<?x?xf32>
+  // CHECK: {{\[\[}}[[G8:[-0-9.,e+ ]+]]{{\]\]}}
+  // CHECK: {{\[\[}}[[G8]]{{\]\]}}
+  call @print(%r8g) : (tensor<?x?xf32>) -> ()
+  call @print(%y8gd) : (tensor<?x?xf32>) -> ()
 
   // int2 signed codes.
   %q2 = arith.constant dense<[[-2, 1, 0, 1, -1, 1, -1, 1, -1, 0, -1, 0, -1, 0, -2, -1, -1, -2, -1, -1, -1, -2, 0, 0, -2, 1, 1, -2, 0, -2, -1, 1, -1, -2, 1, -1, -2, 1, 1, -1, 0, 0, 0, 1, -2, 0, 1, -2, 0, -2, -1, -2, 1, 1, -2, 1, -2, 1, 1, -1, 0, -2, 1, -2], [-1, -1, 0, 1, 0, 0, 1, -2, 0, -1, -1, 1, -2, 0, 0, 0, 1, 0, 1, 1, -2, -2, -1, -2, -1, -1, -1, -1, 1, -2, 1, -2, -2, -1, -2, -1, -2, 1, 1, -2, 0, 1, -1, -1, -1, 1, 1, 0, 1, -2, 1, 0, -1, -2, 0, 0, -1, 0, 0, 1, -2, 1, -1, 0], [0, -2, -1, 0, 0, -1, 0, -1, -1, -1, -2, -1, -2, -1, -1, 1, 1, 0, 0, -2, 0, 0, 1, -2, 1, -1, -1, -2, 0, -1, 0, -1, -2, -2, 0, 0, -1, 0, -1, -1, -2, 1, -2, 1, -1, -1, 0, 1, -2, -1, -1, 1, 1, -2, -1, 1, -2, 1, -1, 0, -1, 0, -1, 0], [-2, -2, -1, 1, 1, -2, 1, 0, 1, 1, 0, 1, 1, 1, 1, -2, -2, 0, 1, 1, -2, 0, -2, 0, 1, 1, 0, 0, -2, -1, -2, 1, -1, 1, -2, 1, -2, -1, 0, 1, -1, -2, 0, 1, -1, -1, 1, -2, -2, -2, -1, -2, 1, -2, 0, -1, 0, -2, 0, -1, -2, 1, 1, 1], [-1, 0, -1, -2, 0, -2, 1, 0, 0, 0, 1, -1, 1, -1, -1, 0, -2, -1, 0, 0, 1, -2, -1, -1, -1, -1, -2, -2, 0, 0, 0, 1, -1, 0, 1, 1, -2, -1, -1, 0, -2, -1, 0, -1, -1, 0, 0, 0, -2, -1, 0, -1, -1, 0, -1, -2, 1, -2, 1, -2, -2, -2, 0, 0]]> : tensor<5x64xi8>

@@ -86,7 +86,7 @@ typedef enum squant_rt_form {
  * tables with 16 rows in the lanes of a register. Every kernel takes
  * either layout; TILE16 is for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V1 2
-/* TILE16_V2 (1- to 4-bit codes): the 32-bit words of BLOCK32_V1 with
+/* TILE16_V2 (1- to 4- and 8-bit codes): the 32-bit words of BLOCK32_V1 with
  * 16 consecutive rows interleaved and each group's parameters beside its
  * codes, so that a tile of 16 rows is one linear stream over all of K.
  * Rows are padded with zero codes (and zero parameters) to T * 16. With
@@ -98,10 +98,10 @@ typedef enum squant_rt_form {
  * zero where the form has none). The weight's `scales` and `bias` are not
  * read: squant_rt_pack_tile16_v2 copies them in, for one group size. The
  * AVX-512 GEMV (M = 1) reads 1- to 3-bit codes with 8 tiles in flight,
- * the AMX-INT8 GEMV 4-bit codes (FMA form, LUT_INT8; groups of 64 to 512)
- * with 4; any other call on it (M > 1, other ISAs, 3- and 4-bit LUT forms
- * elsewhere, per-row fp32 tables) runs the portable kernel: it is a
- * layout for weights used as GEMVs. */
+ * the AMX-INT8 GEMV 4-bit codes (FMA form, LUT_INT8) and 8-bit codes (FMA
+ * form), groups of 64 to 512, with 2; any other call on it (M > 1, other ISAs,
+ * 3- and 4-bit LUT forms elsewhere, per-row fp32 tables) runs the portable
+ * kernel: it is a layout for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V2 3
 
 /* A quantized weight [n, k] in a packed layout. */
@@ -130,8 +130,8 @@ typedef struct squant_rt_pool squant_rt_pool;
  * max|x| / 127, round half to even) and multiplied with the codes in integer
  * arithmetic; group scales, biases and sum(x) stay fp32. Supported: FMA
  * form, group size a multiple of 64, M = 1, and either 2-, 3-, 4- or 8-bit
- * codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits also AVX-512 VBMI) or 4-bit
- * codes in TILE16_V2 (AMX-INT8, groups up to 512; ISA AUTO or AMX); else
+ * codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits also AVX-512 VBMI) or 4- or
+ * 8-bit codes in TILE16_V2 (AMX-INT8, groups up to 512; ISA AUTO or AMX); else
  * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA. An x
  * holding a NaN or an infinity runs the exact path, which carries it. */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
@@ -161,7 +161,7 @@ squant_rt_status squant_rt_pack(int32_t layout, const int8_t *codes, int64_t n,
                                 int64_t k, int32_t bits, uint8_t *out,
                                 size_t out_size);
 
-/* Bytes of an n x k TILE16_V2 weight of b-bit codes (b = 1 to 4; 0
+/* Bytes of an n x k TILE16_V2 weight of b-bit codes (b = 1 to 4 or 8; 0
  * otherwise) and groups of group_size columns, and packing int8 codes
  * [n][k] (row stride k) with their scales and biases ([n][k / group_size]
  * each; NULL for a form without them) into it. */
@@ -179,8 +179,8 @@ squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
  * (M = 1) reads it: the activation-table GEMV of AVX-512 and AMX machines
  * (1- to 3-bit FMA form, 1- and 2-bit LUT forms with an int8 or one fp32
  * table) and, on AMX, the AMX-INT8 GEMV of 4-bit codes (FMA form or
- * LUT_INT8, groups of 64 to 512); else SQUANT_RT_LAYOUT_BLOCK32_V1, which
- * every kernel reads. convert-squant-
+ * LUT_INT8) and 8-bit codes (FMA form), groups of 64 to 512; else
+ * SQUANT_RT_LAYOUT_BLOCK32_V1, which every kernel reads. convert-squant-
  * to-runtime packs constant weights in the layout this names. */
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa);

@@ -78,7 +78,7 @@ void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
           dot[r] = _mm256_setzero_ps();
         for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
           __m256 wv[4];
-          uint8_t tmp[16];
+          uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
           blockWeights(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, lo, hi, wv);
           for (int64_t r = 0; r < mb; ++r)
             for (int j = 0; j < 4; ++j)

@@ -54,7 +54,8 @@
  * (M = 8 int4 in L2: 148 -> 156 GFLOP/s). */
 static inline __attribute__((always_inline)) const uint8_t *
 blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
-        int32_t bits, uint8_t tmp[16], const int tile16) {
+        int32_t bits, uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX],
+        const int tile16) {
   return tile16 ? squant_rt_block_at(w, row, n, b, bits, tmp)
                 : row + b * squant_rt_block_bytes(bits);
 }
@@ -218,7 +219,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       __m512 xb = _mm512_loadu_ps(x + b * 32 + 16);
       for (int r = 0; r < nr; ++r) {
         __m512 v0, v1;
-        uint8_t tmp[16];
+        uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
         const uint8_t *block =
             blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
         if (bits == 2) {
@@ -321,7 +322,7 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
         groupTable = groupValues(w, table, param, bits);
       }
       __m512 v0, v1;
-      uint8_t tmp[16];
+      uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
       squantBlockValues(blockOf(w, row, n, b, bits, tmp, tile16), bits,
                         w->is_signed, groupTable, &v0, &v1);
       if (bits == 8) { /* the FMA form: exact weights per code */
@@ -627,7 +628,7 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
     }
     __m512 wv[2][2];
     for (int r = 0; r < nr; ++r) {
-      uint8_t tmp[16];
+      uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
       squantBlockValues(blockOf(w, row[r], n0 + r, b, bits, tmp, tile16), bits,
                         w->is_signed, groupTable[r], &wv[r][0], &wv[r][1]);
       if (bits == 8) { /* the FMA form: exact weights per code */

@@ -1,45 +1,52 @@
-/*===- gemv_amx_int8.c - fp32-activation GEMV of 4-bit codes, AMX-INT8 ----===//
+/*===- gemv_amx_int8.c - fp32-activation GEMV of 4-/8-bit codes, AMX-INT8 -===//
  *
- * y = x w^T for one activation row and 4-bit codes in TILE16_V2 (FMA form,
- * unsigned or signed, and LUT_INT8), by the group factorization of
- * gemm_amx_int8.c with the roles of the tiles turned: x's parts of a group
- * (squant_rt_amx_int8_split's parts, one row of an A tile each) times 16
- * weight rows' codes as one B tile, so that the int32 dots of a group come
- * out as one row of 16 outputs per part, scaled by the part's unit and
- * added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales and
- * biases loaded from the group's lines. The int8-activation mode
+ * y = x w^T for one activation row and 4- or 8-bit codes in TILE16_V2 (FMA
+ * form, unsigned or signed, and 4-bit LUT_INT8), by the group factorization
+ * of gemm_amx_int8.c with the roles of the tiles turned: x's parts of a
+ * group (squant_rt_amx_int8_split's parts, one row of an A tile each) times
+ * 16 weight rows' codes as one B tile, so that the int32 dots of a group
+ * come out as one row of 16 outputs per part, scaled by the part's unit
+ * and added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales
+ * and biases loaded from the group's lines. The int8-activation mode
  * (SQUANT_RT_FLAG_INT8_ACTIVATIONS) runs it with one part per group, x's
  * int8 quantization, whose unit is the group's scale (api.c).
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
- * shape (16 columns of 4 bytes): the low nibbles of a word's bytes are one
- * B row, the high nibbles another, so the decode is one op (a mask or a
- * GF(2) affine map of each byte; two for LUT_INT8's lookups) and a store
- * per 64 codes, where the AVX-512 GEMV spends 20 ops per 128 codes and row
- * and is bound by them (docs/Performance.md, session 18). The k order
- * inside a 64-column quad is that of the nibbles
- * (squant_rt_gemv_amx_column); x's parts are laid out in it.
+ * shape (16 columns of 4 bytes). Of 4-bit codes, the low nibbles of a
+ * word's bytes are one B row, the high nibbles another, so the decode is
+ * one op (a mask or a GF(2) affine map of each byte; two for LUT_INT8's
+ * lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
+ * per 128 codes and row and is bound by them (docs/Performance.md, session
+ * 18); the k order inside a 64-column quad is that of the nibbles
+ * (squant_rt_gemv_amx_column), and x's parts are laid out in it. A word of
+ * 8-bit codes is a B row as it is, in k order: their decode is a copy into
+ * the ring (tile loads straight from the stream read 0.76-0.81 of the
+ * probed bandwidth cold, session 21).
  *
- * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN consecutive
- * tiles, group by group: a run is that many streams (one was slower cold,
- * as were eight), each prefetched SQUANT_GEMV_AMX_AHEAD bytes ahead, one
- * line per line decoded: the group's 18 prefetches issued together read
- * 0.80-0.82 of the probed bandwidth cold, spread among the decode's loads
- * 0.92-0.98 (docs/Performance.md, session 21). The
- * run's steps are software-pipelined: a tile load waits for the bytes just
+ * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN (2)
+ * consecutive tiles, group by group: a run is two streams, and each line
+ * decoded comes with two prefetches of its stream, SQUANT_GEMV_AMX_AHEAD
+ * bytes ahead into L1 and SQUANT_GEMV_AMX_FAR into L2; where those pass
+ * the end of a tile they fetch the start of the same stream's tile in the
+ * next run, which would start cold. Measured over cold copies (session 22,
+ * docs/Performance.md; fraction of the probed read bandwidth on two
+ * threads, 4096 x 4096): 4-bit runs of 4 tiles with the L1 prefetch alone
+ * 0.91-0.92, with the next run's starts 0.93-0.94, runs of 2 0.96, and the
+ * L2 prefetch 0.97-0.98; 8-bit codes 0.74-0.75 -> 0.99-1.01. The run's
+ * steps are software-pipelined: a tile load waits for the bytes just
  * stored to its address (the decoded codes, the dots), so each tile's
  * codes are decoded a step before its tile loads and its dots read a step
- * after they are stored (108 us -> 62 us for 1024 rows hot).
+ * after they are stored (108 us -> 62 us for 1024 rows hot, session 19).
  * Each row's operations do not depend on its run or thread.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
 #include "amx_int8_split.h"
-
-#define SQUANT_GEMV_AMX_RUN 4
-#define SQUANT_GEMV_AMX_AHEAD 2048
-/* Decoded B tiles in flight (1 KiB each). */
+#define SQUANT_GEMV_AMX_RUN 2
+#define SQUANT_GEMV_AMX_AHEAD 2048 /* bytes: the L1 prefetch */
+#define SQUANT_GEMV_AMX_FAR 3072   /* bytes: the L2 prefetch */
+/* Decoded B tiles in flight (1 KiB each): two banks of up to 8 quads. */
 #define SQUANT_GEMV_AMX_RING 16
 
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
@@ -50,7 +57,7 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
   int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
   uint8_t columns[64];
   for (int32_t o = 0; o < 64; ++o)
-    columns[o] = (uint8_t)squant_rt_gemv_amx_column(o);
+    columns[o] = (uint8_t)squant_rt_gemv_amx_column(w->bits, o);
   const __m512i order = _mm512_loadu_si512((const void *)columns);
   int8_t *q = (int8_t *)(residual + gs);
   int32_t most = 1;
@@ -92,7 +99,7 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
 }
 
 /* A: parts; B: the codes; C: a tile's dots. Tiles: A 0 and 3, B 1 and 2
- * (even and odd quads), C 4..7 (the run's tiles). */
+ * (even and odd quads), C 4 and 5 (the run's tiles). */
 static void configureTiles(int32_t parts) {
   SquantTileConfig cfg;
   memset(&cfg, 0, sizeof(cfg));
@@ -111,22 +118,44 @@ static void configureTiles(int32_t parts) {
 #define SQUANT_LOW_NIBBLE_SIGNED 0x0102040808080808ll
 #define SQUANT_HIGH_NIBBLE_SIGNED 0x1020408080808080ll
 
-/* The 16 B rows of one quad (two blocks: 8 words of 16 rows) into b: the
- * low and the high nibbles of each word's bytes, widened to bytes (signed
- * codes sign-extended, LUT_INT8 codes looked up in a table repeated over
- * 64 bytes, so that vpermb ignores the index's bits 4 and 5): one or two
- * ops and a store per 64 codes, and the prefetch of the line
- * SQUANT_GEMV_AMX_AHEAD bytes after each word. */
+/* The prefetches of the lines SQUANT_GEMV_AMX_AHEAD bytes (into L1) and
+ * SQUANT_GEMV_AMX_FAR bytes (into L2) after `line` of a run's tile; one
+ * past the tile's end fetches the line as far into the same stream's tile
+ * of the next run (`next` bytes on). Prefetches do not fault: the last
+ * run's point past the weight. */
 static inline __attribute__((always_inline)) void
-decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
-           const int32_t kind) {
+prefetchStream(const uint8_t *line, const uint8_t *tileEnd, int64_t next) {
+  const uint8_t *near = line + SQUANT_GEMV_AMX_AHEAD;
+  const uint8_t *far = line + SQUANT_GEMV_AMX_FAR;
+  _mm_prefetch((const char *)(near >= tileEnd ? near + next : near),
+               _MM_HINT_T0);
+  _mm_prefetch((const char *)(far >= tileEnd ? far + next : far), _MM_HINT_T1);
+}
+
+/* The 16 B rows of one quad into b, each line read with the prefetches of
+ * the lines SQUANT_GEMV_AMX_AHEAD and SQUANT_GEMV_AMX_FAR bytes after it.
+ * 4-bit codes (two blocks: 8 words of 16 rows): the low and the high
+ * nibbles of each word's bytes, widened to bytes (signed codes
+ * sign-extended, LUT_INT8 codes looked up in a table repeated over 64
+ * bytes, so that vpermb ignores the index's bits 4 and 5): one or two ops
+ * and a store per 64 codes. 8-bit codes (16 words): copied. */
+static inline __attribute__((always_inline)) void
+decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
+           const int32_t bits, const uint8_t *tileEnd, int64_t next) {
+  if (bits == 8) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
+      prefetchStream(words + 64 * i, tileEnd, next);
+      _mm512_store_si512((void *)(b + 64 * i),
+                         _mm512_loadu_si512((const void *)(words + 64 * i)));
+    }
+    return;
+  }
   const __m512i nibble = _mm512_set1_epi8(0x0F);
   const __m512i high = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE);
   const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
   const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
   _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
-    _mm_prefetch((const char *)(words + SQUANT_GEMV_AMX_AHEAD + 64 * i),
-                 _MM_HINT_T0);
+    prefetchStream(words + 64 * i, tileEnd, next);
     __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i)), lo, hi;
     if (kind == 0) {
       lo = _mm512_and_si512(v, nibble);
@@ -153,18 +182,18 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
       _tile_dpbssd(c, a, b);                                                   \
   } while (0)
 
-/* Tile i's quads of group gg, decoded into bank i % 2 of the ring; the
- * prefetch of its codes (in the decode) and its parameter lines. */
+/* Tile i's quads of group gg, decoded into bank i of the ring; the
+ * prefetches of its codes (in the decode) and of its parameter lines. */
 #define decodeTile(i, gg)                                                      \
   do {                                                                         \
     if ((i) < live) {                                                          \
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
+      const uint8_t *tileEnd = run + ((i) + 1) * tileBytes;                    \
       for (int64_t l = codeBytes; l < groupBytes; l += 64)                     \
-        _mm_prefetch((const char *)(group + SQUANT_GEMV_AMX_AHEAD + l),        \
-                     _MM_HINT_T0);                                             \
+        prefetchStream(group + l, tileEnd, next);                              \
       for (int64_t c = 0; c < quads; ++c)                                      \
-        decodeQuad(group + c * 512, ring + (((i) % 2) * quads + c) * 1024,     \
-                   table, kind);                                               \
+        decodeQuad(group + c * 128 * bits, ring + ((i)*quads + c) * 1024,      \
+                   table, kind, bits, tileEnd, next);                          \
     }                                                                          \
   } while (0)
 
@@ -173,7 +202,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
 #define dotTile(i, gg)                                                         \
   do {                                                                         \
     if ((i) < live) {                                                          \
-      const uint8_t *bank = ring + ((i) % 2) * quads * 1024;                   \
+      const uint8_t *bank = ring + (i)*quads * 1024;                           \
       _tile_zero(4 + (i));                                                     \
       for (int64_t c = 0; c < quads; c += 2) {                                 \
         _tile_loadd(1, bank + c * 1024, 64);                                   \
@@ -220,12 +249,15 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table,
   } while (0)
 
 static inline __attribute__((always_inline)) void
-gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
+gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
+         const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
   int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
-  int64_t codeBytes = gs / 32 * 4 * 64, groupBytes = codeBytes + 128;
+  int64_t codeBytes = gs / 32 * bits * 64, groupBytes = codeBytes + 128;
   int64_t tileBytes = groups * groupBytes;
+  /* From a tile to the same stream's tile in the next run. */
+  int64_t next = (SQUANT_GEMV_AMX_RUN - 1) * tileBytes;
   const int8_t *parts = xp->tiles;
   /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
   const int sharedParts = quads <= 2;
@@ -242,7 +274,7 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
     __m512 accD[SQUANT_GEMV_AMX_RUN], accB[SQUANT_GEMV_AMX_RUN];
     for (int i = 0; i < SQUANT_GEMV_AMX_RUN; ++i)
       accD[i] = accB[i] = _mm512_setzero_ps();
-    /* A software pipeline over the run's tiles, group after group: a
+    /* A software pipeline over the run's two tiles, group after group: a
      * tile's codes are decoded a step before its tile loads, its dots
      * stored a step after its last dot and summed a step after that. */
     decodeTile(0, 0);
@@ -254,28 +286,16 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
       }
       decodeTile(1, g);
       dotTile(0, g);
-      if (g > 0) {
-        storeTile(3);
-        sumTile(2, g - 1);
-      }
-      decodeTile(2, g);
-      dotTile(1, g);
-      storeTile(0);
       if (g > 0)
-        sumTile(3, g - 1);
-      decodeTile(3, g);
-      dotTile(2, g);
-      storeTile(1);
-      sumTile(0, g);
+        sumTile(1, g - 1);
+      storeTile(0);
       if (g + 1 < groups)
         decodeTile(0, g + 1);
-      dotTile(3, g);
-      storeTile(2);
-      sumTile(1, g);
+      dotTile(1, g);
+      sumTile(0, g);
+      storeTile(1);
     }
-    storeTile(3);
-    sumTile(2, groups - 1);
-    sumTile(3, groups - 1);
+    sumTile(1, groups - 1);
     /* y = D sums times the row scale, plus the bias terms. */
     __m512 scale = _mm512_set1_ps(p->row_scale[0]);
     for (int64_t i = 0; i < live; ++i) {
@@ -288,11 +308,13 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind) {
 
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {
   configureTiles(p->xpart_rows);
-  if (p->w->form == SQUANT_RT_FORM_LUT_INT8)
-    gemvRuns(p, 2);
+  if (p->w->bits == 8)
+    gemvRuns(p, p->w->is_signed ? 1 : 0, 8);
+  else if (p->w->form == SQUANT_RT_FORM_LUT_INT8)
+    gemvRuns(p, 2, 4);
   else if (p->w->is_signed)
-    gemvRuns(p, 1);
+    gemvRuns(p, 1, 4);
   else
-    gemvRuns(p, 0);
+    gemvRuns(p, 0, 4);
   _tile_release();
 }
