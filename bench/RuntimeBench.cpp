@@ -2,7 +2,9 @@
 //
 // Prints one table row per (shape, M, threads, variant): median time over
 // windows with min/max, weight bytes per second, that as a fraction of the
-// read bandwidth measured with the same thread count in the same window,
+// read bandwidth measured with the same thread count in the same window
+// (BandwidthProbe: the faster of a one-stream and a two-stream plain read;
+// until session 22 one stream only, which read 8-12 % less),
 // GFLOP/s, and time ratios against OpenBLAS and oneDNN fp32 on the
 // dequantized weights of the same shape ('bf16' variants: bf16 activations,
 // against oneDNN bf16 on the weights rounded to bf16). Weights are cold: each

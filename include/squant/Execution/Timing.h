@@ -25,7 +25,9 @@ size_t coldBytes();
 class BandwidthProbe {
 public:
   explicit BandwidthProbe(size_t bytes = coldBytes());
-  /// Bytes per second read by `threads` threads, each over its slice once.
+  /// Bytes per second read by `threads` threads, each over its slice once:
+  /// the faster of a pass as one stream and one as two streams with
+  /// prefetches into L1 and L2 (Timing.cpp), the best plain reads measured.
   double measure(int threads) const;
 
 private:

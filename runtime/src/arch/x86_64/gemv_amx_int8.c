@@ -29,10 +29,13 @@
  * bytes ahead into L1 and SQUANT_GEMV_AMX_FAR into L2; where those pass
  * the end of a tile they fetch the start of the same stream's tile in the
  * next run, which would start cold. Measured over cold copies (session 22,
- * docs/Performance.md; fraction of the probed read bandwidth on two
- * threads, 4096 x 4096): 4-bit runs of 4 tiles with the L1 prefetch alone
- * 0.91-0.92, with the next run's starts 0.93-0.94, runs of 2 0.96, and the
- * L2 prefetch 0.97-0.98; 8-bit codes 0.74-0.75 -> 0.99-1.01. The run's
+ * docs/Performance.md; two threads, 4096 x 4096, as a fraction of a
+ * one-stream read with prefetches): 4-bit runs of 4 tiles with the L1
+ * prefetch alone 0.91-0.92, with the next run's starts 0.93-0.94, runs of
+ * 2 0.96, and the L2 prefetch 0.97-0.98; 8-bit codes 0.74-0.75 ->
+ * 0.99-1.01. Two streams read that way without the kernel read 8-12 %
+ * faster than one, and the benchmark's probe now measures them too:
+ * against it the kernel reads 0.83-0.88. The run's
  * steps are software-pipelined: a tile load waits for the bytes just
  * stored to its address (the decoded codes, the dots), so each tile's
  * codes are decoded a step before its tile loads and its dots read a step
