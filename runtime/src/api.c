@@ -117,8 +117,8 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
   tiled.layout = SQUANT_RT_LAYOUT_TILE16_V2;
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
-  /* TILE16_V2 where a GEMV reads it: 4-bit codes on AMX-INT8, 1- to 3-bit
-   * codes in the AVX-512 activation-table GEMV (AMX machines run it too);
+  /* TILE16_V2 where a GEMV reads it: 4- and 8-bit codes on AMX-INT8, 1- to
+   * 3-bit codes in the AVX-512 activation-table GEMV (AMX machines run it too);
    * every other kernel reads BLOCK32_V1 at least as fast. */
   if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled))
     return SQUANT_RT_LAYOUT_TILE16_V2;
@@ -579,7 +579,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
   /* The int8-activation mode: the VNNI kernel reads BLOCK32_V1, the
-   * AMX-INT8 GEMV 4-bit TILE16_V2. */
+   * AMX-INT8 GEMV 4- and 8-bit TILE16_V2. */
   int int8Tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
   if (int8Mode) {
     if (w->form != SQUANT_RT_FORM_FMA ||
@@ -621,7 +621,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
     return SQUANT_RT_OK;
-  /* 4-bit TILE16_V2 GEMVs: AMX-INT8 (else the portable kernel). */
+  /* 4- and 8-bit TILE16_V2 GEMVs: AMX-INT8 (else the portable kernel). */
   if (flags == 0 && gemvAmxInt8Takes(m, w) &&
       (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&

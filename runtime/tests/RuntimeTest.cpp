@@ -2216,8 +2216,8 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
   // portable kernel elsewhere (and for fp32 tables). Every scheme (unsigned
   // float zero points, signed stretched / int asymmetric / symmetric) and
   // 4-bit LUT_INT8; one row; ragged last tiles and runs (n = 45: 3 tiles;
-  // 343: 22 tiles, ten runs of 2 and one of 2 or, on two threads, five and
-  // one of 1 each); groups of 64 (one quad), 128, 256 and 512 (the most);
+  // 343: 22 tiles, eleven runs of 2 or, on two threads, five of 2 and one
+  // of 1 each); groups of 64 (one quad), 128, 256 and 512 (the most);
   // long K. The larger shapes' results are not the portable kernel's bits:
   // the AMX kernel ran.
   std::mt19937 rng(45);

@@ -22,8 +22,8 @@ def ConvertSQuantToRuntime : Pass<"convert-squant-to-runtime", "::mlir::ModuleOp
     (`squant_rt_preferred_layout`): TILE16_V2, which carries the scales
     and biases inside the packed buffer, for GEMVs (M = 1) whose codes and
     parameters are all constant, of 1- to 3-bit codes on AVX-512 and AMX
-    and of 4-bit codes (FMA form or int8 table, groups of 64 to 512) on
-    AMX; else BLOCK32_V1. Run-time codes are packed into BLOCK32_V1 by a call of
+    and of 4-bit (FMA form or int8 table) and 8-bit codes (FMA form),
+    groups of 64 to 512, on AMX; else BLOCK32_V1. Run-time codes are packed into BLOCK32_V1 by a call of
     `squant_rt_pack_block32_memref` first. Operands go through
     `bufferization.to_buffer`, the result is a fresh buffer returned with
     `bufferization.to_tensor`, so one-shot bufferization completes the

@@ -3,10 +3,11 @@
 // squant.qmatmul -> a call of squant_rt's MLIR entry point. Constant
 // weights are packed at compile time with the runtime's own packers (one
 // implementation of each byte format), in the layout the runtime names for
-// the target (TILE16_V2, parameters inside, for AVX-512 GEMVs of 1-3 bits;
-// else BLOCK32_V1); run-time codes are packed into BLOCK32_V1 by a runtime
-// call. Operands cross into memrefs with bufferization.to_buffer and the
-// result comes back with bufferization.to_tensor.
+// the target (TILE16_V2, parameters inside, for AVX-512 and AMX GEMVs of
+// 1-3 bits and AMX GEMVs of 4 and 8 bits; else BLOCK32_V1); run-time codes are
+// packed into BLOCK32_V1 by a runtime call. Operands cross into memrefs with
+// bufferization.to_buffer and the result comes back with
+// bufferization.to_tensor.
 //
 //===----------------------------------------------------------------------===//
 
