@@ -365,6 +365,10 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
                                 float *scale, int64_t scaleStride,
                                 int32_t *sum) {
   int64_t gs = w->group_size, groups = w->k / gs;
+  int32_t columns[64]; /* the kernel's byte order: lane -> column */
+  for (int32_t lane = 0; lane < 64; ++lane)
+    columns[lane] = amx ? squant_rt_gemv_amx_column(w->bits, lane)
+                        : squant_rt_vnni_code(w->bits, lane);
   for (int64_t g = 0; g < groups; ++g) {
     const float *xg = x + g * gs;
     float amax = 0.0f;
@@ -377,9 +381,7 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)
       for (int32_t lane = 0; lane < 64; ++lane) {
-        int32_t column = amx ? squant_rt_gemv_amx_column(w->bits, lane)
-                             : squant_rt_vnni_code(w->bits, lane);
-        float v = __builtin_nearbyintf(xg[c + column] / s);
+        float v = __builtin_nearbyintf(xg[c + columns[lane]] / s);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
         xq[(g * gs + c) / 64 * chunkStride + lane] = (int8_t)v;
         total += (int32_t)v;
