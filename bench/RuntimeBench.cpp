@@ -14,7 +14,9 @@
 // and biases (copies of the first: the bytes do not matter for speed, and
 // filling a GiB byte by byte per variant would); the weight bytes
 // counted are those codes and parameters (until session 10, codes only, with
-// one hot copy of the parameters).
+// one hot copy of the parameters). The copies lie on 2 MiB pages like the
+// probe's buffer (PageBuffer; until session 23 each was malloc'd apart and
+// its last partial 2 MiB, up to a ninth of it, lay on 4 KiB pages).
 //
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
 //                        [--threads 1,2] [--variants int4,lut2,...]
@@ -62,14 +64,32 @@
 extern "C" void omp_set_num_threads(int);
 
 using mlir::squant::BandwidthProbe;
-using mlir::squant::TimingStats;
+using mlir::squant::PageBuffer;
 using mlir::squant::timeWindows;
+using mlir::squant::TimingStats;
 
 namespace {
 
 const size_t kColdBytes = mlir::squant::coldBytes();
 constexpr int kWindows = 5;
 
+/// `count` copies of an array of `bytes`, 4 KiB apart in one buffer on the
+/// probe's kind of pages (PageBuffer); copy 0 is written by the caller and
+/// copied to the others by fill().
+template <typename T> struct Copies {
+  Copies(int count, size_t elements)
+      : count(count), elements(elements),
+        stride((elements * sizeof(T) + 4095) / 4096 * 4096),
+        buffer(size_t(count) * stride) {}
+  T *operator[](int c) const { return buffer.at<T>(size_t(c) * stride); }
+  void fill() const {
+    for (int c = 1; c < count; ++c)
+      std::memcpy((*this)[c], (*this)[0], elements * sizeof(T));
+  }
+  int count;
+  size_t elements, stride;
+  PageBuffer buffer;
+};
 
 struct Variant {
   const char *name;
@@ -304,13 +324,12 @@ int main(int argc, char **argv) {
       // Baselines on fp32 weights: copies spanning the cold-size.
       size_t fBytes = size_t(n) * k * sizeof(float);
       int fCopies = baselines ? int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes)) : 0;
-      std::vector<std::vector<float>> wf(fCopies, std::vector<float>(size_t(n) * k));
-      for (size_t c = 0; c < wf.size(); ++c)
-        if (c == 0)
-          for (size_t i = 0; i < wf[0].size(); ++i)
-            wf[0][i] = float((i * 40503u) % 2000) / 1000.0f - 1.0f;
-        else
-          wf[c] = wf[0];
+      Copies<float> wf(fCopies, size_t(n) * k);
+      if (baselines) {
+        for (size_t i = 0; i < wf.elements; ++i)
+          wf[0][i] = float((i * 40503u) % 2000) / 1000.0f - 1.0f;
+        wf.fill();
+      }
       for (int threads : threadCounts) {
         openblas_set_num_threads(threads);
         omp_set_num_threads(threads);
@@ -320,11 +339,11 @@ int main(int argc, char **argv) {
               [&](int call) {
                 int c = call % fCopies;
                 if (m == 1)
-                  cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c].data(),
-                              k, x.data(), 1, 0.0f, y.data(), 1);
+                  cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, wf[c], k,
+                              x.data(), 1, 0.0f, y.data(), 1);
                 else
-                  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
-                              x.data(), k, wf[c].data(), k, 0.0f, y.data(), n);
+                  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k,
+                              1.0f, x.data(), k, wf[c], k, 0.0f, y.data(), n);
               },
               probe, threads);
           using dt = dnnl::memory::data_type;
@@ -336,8 +355,8 @@ int main(int argc, char **argv) {
           dnnl::matmul mm(pd);
           dnnl::memory srcMem(src, engine, x.data()), dstMem(dst, engine, y.data());
           std::vector<dnnl::memory> wMem;
-          for (auto &c : wf)
-            wMem.emplace_back(wts, engine, c.data());
+          for (int c = 0; c < fCopies; ++c)
+            wMem.emplace_back(wts, engine, wf[c]);
           onednn = timeWindows(
               [&](int call) {
                 int c = call % fCopies;
@@ -357,15 +376,13 @@ int main(int argc, char **argv) {
             dnnl::memory srcBMem(srcB, engine, xb.data());
             int bCopies = int(std::max<size_t>(
                 2, (kColdBytes + fBytes / 2 - 1) / (fBytes / 2)));
-            std::vector<std::vector<uint16_t>> wb(bCopies);
+            Copies<uint16_t> wb(bCopies, wf.elements);
+            for (size_t i = 0; i < wb.elements; ++i)
+              wb[0][i] = toBf16(wf[0][i]);
+            wb.fill();
             std::vector<dnnl::memory> wbMem;
-            for (int c = 0; c < bCopies; ++c) {
-              const std::vector<float> &src = wf[c % fCopies];
-              wb[c].resize(src.size());
-              for (size_t i = 0; i < src.size(); ++i)
-                wb[c][i] = toBf16(src[i]);
-              wbMem.emplace_back(wtsB, engine, wb[c].data());
-            }
+            for (int c = 0; c < bCopies; ++c)
+              wbMem.emplace_back(wtsB, engine, wb[c]);
             onednnBf16 = timeWindows(
                 [&](int call) {
                   mmB.execute(stream,
@@ -399,7 +416,7 @@ int main(int argc, char **argv) {
                   : size_t(n) * groups * sizeof(float) * (hasBias ? 2 : 1);
           size_t bytes = codeBytes + paramBytes;
           int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
-          std::vector<std::vector<uint8_t>> codes(copies, std::vector<uint8_t>(codeBytes));
+          Copies<uint8_t> codes(copies, codeBytes);
           for (size_t i = 0; i < codeBytes; ++i)
             codes[0][i] = uint8_t((i * 2246822519u) >> 7);
           if (inlineParams) {
@@ -411,23 +428,25 @@ int main(int argc, char **argv) {
             std::vector<float> s(n * groups, 0.01f), b(n * groups, -0.04f);
             squant_rt_pack_tile16_v2(q.data(), s.data(),
                                      hasBias ? b.data() : nullptr, n, k, v.bits,
-                                     group, codes[0].data(), codeBytes);
+                                     group, codes[0], codeBytes);
           }
-          for (int c = 1; c < copies; ++c)
-            codes[c] = codes[0];
-          std::vector<std::vector<float>> scales(copies, std::vector<float>(n * groups, 0.01f));
-          std::vector<std::vector<float>> bias(
-              hasBias ? copies : 1, std::vector<float>(n * groups, -0.04f));
+          codes.fill();
+          Copies<float> scales(copies, size_t(n) * groups),
+              bias(hasBias ? copies : 1, size_t(n) * groups);
+          std::fill_n(scales[0], scales.elements, 0.01f);
+          std::fill_n(bias[0], bias.elements, -0.04f);
+          scales.fill();
+          bias.fill();
           std::vector<int8_t> table(16);
           for (int i = 0; i < 16; ++i)
             table[i] = int8_t(2 * (i - 8) + 1);
-          squant_rt_qweight w{v.layout, v.form, v.bits, 0, n, k, group,
-                              nullptr, scales[0].data(), bias[0].data(), table.data(),
-                              nullptr, 0};
+          squant_rt_qweight w{
+              v.layout,  v.form,  v.bits,       0,       n, k, group, nullptr,
+              scales[0], bias[0], table.data(), nullptr, 0};
           auto useCopy = [&](int c) {
-            w.codes = codes[c].data();
-            w.scales = scales[c].data();
-            w.bias = bias[hasBias ? c : 0].data();
+            w.codes = codes[c];
+            w.scales = scales[c];
+            w.bias = bias[hasBias ? c : 0];
           };
           std::vector<char> ws((v.bf16
                                     ? squant_rt_qgemm_bf16_workspace_size(m, &w)
@@ -497,10 +516,10 @@ int main(int argc, char **argv) {
           TimingStats gs = timeWindows(
               [&](int call) {
                 int c = call % copies;
-                Desc2 pd = desc(codes[c].data(), n, rowBytes), yd;
-                Desc2 sd = desc(scales[c].data(), n, groups);
+                Desc2 pd = desc(codes[c], n, rowBytes), yd;
+                Desc2 sd = desc(scales[c], n, groups);
                 Desc2 bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
-                               : desc(bias[c].data(), n, groups);
+                               : desc(bias[c], n, groups);
                 bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
                 bd.strides[0] = lut ? 1 : groups;
                 gen.fn(&yd, &xd, &pd, &sd, &bd);

@@ -2,11 +2,17 @@
 
 #include "squant/Execution/Timing.h"
 
+#include "llvm/ADT/Twine.h"
+#include "llvm/Support/ErrorHandling.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <thread>
+#include <utility>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <immintrin.h>
@@ -103,12 +109,55 @@ size_t mlir::squant::coldBytes() {
   return std::max(size_t(256) << 20, 2 * size_t(llc));
 }
 
-BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes, 1) {}
+constexpr size_t kHugePage = size_t(2) << 20;
+
+PageBuffer::PageBuffer(size_t size) : bytes(size) {
+  // 2 MiB of slack to align the start, the end rounded up to a whole page.
+  size_t whole = (size + kHugePage - 1) / kHugePage * kHugePage;
+  mapped = whole + kHugePage;
+  void *p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    llvm::report_fatal_error("squant: cannot map a benchmark buffer of " +
+                             llvm::Twine(size) + " bytes");
+  mapping = static_cast<char *>(p);
+  uintptr_t start = reinterpret_cast<uintptr_t>(mapping);
+  base = mapping + (kHugePage - start % kHugePage) % kHugePage;
+  // Advice only: where the kernel has no huge pages, 4 KiB pages serve.
+  (void)madvise(base, whole, MADV_HUGEPAGE);
+  std::memset(base, 0, whole);
+}
+
+PageBuffer::~PageBuffer() {
+  if (mapping)
+    munmap(mapping, mapped);
+}
+
+PageBuffer::PageBuffer(PageBuffer &&other) noexcept
+    : mapping(std::exchange(other.mapping, nullptr)),
+      base(std::exchange(other.base, nullptr)),
+      mapped(std::exchange(other.mapped, 0)),
+      bytes(std::exchange(other.bytes, 0)) {}
+
+PageBuffer &PageBuffer::operator=(PageBuffer &&other) noexcept {
+  if (this != &other) {
+    if (mapping)
+      munmap(mapping, mapped);
+    mapping = std::exchange(other.mapping, nullptr);
+    base = std::exchange(other.base, nullptr);
+    mapped = std::exchange(other.mapped, 0);
+    bytes = std::exchange(other.bytes, 0);
+  }
+  return *this;
+}
+
+BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes) {
+  std::memset(buffer.data(), 1, buffer.size());
+}
 
 /// Bytes per second `threads` threads read, each over its slice once as
 /// `streams` streams.
-static double readRate(const std::vector<char> &buffer, int threads,
-                       int streams) {
+static double readRate(const PageBuffer &buffer, int threads, int streams) {
   size_t slice = buffer.size() / threads;
   std::vector<std::thread> workers;
   auto t0 = Clock::now();
@@ -166,10 +215,11 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
   return {times[windows / 2], times.front(), times.back(), bw[windows / 2]};
 }
 
-CacheEvictor::CacheEvictor(size_t bytes) : buffer(bytes, 0) {}
+CacheEvictor::CacheEvictor(size_t bytes) : buffer(bytes) {}
 
 void CacheEvictor::operator()() {
   ++round;
+  char *p = buffer.data();
   for (size_t i = 0; i < buffer.size(); i += 64)
-    buffer[i] = static_cast<char>(buffer[i] + round);
+    p[i] = static_cast<char>(p[i] + round);
 }

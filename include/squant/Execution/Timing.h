@@ -21,6 +21,33 @@ namespace mlir::squant {
 /// which serves this process), at least 256 MiB.
 size_t coldBytes();
 
+/// A buffer of `bytes` (zero-filled, its pages touched) on 2 MiB pages
+/// where the OS gives them: mmap'd 2 MiB-aligned, advised MADV_HUGEPAGE.
+/// The probe reads one and benchmarks keep cold weights in them, so that
+/// a kernel and the probe read the same kind of pages (session 23: with a
+/// ninth of a 4096 x 4096 weight on 4 KiB pages, where separately
+/// malloc'd copies put it, the AMX-INT8 GEMV read ~8 % less on one core).
+class PageBuffer {
+public:
+  explicit PageBuffer(size_t bytes);
+  ~PageBuffer();
+  PageBuffer(const PageBuffer &) = delete;
+  PageBuffer &operator=(const PageBuffer &) = delete;
+  PageBuffer(PageBuffer &&other) noexcept;
+  PageBuffer &operator=(PageBuffer &&other) noexcept;
+
+  char *data() const { return base; }
+  size_t size() const { return bytes; }
+  /// The T at byte `offset`.
+  template <typename T> T *at(size_t offset) const {
+    return reinterpret_cast<T *>(base + offset);
+  }
+
+private:
+  char *mapping = nullptr, *base = nullptr;
+  size_t mapped = 0, bytes = 0;
+};
+
 /// Read bandwidth over a buffer larger than the last-level cache.
 class BandwidthProbe {
 public:
@@ -31,7 +58,7 @@ public:
   double measure(int threads) const;
 
 private:
-  std::vector<char> buffer;
+  PageBuffer buffer;
 };
 
 struct TimingStats {
@@ -57,7 +84,7 @@ public:
   void operator()();
 
 private:
-  std::vector<char> buffer;
+  PageBuffer buffer;
   char round = 0;
 };
 
