@@ -354,21 +354,16 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
 }
 
 /* Quantizes x (one row) per group to int8, the int8-activation mode's
- * numerics (squant_rt.h), and lays out each 64 columns in a kernel's byte
- * order at xq + (column / 64) * chunk_stride: the VNNI kernel's register
- * order (amx == 0, chunks of 64 bytes) or the AMX-INT8 GEMV's A tile row
- * (squant_rt_gemv_amx_column; chunks 1 KiB apart, part 0 of each quad's
- * tile); group g's scale at scale[g * scaleStride], its sum of int8 values
- * at sum[g] (sum NULL: not written). x is finite (the caller's check). */
+ * numerics (squant_rt.h; squant_rt_gemv_amx_int8_quantize is the AMX-INT8
+ * GEMV's), each 64 columns in the VNNI kernel's register order: group g's
+ * scale at scale[g], its sum of int8 values at sum[g]. x is finite (the
+ * caller's check). */
 static void quantizeActivations(const float *x, const squant_rt_qweight *w,
-                                int amx, int8_t *xq, int64_t chunkStride,
-                                float *scale, int64_t scaleStride,
-                                int32_t *sum) {
+                                int8_t *xq, float *scale, int32_t *sum) {
   int64_t gs = w->group_size, groups = w->k / gs;
   int32_t columns[64]; /* the kernel's byte order: lane -> column */
   for (int32_t lane = 0; lane < 64; ++lane)
-    columns[lane] = amx ? squant_rt_gemv_amx_column(w->bits, lane)
-                        : squant_rt_vnni_code(w->bits, lane);
+    columns[lane] = squant_rt_vnni_code(w->bits, lane);
   for (int64_t g = 0; g < groups; ++g) {
     const float *xg = x + g * gs;
     float amax = 0.0f;
@@ -377,17 +372,18 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
       amax = a > amax ? a : amax;
     }
     float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-    scale[g * scaleStride] = s;
+    if (s == 0.0f) /* max|x| / 127 below the subnormals */
+      s = FLT_TRUE_MIN;
+    scale[g] = s;
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)
       for (int32_t lane = 0; lane < 64; ++lane) {
         float v = __builtin_nearbyintf(xg[c + columns[lane]] / s);
         v = v > 127.0f ? 127.0f : v < -127.0f ? -127.0f : v;
-        xq[(g * gs + c) / 64 * chunkStride + lane] = (int8_t)v;
+        xq[g * gs + c + lane] = (int8_t)v;
         total += (int32_t)v;
       }
-    if (sum)
-      sum[g] = total;
+    sum[g] = total;
   }
 }
 
@@ -539,12 +535,7 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   int32_t rows = 1;
   if (int8Activations) {
     ws.rowScale[0] = 1.0f;
-    quantizeActivations(x, w, 1, ws.parts.tiles, 1024, ws.parts.units, 16,
-                        NULL);
-    for (int64_t g = 0; g < w->k / w->group_size; ++g)
-      ws.parts.counts[g] = 1;
-    if (xsum)
-      groupSums(x, w, xsum);
+    rows = squant_rt_gemv_amx_int8_quantize(x, w, &ws.parts, xsum);
   } else {
     squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
     /* The FMA form's group sums of x come with the split's pass over x. */
@@ -609,13 +600,15 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (m == 0 || w->n == 0)
     return SQUANT_RT_OK;
   /* A NaN or an infinity in x: the exact path carries it (converting a
-   * NaN to int8 is undefined behaviour). */
+   * NaN to int8 is undefined behaviour); the AMX-INT8 GEMV's quantization
+   * looks for them itself. */
+  if (int8Mode && int8Tiled) {
+    if (runGemvAmxInt8(x, w, y, y_stride, workspace, options, 1))
+      return SQUANT_RT_OK;
+    int8Mode = 0, flags = 0;
+  }
   if (int8Mode && !allFinite(x, w->k))
     int8Mode = 0, flags = 0;
-  if (int8Mode && int8Tiled) {
-    runGemvAmxInt8(x, w, y, y_stride, workspace, options, 1);
-    return SQUANT_RT_OK;
-  }
   int amx = flags == 0 && (isa == SQUANT_RT_ISA_AMX ||
                            (isa == SQUANT_RT_ISA_AUTO &&
                             (amxInt8Takes(m, w) || amxBytes(m, w, 3) > 0) &&
@@ -685,7 +678,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     int8_t *xq = (int8_t *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
     float *xqScale = (float *)(xq + w->k);
     int32_t *xqSum = (int32_t *)(xqScale + groups);
-    quantizeActivations(x, w, 0, xq, 64, xqScale, 1, xqSum);
+    quantizeActivations(x, w, xq, xqScale, xqSum);
     p->xq = xq;
     p->xq_scale = xqScale;
     p->xq_sum = xqSum;

@@ -402,6 +402,17 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       float row_scale, float *residual,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum);
+/* The int8-activation mode's x for the same kernel: per group, x / s
+ * rounded half to even and clamped to +-127 (s = max|x| / 127, or 1 for an
+ * all-zero group: the numerics squant_rt.h states, the same bits as the
+ * VNNI kernel's quantization) as the group's one part, in
+ * squant_rt_gemv_amx_column's order, its unit s; xsum (NULL: not written):
+ * each group's sum of x, lane by lane as the split's. Returns 0 where x
+ * holds a NaN or an infinity (nothing useful written), else 1. */
+int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
+                                         const squant_rt_qweight *w,
+                                         const squant_rt_amx_int8_parts *out,
+                                         float *xsum);
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from

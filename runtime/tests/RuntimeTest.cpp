@@ -1235,6 +1235,8 @@ void expectWithinInt8QuantizationError(const TestWeight &t,
     for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
       amax = std::max(amax, std::fabs(x[c]));
     xs[gi] = amax > 0.0f ? amax / 127.0f : 1.0f;
+    if (xs[gi] == 0.0f) // max|x| / 127 below the subnormals
+      xs[gi] = std::numeric_limits<float>::denorm_min();
     for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
       q[c] = int(std::clamp(std::nearbyint(x[c] / xs[gi]), -127.0f, 127.0f));
   }
@@ -1421,6 +1423,77 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
           }
       }
   squant_rt_pool_destroy(pool);
+}
+
+TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
+  // The mode's quantization (squant_rt.h) on both kernels that take it,
+  // against the rule computed here: where every scale is a power of two and
+  // x / s lands on integers and ties, every product and sum is exact, so
+  // the VNNI kernel (BLOCK32_V1) and the AMX-INT8 GEMV (TILE16_V2) give the
+  // rule's result bit for bit. Ties round to even (2.5 -> 2, -3.5 -> -4);
+  // a group whose max|x| / 127 underflows (values k 2^-149, |k| <= 63)
+  // takes the smallest subnormal as its scale, so its values stay exact
+  // (before, the scale was 0 and x / 0 went to int8 undefined).
+  std::mt19937 rng(23);
+  bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
+  for (int bits : {4, 8})
+    for (bool tiny : {false, true}) {
+      int64_t g = 128, n = 37, k = 4 * g;
+      TestWeight t = makeExactFma(bits, n, k, g, rng);
+      std::vector<float> x(k);
+      for (int64_t c = 0; c < k; ++c)
+        x[c] = tiny ? std::ldexp(float(int(rng() % 127) - 63), -149)
+                    : 0.5f * float(int(rng() % 15) - 7); // -3.5 .. 3.5
+      if (!tiny) {
+        x[5] = 127.0f;         // group 0: s = 1
+        x[g + 7] = -0x1.fcp3f; // group 1: s = 2^-3 (127 2^-4 ... 2^3)
+        std::fill(x.begin() + 2 * g, x.begin() + 3 * g, 0.0f); // s = 1
+        x[3 * g + 1] = -127.0f;                                // group 3: s = 1
+        for (int64_t c = g; c < 2 * g; ++c)
+          x[c] = c == g + 7 ? x[c] : x[c] / 8.0f; // ties of 2^-4 steps
+      } else {
+        std::fill(t.scales.begin(), t.scales.end(), 1.0f);
+        std::fill(t.bias.begin(), t.bias.end(), 0.0f);
+        finish(t);
+      }
+      // The rule, in fp64 (exact here), rounded once.
+      std::vector<float> want(n);
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (int64_t gi = 0; gi < k / g; ++gi) {
+          float amax = 0.0f;
+          for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+            amax = std::max(amax, std::fabs(x[c]));
+          float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+          if (s == 0.0f)
+            s = std::numeric_limits<float>::denorm_min();
+          double dot = 0.0, sum = 0.0;
+          for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+            dot += double(std::nearbyint(x[c] / s)) * t.codes[j * k + c];
+            sum += x[c];
+          }
+          acc += t.scales[j * (k / g) + gi] * double(s) * dot +
+                 t.bias[j * (k / g) + gi] * sum;
+        }
+        want[j] = float(acc);
+      }
+      std::string what = "bits " + std::to_string(bits) +
+                         (tiny ? " tiny x" : " ties and scales");
+      std::vector<float> vnni = runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
+                                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+      EXPECT_EQ(std::memcmp(vnni.data(), want.data(), n * 4), 0)
+          << what << ": VNNI, row 0 " << vnni[0] << " want " << want[0];
+      if (!amx)
+        continue;
+      t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
+      finish(t);
+      std::vector<float> tiled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, nullptr,
+                                          SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+      EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
+          << what << ": AMX, row 0 " << tiled[0] << " want " << want[0];
+    }
+  if (!amx)
+    GTEST_SKIP() << "no AMX-INT8 on this CPU: the VNNI kernel's part ran";
 }
 
 //===----------------------------------------------------------------------===//

@@ -46,6 +46,8 @@
 
 #include "../../kernels.h"
 #include "amx_int8_split.h"
+
+#include <float.h>
 #define SQUANT_GEMV_AMX_RUN 2
 #define SQUANT_GEMV_AMX_AHEAD 2048 /* bytes: the L1 prefetch */
 #define SQUANT_GEMV_AMX_FAR 3072   /* bytes: the L2 prefetch */
@@ -99,6 +101,65 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
             (void *)(out->tiles + (g * quads + c) * 1024 + r * 64),
             _mm512_setzero_si512());
   return most;
+}
+
+int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
+                                         const squant_rt_qweight *w,
+                                         const squant_rt_amx_int8_parts *out,
+                                         float *xsum) {
+  int64_t gs = w->group_size, groups = w->k / gs;
+  uint8_t columns[64];
+  for (int32_t o = 0; o < 64; ++o)
+    columns[o] = (uint8_t)squant_rt_gemv_amx_column(w->bits, o);
+  const __m512i order = _mm512_loadu_si512((const void *)columns);
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  const __m512 top = _mm512_set1_ps(127.0f), bottom = _mm512_set1_ps(-127.0f);
+  for (int64_t g = 0; g < groups; ++g) {
+    const float *xg = x + g * gs;
+    __m512 total = _mm512_setzero_ps();
+    __m512i largest = _mm512_setzero_si512();
+    __mmask16 nonFinite = 0;
+    for (int64_t c = 0; c < gs; c += 16) {
+      __m512 v = _mm512_loadu_ps(xg + c);
+      __m512i bits = _mm512_castps_si512(v);
+      nonFinite |=
+          _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
+      total = _mm512_add_ps(total, v);
+      largest = _mm512_max_epu32(largest, _mm512_and_si512(bits, magnitude));
+    }
+    if (nonFinite)
+      return 0;
+    uint32_t amaxBits = (uint32_t)_mm512_reduce_max_epu32(largest);
+    float amax;
+    memcpy(&amax, &amaxBits, sizeof(amax));
+    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+    if (s == 0.0f) /* max|x| / 127 below the subnormals */
+      s = FLT_TRUE_MIN;
+    out->units[g * 16] = s;
+    out->counts[g] = 1;
+    if (xsum)
+      xsum[g] = _mm512_reduce_add_ps(total);
+    const __m512 vs = _mm512_set1_ps(s);
+    for (int64_t c = 0; c < gs; c += 64) {
+      __m128i q[4];
+      for (int i = 0; i < 4; ++i) {
+        __m512 v = _mm512_roundscale_ps(
+            _mm512_div_ps(_mm512_loadu_ps(xg + c + 16 * i), vs),
+            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v = _mm512_min_ps(_mm512_max_ps(v, bottom), top);
+        q[i] = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
+      }
+      __m512i k64 = _mm512_inserti32x4(
+          _mm512_inserti32x4(
+              _mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2],
+              2),
+          q[3], 3);
+      _mm512_storeu_si512((void *)(out->tiles + (g * gs + c) / 64 * 1024),
+                          _mm512_permutexvar_epi8(order, k64));
+    }
+  }
+  return 1;
 }
 
 /* A: parts; B: the codes; C: a tile's dots. Tiles: A 0 and 3, B 1 and 2
