@@ -56,17 +56,18 @@
 
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
-                                      float row_scale, float *residual,
+                                      float row_scale, int64_t g_begin,
+                                      int64_t g_end, float *residual,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum) {
-  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
+  int64_t gs = w->group_size, quads = gs / 64;
   uint8_t columns[64];
   for (int32_t o = 0; o < 64; ++o)
     columns[o] = (uint8_t)squant_rt_gemv_amx_column(w->bits, o);
   const __m512i order = _mm512_loadu_si512((const void *)columns);
   int8_t *q = (int8_t *)(residual + gs);
   int32_t most = 1;
-  for (int64_t g = 0; g < groups; ++g) {
+  for (int64_t g = g_begin; g < g_end; ++g) {
     float sum;
     uint32_t top =
         squantScaleGroup(x + g * gs, gs, 1.0f / row_scale, residual, &sum);
@@ -93,13 +94,6 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
     out->counts[g] = parts;
     most = parts > most ? parts : most;
   }
-  /* The tiles' rows past a group's parts read as zero parts. */
-  for (int64_t g = 0; g < groups; ++g)
-    for (int64_t c = 0; c < quads; ++c)
-      for (int32_t r = out->counts[g]; r < most; ++r)
-        _mm512_storeu_si512(
-            (void *)(out->tiles + (g * quads + c) * 1024 + r * 64),
-            _mm512_setzero_si512());
   return most;
 }
 
