@@ -3,13 +3,15 @@
  * y = x w^T for one activation row and 4- or 8-bit codes in TILE16_V2 (FMA
  * form, unsigned or signed, and 4-bit LUT_INT8), by the group factorization
  * of gemm_amx_int8.c with the roles of the tiles turned: x's parts of a
- * group (squant_rt_amx_int8_split's parts, one row of an A tile each) times
+ * group (squant_rt_gemv_amx_int8_split's parts, one row of an A tile
+ * each, split by the threads between them: api.c) times
  * 16 weight rows' codes as one B tile, so that the int32 dots of a group
  * come out as one row of 16 outputs per part, scaled by the part's unit
  * and added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales
  * and biases loaded from the group's lines. The int8-activation mode
  * (SQUANT_RT_FLAG_INT8_ACTIVATIONS) runs it with one part per group, x's
- * int8 quantization, whose unit is the group's scale (api.c).
+ * int8 quantization, whose unit is the group's scale
+ * (squant_rt_gemv_amx_int8_quantize).
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
  * shape (16 columns of 4 bytes). Of 4-bit codes, the low nibbles of a
