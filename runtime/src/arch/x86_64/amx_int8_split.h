@@ -22,9 +22,9 @@ static inline float squantPow2(int32_t e) {
 }
 
 /* residual[0..gs) = x[0..gs) * up (gs a multiple of 16; up a power of two,
- * exact); *sum = their fp32 sum (lane by lane, then the lanes reduced).
- * Returns the bits of the largest magnitude (0: all zero), or UINT32_MAX
- * where a value is not finite. */
+ * exact; residual NULL: not written); *sum = their fp32 sum (lane by lane,
+ * then the lanes reduced). Returns the bits of the largest magnitude (0:
+ * all zero), or UINT32_MAX where a value is not finite. */
 static inline uint32_t squantScaleGroup(const float *x, int64_t gs, float up,
                                         float *residual, float *sum) {
   const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
@@ -37,7 +37,8 @@ static inline uint32_t squantScaleGroup(const float *x, int64_t gs, float up,
     __m512i bits = _mm512_castps_si512(v);
     nonFinite |=
         _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
-    _mm512_storeu_ps(residual + c, v);
+    if (residual)
+      _mm512_storeu_ps(residual + c, v);
     total = _mm512_add_ps(total, v);
     largest = _mm512_max_epu32(largest, _mm512_and_si512(bits, magnitude));
   }

@@ -56,6 +56,16 @@
 /* Decoded B tiles in flight (1 KiB each): two banks of up to 8 quads. */
 #define SQUANT_GEMV_AMX_RING 16
 
+/* byte o of a register is the k of column o of a quad in the B tiles
+ * (squant_rt_gemv_amx_column): a vpermb of 64 columns in k order puts
+ * them in the tiles' order. */
+static __m512i columnOrder(int32_t bits) {
+  uint8_t columns[64];
+  for (int32_t o = 0; o < 64; ++o)
+    columns[o] = (uint8_t)squant_rt_gemv_amx_column(bits, o);
+  return _mm512_loadu_si512((const void *)columns);
+}
+
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
                                       float row_scale, int64_t g_begin,
@@ -63,10 +73,7 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum) {
   int64_t gs = w->group_size, quads = gs / 64;
-  uint8_t columns[64];
-  for (int32_t o = 0; o < 64; ++o)
-    columns[o] = (uint8_t)squant_rt_gemv_amx_column(w->bits, o);
-  const __m512i order = _mm512_loadu_si512((const void *)columns);
+  const __m512i order = columnOrder(w->bits);
   int8_t *q = (int8_t *)(residual + gs);
   int32_t most = 1;
   for (int64_t g = g_begin; g < g_end; ++g) {
@@ -104,30 +111,14 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
                                          const squant_rt_amx_int8_parts *out,
                                          float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs;
-  uint8_t columns[64];
-  for (int32_t o = 0; o < 64; ++o)
-    columns[o] = (uint8_t)squant_rt_gemv_amx_column(w->bits, o);
-  const __m512i order = _mm512_loadu_si512((const void *)columns);
-  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
-  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
+  const __m512i order = columnOrder(w->bits);
   const __m512 top = _mm512_set1_ps(127.0f), bottom = _mm512_set1_ps(-127.0f);
   for (int64_t g = 0; g < groups; ++g) {
     const float *xg = x + g * gs;
-    __m512 total = _mm512_setzero_ps();
-    __m512i largest = _mm512_setzero_si512();
-    __mmask16 nonFinite = 0;
-    for (int64_t c = 0; c < gs; c += 16) {
-      __m512 v = _mm512_loadu_ps(xg + c);
-      __m512i bits = _mm512_castps_si512(v);
-      nonFinite |=
-          _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
-      total = _mm512_add_ps(total, v);
-      largest = _mm512_max_epu32(largest, _mm512_and_si512(bits, magnitude));
-    }
-    if (nonFinite)
+    float sum, amax;
+    uint32_t amaxBits = squantScaleGroup(xg, gs, 1.0f, NULL, &sum);
+    if (amaxBits == UINT32_MAX)
       return 0;
-    uint32_t amaxBits = (uint32_t)_mm512_reduce_max_epu32(largest);
-    float amax;
     memcpy(&amax, &amaxBits, sizeof(amax));
     float s = amax > 0.0f ? amax / 127.0f : 1.0f;
     if (s == 0.0f) /* max|x| / 127 below the subnormals */
@@ -135,7 +126,7 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
     out->units[g * 16] = s;
     out->counts[g] = 1;
     if (xsum)
-      xsum[g] = _mm512_reduce_add_ps(total);
+      xsum[g] = sum;
     const __m512 vs = _mm512_set1_ps(s);
     for (int64_t c = 0; c < gs; c += 64) {
       __m128i q[4];
