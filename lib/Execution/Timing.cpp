@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstring>
 #include <thread>
-#include <utility>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -133,27 +132,7 @@ PageBuffer::~PageBuffer() {
     munmap(mapping, mapped);
 }
 
-PageBuffer::PageBuffer(PageBuffer &&other) noexcept
-    : mapping(std::exchange(other.mapping, nullptr)),
-      base(std::exchange(other.base, nullptr)),
-      mapped(std::exchange(other.mapped, 0)),
-      bytes(std::exchange(other.bytes, 0)) {}
-
-PageBuffer &PageBuffer::operator=(PageBuffer &&other) noexcept {
-  if (this != &other) {
-    if (mapping)
-      munmap(mapping, mapped);
-    mapping = std::exchange(other.mapping, nullptr);
-    base = std::exchange(other.base, nullptr);
-    mapped = std::exchange(other.mapped, 0);
-    bytes = std::exchange(other.bytes, 0);
-  }
-  return *this;
-}
-
-BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes) {
-  std::memset(buffer.data(), 1, buffer.size());
-}
+BandwidthProbe::BandwidthProbe(size_t bytes) : buffer(bytes) {}
 
 /// Bytes per second `threads` threads read, each over its slice once as
 /// `streams` streams.

@@ -33,8 +33,6 @@ public:
   ~PageBuffer();
   PageBuffer(const PageBuffer &) = delete;
   PageBuffer &operator=(const PageBuffer &) = delete;
-  PageBuffer(PageBuffer &&other) noexcept;
-  PageBuffer &operator=(PageBuffer &&other) noexcept;
 
   char *data() const { return base; }
   size_t size() const { return bytes; }
