@@ -519,44 +519,52 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
-/* The fp32 AMX-INT8 GEMV's call: each thread splits its share of x's
- * groups (any partition gives the same bytes), waits for the others, and
- * runs the kernel on its rows with the most parts of any group. Split on
- * the calling thread before the kernels start, x took ~3 us per call at K
- * = 4096 while the other thread waited, and that thread then read all
- * the parts from the first one's cache (a 2-thread call of 32 rows took
- * 7.0 us hot against 4.7 on one thread; session 23). */
+/* The fp32 AMX-INT8 GEMV's call on a pool: each thread splits all of x
+ * into parts of its own (thread 0 in the workspace, the others in their
+ * pool scratch) and runs the kernel on its rows. Splitting x again costs
+ * less than reading parts another core split: with each thread splitting
+ * its share of the groups, waiting for the others and reading their parts
+ * from their caches (session 23), two threads took 7.4 us hot for 64 rows
+ * at K = 4096 and 32.4 us for 256 rows at K = 11008, against 6.7 and 29.9
+ * so; cold, 1024 x 11008 read 33.3 -> 34.7 GB/s, and the benchmark's four
+ * int4 shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
+ * session 24, two cores). Each thread's split is the same bytes, so the
+ * threads agree on the part count and on whether x splits at all. */
 typedef struct {
   ParallelCall call;
   const float *x;
-  float *xsum, *residual; /* residual: thread 0's (the others': scratch) */
-  int32_t arrived, most, failed;
+  float *xsum, *residual; /* thread 0's */
+  int32_t failed;
 } GemvAmxSplitCall;
+
+/* Whether a pool thread's scratch holds the parts of w's x. */
+static int partsFitScratch(const squant_rt_qweight *w) {
+  GemvAmxInt8Workspace ws;
+  return align64(xsumBytes(1, w)) + gemvAmxInt8Carve(w, NULL, &ws) <=
+         SQUANT_RT_POOL_SCRATCH;
+}
 
 static void splitThenRun(void *opaque, int32_t index, int32_t count) {
   GemvAmxSplitCall *s = (GemvAmxSplitCall *)opaque;
-  const squant_rt_qgemm_params *p = &s->call.params;
-  int64_t groups = p->w->k / p->w->group_size;
-  float *residual =
-      index == 0 ? s->residual : squant_rt_pool_scratch(s->call.pool, index);
-  int32_t most = squant_rt_gemv_amx_int8_split(
-      s->x, p->w, p->row_scale[0], groups * index / count,
-      groups * (index + 1) / count, residual, &p->xparts, s->xsum);
-  if (most == 0)
-    __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
-  int32_t seen = __atomic_load_n(&s->most, __ATOMIC_RELAXED);
-  while (most > seen &&
-         !__atomic_compare_exchange_n(&s->most, &seen, most, 1,
-                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-    ;
-  /* Every thread's parts, counts and sums before any kernel reads them. */
-  __atomic_add_fetch(&s->arrived, 1, __ATOMIC_ACQ_REL);
-  while (__atomic_load_n(&s->arrived, __ATOMIC_ACQUIRE) < count)
-    squant_rt_spin_pause();
-  if (__atomic_load_n(&s->failed, __ATOMIC_RELAXED))
-    return;
   ParallelCall mine = s->call;
-  mine.params.xpart_rows = __atomic_load_n(&s->most, __ATOMIC_RELAXED);
+  squant_rt_qgemm_params *p = &mine.params;
+  float *xsum = s->xsum, *residual = s->residual;
+  if (index > 0) {
+    GemvAmxInt8Workspace ws;
+    char *base = (char *)squant_rt_pool_scratch(s->call.pool, index);
+    gemvAmxInt8Carve(p->w, base + align64(xsumBytes(1, p->w)), &ws);
+    xsum = s->xsum ? (float *)base : NULL;
+    residual = ws.residual;
+    p->xparts = ws.parts;
+    p->xsum = xsum;
+  }
+  p->xpart_rows = squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], 0,
+                                                p->w->k / p->w->group_size,
+                                                residual, &p->xparts, xsum);
+  if (p->xpart_rows == 0) {
+    __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
+    return;
+  }
   runSlice(&mine, index, count);
 }
 
@@ -591,11 +599,20 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   }
   squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
   /* The FMA form's group sums of x come with the split's pass over x. */
-  s.x = x;
-  s.xsum = xsum;
-  s.residual = ws.residual;
-  squant_rt_pool_run(s.call.pool, splitThenRun, &s);
-  return !s.failed;
+  if (squant_rt_pool_threads(s.call.pool) > 1 && partsFitScratch(w)) {
+    s.x = x;
+    s.xsum = xsum;
+    s.residual = ws.residual;
+    squant_rt_pool_run(s.call.pool, splitThenRun, &s);
+    return !s.failed;
+  }
+  p->xpart_rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0], 0,
+                                                w->k / w->group_size,
+                                                ws.residual, &ws.parts, xsum);
+  if (p->xpart_rows == 0)
+    return 0;
+  squant_rt_pool_run(s.call.pool, runSlice, &s.call);
+  return 1;
 }
 
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,

@@ -109,6 +109,10 @@ void squant_rt_pool_destroy(squant_rt_pool *pool) {
   free(pool);
 }
 
+int32_t squant_rt_pool_threads(const squant_rt_pool *pool) {
+  return pool ? pool->threads : 1;
+}
+
 float *squant_rt_pool_scratch(squant_rt_pool *pool, int32_t index) {
   if (!pool || index < 0 || index >= pool->threads)
     return NULL;

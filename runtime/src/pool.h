@@ -13,6 +13,9 @@ typedef void (*squant_rt_pool_fn)(void *arg, int32_t index, int32_t count);
  * fn(arg, 0, 1) on the caller. */
 void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg);
 
+/* The threads squant_rt_pool_run runs fn on (1 for a NULL pool). */
+int32_t squant_rt_pool_threads(const squant_rt_pool *pool);
+
 /* Bytes of scratch each thread of a pool owns (allocated with the pool). */
 #define SQUANT_RT_POOL_SCRATCH ((size_t)1 << 20)
 

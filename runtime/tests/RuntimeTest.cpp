@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -994,28 +995,34 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // GEMV; 4-bit: its lines; 3-bit: activation tables; TILE16_V1: tables in K
   // chunks over whole tiles; TILE16_V2: runs of 8 tiles, or of 2 in the
   // AMX-INT8 GEMV of 4 and 8 bits where this CPU has AMX, whose threads
-  // also split x's groups between them: a group needing more parts than
-  // the others (spread), and more threads than groups) and M = 3 (small-M
-  // path).
+  // each split all of x into parts: a group needing more parts than the
+  // others (spread), more threads than groups, an x whose parts do not
+  // fit a pool thread's scratch (the caller splits it; K = 65536), and an
+  // x holding a NaN (no thread's split succeeds: the exact path runs)) and
+  // M = 3 (small-M path).
   struct Case {
     int bits;
     int64_t n, k, g, m;
     int32_t layout;
     bool spread = false; // group 0 of x spans 60 binades
+    bool nan = false;    // x[5] is a NaN
   };
-  const Case cases[] = {{2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
-                        {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
-                        {4, 101, 512, 128, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
-                        {4, 101, 512, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
-                        {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
-                        {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
-                        {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
-                        {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
-                        {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2},
-                        {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
-                        {8, 343, 512, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
-                        {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, true},
-                        {4, 40, 128, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2}};
+  const Case cases[] = {
+      {2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
+      {2, 101, 512, 64, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+      {4, 101, 512, 128, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+      {4, 101, 512, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+      {3, 133, 416, 32, 1, SQUANT_RT_LAYOUT_BLOCK32_V1},
+      {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
+      {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
+      {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {8, 343, 512, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, true},
+      {4, 40, 128, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {4, 40, 65536, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, false, true}};
   std::mt19937 rng(6);
   for (const Case &c : cases) {
     TestWeight t = makeFma(Scheme::Stretched, c.bits, c.n, c.k, c.g, rng, c.layout);
@@ -1025,6 +1032,8 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
       x[1] = 0x1p20f;
       x[2] = 0x1.8p-40f;
     }
+    if (c.nan)
+      x[5] = std::numeric_limits<float>::quiet_NaN();
     std::vector<float> one = runQgemm(t, x, c.m, SQUANT_RT_ISA_AUTO);
     for (int threads : {2, 3}) {
       squant_rt_pool *pool = nullptr;
