@@ -23,11 +23,4 @@ int32_t squant_rt_pool_threads(const squant_rt_pool *pool);
  * for the duration of a call that runs on the pool; NULL for a NULL pool. */
 float *squant_rt_pool_scratch(squant_rt_pool *pool, int32_t index);
 
-/* One iteration of a spin-wait loop (a pause where the CPU has one). */
-static inline void squant_rt_spin_pause(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 #endif /* SQUANT_RUNTIME_POOL_H */
