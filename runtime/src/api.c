@@ -519,33 +519,47 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
-/* The fp32 AMX-INT8 GEMV's call on a pool: each thread splits all of x
- * into parts of its own (thread 0 in the workspace, the others in their
- * pool scratch) and runs the kernel on its rows. Splitting x again costs
- * less than reading parts another core split: with each thread splitting
- * its share of the groups, waiting for the others and reading their parts
- * from their caches (session 23), two threads took 7.4 us hot for 64 rows
- * at K = 4096 and 32.4 us for 256 rows at K = 11008, against 6.7 and 29.9
- * so; cold, 1024 x 11008 read 33.3 -> 34.7 GB/s, and the benchmark's four
- * int4 shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
- * session 24, two cores). Each thread's split is the same bytes, so the
- * threads agree on the part count and on whether x splits at all. */
+/* The AMX-INT8 GEMV's call. On a pool, each thread makes all of x's parts
+ * itself (thread 0 in the workspace, the others in their pool scratch) and
+ * runs the kernel on its rows: making them again costs less than reading
+ * parts another core made. With each thread splitting its share of the
+ * groups, waiting for the others and reading their parts from their caches
+ * (session 23), two threads took 7.4 us hot for 64 rows at K = 4096 and
+ * 32.4 us for 256 rows at K = 11008, against 6.7 and 29.9 so; cold,
+ * 1024 x 11008 read 33.3 -> 34.7 GB/s, and the benchmark's four int4
+ * shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
+ * session 24, two cores). Each thread's parts are the same bytes, so the
+ * threads agree on the part count and on whether x has parts at all. */
 typedef struct {
   ParallelCall call;
   const float *x;
   float *xsum, *residual; /* thread 0's */
-  int32_t failed;
-} GemvAmxSplitCall;
+  int32_t int8Activations, failed;
+} GemvAmxCall;
 
-/* Whether a pool thread's scratch holds the parts of w's x. */
+/* x's parts (and the FMA form's group sums, where xsum is not NULL): with
+ * int8Activations its int8 quantization, one part per group, else its
+ * split. Returns the parts' tile rows, 0 where x has no parts (a NaN or an
+ * infinity). */
+static int32_t makeParts(const GemvAmxCall *s, const squant_rt_qgemm_params *p,
+                         float *residual, const squant_rt_amx_int8_parts *parts,
+                         float *xsum) {
+  if (s->int8Activations)
+    return squant_rt_gemv_amx_int8_quantize(s->x, p->w, parts, xsum);
+  return squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], 0,
+                                       p->w->k / p->w->group_size, residual,
+                                       parts, xsum);
+}
+
+/* Whether a pool thread's scratch holds w's x's parts. */
 static int partsFitScratch(const squant_rt_qweight *w) {
   GemvAmxInt8Workspace ws;
   return align64(xsumBytes(1, w)) + gemvAmxInt8Carve(w, NULL, &ws) <=
          SQUANT_RT_POOL_SCRATCH;
 }
 
-static void splitThenRun(void *opaque, int32_t index, int32_t count) {
-  GemvAmxSplitCall *s = (GemvAmxSplitCall *)opaque;
+static void partsThenRun(void *opaque, int32_t index, int32_t count) {
+  GemvAmxCall *s = (GemvAmxCall *)opaque;
   ParallelCall mine = s->call;
   squant_rt_qgemm_params *p = &mine.params;
   float *xsum = s->xsum, *residual = s->residual;
@@ -558,9 +572,7 @@ static void splitThenRun(void *opaque, int32_t index, int32_t count) {
     p->xparts = ws.parts;
     p->xsum = xsum;
   }
-  p->xpart_rows = squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], 0,
-                                                p->w->k / p->w->group_size,
-                                                residual, &p->xparts, xsum);
+  p->xpart_rows = makeParts(s, p, residual, &p->xparts, xsum);
   if (p->xpart_rows == 0) {
     __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
     return;
@@ -569,10 +581,9 @@ static void splitThenRun(void *opaque, int32_t index, int32_t count) {
 }
 
 /* Runs the AMX-INT8 GEMV over the workspace gemvAmxInt8Bytes sized; 0
- * (nothing written to y) where x does not split into its parts. With
- * int8Activations (SQUANT_RT_FLAG_INT8_ACTIVATIONS), x's one part per group
- * is its int8 quantization (or 0 where x holds a NaN or an infinity), its
- * unit the group's scale. */
+ * (nothing written to y) where x has no parts. With int8Activations
+ * (SQUANT_RT_FLAG_INT8_ACTIVATIONS), x's one part per group is its int8
+ * quantization, its unit the group's scale. */
 static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
                           int64_t y_stride, void *workspace,
                           const squant_rt_options *options,
@@ -581,7 +592,7 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   gemvAmxInt8Carve(w, (char *)align64Ptr((char *)workspace + xsumBytes(1, w)),
                    &ws);
   float *xsum = w->form == SQUANT_RT_FORM_FMA ? (float *)workspace : NULL;
-  GemvAmxSplitCall s;
+  GemvAmxCall s;
   memset(&s, 0, sizeof(s));
   initCall(&s.call, options, w, 1, y, y_stride);
   squant_rt_qgemm_params *p = &s.call.params;
@@ -589,26 +600,20 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   p->row_scale = ws.rowScale;
   p->xparts = ws.parts;
   s.call.kernel = squant_rt_gemv_int8_amx;
-  if (int8Activations) {
+  s.x = x;
+  s.xsum = xsum;
+  s.residual = ws.residual;
+  s.int8Activations = int8Activations;
+  /* The FMA form's group sums of x come with the parts' pass over x. */
+  if (int8Activations)
     ws.rowScale[0] = 1.0f;
-    if (!squant_rt_gemv_amx_int8_quantize(x, w, &ws.parts, xsum))
-      return 0;
-    p->xpart_rows = 1;
-    squant_rt_pool_run(s.call.pool, runSlice, &s.call);
-    return 1;
-  }
-  squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
-  /* The FMA form's group sums of x come with the split's pass over x. */
+  else
+    squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
   if (squant_rt_pool_threads(s.call.pool) > 1 && partsFitScratch(w)) {
-    s.x = x;
-    s.xsum = xsum;
-    s.residual = ws.residual;
-    squant_rt_pool_run(s.call.pool, splitThenRun, &s);
+    squant_rt_pool_run(s.call.pool, partsThenRun, &s);
     return !s.failed;
   }
-  p->xpart_rows = squant_rt_gemv_amx_int8_split(x, w, ws.rowScale[0], 0,
-                                                w->k / w->group_size,
-                                                ws.residual, &ws.parts, xsum);
+  p->xpart_rows = makeParts(&s, p, ws.residual, &ws.parts, xsum);
   if (p->xpart_rows == 0)
     return 0;
   squant_rt_pool_run(s.call.pool, runSlice, &s.call);

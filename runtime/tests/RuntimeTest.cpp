@@ -1438,6 +1438,11 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
             EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
                       0)
                 << label << " x " << bad;
+            fast = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, pool,
+                            SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+            EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
+                      0)
+                << label << " x " << bad << ", 2 threads";
           }
       }
   squant_rt_pool_destroy(pool);
