@@ -546,8 +546,7 @@ static int32_t makeParts(const GemvAmxCall *s, const squant_rt_qgemm_params *p,
                          float *xsum) {
   if (s->int8Activations)
     return squant_rt_gemv_amx_int8_quantize(s->x, p->w, parts, xsum);
-  return squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], 0,
-                                       p->w->k / p->w->group_size, residual,
+  return squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], residual,
                                        parts, xsum);
 }
 

@@ -4,7 +4,7 @@
  * form, unsigned or signed, and 4-bit LUT_INT8), by the group factorization
  * of gemm_amx_int8.c with the roles of the tiles turned: x's parts of a
  * group (squant_rt_gemv_amx_int8_split's parts, one row of an A tile
- * each, split by the threads between them: api.c) times
+ * each; every thread of a call makes its own: api.c) times
  * 16 weight rows' codes as one B tile, so that the int32 dots of a group
  * come out as one row of 16 outputs per part, scaled by the part's unit
  * and added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales
@@ -68,15 +68,14 @@ static __m512i columnOrder(int32_t bits) {
 
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
-                                      float row_scale, int64_t g_begin,
-                                      int64_t g_end, float *residual,
+                                      float row_scale, float *residual,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum) {
   int64_t gs = w->group_size, quads = gs / 64;
   const __m512i order = columnOrder(w->bits);
   int8_t *q = (int8_t *)(residual + gs);
   int32_t most = 1;
-  for (int64_t g = g_begin; g < g_end; ++g) {
+  for (int64_t g = 0; g < w->k / gs; ++g) {
     float sum;
     uint32_t top =
         squantScaleGroup(x + g * gs, gs, 1.0f / row_scale, residual, &sum);
