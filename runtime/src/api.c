@@ -371,9 +371,7 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
       float a = __builtin_fabsf(xg[i]);
       amax = a > amax ? a : amax;
     }
-    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-    if (s == 0.0f) /* max|x| / 127 below the subnormals */
-      s = FLT_TRUE_MIN;
+    float s = squant_rt_int8_scale(amax);
     scale[g] = s;
     int32_t total = 0;
     for (int64_t c = 0; c < gs; c += 64)

@@ -11,6 +11,8 @@
 
 #include "squant/runtime/squant_rt.h"
 
+#include <float.h>
+
 /* fp32 activations for 8-, 4- and 2-bit codes on AMX-INT8 (gemm_amx_int8.c),
  * per group of each row of x (times its row scale, squant_rt_amx_row_scales):
  * a sum of int8 parts times powers of two, v = sum_p q_p 2^e_p. Part p
@@ -404,6 +406,15 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       float row_scale, float *residual,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum);
+/* The int8-activation mode's scale of a group whose largest |x| is amax
+ * (squant_rt.h): amax / 127, 1 for an all-zero group, and the smallest
+ * subnormal where amax / 127 underflows to zero (x / 0 would not be a
+ * number); both quantizations (api.c's for the VNNI kernel, the AMX-INT8
+ * GEMV's) take it from here. */
+static inline float squant_rt_int8_scale(float amax) {
+  float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+  return s == 0.0f ? FLT_TRUE_MIN : s;
+}
 /* The int8-activation mode's x for the same kernel: per group, x / s
  * rounded half to even and clamped to +-127 (s = max|x| / 127, or 1 for an
  * all-zero group: the numerics squant_rt.h states, the same bits as the

@@ -49,7 +49,6 @@
 #include "../../kernels.h"
 #include "amx_int8_split.h"
 
-#include <float.h>
 #define SQUANT_GEMV_AMX_RUN 2
 #define SQUANT_GEMV_AMX_AHEAD 2048 /* bytes: the L1 prefetch */
 #define SQUANT_GEMV_AMX_FAR 3072   /* bytes: the L2 prefetch */
@@ -119,9 +118,7 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
     if (amaxBits == UINT32_MAX)
       return 0;
     memcpy(&amax, &amaxBits, sizeof(amax));
-    float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-    if (s == 0.0f) /* max|x| / 127 below the subnormals */
-      s = FLT_TRUE_MIN;
+    float s = squant_rt_int8_scale(amax);
     out->units[g * 16] = s;
     out->counts[g] = 1;
     if (xsum)
