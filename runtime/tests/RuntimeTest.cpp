@@ -554,7 +554,7 @@ TEST(Runtime, PackTile16V2) {
 TEST(Runtime, PreferredLayout) {
   // TILE16_V2 exactly where the AVX-512 activation-table GEMV reads it
   // (M = 1; FMA 1-3 bits; LUT 1-2 bits with an int8 or one fp32 table) and,
-  // on AMX, the AMX-INT8 GEMV of 4- and 8-bit codes; BLOCK32_V1 for
+  // on AMX, the AMX-INT8 GEMV of 2-, 4- and 8-bit codes; BLOCK32_V1 for
   // everything else. A query: it runs on any CPU.
   auto like = [](int32_t form, int32_t bits, int64_t tables = 1,
                  int64_t group = 128) {
@@ -587,8 +587,9 @@ TEST(Runtime, PreferredLayout) {
     squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
     EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << bits;
   }
-  // 4- and 8-bit GEMVs on AMX-INT8: the FMA form (and 4-bit LUT_INT8) in
-  // groups of 64 to 512 (a query: whatever this machine has).
+  // 4- and 8-bit GEMVs on AMX-INT8 (2 bits: below): the FMA form (and
+  // 4-bit LUT_INT8) in groups of 64 to 512 (a query: whatever this machine
+  // has).
   const squant_rt_isa amx = SQUANT_RT_ISA_AMX;
   for (int bits : {4, 8}) {
     for (int64_t group : {64, 128, 512}) {
@@ -993,8 +994,9 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // runs of rows), so the grouping of rows differs with the thread count;
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
   // GEMV; 4-bit: its lines; 3-bit: activation tables; TILE16_V1: tables in K
-  // chunks over whole tiles; TILE16_V2: runs of 8 tiles, or of 2 in the
-  // AMX-INT8 GEMV of 4 and 8 bits where this CPU has AMX, whose threads
+  // chunks over whole tiles; TILE16_V2: runs of 8 tiles (the table GEMV,
+  // AVX-512 forced for 2 bits), or of 2 in the AMX-INT8 GEMV of 2, 4 and 8
+  // bits where this CPU has AMX, whose threads
   // each split all of x into parts: a group needing more parts than the
   // others (spread), more threads than groups, an x whose parts do not
   // fit a pool thread's scratch (the caller splits it; K = 65536), and an
@@ -1006,6 +1008,7 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
     int32_t layout;
     bool spread = false; // group 0 of x spans 60 binades
     bool nan = false;    // x[5] is a NaN
+    squant_rt_isa isa = SQUANT_RT_ISA_AUTO;
   };
   const Case cases[] = {
       {2, 101, 512, 64, 3, SQUANT_RT_LAYOUT_BLOCK32_V1},
@@ -1016,6 +1019,8 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
       {2, 101, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
       {3, 133, 2336, 32, 1, SQUANT_RT_LAYOUT_TILE16_V1},
       {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, false, false,
+       SQUANT_RT_ISA_AVX512},
       {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2},
       {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
       {8, 343, 512, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
@@ -1034,12 +1039,14 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
     }
     if (c.nan)
       x[5] = std::numeric_limits<float>::quiet_NaN();
-    std::vector<float> one = runQgemm(t, x, c.m, SQUANT_RT_ISA_AUTO);
+    if (!squant_rt_isa_available(c.isa))
+      continue; // AUTO's cases cover this CPU
+    std::vector<float> one = runQgemm(t, x, c.m, c.isa);
     for (int threads : {2, 3}) {
       squant_rt_pool *pool = nullptr;
       ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
       for (int rep = 0; rep < 3; ++rep) {
-        std::vector<float> y = runQgemm(t, x, c.m, SQUANT_RT_ISA_AUTO, pool);
+        std::vector<float> y = runQgemm(t, x, c.m, c.isa, pool);
         EXPECT_EQ(std::memcmp(y.data(), one.data(), y.size() * sizeof(float)), 0)
             << threads << " threads, bits " << c.bits << " m " << c.m;
       }
@@ -1351,18 +1358,20 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   EXPECT_EQ(squant_rt_qgemm(x.data(), 2, 128, &t4.w, y.data(), 4, ws4.data(),
                             ws4.size(), &opts),
             SQUANT_RT_UNSUPPORTED);
-  // The VNNI kernel reads BLOCK32_V1 rows: 2-bit codes in the tiled
-  // layouts are refused (they were read as BLOCK32_V1 bytes before); the
-  // AMX-INT8 GEMV reads 4-bit TILE16_V2 only.
-  for (int32_t layout :
-       {SQUANT_RT_LAYOUT_TILE16_V1, SQUANT_RT_LAYOUT_TILE16_V2}) {
-    TestWeight tiled = makeFma(Scheme::Symmetric, 2, 4, 128, 64, rng, layout);
+  // The VNNI kernel reads BLOCK32_V1 rows: codes in the tiled layouts are
+  // refused (2-bit TILE16_V1 codes were read as BLOCK32_V1 bytes before);
+  // the AMX-INT8 GEMV reads 2-, 4- and 8-bit TILE16_V2 only.
+  for (auto [bits, layout] :
+       {std::pair<int, int32_t>{2, SQUANT_RT_LAYOUT_TILE16_V1},
+        {3, SQUANT_RT_LAYOUT_TILE16_V2}}) {
+    TestWeight tiled =
+        makeFma(Scheme::Symmetric, bits, 4, 128, 64, rng, layout);
     finish(tiled);
     std::vector<char> tws(squant_rt_qgemm_workspace_size(1, &tiled.w));
     EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &tiled.w, y.data(), 4,
                               tws.data(), tws.size(), &opts),
               SQUANT_RT_UNSUPPORTED)
-        << "layout " << layout;
+        << "layout " << layout << " bits " << bits;
   }
   squant_rt_options bad{SQUANT_RT_ISA_AUTO, nullptr, 0x80};
   EXPECT_EQ(squant_rt_qgemm(x.data(), 1, 128, &t2.w, y.data(), 4, ws.data(), ws.size(), &bad),
@@ -1384,7 +1393,7 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
 }
 
 TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
-  // 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
+  // 2-, 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
   // AMX-INT8 GEMV with x's one int8 part per group (unit: the group's
   // scale): the same bound as VNNI's, the same bits on any pool, every
   // scheme, ragged tiles (37 rows) and groups of 64 to 512; NaN and
@@ -1409,7 +1418,7 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
   }
   squant_rt_pool *pool = nullptr;
   ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
-  for (int bits : {4, 8})
+  for (int bits : {2, 4, 8})
     for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
                           Scheme::Stretched, Scheme::Symmetric})
       for (int64_t g : {64, 128, 512}) {
@@ -1459,7 +1468,7 @@ TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
   // (before, the scale was 0 and x / 0 went to int8 undefined).
   std::mt19937 rng(23);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
-  for (int bits : {4, 8})
+  for (int bits : {2, 4, 8})
     for (bool tiny : {false, true}) {
       int64_t g = 128, n = 37, k = 4 * g;
       TestWeight t = makeExactFma(bits, n, k, g, rng);
@@ -2307,21 +2316,21 @@ TestWeight makeTile16V2(int bits, int scheme, const WeightShape &sh,
 } // namespace
 
 TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
-  // 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts times 16
-  // rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles); the
-  // portable kernel elsewhere (and for fp32 tables). Every scheme (unsigned
-  // float zero points, signed stretched / int asymmetric / symmetric) and
-  // 4-bit LUT_INT8; one row; ragged last tiles and runs (n = 45: 3 tiles;
-  // 343: 22 tiles, eleven runs of 2 or, on two threads, five of 2 and one
-  // of 1 each); groups of 64 (one quad), 128, 256 and 512 (the most);
-  // long K. The larger shapes' results are not the portable kernel's bits:
-  // the AMX kernel ran.
+  // 2-, 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts times
+  // 16 rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles); the
+  // table GEMV (2 bits) or the portable kernel elsewhere (and for fp32
+  // tables). Every scheme (unsigned float zero points, signed stretched /
+  // int asymmetric / symmetric) and 2- and 4-bit LUT_INT8; one row; ragged last
+  // tiles and runs (n = 45: 3 tiles; 343: 22 tiles, eleven runs of 2 or, on two
+  // threads, five of 2 and one of 1 each); groups of 64 (one quad), 128, 256
+  // and 512 (the most); long K. The larger shapes' results are not the AVX-512
+  // path's bits: the AMX kernel ran.
   std::mt19937 rng(45);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
   const WeightShape shapes[] = {{1, 64, 64},     {45, 2304, 128},
                                 {16, 512, 512},  {343, 768, 64},
                                 {70, 1024, 256}, {17, 4096, 128}};
-  for (int bits : {4, 8})
+  for (int bits : {2, 4, 8})
     for (const WeightShape &sh : shapes)
       for (int scheme : {-1, int(Scheme::Tinygemm), int(Scheme::Stretched),
                          int(Scheme::IntAsymmetric), int(Scheme::Symmetric)}) {
@@ -2341,7 +2350,7 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
         if (!amx)
           continue;
         expectAmxEverywhere(t, x, 1, 0, what);
-        if (sh.n * sh.k >= 16 * 4096) // AVX-512 runs the portable kernel here
+        if (sh.n * sh.k >= 16 * 4096) // AVX-512: the portable or table GEMV
           expectAmxPathClose(t, x, 1, what);
       }
   // fp32 tables: the portable kernel.
@@ -2356,16 +2365,17 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
 
 TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   // Small-integer x and power-of-two scales: every part, int32 dot and sum
-  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (4- and
-  // 8-bit codes). A group of x holding values far apart takes a part per
+  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (2-, 4-
+  // and 8-bit codes). A group of x holding values far apart takes a part per
   // binade range (a value 2^-60 below the largest: its own part), tiny rows
   // are scaled on the way; x with a non-finite value, or a group needing
   // more than 16 parts (five full significands 30 binades apart: 20), runs
-  // the portable kernel (its bits, NaN and infinities included).
+  // the portable kernel (2 bits: the table GEMV; its bits, NaN and
+  // infinities included).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(46);
-  for (int bits : {4, 8})
+  for (int bits : {2, 4, 8})
     for (int64_t g : {64, 128, 256}) {
       std::string what =
           "bits " + std::to_string(bits) + " g " + std::to_string(g);
@@ -2402,16 +2412,18 @@ TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   for (int i = 0; i < 5; ++i)
     odd.back()[130 + i] =
         std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, -30 * i);
-  for (int bits : {8, 4}) {
+  for (int bits : {8, 4, 2}) {
     TestWeight t =
         makeTile16V2(bits, int(Scheme::Stretched), {75, 512, 128}, rng);
+    squant_rt_isa fallback =
+        bits == 2 ? SQUANT_RT_ISA_AVX512 : SQUANT_RT_ISA_PORTABLE;
     std::vector<float> tiny = randomX(1, 512, rng);
     makeTinyRows(tiny, 512, 0, 0, rng); // subnormals
     expectClose(t, tiny, 1, runQgemm(t, tiny, 1, SQUANT_RT_ISA_AMX),
                 "subnormal x, bits " + std::to_string(bits));
     for (const std::vector<float> &xo : odd) {
       std::vector<float> a = runQgemm(t, xo, 1, SQUANT_RT_ISA_AMX);
-      std::vector<float> b = runQgemm(t, xo, 1, SQUANT_RT_ISA_PORTABLE);
+      std::vector<float> b = runQgemm(t, xo, 1, fallback);
       ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * 4), 0) << bits;
     }
   }

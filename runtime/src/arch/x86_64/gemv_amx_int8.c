@@ -1,7 +1,8 @@
-/*===- gemv_amx_int8.c - fp32-activation GEMV of 4-/8-bit codes, AMX-INT8 -===//
+/*===- gemv_amx_int8.c - fp32-activation GEMV of 2/4/8-bit codes, AMX-INT8 ===//
  *
- * y = x w^T for one activation row and 4- or 8-bit codes in TILE16_V2 (FMA
- * form, unsigned or signed, and 4-bit LUT_INT8), by the group factorization
+ * y = x w^T for one activation row and 2-, 4- or 8-bit codes in TILE16_V2
+ * (FMA form, unsigned or signed, and 2- and 4-bit LUT_INT8), by the group
+ * factorization
  * of gemm_amx_int8.c with the roles of the tiles turned: x's parts of a
  * group (squant_rt_gemv_amx_int8_split's parts, one row of an A tile
  * each; every thread of a call makes its own: api.c) times
@@ -20,7 +21,14 @@
  * lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
  * per 128 codes and row and is bound by them (docs/Performance.md, session
  * 18); the k order inside a 64-column quad is that of the nibbles
- * (squant_rt_gemv_amx_column), and x's parts are laid out in it. A word of
+ * (squant_rt_gemv_amx_column), and x's parts are laid out in it. Of 2-bit
+ * codes, each of the four 2-bit fields of a word's bytes is a B row: one
+ * op (a mask or a GF(2) affine map, which also sign-extends signed codes;
+ * LUT_INT8: a shift and a vpermb of its 4 entries repeated) and a store
+ * per 64 codes. Per group of 16 rows that is the work of 4-bit
+ * codes for 10 lines instead of 18, and it is bound by it (hot, both take
+ * ~115 cycles per tile and group of 128), yet 15-20 % faster cold than the
+ * activation-table GEMV (docs/Performance.md, session 25). A word of
  * 8-bit codes is a B row as it is, in k order: their decode is a copy into
  * the ring (tile loads straight from the stream read 0.76-0.81 of the
  * probed bandwidth cold, session 21).
@@ -165,6 +173,16 @@ static void configureTiles(int32_t parts) {
 #define SQUANT_LOW_NIBBLE_SIGNED 0x0102040808080808ll
 #define SQUANT_HIGH_NIBBLE_SIGNED 0x1020408080808080ll
 
+/* The GF(2) affine map taking a byte's 2-bit code at bit 2 s to bits 0
+ * and 1, with `sign` its high bit copied to bits 2..7 (matrix byte 7 - i:
+ * the source bits of result bit i). */
+static inline int64_t squantPairAt(int s, int sign) {
+  uint64_t low = 1ull << (2 * s), high = 1ull << (2 * s + 1), m = low << 56;
+  for (int i = 1; i < (sign ? 8 : 2); ++i)
+    m |= high << (8 * (7 - i));
+  return (int64_t)m;
+}
+
 /* The prefetches of the lines SQUANT_GEMV_AMX_AHEAD bytes (into L1) and
  * SQUANT_GEMV_AMX_FAR bytes (into L2) after `line` of a run's tile; one
  * past the tile's end fetches the line as far into the same stream's tile
@@ -194,6 +212,28 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
       prefetchStream(words + 64 * i, tileEnd, next);
       _mm512_store_si512((void *)(b + 64 * i),
                          _mm512_loadu_si512((const void *)(words + 64 * i)));
+    }
+    return;
+  }
+  if (bits == 2) {
+    const __m512i pair = _mm512_set1_epi8(0x03);
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+      prefetchStream(words + 64 * i, tileEnd, next);
+      __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
+      _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
+        __m512i c;
+        if (kind == 0)
+          c = s == 0 ? _mm512_and_si512(v, pair)
+                     : _mm512_gf2p8affine_epi64_epi8(
+                           v, _mm512_set1_epi64(squantPairAt(s, 0)), 0);
+        else if (kind == 1)
+          c = _mm512_gf2p8affine_epi64_epi8(
+              v, _mm512_set1_epi64(squantPairAt(s, 1)), 0);
+        else
+          c = _mm512_permutexvar_epi8(
+              s == 0 ? v : _mm512_srli_epi16(v, (unsigned)(2 * s)), table);
+        _mm512_store_si512((void *)(b + 64 * (4 * i + s)), c);
+      }
     }
     return;
   }
@@ -309,8 +349,13 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
   /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
   const int sharedParts = quads <= 2;
   __m512i table = _mm512_setzero_si512();
-  if (kind == 2)
+  if (kind == 2 && bits == 4)
     table = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)w->table));
+  else if (kind == 2) { /* every index's bits 0 and 1 */
+    int32_t four;
+    memcpy(&four, w->table, sizeof(four));
+    table = _mm512_set1_epi32(four);
+  }
   _Alignas(64) uint8_t ring[SQUANT_GEMV_AMX_RING * 1024];
   _Alignas(64) int32_t dotBuf[SQUANT_GEMV_AMX_RUN * 256];
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
@@ -355,13 +400,24 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
 
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {
   configureTiles(p->xpart_rows);
-  if (p->w->bits == 8)
-    gemvRuns(p, p->w->is_signed ? 1 : 0, 8);
-  else if (p->w->form == SQUANT_RT_FORM_LUT_INT8)
+  /* kind and bits constant in each copy of the loop. */
+  const squant_rt_qweight *w = p->w;
+  int lut = w->form == SQUANT_RT_FORM_LUT_INT8;
+  if (w->bits == 8 && w->is_signed)
+    gemvRuns(p, 1, 8);
+  else if (w->bits == 8)
+    gemvRuns(p, 0, 8);
+  else if (w->bits == 4 && lut)
     gemvRuns(p, 2, 4);
-  else if (p->w->is_signed)
+  else if (w->bits == 4 && w->is_signed)
     gemvRuns(p, 1, 4);
-  else
+  else if (w->bits == 4)
     gemvRuns(p, 0, 4);
+  else if (lut)
+    gemvRuns(p, 2, 2);
+  else if (w->is_signed)
+    gemvRuns(p, 1, 2);
+  else
+    gemvRuns(p, 0, 2);
   _tile_release();
 }
