@@ -205,6 +205,8 @@ int main(int argc, char **argv) {
       {"int2 tile16v2 int8-act", SQUANT_RT_FORM_FMA, 2,
        SQUANT_RT_FLAG_INT8_ACTIVATIONS, SQUANT_RT_LAYOUT_TILE16_V2},
       {"int3 tile16v2", SQUANT_RT_FORM_FMA, 3, 0, SQUANT_RT_LAYOUT_TILE16_V2},
+      {"int3 tile16v2 avx512", SQUANT_RT_FORM_FMA, 3, 0,
+       SQUANT_RT_LAYOUT_TILE16_V2, false, SQUANT_RT_ISA_AVX512},
       {"lut2 tile16v2", SQUANT_RT_FORM_LUT_INT8, 2, 0,
        SQUANT_RT_LAYOUT_TILE16_V2},
       {"lut2 tile16v2 avx512", SQUANT_RT_FORM_LUT_INT8, 2, 0,

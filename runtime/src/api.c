@@ -94,7 +94,7 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
   }
 }
 
-/* The GEMV of 2-, 4- and 8-bit codes on AMX-INT8 (gemv_amx_int8.c):
+/* The GEMV of 2-, 3-, 4- and 8-bit codes on AMX-INT8 (gemv_amx_int8.c):
  * TILE16_V2, the FMA form or (2 and 4 bits) LUT_INT8, groups of multiples
  * of 64 up to 512 (the int32 dots stay below 2^24, exact in fp32: 512 *
  * 127 * 255 at 8 bits). */
@@ -103,8 +103,9 @@ static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 &&
          (w->form == SQUANT_RT_FORM_FMA ||
           (w->form == SQUANT_RT_FORM_LUT_INT8 && bits != 8)) &&
-         (bits == 2 || bits == 4 || bits == 8) && w->group_size % 64 == 0 &&
-         w->group_size <= 512;
+         (bits == 2 || bits == 3 || bits == 4 || bits == 8) &&
+         (bits != 3 || w->form == SQUANT_RT_FORM_FMA) &&
+         w->group_size % 64 == 0 && w->group_size <= 512;
 }
 
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
@@ -118,9 +119,9 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
   tiled.layout = SQUANT_RT_LAYOUT_TILE16_V2;
   if (isa == SQUANT_RT_ISA_AUTO)
     isa = squant_rt_best_isa();
-  /* TILE16_V2 where a GEMV reads it: 2-, 4- and 8-bit codes on AMX-INT8, 1-
-   * to 3-bit codes in the AVX-512 activation-table GEMV (AMX machines run 1-
-   * and 3-bit codes in it); every other kernel reads BLOCK32_V1 at least as
+  /* TILE16_V2 where a GEMV reads it: 2- to 4- and 8-bit codes on AMX-INT8,
+   * 1- to 3-bit codes in the AVX-512 activation-table GEMV (AMX machines run
+   * 1-bit codes in it); every other kernel reads BLOCK32_V1 at least as
    * fast. */
   if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled))
     return SQUANT_RT_LAYOUT_TILE16_V2;
@@ -635,7 +636,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
   /* The int8-activation mode: the VNNI kernel reads BLOCK32_V1, the
-   * AMX-INT8 GEMV 2-, 4- and 8-bit TILE16_V2. */
+   * AMX-INT8 GEMV 2-, 3-, 4- and 8-bit TILE16_V2. */
   int int8Tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
   if (int8Mode) {
     if (w->form != SQUANT_RT_FORM_FMA ||
@@ -679,8 +680,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
     return SQUANT_RT_OK;
-  /* 2-, 4- and 8-bit TILE16_V2 GEMVs: AMX-INT8 (else the table GEMV for 2
-   * bits, the portable kernel for the others). */
+  /* 2-, 3-, 4- and 8-bit TILE16_V2 GEMVs: AMX-INT8 (else the table GEMV
+   * for 2 and 3 bits, the portable kernel for the others). */
   if (flags == 0 && gemvAmxInt8Takes(m, w) &&
       (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&

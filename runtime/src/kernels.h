@@ -375,7 +375,7 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                              const squant_rt_amx_int8_parts *out);
 void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
 
-/* M = 1, 2-, 4- and 8-bit codes in TILE16_V2 on AMX-INT8
+/* M = 1, 2-, 3-, 4- and 8-bit codes in TILE16_V2 on AMX-INT8
  * (gemv_amx_int8.c). The k order of a 64-column quad in its B tiles (and
  * in x's parts), column o of the quad (B row r = o / 4, byte j = o % 4 of
  * its row's 4 bytes per weight row): 8-bit codes are in k order (a word of
@@ -385,11 +385,12 @@ void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
  * holds codes 16 (v / 2) + 2 i + v % 2, i = 0..7, code i at bit 4 i); of
  * 2-bit codes, B row r holds the codes at bit 2 (r % 4) of each byte of
  * word r / 4 (word v of a block: codes 16 v + i at bit 2 i), byte j of its
- * row code 4 j + r % 4 of the word. */
+ * row code 4 j + r % 4 of the word (3-bit codes: of their 2-bit plane's
+ * words). */
 static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
   if (bits == 8)
     return o;
-  if (bits == 2) /* line r / 4 of the quad shifted by 2 (r % 4), byte j */
+  if (bits <= 3) /* line r / 4 of the quad shifted by 2 (r % 4), byte j */
     return 16 * (o / 16) + 4 * (o % 4) + o / 4 % 4;
   int32_t r = o / 4, j = o % 4, word = r % 8 / 2;
   return 32 * (r / 8) + 16 * (word / 2) + 2 * (2 * j + r % 2) + word % 2;

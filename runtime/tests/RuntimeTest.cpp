@@ -587,7 +587,7 @@ TEST(Runtime, PreferredLayout) {
     squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
     EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << bits;
   }
-  // 4- and 8-bit GEMVs on AMX-INT8 (2 bits: below): the FMA form (and
+  // 4- and 8-bit GEMVs on AMX-INT8 (2 and 3 bits: below): the FMA form (and
   // 4-bit LUT_INT8) in groups of 64 to 512 (a query: whatever this machine
   // has).
   const squant_rt_isa amx = SQUANT_RT_ISA_AMX;
@@ -995,8 +995,9 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // every row must still get the same bits. M = 1 (2-bit: K-vectorized
   // GEMV; 4-bit: its lines; 3-bit: activation tables; TILE16_V1: tables in K
   // chunks over whole tiles; TILE16_V2: runs of 8 tiles (the table GEMV,
-  // AVX-512 forced for 2 bits), or of 2 in the AMX-INT8 GEMV of 2, 4 and 8
-  // bits where this CPU has AMX, whose threads
+  // AVX-512 forced for 2 and 3 bits; 3 bits in groups of 32), or of 2 in
+  // the AMX-INT8 GEMV of 2, 3, 4 and 8 bits where this CPU has AMX, whose
+  // threads
   // each split all of x into parts: a group needing more parts than the
   // others (spread), more threads than groups, an x whose parts do not
   // fit a pool thread's scratch (the caller splits it; K = 65536), and an
@@ -1022,6 +1023,9 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
       {2, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, false, false,
        SQUANT_RT_ISA_AVX512},
       {3, 343, 416, 32, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {3, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
+      {3, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, false, false,
+       SQUANT_RT_ISA_AVX512},
       {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2},
       {8, 343, 512, 128, 1, SQUANT_RT_LAYOUT_TILE16_V2},
       {4, 343, 512, 64, 1, SQUANT_RT_LAYOUT_TILE16_V2, true},
@@ -1360,10 +1364,10 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
             SQUANT_RT_UNSUPPORTED);
   // The VNNI kernel reads BLOCK32_V1 rows: codes in the tiled layouts are
   // refused (2-bit TILE16_V1 codes were read as BLOCK32_V1 bytes before);
-  // the AMX-INT8 GEMV reads 2-, 4- and 8-bit TILE16_V2 only.
+  // the AMX-INT8 GEMV reads 2- to 4- and 8-bit TILE16_V2 only.
   for (auto [bits, layout] :
        {std::pair<int, int32_t>{2, SQUANT_RT_LAYOUT_TILE16_V1},
-        {3, SQUANT_RT_LAYOUT_TILE16_V2}}) {
+        {1, SQUANT_RT_LAYOUT_TILE16_V2}}) {
     TestWeight tiled =
         makeFma(Scheme::Symmetric, bits, 4, 128, 64, rng, layout);
     finish(tiled);
@@ -1393,7 +1397,7 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
 }
 
 TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
-  // 2-, 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
+  // 2- to 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
   // AMX-INT8 GEMV with x's one int8 part per group (unit: the group's
   // scale): the same bound as VNNI's, the same bits on any pool, every
   // scheme, ragged tiles (37 rows) and groups of 64 to 512; NaN and
@@ -1418,7 +1422,7 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
   }
   squant_rt_pool *pool = nullptr;
   ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
                           Scheme::Stretched, Scheme::Symmetric})
       for (int64_t g : {64, 128, 512}) {
@@ -1468,7 +1472,7 @@ TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
   // (before, the scale was 0 and x / 0 went to int8 undefined).
   std::mt19937 rng(23);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (bool tiny : {false, true}) {
       int64_t g = 128, n = 37, k = 4 * g;
       TestWeight t = makeExactFma(bits, n, k, g, rng);
@@ -2316,10 +2320,10 @@ TestWeight makeTile16V2(int bits, int scheme, const WeightShape &sh,
 } // namespace
 
 TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
-  // 2-, 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts times
-  // 16 rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles); the
-  // table GEMV (2 bits) or the portable kernel elsewhere (and for fp32
-  // tables). Every scheme (unsigned float zero points, signed stretched /
+  // 2- to 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts
+  // times 16 rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles);
+  // the table GEMV (2 and 3 bits) or the portable kernel elsewhere (and for
+  // fp32 tables). Every scheme (unsigned float zero points, signed stretched /
   // int asymmetric / symmetric) and 2- and 4-bit LUT_INT8; one row; ragged last
   // tiles and runs (n = 45: 3 tiles; 343: 22 tiles, eleven runs of 2 or, on two
   // threads, five of 2 and one of 1 each); groups of 64 (one quad), 128, 256
@@ -2330,12 +2334,12 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
   const WeightShape shapes[] = {{1, 64, 64},     {45, 2304, 128},
                                 {16, 512, 512},  {343, 768, 64},
                                 {70, 1024, 256}, {17, 4096, 128}};
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (const WeightShape &sh : shapes)
       for (int scheme : {-1, int(Scheme::Tinygemm), int(Scheme::Stretched),
                          int(Scheme::IntAsymmetric), int(Scheme::Symmetric)}) {
-        if (scheme < 0 && bits == 8)
-          continue; // LUT forms hold 1 to 4 bits
+        if (scheme < 0 && (bits == 8 || bits == 3))
+          continue; // LUT forms hold 1 to 4 bits; AMX takes 2 and 4
         TestWeight t = makeTile16V2(bits, scheme, sh, rng);
         std::vector<float> x = randomX(1, sh.k, rng);
         std::string what = "bits " + std::to_string(bits) + " scheme " +
@@ -2365,17 +2369,17 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
 
 TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   // Small-integer x and power-of-two scales: every part, int32 dot and sum
-  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (2-, 4-
+  // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (2- to 4-
   // and 8-bit codes). A group of x holding values far apart takes a part per
   // binade range (a value 2^-60 below the largest: its own part), tiny rows
   // are scaled on the way; x with a non-finite value, or a group needing
   // more than 16 parts (five full significands 30 binades apart: 20), runs
-  // the portable kernel (2 bits: the table GEMV; its bits, NaN and
+  // the portable kernel (2 and 3 bits: the table GEMV; its bits, NaN and
   // infinities included).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(46);
-  for (int bits : {2, 4, 8})
+  for (int bits : {2, 3, 4, 8})
     for (int64_t g : {64, 128, 256}) {
       std::string what =
           "bits " + std::to_string(bits) + " g " + std::to_string(g);
@@ -2412,11 +2416,11 @@ TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   for (int i = 0; i < 5; ++i)
     odd.back()[130 + i] =
         std::ldexp(1.0f + float(rng() % (1u << 23)) * 0x1p-23f, -30 * i);
-  for (int bits : {8, 4, 2}) {
+  for (int bits : {8, 4, 3, 2}) {
     TestWeight t =
         makeTile16V2(bits, int(Scheme::Stretched), {75, 512, 128}, rng);
     squant_rt_isa fallback =
-        bits == 2 ? SQUANT_RT_ISA_AVX512 : SQUANT_RT_ISA_PORTABLE;
+        bits <= 3 ? SQUANT_RT_ISA_AVX512 : SQUANT_RT_ISA_PORTABLE;
     std::vector<float> tiny = randomX(1, 512, rng);
     makeTinyRows(tiny, 512, 0, 0, rng); // subnormals
     expectClose(t, tiny, 1, runQgemm(t, tiny, 1, SQUANT_RT_ISA_AMX),

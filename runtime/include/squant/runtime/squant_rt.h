@@ -132,8 +132,8 @@ typedef struct squant_rt_pool squant_rt_pool;
  * multiplied with the codes in integer arithmetic; group scales, biases and
  * sum(x) stay fp32. Supported: FMA form, group size a multiple of 64, M = 1,
  * and either 2-, 3-, 4- or 8-bit codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits
- * also AVX-512 VBMI) or 2-, 4- or 8-bit codes in TILE16_V2 (AMX-INT8, groups up
- * to 512; ISA AUTO or AMX); else SQUANT_RT_UNSUPPORTED, or
+ * also AVX-512 VBMI) or 2-, 3-, 4- or 8-bit codes in TILE16_V2 (AMX-INT8,
+ * groups up to 512; ISA AUTO or AMX); else SQUANT_RT_UNSUPPORTED, or
  * SQUANT_RT_ISA_UNAVAILABLE without the ISA. An x holding a NaN or an
  * infinity runs the exact path, which carries it. */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
@@ -181,7 +181,7 @@ squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
  * (M = 1) reads it: the activation-table GEMV of AVX-512 and AMX machines
  * (1- to 3-bit FMA form, 1- and 2-bit LUT forms with an int8 or one fp32
  * table) and, on AMX, the AMX-INT8 GEMV of 2- and 4-bit codes (FMA form
- * or LUT_INT8) and 8-bit codes (FMA form), groups of 64 to 512; else
+ * or LUT_INT8) and 3- and 8-bit codes (FMA form), groups of 64 to 512; else
  * SQUANT_RT_LAYOUT_BLOCK32_V1, which every kernel reads. convert-squant-
  * to-runtime packs constant weights in the layout this names. */
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
