@@ -100,11 +100,10 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
  * 127 * 255 at 8 bits). */
 static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   int bits = w->bits;
-  return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 &&
-         (w->form == SQUANT_RT_FORM_FMA ||
-          (w->form == SQUANT_RT_FORM_LUT_INT8 && bits != 8)) &&
-         (bits == 2 || bits == 3 || bits == 4 || bits == 8) &&
-         (bits != 3 || w->form == SQUANT_RT_FORM_FMA) &&
+  int fma = w->form == SQUANT_RT_FORM_FMA &&
+            (bits == 2 || bits == 3 || bits == 4 || bits == 8);
+  int lut = w->form == SQUANT_RT_FORM_LUT_INT8 && (bits == 2 || bits == 4);
+  return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 && (fma || lut) &&
          w->group_size % 64 == 0 && w->group_size <= 512;
 }
 

@@ -384,9 +384,9 @@ void squant_rt_qgemm_int8_amx(const squant_rt_qgemm_params *p);
  * code 2 j + r % 2 of the word (BLOCK32_V1's words: word v of a block
  * holds codes 16 (v / 2) + 2 i + v % 2, i = 0..7, code i at bit 4 i); of
  * 2-bit codes, B row r holds the codes at bit 2 (r % 4) of each byte of
- * word r / 4 (word v of a block: codes 16 v + i at bit 2 i), byte j of its
- * row code 4 j + r % 4 of the word (3-bit codes: of their 2-bit plane's
- * words). */
+ * word r / 4 of the quad's four (two per block; word v of a block holds
+ * codes 16 v + i at bit 2 i), byte j of its row code 4 j + r % 4 of the
+ * word (3-bit codes: of their 2-bit plane's words). */
 static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
   if (bits == 8)
     return o;

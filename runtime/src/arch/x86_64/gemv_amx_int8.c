@@ -2,12 +2,10 @@
  *
  * y = x w^T for one activation row and 2-, 3-, 4- or 8-bit codes in
  * TILE16_V2 (FMA form, unsigned or signed, and 2- and 4-bit LUT_INT8), by
- * the group
- * factorization
- * of gemm_amx_int8.c with the roles of the tiles turned: x's parts of a
- * group (squant_rt_gemv_amx_int8_split's parts, one row of an A tile
- * each; every thread of a call makes its own: api.c) times
- * 16 weight rows' codes as one B tile, so that the int32 dots of a group
+ * the group factorization of gemm_amx_int8.c with the roles of the tiles
+ * turned: x's parts of a group (squant_rt_gemv_amx_int8_split's parts, one
+ * row of an A tile each; every thread of a call makes its own: api.c)
+ * times 16 weight rows' codes as one B tile, so that the int32 dots of a group
  * come out as one row of 16 outputs per part, scaled by the part's unit
  * and added in fp32, then y += s * D (+ b * sum x) with the 16 rows' scales
  * and biases loaded from the group's lines. The int8-activation mode
@@ -26,18 +24,17 @@
  * codes, each of the four 2-bit fields of a word's bytes is a B row: one
  * op (a mask or a GF(2) affine map, which also sign-extends signed codes;
  * LUT_INT8: a shift and a vpermb of its 4 entries repeated) and a store
- * per 64 codes. Per group of 16 rows that is the work of 4-bit
- * codes for 10 lines instead of 18, and it is bound by it (hot, both take
- * ~115 cycles per tile and group of 128), yet 15-20 % faster cold than the
+ * per 64 codes. Per group of 16 rows that is the work of 4-bit codes for
+ * 10 lines instead of 18, and it is bound by it (hot, both take ~115
+ * cycles per tile and group of 128), yet 15-20 % faster cold than the
  * activation-table GEMV (docs/Performance.md, session 25). 3-bit codes
  * are their 2-bit plane's (two words of each block) decoded so, each B
  * row's third bits (the block's third word) brought to bit 2 of its bytes
  * by one vpmultishiftqb and merged by one vpternlogd (signed codes: one
  * more GF(2) map sign-extends them): three ops per B row, 12-22 % faster
- * than the table GEMV. A word of
- * 8-bit codes is a B row as it is, in k order: their decode is a copy into
- * the ring (tile loads straight from the stream read 0.76-0.81 of the
- * probed bandwidth cold, session 21).
+ * than the table GEMV. A word of 8-bit codes is a B row as it is, in k
+ * order: their decode is a copy into the ring (tile loads straight from
+ * the stream read 0.76-0.81 of the probed bandwidth cold, session 21).
  *
  * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN (2)
  * consecutive tiles, group by group: a run is two streams, and each line
