@@ -26,7 +26,7 @@
  * LUT_INT8: a shift and a vpermb of its 4 entries repeated) and a store
  * per 64 codes. Per group of 16 rows that is the work of 4-bit codes for
  * 10 lines instead of 18, and it is bound by it (hot, both take ~115
- * cycles per tile and group of 128), yet 15-20 % faster cold than the
+ * cycles per tile and group of 128), yet 15-22 % faster cold than the
  * activation-table GEMV (docs/Performance.md, session 25). 3-bit codes
  * are their 2-bit plane's (two words of each block) decoded so, each B
  * row's third bits (the block's third word) brought to bit 2 of its bytes
