@@ -186,6 +186,16 @@ static inline int64_t squantPairAt(int s, int sign) {
   return (int64_t)m;
 }
 
+/* The 2-bit codes at bit 2 s of v's bytes, widened to bytes (sign:
+ * sign-extended): one op. */
+static inline __attribute__((always_inline)) __m512i
+squantTwoBitField(__m512i v, int s, int sign) {
+  if (s == 0 && !sign)
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x03));
+  return _mm512_gf2p8affine_epi64_epi8(
+      v, _mm512_set1_epi64(squantPairAt(s, sign)), 0);
+}
+
 /* The vpmultishiftqb control that brings the third bit of the 3-bit code
  * in B row 4 w + s of a block's words (squant_rt_gemv_amx_column: byte b
  * of each row's 4, code 16 w + 4 b + s of the block) from the block's
@@ -223,7 +233,10 @@ prefetchStream(const uint8_t *line, const uint8_t *tileEnd, int64_t next) {
  * nibbles of each word's bytes, widened to bytes (signed codes
  * sign-extended, LUT_INT8 codes looked up in a table repeated over 64
  * bytes, so that vpermb ignores the index's bits 4 and 5): one or two ops
- * and a store per 64 codes. 8-bit codes (16 words): copied. */
+ * and a store per 64 codes. 2-bit codes (4 words): each word's four 2-bit
+ * fields (LUT_INT8: shifted and looked up in its 4 entries repeated); 3-bit
+ * codes (two blocks of two 2-bit words and a third-bit word): the 2-bit
+ * fields with their third bits merged in. 8-bit codes (16 words): copied. */
 static inline __attribute__((always_inline)) void
 decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
            const int32_t bits, const uint8_t *tileEnd, int64_t next) {
@@ -236,22 +249,16 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
     return;
   }
   if (bits == 2) {
-    const __m512i pair = _mm512_set1_epi8(0x03);
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
       prefetchStream(words + 64 * i, tileEnd, next);
       __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
       _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
-        __m512i c;
-        if (kind == 0)
-          c = s == 0 ? _mm512_and_si512(v, pair)
-                     : _mm512_gf2p8affine_epi64_epi8(
-                           v, _mm512_set1_epi64(squantPairAt(s, 0)), 0);
-        else if (kind == 1)
-          c = _mm512_gf2p8affine_epi64_epi8(
-              v, _mm512_set1_epi64(squantPairAt(s, 1)), 0);
-        else
-          c = _mm512_permutexvar_epi8(
-              s == 0 ? v : _mm512_srli_epi16(v, (unsigned)(2 * s)), table);
+        __m512i c =
+            kind == 2
+                ? _mm512_permutexvar_epi8(
+                      s == 0 ? v : _mm512_srli_epi16(v, (unsigned)(2 * s)),
+                      table)
+                : squantTwoBitField(v, s, kind == 1);
         _mm512_store_si512((void *)(b + 64 * (4 * i + s)), c);
       }
     }
@@ -260,7 +267,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
   if (bits == 3) {
     /* Per block: the two words of the 2-bit plane decoded as 2-bit codes,
      * each B row's third bits moved to bit 2 and merged in. */
-    const __m512i pair = _mm512_set1_epi8(0x03), four = _mm512_set1_epi8(4);
+    const __m512i four = _mm512_set1_epi8(4);
     _Pragma("GCC unroll 2") for (int blk = 0; blk < 2; ++blk) {
       const uint8_t *block = words + 192 * blk;
       for (int i = 0; i < 3; ++i)
@@ -269,10 +276,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
       _Pragma("GCC unroll 2") for (int w = 0; w < 2; ++w) {
         __m512i v = _mm512_loadu_si512((const void *)(block + 64 * w));
         _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
-          __m512i low = s == 0
-                            ? _mm512_and_si512(v, pair)
-                            : _mm512_gf2p8affine_epi64_epi8(
-                                  v, _mm512_set1_epi64(squantPairAt(s, 0)), 0);
+          __m512i low = squantTwoBitField(v, s, 0);
           __m512i bit = _mm512_multishift_epi64_epi8(
               _mm512_set1_epi64(squantThirdBitAt(w, s)), third);
           /* low | (bit & 4) */
