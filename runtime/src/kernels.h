@@ -397,17 +397,16 @@ static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
 }
 /* Up to 16 parts per group: one A tile. */
 #define SQUANT_RT_GEMV_AMX_PARTS 16
-/* x (one row, times row_scale^-1, squant_rt_amx_row_scales) as int8
- * parts per group: out->tiles [k / 64 quads][16
- * parts][64] (in squant_rt_gemv_amx_column's order), out->units
- * [groups][16] (the parts' 2^e), out->counts [groups]. Tile rows past a
- * group's parts are not written: the kernel's dots of them are computed
- * and never read (it sums a group's counts[g] rows). Returns the most parts
- * of a group (at least 1), or 0 where x does not split (a
- * non-finite value, or a group needing more than SQUANT_RT_GEMV_AMX_PARTS
- * parts). residual: group_size floats and group_size bytes. xsum (NULL:
- * not written): each group's sum of x (its scaled values' sum, lane by
- * lane, times row_scale). */
+/* x (one row, times row_scale^-1, squant_rt_amx_row_scales) as int8 parts
+ * per group: out->tiles [k / 64 quads][16 parts][64] (in
+ * squant_rt_gemv_amx_column's order), out->units [groups][16] (the parts'
+ * 2^e), out->counts [groups]. Tile rows past a group's parts are not
+ * written: the kernel's dots of them are computed and never read (it sums
+ * a group's counts[g] rows). Returns the most parts of a group (at least
+ * 1), or 0 where x does not split (a non-finite value, or a group needing
+ * more than SQUANT_RT_GEMV_AMX_PARTS parts). residual: group_size floats
+ * and group_size bytes. xsum (NULL: not written): each group's sum of x
+ * (its scaled values' sum, lane by lane, times row_scale). */
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
                                       float row_scale, float *residual,
