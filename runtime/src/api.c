@@ -53,6 +53,18 @@ int squant_rt_isa_available(squant_rt_isa isa) {
   }
 }
 
+/* The VNNI GEMV of TILE16_V2 (gemv_vnni_tile16.c, the int8-activation
+ * mode): AVX-512 with VNNI, VBMI and GFNI. */
+static int vnniTile16Available(void) {
+#if defined(__x86_64__)
+  return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
+         __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("gfni");
+#else
+  return 0;
+#endif
+}
+
 /* AUTO for fp32 activations, which AMX runs as AVX512: no AMX permission
  * request (a system call) on every call. */
 static squant_rt_isa bestVectorIsa(void) {
@@ -296,8 +308,9 @@ static size_t amxInt8Carve(int64_t m, const squant_rt_qweight *w, char *base,
 }
 
 /* The AMX-INT8 GEMV's workspace (after the group sums of x): the row's
- * scale, x's parts (squant_rt_gemv_amx_int8_split) and one group's
- * residual. */
+ * scale, x's parts (squant_rt_gemv_amx_int8_split; in the int8-activation
+ * mode its quantization, which the VNNI GEMV of TILE16_V2 also reads) and
+ * one group's residual. */
 typedef struct {
   float *rowScale;
   squant_rt_amx_int8_parts parts;
@@ -312,6 +325,7 @@ static size_t gemvAmxInt8Carve(const squant_rt_qweight *w, char *base,
   ws->parts.units = carve(base, &at, groups * 16 * sizeof(float));
   ws->parts.counts = carve(base, &at, groups * sizeof(int32_t));
   ws->parts.sums = NULL;
+  ws->parts.qsums = carve(base, &at, groups * sizeof(int32_t));
   ws->residual = carve(base, &at, (size_t)w->group_size * (sizeof(float) + 1));
   return at;
 }
@@ -530,22 +544,32 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
  * shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
  * session 24, two cores). Each thread's parts are the same bytes, so the
  * threads agree on the part count and on whether x has parts at all. */
+/* What a TILE16_V2 GEMV's x becomes and which kernel reads it. */
+typedef enum {
+  GEMV_SPLIT_AMX, /* fp32 x in int8 parts, AMX-INT8 */
+  GEMV_INT8_AMX,  /* the int8-activation mode on AMX-INT8 */
+  GEMV_INT8_VNNI, /* the int8-activation mode on AVX-512 VNNI */
+} GemvTile16Mode;
+
 typedef struct {
   ParallelCall call;
   const float *x;
   float *xsum, *residual; /* thread 0's */
-  int32_t int8Activations, failed;
+  GemvTile16Mode mode;
+  int32_t failed;
 } GemvAmxCall;
 
-/* x's parts (and the FMA form's group sums, where xsum is not NULL): with
- * int8Activations its int8 quantization, one part per group, else its
+/* x's parts (and the FMA form's group sums, where xsum is not NULL): in the
+ * int8-activation mode its int8 quantization, one part per group (in the
+ * AMX GEMV's A tiles, or k bytes in a row for the VNNI GEMV), else its
  * split. Returns the parts' tile rows, 0 where x has no parts (a NaN or an
  * infinity). */
 static int32_t makeParts(const GemvAmxCall *s, const squant_rt_qgemm_params *p,
                          float *residual, const squant_rt_amx_int8_parts *parts,
                          float *xsum) {
-  if (s->int8Activations)
-    return squant_rt_gemv_amx_int8_quantize(s->x, p->w, parts, xsum);
+  if (s->mode != GEMV_SPLIT_AMX)
+    return squant_rt_gemv_amx_int8_quantize(
+        s->x, p->w, s->mode == GEMV_INT8_VNNI ? 64 : 1024, parts, xsum);
   return squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], residual,
                                        parts, xsum);
 }
@@ -579,14 +603,14 @@ static void partsThenRun(void *opaque, int32_t index, int32_t count) {
   runSlice(&mine, index, count);
 }
 
-/* Runs the AMX-INT8 GEMV over the workspace gemvAmxInt8Bytes sized; 0
- * (nothing written to y) where x has no parts. With int8Activations
- * (SQUANT_RT_FLAG_INT8_ACTIVATIONS), x's one part per group is its int8
- * quantization, its unit the group's scale. */
+/* Runs the GEMV of TILE16_V2 that mode names over the workspace
+ * gemvAmxInt8Bytes sized; 0 (nothing written to y) where x has no parts.
+ * In the int8-activation modes (SQUANT_RT_FLAG_INT8_ACTIVATIONS), x's one
+ * part per group is its int8 quantization, its unit the group's scale. */
 static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
                           int64_t y_stride, void *workspace,
                           const squant_rt_options *options,
-                          int int8Activations) {
+                          GemvTile16Mode mode) {
   GemvAmxInt8Workspace ws;
   gemvAmxInt8Carve(w, (char *)align64Ptr((char *)workspace + xsumBytes(1, w)),
                    &ws);
@@ -598,13 +622,14 @@ static int runGemvAmxInt8(const float *x, const squant_rt_qweight *w, float *y,
   p->xsum = xsum;
   p->row_scale = ws.rowScale;
   p->xparts = ws.parts;
-  s.call.kernel = squant_rt_gemv_int8_amx;
+  s.call.kernel = mode == GEMV_INT8_VNNI ? squant_rt_gemv_int8_vnni_tile16
+                                         : squant_rt_gemv_int8_amx;
   s.x = x;
   s.xsum = xsum;
   s.residual = ws.residual;
-  s.int8Activations = int8Activations;
+  s.mode = mode;
   /* The FMA form's group sums of x come with the parts' pass over x. */
-  if (int8Activations)
+  if (mode != GEMV_SPLIT_AMX)
     ws.rowScale[0] = 1.0f;
   else
     squant_rt_amx_row_scales(x, 1, w->k, w->k, ws.rowScale);
@@ -634,9 +659,10 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (need > 0 && (!workspace || workspace_size < need))
     return SQUANT_RT_BUFFER_TOO_SMALL;
   int int8Mode = (flags & SQUANT_RT_FLAG_INT8_ACTIVATIONS) != 0;
-  /* The int8-activation mode: the VNNI kernel reads BLOCK32_V1, the
-   * AMX-INT8 GEMV 2-, 3-, 4- and 8-bit TILE16_V2. */
+  /* The int8-activation mode: the VNNI kernels read BLOCK32_V1 and 2-, 3-,
+   * 4- and 8-bit TILE16_V2, the AMX-INT8 GEMV TILE16_V2 (ISA AMX). */
   int int8Tiled = w->layout == SQUANT_RT_LAYOUT_TILE16_V2;
+  GemvTile16Mode int8TiledMode = GEMV_INT8_VNNI;
   if (int8Mode) {
     if (w->form != SQUANT_RT_FORM_FMA ||
         !(int8Tiled ? gemvAmxInt8Takes(m, w)
@@ -644,10 +670,19 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                           int8Bits(w->bits)) ||
         w->group_size % 64 != 0 || m > 1 ||
         !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AMX ||
-          (isa == SQUANT_RT_ISA_AVX512 && !int8Tiled)))
+          isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
+    /* AUTO: AMX-INT8 where the CPU has it. The VNNI GEMV is 1.5-1.7x as
+     * fast with the weights in L2, but cold it reads 5-6 % less than the
+     * AMX GEMV on one thread (docs/Performance.md, session 26). */
+    if (int8Tiled && (isa == SQUANT_RT_ISA_AMX ||
+                      (isa == SQUANT_RT_ISA_AUTO &&
+                       squant_rt_isa_available(SQUANT_RT_ISA_AMX))))
+      int8TiledMode = GEMV_INT8_AMX;
 #if defined(__x86_64__)
-    if (int8Tiled ? !squant_rt_isa_available(SQUANT_RT_ISA_AMX)
+    if (int8Tiled ? (int8TiledMode == GEMV_INT8_AMX
+                         ? !squant_rt_isa_available(SQUANT_RT_ISA_AMX)
+                         : !vnniTile16Available())
                   : !squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
                         !__builtin_cpu_supports("avx512vnni") ||
                         (w->bits == 3 && !__builtin_cpu_supports("avx512vbmi")))
@@ -666,7 +701,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
    * NaN to int8 is undefined behaviour); the AMX-INT8 GEMV's quantization
    * looks for them itself. */
   if (int8Mode && int8Tiled) {
-    if (runGemvAmxInt8(x, w, y, y_stride, workspace, options, 1))
+    if (runGemvAmxInt8(x, w, y, y_stride, workspace, options, int8TiledMode))
       return SQUANT_RT_OK;
     int8Mode = 0, flags = 0;
   }
@@ -684,7 +719,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (flags == 0 && gemvAmxInt8Takes(m, w) &&
       (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
-      runGemvAmxInt8(x, w, y, y_stride, workspace, options, 0))
+      runGemvAmxInt8(x, w, y, y_stride, workspace, options, GEMV_SPLIT_AMX))
     return SQUANT_RT_OK;
   if (amx && amxBytes(m, w, 3) > 0) {
     /* Each row in three bf16 parts on the tiles, the rows' scales first. */

@@ -45,6 +45,9 @@ typedef struct squant_rt_amx_int8_parts {
   /* [groups][blocks][16]: the lane of row r (slot 0) holds the sum of row
    * r's scaled x over the group (in a fixed order), the others zero. */
   float *sums;
+  /* M = 1, int8 activations: [groups] each group's sum of its int8 x
+   * (squant_rt_gemv_amx_int8_quantize; NULL: not written). */
+  int32_t *qsums;
 } squant_rt_amx_int8_parts;
 
 /* Validated parameters of one qgemm over output rows [n_begin, n_end). */
@@ -421,18 +424,26 @@ static inline float squant_rt_int8_scale(float amax) {
   float s = amax > 0.0f ? amax / 127.0f : 1.0f;
   return s == 0.0f ? FLT_TRUE_MIN : s;
 }
-/* The int8-activation mode's x for the same kernel: per group, x / s
- * rounded half to even and clamped to +-127 (s = max|x| / 127, or 1 for an
- * all-zero group: the numerics squant_rt.h states, the same bits as the
- * VNNI kernel's quantization) as the group's one part, in
- * squant_rt_gemv_amx_column's order, its unit s; xsum (NULL: not written):
- * each group's sum of x, lane by lane as the split's. Returns 0 where x
- * holds a NaN or an infinity (nothing useful written), else 1. */
+/* The int8-activation mode's x for the same kernel and for
+ * squant_rt_gemv_int8_vnni_tile16: per group, x / s rounded half to even
+ * and clamped to +-127 (s = max|x| / 127, or 1 for an all-zero group: the
+ * numerics squant_rt.h states, the same bits as the BLOCK32_V1 VNNI
+ * kernel's quantization) as the group's one part, in
+ * squant_rt_gemv_amx_column's order, quad c's 64 bytes at out->tiles + c *
+ * quad_bytes (1024: the AMX GEMV's A tiles; 64: k bytes in a row), its
+ * unit s (out->units[g * 16]), its sum (out->qsums, where not NULL); xsum
+ * (NULL: not written): each group's sum of x, lane by lane as the split's.
+ * Returns 0 where x holds a NaN or an infinity (nothing useful written),
+ * else 1. */
 int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
                                          const squant_rt_qweight *w,
+                                         int64_t quad_bytes,
                                          const squant_rt_amx_int8_parts *out,
                                          float *xsum);
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p);
+/* The same mode on AVX-512 VNNI (gemv_vnni_tile16.c): x quantized with
+ * quad_bytes 64, its group sums in xparts.qsums. */
+void squant_rt_gemv_int8_vnni_tile16(const squant_rt_qgemm_params *p);
 
 /* The code index (0..31) in word lane L of an AMX A tile row decoded from
  * one BLOCK32_V1 block of b-bit codes (gemm_amx.c). */

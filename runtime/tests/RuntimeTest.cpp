@@ -1396,13 +1396,26 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   }
 }
 
-TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
-  // 2- to 4- and 8-bit TILE16_V2 weights in the int8-activation mode run the
-  // AMX-INT8 GEMV with x's one int8 part per group (unit: the group's
-  // scale): the same bound as VNNI's, the same bits on any pool, every
-  // scheme, ragged tiles (37 rows) and groups of 64 to 512; NaN and
+/// Whether the CPU runs the int8-activation mode's VNNI GEMV of TILE16_V2
+/// (ISA AVX512): AVX-512 with VNNI, VBMI and GFNI.
+static bool vnniTile16Available() {
+  return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
+         __builtin_cpu_supports("avx512vnni") &&
+         __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("gfni");
+}
+
+TEST(Runtime, Int8ActivationModeReadsTile16V2) {
+  // 2-, 3-, 4- and 8-bit TILE16_V2 weights in the int8-activation mode run
+  // the AMX-INT8 GEMV (ISA AMX, and AUTO where the CPU has it) or the VNNI
+  // GEMV (ISA AVX512, and AUTO elsewhere), both on x's int8 quantization
+  // per group (unit: the group's scale) with the same fp32 arithmetic: the
+  // same bound as the BLOCK32_V1 kernel's, the same bits on either kernel
+  // and any pool, every scheme (the VNNI GEMV reads signed codes in offset
+  // binary), ragged tiles (37 rows) and groups of 64 to 512; NaN and
   // infinity take the exact path.
   std::mt19937 rng(21);
+  const bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
+  const bool vnni = vnniTile16Available();
   // The status of a 16 x 128 weight's call in the mode on `isa`.
   auto smallCall = [&](squant_rt_isa isa) {
     TestWeight t = makeFma(Scheme::Symmetric, 4, 16, 128, 64, rng,
@@ -1414,12 +1427,21 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
     return squant_rt_qgemm(x.data(), 1, 128, &t.w, y.data(), 16, ws.data(),
                            ws.size(), &opts);
   };
-  // The VNNI kernel does not read TILE16_V2: AVX-512 forced is refused.
-  EXPECT_EQ(smallCall(SQUANT_RT_ISA_AVX512), SQUANT_RT_UNSUPPORTED);
-  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX)) {
+  EXPECT_EQ(smallCall(SQUANT_RT_ISA_AVX2), SQUANT_RT_UNSUPPORTED);
+  EXPECT_EQ(smallCall(SQUANT_RT_ISA_AVX512),
+            vnni ? SQUANT_RT_OK : SQUANT_RT_ISA_UNAVAILABLE);
+  EXPECT_EQ(smallCall(SQUANT_RT_ISA_AMX),
+            amx ? SQUANT_RT_OK : SQUANT_RT_ISA_UNAVAILABLE);
+  if (!amx && !vnni) {
     EXPECT_EQ(smallCall(SQUANT_RT_ISA_AUTO), SQUANT_RT_ISA_UNAVAILABLE);
-    GTEST_SKIP() << "no AMX-INT8 on this CPU (its status checked)";
+    GTEST_SKIP() << "neither AMX-INT8 nor AVX-512 VNNI/VBMI/GFNI on this CPU "
+                    "(the statuses checked)";
   }
+  std::vector<squant_rt_isa> kernels;
+  if (vnni)
+    kernels.push_back(SQUANT_RT_ISA_AVX512);
+  if (amx)
+    kernels.push_back(SQUANT_RT_ISA_AMX);
   squant_rt_pool *pool = nullptr;
   ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
   for (int bits : {2, 3, 4, 8})
@@ -1437,41 +1459,48 @@ TEST(Runtime, Int8ActivationModeOnAmxReadsTile16V2) {
         std::vector<float> y = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
                                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
         expectWithinInt8QuantizationError(t, x, y, label);
-        std::vector<float> pooled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, pool,
-                                             SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-        EXPECT_EQ(std::memcmp(y.data(), pooled.data(), n * sizeof(float)), 0)
-            << label;
+        for (squant_rt_isa isa : kernels)
+          for (squant_rt_pool *on : {(squant_rt_pool *)nullptr, pool}) {
+            std::vector<float> other =
+                runQgemm(t, x, 1, isa, on, SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+            EXPECT_EQ(std::memcmp(y.data(), other.data(), n * sizeof(float)), 0)
+                << label << " isa " << int(isa) << (on ? ", 2 threads" : "");
+          }
         if (g == 128)
           for (float bad : {NAN, -INFINITY}) {
             x[k - 3] = bad;
-            std::vector<float> exact = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO);
-            std::vector<float> fast =
-                runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, nullptr,
-                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-            EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
-                      0)
-                << label << " x " << bad;
-            fast = runQgemm(t, x, 1, SQUANT_RT_ISA_AUTO, pool,
-                            SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-            EXPECT_EQ(std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
-                      0)
-                << label << " x " << bad << ", 2 threads";
+            for (squant_rt_isa isa : kernels)
+              for (squant_rt_pool *on : {(squant_rt_pool *)nullptr, pool}) {
+                std::vector<float> fast =
+                    runQgemm(t, x, 1, isa, on, SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+                // The exact path on the same ISA and pool.
+                std::vector<float> exact = runQgemm(t, x, 1, isa, on);
+                EXPECT_EQ(
+                    std::memcmp(exact.data(), fast.data(), n * sizeof(float)),
+                    0)
+                    << label << " x " << bad << " isa " << int(isa)
+                    << (on ? ", 2 threads" : "");
+              }
           }
       }
   squant_rt_pool_destroy(pool);
+  if (!amx)
+    GTEST_SKIP() << "no AMX-INT8 on this CPU: the VNNI GEMV's part ran";
 }
 
 TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
-  // The mode's quantization (squant_rt.h) on both kernels that take it,
+  // The mode's quantization (squant_rt.h) on every kernel that takes it,
   // against the rule computed here: where every scale is a power of two and
   // x / s lands on integers and ties, every product and sum is exact, so
-  // the VNNI kernel (BLOCK32_V1) and the AMX-INT8 GEMV (TILE16_V2) give the
-  // rule's result bit for bit. Ties round to even (2.5 -> 2, -3.5 -> -4);
-  // a group whose max|x| / 127 underflows (values k 2^-149, |k| <= 63)
-  // takes the smallest subnormal as its scale, so its values stay exact
-  // (before, the scale was 0 and x / 0 went to int8 undefined).
+  // the VNNI kernels (BLOCK32_V1; TILE16_V2, signed and unsigned codes) and
+  // the AMX-INT8 GEMV (TILE16_V2) give the rule's result bit for bit. Ties
+  // round to even (2.5 -> 2, -3.5 -> -4); a group whose max|x| / 127 underflows
+  // (values k 2^-149, |k| <= 63) takes the smallest subnormal as its scale, so
+  // its values stay exact (before, the scale was 0 and x / 0 went to int8
+  // undefined).
   std::mt19937 rng(23);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
+  bool vnniTiled = vnniTile16Available();
   for (int bits : {2, 3, 4, 8})
     for (bool tiny : {false, true}) {
       int64_t g = 128, n = 37, k = 4 * g;
@@ -1493,43 +1522,69 @@ TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
         finish(t);
       }
       // The rule, in fp64 (exact here), rounded once.
-      std::vector<float> want(n);
-      for (int64_t j = 0; j < n; ++j) {
-        double acc = 0.0;
-        for (int64_t gi = 0; gi < k / g; ++gi) {
-          float amax = 0.0f;
-          for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
-            amax = std::max(amax, std::fabs(x[c]));
-          float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-          if (s == 0.0f)
-            s = std::numeric_limits<float>::denorm_min();
-          double dot = 0.0, sum = 0.0;
-          for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
-            dot += double(std::nearbyint(x[c] / s)) * t.codes[j * k + c];
-            sum += x[c];
+      auto rule = [&] {
+        std::vector<float> want(n);
+        for (int64_t j = 0; j < n; ++j) {
+          double acc = 0.0;
+          for (int64_t gi = 0; gi < k / g; ++gi) {
+            float amax = 0.0f;
+            for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+              amax = std::max(amax, std::fabs(x[c]));
+            float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+            if (s == 0.0f)
+              s = std::numeric_limits<float>::denorm_min();
+            double dot = 0.0, sum = 0.0;
+            for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+              int8_t code = t.codes[j * k + c]; // 8-bit unsigned: 0..255
+              dot += double(std::nearbyint(x[c] / s)) *
+                     (t.w.is_signed ? double(code) : double(uint8_t(code)));
+              sum += x[c];
+            }
+            acc += t.scales[j * (k / g) + gi] * double(s) * dot +
+                   t.bias[j * (k / g) + gi] * sum;
           }
-          acc += t.scales[j * (k / g) + gi] * double(s) * dot +
-                 t.bias[j * (k / g) + gi] * sum;
+          want[j] = float(acc);
         }
-        want[j] = float(acc);
-      }
+        return want;
+      };
       std::string what = "bits " + std::to_string(bits) +
                          (tiny ? " tiny x" : " ties and scales");
+      std::vector<float> want = rule();
       std::vector<float> vnni = runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
                                          SQUANT_RT_FLAG_INT8_ACTIVATIONS);
       EXPECT_EQ(std::memcmp(vnni.data(), want.data(), n * 4), 0)
           << what << ": VNNI, row 0 " << vnni[0] << " want " << want[0];
-      if (!amx)
-        continue;
-      t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
-      finish(t);
-      std::vector<float> tiled = runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, nullptr,
-                                          SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-      EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
-          << what << ": AMX, row 0 " << tiled[0] << " want " << want[0];
+      // TILE16_V2: the codes signed, then unsigned (the VNNI GEMV reads
+      // both as unsigned bytes, signed ones in offset binary).
+      for (bool isSigned : {true, false}) {
+        t.w.is_signed = isSigned;
+        if (!isSigned) {
+          for (int8_t &c : t.codes)
+            c = static_cast<int8_t>(c + (1 << (bits - 1)));
+          want = rule();
+        }
+        t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
+        finish(t);
+        std::string codes = what + (isSigned ? ", signed" : ", unsigned");
+        if (vnniTiled) {
+          std::vector<float> tiled =
+              runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
+                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+          EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
+              << codes << ": VNNI TILE16_V2, row 0 " << tiled[0] << " want "
+              << want[0];
+        }
+        if (amx) {
+          std::vector<float> tiled =
+              runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, nullptr,
+                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+          EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
+              << codes << ": AMX, row 0 " << tiled[0] << " want " << want[0];
+        }
+      }
     }
   if (!amx)
-    GTEST_SKIP() << "no AMX-INT8 on this CPU: the VNNI kernel's part ran";
+    GTEST_SKIP() << "no AMX-INT8 on this CPU: the VNNI kernels' parts ran";
 }
 
 //===----------------------------------------------------------------------===//

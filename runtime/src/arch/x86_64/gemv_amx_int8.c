@@ -14,7 +14,8 @@
  * (squant_rt_gemv_amx_int8_quantize).
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
- * shape (16 columns of 4 bytes). Of 4-bit codes, the low nibbles of a
+ * shape (16 columns of 4 bytes); the decode into B rows is
+ * tile16_v2_rows.h's, which the VNNI int8-activation GEMV shares. Of 4-bit codes, the low nibbles of a
  * word's bytes are one B row, the high nibbles another, so the decode is
  * one op (a mask or a GF(2) affine map of each byte; two for LUT_INT8's
  * lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
@@ -38,8 +39,8 @@
  *
  * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN (2)
  * consecutive tiles, group by group: a run is two streams, and each line
- * decoded comes with two prefetches of its stream, SQUANT_GEMV_AMX_AHEAD
- * bytes ahead into L1 and SQUANT_GEMV_AMX_FAR into L2; where those pass
+ * decoded comes with two prefetches of its stream, SQUANT_TILE16_AHEAD
+ * bytes ahead into L1 and SQUANT_TILE16_FAR into L2; where those pass
  * the end of a tile they fetch the start of the same stream's tile in the
  * next run, which would start cold. Measured over cold copies (session 22,
  * docs/Performance.md; two threads, 4096 x 4096, as a fraction of a
@@ -59,10 +60,9 @@
 
 #include "../../kernels.h"
 #include "amx_int8_split.h"
+#include "tile16_v2_rows.h"
 
 #define SQUANT_GEMV_AMX_RUN 2
-#define SQUANT_GEMV_AMX_AHEAD 2048 /* bytes: the L1 prefetch */
-#define SQUANT_GEMV_AMX_FAR 3072   /* bytes: the L2 prefetch */
 /* Decoded B tiles in flight (1 KiB each): two banks of up to 8 quads. */
 #define SQUANT_GEMV_AMX_RING 16
 
@@ -117,6 +117,7 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
 
 int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
                                          const squant_rt_qweight *w,
+                                         int64_t quad_bytes,
                                          const squant_rt_amx_int8_parts *out,
                                          float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs;
@@ -135,6 +136,7 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
     if (xsum)
       xsum[g] = sum;
     const __m512 vs = _mm512_set1_ps(s);
+    __m512i qsum = _mm512_setzero_si512();
     for (int64_t c = 0; c < gs; c += 64) {
       __m128i q[4];
       for (int i = 0; i < 4; ++i) {
@@ -142,16 +144,20 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
             _mm512_div_ps(_mm512_loadu_ps(xg + c + 16 * i), vs),
             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         v = _mm512_min_ps(_mm512_max_ps(v, bottom), top);
-        q[i] = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(v));
+        __m512i qi = _mm512_cvtps_epi32(v);
+        qsum = _mm512_add_epi32(qsum, qi);
+        q[i] = _mm512_cvtepi32_epi8(qi);
       }
       __m512i k64 = _mm512_inserti32x4(
           _mm512_inserti32x4(
               _mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2],
               2),
           q[3], 3);
-      _mm512_storeu_si512((void *)(out->tiles + (g * gs + c) / 64 * 1024),
+      _mm512_storeu_si512((void *)(out->tiles + (g * gs + c) / 64 * quad_bytes),
                           _mm512_permutexvar_epi8(order, k64));
     }
+    if (out->qsums)
+      out->qsums[g] = _mm512_reduce_add_epi32(qsum);
   }
   return 1;
 }
@@ -169,148 +175,18 @@ static void configureTiles(int32_t parts) {
   _tile_loadconfig(&cfg);
 }
 
-/* GF(2) affine maps of a byte (vgf2p8affineqb: result bit i is the parity
- * of the byte and byte 7 - i of the matrix): its high nibble moved down, and
- * either nibble sign-extended. */
-#define SQUANT_HIGH_NIBBLE 0x1020408000000000ll
-#define SQUANT_LOW_NIBBLE_SIGNED 0x0102040808080808ll
-#define SQUANT_HIGH_NIBBLE_SIGNED 0x1020408080808080ll
-
-/* The GF(2) affine map taking a byte's 2-bit code at bit 2 s to bits 0
- * and 1, with `sign` its high bit copied to bits 2..7 (matrix byte 7 - i:
- * the source bits of result bit i). */
-static inline int64_t squantPairAt(int s, int sign) {
-  uint64_t low = 1ull << (2 * s), high = 1ull << (2 * s + 1), m = low << 56;
-  for (int i = 1; i < (sign ? 8 : 2); ++i)
-    m |= high << (8 * (7 - i));
-  return (int64_t)m;
+/* A decoded row to its place in the B tile at sink. */
+static inline __attribute__((always_inline)) void storeRow(void *sink, int row,
+                                                           __m512i v) {
+  _mm512_store_si512((void *)((uint8_t *)sink + 64 * row), v);
 }
 
-/* The 2-bit codes at bit 2 s of v's bytes, widened to bytes (sign:
- * sign-extended): one op. */
-static inline __attribute__((always_inline)) __m512i
-squantTwoBitField(__m512i v, int s, int sign) {
-  if (s == 0 && !sign)
-    return _mm512_and_si512(v, _mm512_set1_epi8(0x03));
-  return _mm512_gf2p8affine_epi64_epi8(
-      v, _mm512_set1_epi64(squantPairAt(s, sign)), 0);
-}
-
-/* The vpmultishiftqb control that brings the third bit of the 3-bit code
- * in B row 4 w + s of a block's words (squant_rt_gemv_amx_column: byte b
- * of each row's 4, code 16 w + 4 b + s of the block) from the block's
- * third-bit word (code i at bit i) to bit 2 of its byte: each byte of a
- * qword (two rows' words) reads 8 bits from 2 below that bit on. */
-static inline int64_t squantThirdBitAt(int w, int s) {
-  uint64_t control = 0;
-  for (int byte = 0; byte < 8; ++byte)
-    control |=
-        (uint64_t)((32 * (byte / 4) + 16 * w + 4 * (byte % 4) + s - 2) & 63)
-        << (8 * byte);
-  return (int64_t)control;
-}
-
-/* The GF(2) affine map sign-extending a 3-bit code: bit 2 to bits 3..7. */
-#define SQUANT_SIGN_EXTEND_3 0x0102040404040404ll
-
-/* The prefetches of the lines SQUANT_GEMV_AMX_AHEAD bytes (into L1) and
- * SQUANT_GEMV_AMX_FAR bytes (into L2) after `line` of a run's tile; one
- * past the tile's end fetches the line as far into the same stream's tile
- * of the next run (`next` bytes on). Prefetches do not fault: the last
- * run's point past the weight. */
-static inline __attribute__((always_inline)) void
-prefetchStream(const uint8_t *line, const uint8_t *tileEnd, int64_t next) {
-  const uint8_t *near = line + SQUANT_GEMV_AMX_AHEAD;
-  const uint8_t *far = line + SQUANT_GEMV_AMX_FAR;
-  _mm_prefetch((const char *)(near >= tileEnd ? near + next : near),
-               _MM_HINT_T0);
-  _mm_prefetch((const char *)(far >= tileEnd ? far + next : far), _MM_HINT_T1);
-}
-
-/* The 16 B rows of one quad into b, each line read with the prefetches of
- * the lines SQUANT_GEMV_AMX_AHEAD and SQUANT_GEMV_AMX_FAR bytes after it.
- * 4-bit codes (two blocks: 8 words of 16 rows): the low and the high
- * nibbles of each word's bytes, widened to bytes (signed codes
- * sign-extended, LUT_INT8 codes looked up in a table repeated over 64
- * bytes, so that vpermb ignores the index's bits 4 and 5): one or two ops
- * and a store per 64 codes. 2-bit codes (4 words): each word's four 2-bit
- * fields (LUT_INT8: shifted and looked up in its 4 entries repeated); 3-bit
- * codes (two blocks of two 2-bit words and a third-bit word): the 2-bit
- * fields with their third bits merged in. 8-bit codes (16 words): copied. */
+/* The 16 B rows of one quad into b (tile16_v2_rows.h): a store per 64
+ * codes. */
 static inline __attribute__((always_inline)) void
 decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
            const int32_t bits, const uint8_t *tileEnd, int64_t next) {
-  if (bits == 8) {
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
-      prefetchStream(words + 64 * i, tileEnd, next);
-      _mm512_store_si512((void *)(b + 64 * i),
-                         _mm512_loadu_si512((const void *)(words + 64 * i)));
-    }
-    return;
-  }
-  if (bits == 2) {
-    _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
-      prefetchStream(words + 64 * i, tileEnd, next);
-      __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
-      _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
-        __m512i c =
-            kind == 2
-                ? _mm512_permutexvar_epi8(
-                      s == 0 ? v : _mm512_srli_epi16(v, (unsigned)(2 * s)),
-                      table)
-                : squantTwoBitField(v, s, kind == 1);
-        _mm512_store_si512((void *)(b + 64 * (4 * i + s)), c);
-      }
-    }
-    return;
-  }
-  if (bits == 3) {
-    /* Per block: the two words of the 2-bit plane decoded as 2-bit codes,
-     * each B row's third bits moved to bit 2 and merged in. */
-    const __m512i four = _mm512_set1_epi8(4);
-    _Pragma("GCC unroll 2") for (int blk = 0; blk < 2; ++blk) {
-      const uint8_t *block = words + 192 * blk;
-      for (int i = 0; i < 3; ++i)
-        prefetchStream(block + 64 * i, tileEnd, next);
-      __m512i third = _mm512_loadu_si512((const void *)(block + 128));
-      _Pragma("GCC unroll 2") for (int w = 0; w < 2; ++w) {
-        __m512i v = _mm512_loadu_si512((const void *)(block + 64 * w));
-        _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
-          __m512i low = squantTwoBitField(v, s, 0);
-          __m512i bit = _mm512_multishift_epi64_epi8(
-              _mm512_set1_epi64(squantThirdBitAt(w, s)), third);
-          /* low | (bit & 4) */
-          __m512i c = _mm512_ternarylogic_epi32(low, bit, four, 0xF8);
-          if (kind == 1)
-            c = _mm512_gf2p8affine_epi64_epi8(
-                c, _mm512_set1_epi64(SQUANT_SIGN_EXTEND_3), 0);
-          _mm512_store_si512((void *)(b + 64 * (4 * (2 * blk + w) + s)), c);
-        }
-      }
-    }
-    return;
-  }
-  const __m512i nibble = _mm512_set1_epi8(0x0F);
-  const __m512i high = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE);
-  const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
-  const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
-  _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
-    prefetchStream(words + 64 * i, tileEnd, next);
-    __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i)), lo, hi;
-    if (kind == 0) {
-      lo = _mm512_and_si512(v, nibble);
-      hi = _mm512_gf2p8affine_epi64_epi8(v, high, 0);
-    } else if (kind == 1) {
-      lo = _mm512_gf2p8affine_epi64_epi8(v, lowSigned, 0);
-      hi = _mm512_gf2p8affine_epi64_epi8(v, highSigned, 0);
-    } else {
-      lo = _mm512_permutexvar_epi8(v, table);
-      hi = _mm512_permutexvar_epi8(_mm512_gf2p8affine_epi64_epi8(v, high, 0),
-                                   table);
-    }
-    _mm512_store_si512((void *)(b + 64 * (2 * i)), lo);
-    _mm512_store_si512((void *)(b + 64 * (2 * i + 1)), hi);
-  }
+  squantTile16Quad(words, storeRow, b, table, kind, bits, tileEnd, next);
 }
 
 /* C += A B; unsigned codes: signed parts times unsigned bytes. */
@@ -330,7 +206,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
       const uint8_t *tileEnd = run + ((i) + 1) * tileBytes;                    \
       for (int64_t l = codeBytes; l < groupBytes; l += 64)                     \
-        prefetchStream(group + l, tileEnd, next);                              \
+        squantPrefetchStream(group + l, tileEnd, next);                        \
       for (int64_t c = 0; c < quads; ++c)                                      \
         decodeQuad(group + c * 128 * bits, ring + ((i)*quads + c) * 1024,      \
                    table, kind, bits, tileEnd, next);                          \

@@ -1,0 +1,212 @@
+/*===- tile16_v2_rows.h - TILE16_V2 codes as rows of 16 x 4 bytes -*- C -*-===//
+ *
+ * The decode both M = 1 int8 GEMVs of TILE16_V2 codes run: the AMX-INT8
+ * GEMV (gemv_amx_int8.c) stores its rows as B tiles, the VNNI
+ * int8-activation GEMV (gemv_vnni_tile16.c) takes each as a vpdpbusd
+ * operand. A quad (64 k of a tile's 16 weight rows) becomes 16 rows of 64
+ * bytes, row r holding 4 codes of each weight row as bytes (weight row n in
+ * bytes 4 n .. 4 n + 3), in squant_rt_gemv_amx_column's k order:
+ *   4 bits (two blocks: 8 words of 16 rows): the low (row 2 i) and the high
+ *          nibbles (row 2 i + 1) of word i's bytes: one op per row (a mask
+ *          or a GF(2) affine map of each byte; two for LUT_INT8's lookups);
+ *   2 bits (4 words): each word's four 2-bit fields, one op per row
+ *          (LUT_INT8: a shift and a vpermb of its 4 entries repeated);
+ *   3 bits (two blocks of two 2-bit words and a third-bit word): the 2-bit
+ *          fields with their third bits brought to bit 2 of each byte by one
+ *          vpmultishiftqb of the block's third-bit word and merged by one
+ *          vpternlogd: three ops per row;
+ *   8 bits (16 words): each word is a row.
+ * Every line read comes with two prefetches of its stream (below). Compiled
+ * with AVX-512 (F, BW), VBMI and GFNI.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef SQUANT_RUNTIME_TILE16_V2_ROWS_H
+#define SQUANT_RUNTIME_TILE16_V2_ROWS_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+/* What a row's bytes hold. */
+enum {
+  SQUANT_ROWS_UNSIGNED = 0, /* the codes */
+  SQUANT_ROWS_SIGNED = 1,   /* signed codes, sign-extended */
+  SQUANT_ROWS_LUT = 2,      /* LUT_INT8: the table's entries of the codes */
+  SQUANT_ROWS_OFFSET = 3,   /* signed codes plus 2^(bits - 1), unsigned */
+};
+
+/* Prefetch distances of both GEMVs (docs/Performance.md, sessions 21-24). */
+#define SQUANT_TILE16_AHEAD 2048 /* bytes: the L1 prefetch */
+#define SQUANT_TILE16_FAR 3072   /* bytes: the L2 prefetch */
+
+/* The prefetches of the lines SQUANT_TILE16_AHEAD bytes (into L1) and
+ * SQUANT_TILE16_FAR bytes (into L2) after `line` of a run's tile; one past
+ * the tile's end fetches the line as far into the same stream's tile of the
+ * next run (`next` bytes on). tileEnd NULL (a constant: lines that far from
+ * the tile's end, squantFarFromEnd): no test. Prefetches do not fault: the
+ * last run's point past the weight. */
+static inline __attribute__((always_inline)) void
+squantPrefetchStream(const uint8_t *line, const uint8_t *tileEnd,
+                     int64_t next) {
+  if (!tileEnd) {
+    _mm_prefetch((const char *)(line + SQUANT_TILE16_AHEAD), _MM_HINT_T0);
+    _mm_prefetch((const char *)(line + SQUANT_TILE16_FAR), _MM_HINT_T1);
+    return;
+  }
+  const uint8_t *near = line + SQUANT_TILE16_AHEAD;
+  const uint8_t *far = line + SQUANT_TILE16_FAR;
+  _mm_prefetch((const char *)(near >= tileEnd ? near + next : near),
+               _MM_HINT_T0);
+  _mm_prefetch((const char *)(far >= tileEnd ? far + next : far), _MM_HINT_T1);
+}
+
+/* Whether both prefetches of every line of [begin, end) stay before
+ * tileEnd. */
+static inline int squantFarFromEnd(const uint8_t *end, const uint8_t *tileEnd) {
+  return end + SQUANT_TILE16_FAR <= tileEnd;
+}
+
+/* GF(2) affine maps of a byte (vgf2p8affineqb: result bit i is the parity
+ * of the byte and byte 7 - i of the matrix): its high nibble moved down, and
+ * either nibble sign-extended. */
+#define SQUANT_HIGH_NIBBLE 0x1020408000000000ll
+#define SQUANT_LOW_NIBBLE_SIGNED 0x0102040808080808ll
+#define SQUANT_HIGH_NIBBLE_SIGNED 0x1020408080808080ll
+
+/* The GF(2) affine map taking a byte's 2-bit code at bit 2 s to bits 0
+ * and 1, with `sign` its high bit copied to bits 2..7 (matrix byte 7 - i:
+ * the source bits of result bit i). */
+static inline int64_t squantPairAt(int s, int sign) {
+  uint64_t low = 1ull << (2 * s), high = 1ull << (2 * s + 1), m = low << 56;
+  for (int i = 1; i < (sign ? 8 : 2); ++i)
+    m |= high << (8 * (7 - i));
+  return (int64_t)m;
+}
+
+/* The 2-bit codes at bit 2 s of v's bytes, widened to bytes (sign:
+ * sign-extended): one op. */
+static inline __attribute__((always_inline)) __m512i
+squantTwoBitField(__m512i v, int s, int sign) {
+  if (s == 0 && !sign)
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x03));
+  return _mm512_gf2p8affine_epi64_epi8(
+      v, _mm512_set1_epi64(squantPairAt(s, sign)), 0);
+}
+
+/* The vpmultishiftqb control that brings the third bit of the 3-bit code
+ * in row 4 w + s of a block's words (squant_rt_gemv_amx_column: byte b
+ * of each row's 4, code 16 w + 4 b + s of the block) from the block's
+ * third-bit word (code i at bit i) to bit 2 of its byte: each byte of a
+ * qword (two rows' words) reads 8 bits from 2 below that bit on. */
+static inline int64_t squantThirdBitAt(int w, int s) {
+  uint64_t control = 0;
+  for (int byte = 0; byte < 8; ++byte)
+    control |=
+        (uint64_t)((32 * (byte / 4) + 16 * w + 4 * (byte % 4) + s - 2) & 63)
+        << (8 * byte);
+  return (int64_t)control;
+}
+
+/* The GF(2) affine map sign-extending a 3-bit code: bit 2 to bits 3..7. */
+#define SQUANT_SIGN_EXTEND_3 0x0102040404040404ll
+
+/* Each code's top bit in a word's bytes: flipping it adds 2^(bits - 1) to a
+ * signed code (offset binary). */
+static inline __m512i squantTopBits(int bits) {
+  return _mm512_set1_epi8(bits == 8   ? (char)0x80
+                          : bits == 4 ? (char)0x88
+                                      : (char)0xAA);
+}
+
+/* What takes the rows: emit(sink, r, row r), as each row is made (an
+ * always_inline function, so that each row's use follows its decode). */
+typedef void (*SquantRowSink)(void *sink, int row, __m512i v);
+
+/* The 16 rows of one quad (above), each passed to emit as it is made, each
+ * line read with its stream's prefetches (squantPrefetchStream). table:
+ * LUT_INT8's entries repeated over 64 bytes (4 bits: 16 entries per
+ * 128-bit lane, so that vpermb ignores the index's bits 4 and 5; 2 bits: 4
+ * per 32-bit lane). */
+static inline __attribute__((always_inline)) void
+squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
+                 __m512i table, const int kind, const int bits,
+                 const uint8_t *tileEnd, int64_t next) {
+  const __m512i flip =
+      kind == SQUANT_ROWS_OFFSET ? squantTopBits(bits) : _mm512_setzero_si512();
+  if (bits == 8) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
+      squantPrefetchStream(words + 64 * i, tileEnd, next);
+      __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
+      emit(sink, i, kind == SQUANT_ROWS_OFFSET ? _mm512_xor_si512(v, flip) : v);
+    }
+    return;
+  }
+  if (bits == 2) {
+    _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+      squantPrefetchStream(words + 64 * i, tileEnd, next);
+      __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
+      if (kind == SQUANT_ROWS_OFFSET)
+        v = _mm512_xor_si512(v, flip);
+      _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) emit(
+          sink, 4 * i + s,
+          kind == SQUANT_ROWS_LUT
+              ? _mm512_permutexvar_epi8(
+                    s == 0 ? v : _mm512_srli_epi16(v, (unsigned)(2 * s)), table)
+              : squantTwoBitField(v, s, kind == SQUANT_ROWS_SIGNED));
+    }
+    return;
+  }
+  if (bits == 3) {
+    /* Per block: the two words of the 2-bit plane decoded as 2-bit codes,
+     * each row's third bits moved to bit 2 and merged in (offset binary:
+     * the third bits flipped). */
+    const __m512i four = _mm512_set1_epi8(4);
+    _Pragma("GCC unroll 2") for (int blk = 0; blk < 2; ++blk) {
+      const uint8_t *block = words + 192 * blk;
+      for (int i = 0; i < 3; ++i)
+        squantPrefetchStream(block + 64 * i, tileEnd, next);
+      __m512i third = _mm512_loadu_si512((const void *)(block + 128));
+      _Pragma("GCC unroll 2") for (int w = 0; w < 2; ++w) {
+        __m512i v = _mm512_loadu_si512((const void *)(block + 64 * w));
+        _Pragma("GCC unroll 4") for (int s = 0; s < 4; ++s) {
+          __m512i low = squantTwoBitField(v, s, 0);
+          __m512i bit = _mm512_multishift_epi64_epi8(
+              _mm512_set1_epi64(squantThirdBitAt(w, s)), third);
+          /* low | (bit & 4), or low | (~bit & 4) */
+          __m512i c = kind == SQUANT_ROWS_OFFSET
+                          ? _mm512_ternarylogic_epi32(low, bit, four, 0xF2)
+                          : _mm512_ternarylogic_epi32(low, bit, four, 0xF8);
+          if (kind == SQUANT_ROWS_SIGNED)
+            c = _mm512_gf2p8affine_epi64_epi8(
+                c, _mm512_set1_epi64(SQUANT_SIGN_EXTEND_3), 0);
+          emit(sink, 4 * (2 * blk + w) + s, c);
+        }
+      }
+    }
+    return;
+  }
+  const __m512i nibble = _mm512_set1_epi8(0x0F);
+  const __m512i high = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE);
+  const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
+  const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
+  _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
+    squantPrefetchStream(words + 64 * i, tileEnd, next);
+    __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
+    if (kind == SQUANT_ROWS_OFFSET)
+      v = _mm512_xor_si512(v, flip);
+    if (kind == SQUANT_ROWS_SIGNED) {
+      emit(sink, 2 * i, _mm512_gf2p8affine_epi64_epi8(v, lowSigned, 0));
+      emit(sink, 2 * i + 1, _mm512_gf2p8affine_epi64_epi8(v, highSigned, 0));
+    } else if (kind == SQUANT_ROWS_LUT) {
+      emit(sink, 2 * i, _mm512_permutexvar_epi8(v, table));
+      emit(sink, 2 * i + 1,
+           _mm512_permutexvar_epi8(_mm512_gf2p8affine_epi64_epi8(v, high, 0),
+                                   table));
+    } else {
+      emit(sink, 2 * i, _mm512_and_si512(v, nibble));
+      emit(sink, 2 * i + 1, _mm512_gf2p8affine_epi64_epi8(v, high, 0));
+    }
+  }
+}
+
+#endif /* SQUANT_RUNTIME_TILE16_V2_ROWS_H */
