@@ -672,12 +672,15 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
         !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AMX ||
           isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
-    /* AUTO: AMX-INT8 where the CPU has it. The VNNI GEMV is 1.5-1.7x as
-     * fast with the weights in L2, but cold it reads 5-6 % less than the
-     * AMX GEMV on one thread (docs/Performance.md, session 26). */
+    /* AUTO: the VNNI GEMV for 2-bit codes, else AMX-INT8 where the CPU has
+     * it. With the weights in L2 the VNNI GEMV is 1.5-2x as fast at every
+     * width, but cold (docs/Performance.md, session 26) it reads 2-6 %
+     * more than the AMX GEMV at 2 bits, as much at 3 and 8 bits, and 1-5 %
+     * less at 4 bits. */
     if (int8Tiled && (isa == SQUANT_RT_ISA_AMX ||
                       (isa == SQUANT_RT_ISA_AUTO &&
-                       squant_rt_isa_available(SQUANT_RT_ISA_AMX))))
+                       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
+                       !(w->bits == 2 && vnniTile16Available()))))
       int8TiledMode = GEMV_INT8_AMX;
 #if defined(__x86_64__)
     if (int8Tiled ? (int8TiledMode == GEMV_INT8_AMX

@@ -134,7 +134,8 @@ typedef struct squant_rt_pool squant_rt_pool;
  * and either 2-, 3-, 4- or 8-bit codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits
  * also AVX-512 VBMI) or 2-, 3-, 4- or 8-bit codes in TILE16_V2 (groups up
  * to 512: ISA AMX, AMX-INT8; ISA AVX512, AVX-512 VNNI, VBMI and GFNI; AUTO,
- * AMX-INT8 where the CPU has it, else VNNI; both give the same bits); else
+ * VNNI for 2-bit codes and AMX-INT8 for the others where the CPU has it,
+ * else VNNI; both give the same bits); else
  * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA. An x
  * holding a NaN or an infinity runs the exact path, which carries it. */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u
