@@ -673,8 +673,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
           isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
     /* AUTO: the VNNI GEMV for 2-bit codes, else AMX-INT8 where the CPU has
-     * it. With the weights in L2 the VNNI GEMV is 1.5-2x as fast at every
-     * width, but cold (docs/Performance.md, session 26) it reads 2-6 %
+     * it. With the weights in L2 the VNNI GEMV is 1.5-1.7x as fast at 2,
+     * 3 and 4 bits, but cold (docs/Performance.md, session 26) it reads 2-6 %
      * more than the AMX GEMV at 2 bits, as much at 3 and 8 bits, and 1-5 %
      * less at 4 bits. */
     if (int8Tiled && (isa == SQUANT_RT_ISA_AMX ||

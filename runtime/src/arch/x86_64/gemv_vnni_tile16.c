@@ -1,5 +1,4 @@
-/*===- gemv_vnni_tile16.c - int8-activation GEMV of TILE16_V2, VNNI
- *--------===//
+/*===- gemv_vnni_tile16.c - int8-activation GEMV of TILE16_V2, VNNI -----===//
  *
  * SQUANT_RT_FLAG_INT8_ACTIVATIONS (changes numerics) on 2-, 3-, 4- and
  * 8-bit TILE16_V2 codes in the FMA form, M = 1, with AVX-512 VNNI. A
@@ -19,7 +18,11 @@
  *
  * The tiles are taken in runs of SQUANT_GEMV_VNNI_RUN (2) consecutive
  * tiles, group by group, each line read with the AMX-INT8 GEMV's two
- * prefetches of its stream (squantPrefetchStream): the same streams.
+ * prefetches of its stream (squantPrefetchStream): the same streams. With
+ * the weights in L2 this kernel takes 0.6-0.7x the AMX GEMV's time at 2 to
+ * 4 bits; cold it reads 2-6 % more at 2 bits and 1-5 % less at 4
+ * (docs/Performance.md, session 26), so AUTO runs it for 2-bit codes and
+ * where there is no AMX (api.c).
  *
  *===----------------------------------------------------------------------===*/
 
@@ -30,8 +33,8 @@
 
 #define SQUANT_GEMV_VNNI_RUN 2
 
-/* A tile's dots of one quad: two accumulators (even and odd rows), the
- * quad's 64 int8 activations. */
+/* A tile's dots of one quad: four accumulators (rows mod 4: vpdpbusd's
+ * latency), the quad's 64 int8 activations. */
 typedef struct {
   __m512i acc[4];
   const int8_t *x;
