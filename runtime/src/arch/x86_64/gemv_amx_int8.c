@@ -15,10 +15,10 @@
  *
  * TILE16_V2 holds 16 rows' 32-bit words in 64 bytes, the B tile's row
  * shape (16 columns of 4 bytes); the decode into B rows is
- * tile16_v2_rows.h's, which the VNNI int8-activation GEMV shares. Of 4-bit codes, the low nibbles of a
- * word's bytes are one B row, the high nibbles another, so the decode is
- * one op (a mask or a GF(2) affine map of each byte; two for LUT_INT8's
- * lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
+ * tile16_v2_rows.h's, which the VNNI int8-activation GEMV shares. Of
+ * 4-bit codes, the low nibbles of a word's bytes are one B row, the high
+ * nibbles another, so the decode is one op (a mask or a GF(2) affine map
+ * of each byte; two for LUT_INT8's lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
  * per 128 codes and row and is bound by them (docs/Performance.md, session
  * 18); the k order inside a 64-column quad is that of the nibbles
  * (squant_rt_gemv_amx_column), and x's parts are laid out in it. Of 2-bit
