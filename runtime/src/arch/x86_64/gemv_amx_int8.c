@@ -18,12 +18,12 @@
  * tile16_v2_rows.h's, which the VNNI int8-activation GEMV shares. Of
  * 4-bit codes, the low nibbles of a word's bytes are one B row, the high
  * nibbles another, so the decode is one op (a mask or a GF(2) affine map
- * of each byte; two for LUT_INT8's lookups) and a store per 64 codes, where the AVX-512 GEMV spends 20 ops
- * per 128 codes and row and is bound by them (docs/Performance.md, session
- * 18); the k order inside a 64-column quad is that of the nibbles
- * (squant_rt_gemv_amx_column), and x's parts are laid out in it. Of 2-bit
- * codes, each of the four 2-bit fields of a word's bytes is a B row: one
- * op (a mask or a GF(2) affine map, which also sign-extends signed codes;
+ * of each byte; two for LUT_INT8's lookups) and a store per 64 codes, where the
+ *AVX-512 GEMV spends 20 ops per 128 codes and row and is bound by them
+ *(docs/Performance.md, session 18); the k order inside a 64-column quad is that
+ *of the nibbles (squant_rt_gemv_amx_column), and x's parts are laid out in it.
+ *Of 2-bit codes, each of the four 2-bit fields of a word's bytes is a B row:
+ *one op (a mask or a GF(2) affine map, which also sign-extends signed codes;
  * LUT_INT8: a shift and a vpermb of its 4 entries repeated) and a store
  * per 64 codes. Per group of 16 rows that is the work of 4-bit codes for
  * 10 lines instead of 18, and it is bound by it (hot, both take ~115
@@ -37,7 +37,7 @@
  * order: their decode is a copy into the ring (tile loads straight from
  * the stream read 0.76-0.81 of the probed bandwidth cold, session 21).
  *
- * Each thread takes its tiles in runs of SQUANT_GEMV_AMX_RUN (2)
+ * Each thread takes its tiles in runs of SQUANT_TILE16_RUN (2)
  * consecutive tiles, group by group: a run is two streams, and each line
  * decoded comes with two prefetches of its stream, SQUANT_TILE16_AHEAD
  * bytes ahead into L1 and SQUANT_TILE16_FAR into L2; where those pass
@@ -62,7 +62,7 @@
 #include "amx_int8_split.h"
 #include "tile16_v2_rows.h"
 
-#define SQUANT_GEMV_AMX_RUN 2
+_Static_assert(SQUANT_TILE16_RUN == 2, "gemvRuns' pipeline runs two tiles");
 /* Decoded B tiles in flight (1 KiB each): two banks of up to 8 quads. */
 #define SQUANT_GEMV_AMX_RING 16
 
@@ -186,7 +186,7 @@ static inline __attribute__((always_inline)) void storeRow(void *sink, int row,
 static inline __attribute__((always_inline)) void
 decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
            const int32_t bits, const uint8_t *tileEnd, int64_t next) {
-  squantTile16Quad(words, storeRow, b, table, kind, bits, tileEnd, next);
+  squantTile16Quad(words, storeRow, b, table, kind, bits, tileEnd, next, 1);
 }
 
 /* C += A B; unsigned codes: signed parts times unsigned bytes. */
@@ -206,7 +206,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
       const uint8_t *tileEnd = run + ((i) + 1) * tileBytes;                    \
       for (int64_t l = codeBytes; l < groupBytes; l += 64)                     \
-        squantPrefetchStream(group + l, tileEnd, next);                        \
+        squantPrefetchStream(group + l, tileEnd, next, 1);                     \
       for (int64_t c = 0; c < quads; ++c)                                      \
         decodeQuad(group + c * 128 * bits, ring + ((i)*quads + c) * 1024,      \
                    table, kind, bits, tileEnd, next);                          \
@@ -269,11 +269,10 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
          const int32_t bits) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
-  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
-  int64_t codeBytes = gs / 32 * bits * 64, groupBytes = codeBytes + 128;
-  int64_t tileBytes = groups * groupBytes;
-  /* From a tile to the same stream's tile in the next run. */
-  int64_t next = (SQUANT_GEMV_AMX_RUN - 1) * tileBytes;
+  const SquantTile16Geometry geo = squantTile16Geometry(w, bits);
+  int64_t groups = geo.groups, quads = geo.quads, codeBytes = geo.codeBytes;
+  int64_t groupBytes = geo.groupBytes, tileBytes = geo.tileBytes;
+  int64_t next = geo.next;
   const int8_t *parts = xp->tiles;
   /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
   const int sharedParts = quads <= 2;
@@ -286,14 +285,13 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
     table = _mm512_set1_epi32(four);
   }
   _Alignas(64) uint8_t ring[SQUANT_GEMV_AMX_RING * 1024];
-  _Alignas(64) int32_t dotBuf[SQUANT_GEMV_AMX_RUN * 256];
+  _Alignas(64) int32_t dotBuf[SQUANT_TILE16_RUN * 256];
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
-  for (int64_t t0 = first; t0 < last; t0 += SQUANT_GEMV_AMX_RUN) {
-    int64_t live =
-        last - t0 < SQUANT_GEMV_AMX_RUN ? last - t0 : SQUANT_GEMV_AMX_RUN;
+  for (int64_t t0 = first; t0 < last; t0 += SQUANT_TILE16_RUN) {
+    int64_t live = squantRunTiles(t0, last);
     const uint8_t *run = w->codes + t0 * tileBytes;
-    __m512 accD[SQUANT_GEMV_AMX_RUN], accB[SQUANT_GEMV_AMX_RUN];
-    for (int i = 0; i < SQUANT_GEMV_AMX_RUN; ++i)
+    __m512 accD[SQUANT_TILE16_RUN], accB[SQUANT_TILE16_RUN];
+    for (int i = 0; i < SQUANT_TILE16_RUN; ++i)
       accD[i] = accB[i] = _mm512_setzero_ps();
     /* A software pipeline over the run's two tiles, group after group: a
      * tile's codes are decoded a step before its tile loads, its dots
@@ -319,11 +317,8 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
     sumTile(1, groups - 1);
     /* y = D sums times the row scale, plus the bias terms. */
     __m512 scale = _mm512_set1_ps(p->row_scale[0]);
-    for (int64_t i = 0; i < live; ++i) {
-      int64_t n0 = 16 * (t0 + i), valid = w->n - n0 < 16 ? w->n - n0 : 16;
-      _mm512_mask_storeu_ps(p->y + n0, (__mmask16)((1u << valid) - 1u),
-                            _mm512_fmadd_ps(accD[i], scale, accB[i]));
-    }
+    for (int64_t i = 0; i < live; ++i)
+      squantStoreTile(p->y, w->n, t0 + i, accD[i], accB[i], scale);
   }
 }
 

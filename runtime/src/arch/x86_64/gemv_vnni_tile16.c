@@ -16,7 +16,7 @@
  * in offset binary (q + 2^(bits - 1)) and the offset times the group's sum
  * of int8 x taken off the int32 dot.
  *
- * The tiles are taken in runs of SQUANT_GEMV_VNNI_RUN (2) consecutive
+ * The tiles are taken in runs of SQUANT_TILE16_RUN (2) consecutive
  * tiles, group by group, each line read with the AMX-INT8 GEMV's two
  * prefetches of its stream (squantPrefetchStream): the same streams. With
  * the weights in L2 this kernel takes 0.6-0.7x the AMX GEMV's time at 2 to
@@ -26,12 +26,9 @@
  *
  *===----------------------------------------------------------------------===*/
 
-#include "../../kernels.h"
 #include "tile16_v2_rows.h"
 
 #include <string.h>
-
-#define SQUANT_GEMV_VNNI_RUN 2
 
 /* A tile's dots of one quad: four accumulators (rows mod 4: vpdpbusd's
  * latency), the quad's 64 int8 activations. */
@@ -50,18 +47,18 @@ static inline __attribute__((always_inline)) void dotRow(void *sink, int row,
       _mm512_dpbusd_epi32(d->acc[row & 3], v, _mm512_set1_epi32(four));
 }
 
-/* A tile's group: its lines' prefetches (tileEnd NULL: no test, as in
+/* A tile's group: its lines' prefetches (nearEnd as in
  * squantPrefetchStream) and its quads' dots into d. */
 static inline __attribute__((always_inline)) void
-dotGroup(DotSink *d, const uint8_t *group, const int8_t *x, int64_t quads,
-         int64_t codeBytes, int64_t groupBytes, const int kind, const int bits,
-         const uint8_t *tileEnd, int64_t next) {
-  for (int64_t l = codeBytes; l < groupBytes; l += 64)
-    squantPrefetchStream(group + l, tileEnd, next);
-  for (int64_t c = 0; c < quads; ++c) {
+dotGroup(DotSink *d, const uint8_t *group, const int8_t *x,
+         const SquantTile16Geometry *geo, const int kind, const int bits,
+         const uint8_t *tileEnd, const int nearEnd) {
+  for (int64_t l = geo->codeBytes; l < geo->groupBytes; l += 64)
+    squantPrefetchStream(group + l, tileEnd, geo->next, nearEnd);
+  for (int64_t c = 0; c < geo->quads; ++c) {
     d->x = x + c * 64;
     squantTile16Quad(group + c * 128 * bits, dotRow, d, _mm512_setzero_si512(),
-                     kind, bits, tileEnd, next);
+                     kind, bits, tileEnd, geo->next, nearEnd);
   }
 }
 
@@ -69,41 +66,34 @@ static inline __attribute__((always_inline)) void
 gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
-  int64_t gs = w->group_size, groups = w->k / gs, quads = gs / 64;
-  int64_t codeBytes = gs / 32 * bits * 64, groupBytes = codeBytes + 128;
-  int64_t tileBytes = groups * groupBytes;
-  /* From a tile to the same stream's tile in the next run. */
-  int64_t next = (SQUANT_GEMV_VNNI_RUN - 1) * tileBytes;
+  const SquantTile16Geometry geo = squantTile16Geometry(w, bits);
   const int32_t offset = kind == SQUANT_ROWS_OFFSET ? 1 << (bits - 1) : 0;
   const __m512 scale = _mm512_set1_ps(p->row_scale[0]);
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
-  for (int64_t t0 = first; t0 < last; t0 += SQUANT_GEMV_VNNI_RUN) {
-    int64_t live =
-        last - t0 < SQUANT_GEMV_VNNI_RUN ? last - t0 : SQUANT_GEMV_VNNI_RUN;
-    const uint8_t *run = w->codes + t0 * tileBytes;
-    __m512 accD[SQUANT_GEMV_VNNI_RUN], accB[SQUANT_GEMV_VNNI_RUN];
-    for (int i = 0; i < SQUANT_GEMV_VNNI_RUN; ++i)
+  for (int64_t t0 = first; t0 < last; t0 += SQUANT_TILE16_RUN) {
+    int64_t live = squantRunTiles(t0, last);
+    const uint8_t *run = w->codes + t0 * geo.tileBytes;
+    __m512 accD[SQUANT_TILE16_RUN], accB[SQUANT_TILE16_RUN];
+    for (int i = 0; i < SQUANT_TILE16_RUN; ++i)
       accD[i] = accB[i] = _mm512_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) {
+    for (int64_t g = 0; g < geo.groups; ++g) {
       const __m512 unit = _mm512_set1_ps(xp->units[g * 16]);
       const __m512 xsum = _mm512_set1_ps(p->xsum[g]);
       const __m512i correction =
           _mm512_set1_epi32(offset ? offset * xp->qsums[g] : 0);
-      for (int i = 0; i < SQUANT_GEMV_VNNI_RUN; ++i) {
+      for (int i = 0; i < SQUANT_TILE16_RUN; ++i) {
         if (i >= live)
           break;
-        const uint8_t *group = run + i * tileBytes + g * groupBytes;
-        const uint8_t *tileEnd = run + (i + 1) * tileBytes;
+        const uint8_t *group = run + i * geo.tileBytes + g * geo.groupBytes;
+        const uint8_t *tileEnd = run + (i + 1) * geo.tileBytes;
         DotSink d = {{_mm512_setzero_si512(), _mm512_setzero_si512(),
                       _mm512_setzero_si512(), _mm512_setzero_si512()},
                      NULL};
-        if (squantFarFromEnd(group + groupBytes, tileEnd)) {
-          dotGroup(&d, group, xp->tiles + g * quads * 64, quads, codeBytes,
-                   groupBytes, kind, bits, NULL, 0);
-        } else {
-          dotGroup(&d, group, xp->tiles + g * quads * 64, quads, codeBytes,
-                   groupBytes, kind, bits, tileEnd, next);
-        }
+        const int8_t *x = xp->tiles + g * geo.quads * 64;
+        if (squantFarFromEnd(group + geo.groupBytes, tileEnd))
+          dotGroup(&d, group, x, &geo, kind, bits, tileEnd, 0);
+        else
+          dotGroup(&d, group, x, &geo, kind, bits, tileEnd, 1);
         __m512i dot = _mm512_add_epi32(_mm512_add_epi32(d.acc[0], d.acc[1]),
                                        _mm512_add_epi32(d.acc[2], d.acc[3]));
         if (offset)
@@ -111,47 +101,35 @@ gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
         /* The AMX-INT8 GEMV's arithmetic of a group of one part. */
         __m512 dots =
             _mm512_fmadd_ps(unit, _mm512_cvtepi32_ps(dot), _mm512_setzero_ps());
-        const float *lines = (const float *)(group + codeBytes);
+        const float *lines = (const float *)(group + geo.codeBytes);
         accD[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines), dots, accD[i]);
         accB[i] = _mm512_fmadd_ps(_mm512_loadu_ps(lines + 16), xsum, accB[i]);
       }
     }
-    for (int64_t i = 0; i < live; ++i) {
-      int64_t n0 = 16 * (t0 + i), valid = w->n - n0 < 16 ? w->n - n0 : 16;
-      _mm512_mask_storeu_ps(p->y + n0, (__mmask16)((1u << valid) - 1u),
-                            _mm512_fmadd_ps(accD[i], scale, accB[i]));
-    }
+    for (int64_t i = 0; i < live; ++i)
+      squantStoreTile(p->y, w->n, t0 + i, accD[i], accB[i], scale);
   }
 }
 
 void squant_rt_gemv_int8_vnni_tile16(const squant_rt_qgemm_params *p) {
   /* kind and bits constant in each copy of the loop. */
-  const squant_rt_qweight *w = p->w;
-  const int kind = w->is_signed ? SQUANT_ROWS_OFFSET : SQUANT_ROWS_UNSIGNED;
-  switch (w->bits) {
+  const int offset = p->w->is_signed;
+  switch (p->w->bits) {
   case 2:
-    if (kind == SQUANT_ROWS_OFFSET)
-      gemvRuns(p, SQUANT_ROWS_OFFSET, 2);
-    else
-      gemvRuns(p, SQUANT_ROWS_UNSIGNED, 2);
+    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 2)
+           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 2);
     return;
   case 3:
-    if (kind == SQUANT_ROWS_OFFSET)
-      gemvRuns(p, SQUANT_ROWS_OFFSET, 3);
-    else
-      gemvRuns(p, SQUANT_ROWS_UNSIGNED, 3);
+    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 3)
+           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 3);
     return;
   case 4:
-    if (kind == SQUANT_ROWS_OFFSET)
-      gemvRuns(p, SQUANT_ROWS_OFFSET, 4);
-    else
-      gemvRuns(p, SQUANT_ROWS_UNSIGNED, 4);
+    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 4)
+           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 4);
     return;
   default:
-    if (kind == SQUANT_ROWS_OFFSET)
-      gemvRuns(p, SQUANT_ROWS_OFFSET, 8);
-    else
-      gemvRuns(p, SQUANT_ROWS_UNSIGNED, 8);
+    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 8)
+           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 8);
     return;
   }
 }

@@ -1,6 +1,7 @@
 /*===- tile16_v2_rows.h - TILE16_V2 codes as rows of 16 x 4 bytes -*- C -*-===//
  *
- * The decode both M = 1 int8 GEMVs of TILE16_V2 codes run: the AMX-INT8
+ * What both M = 1 int8 GEMVs of TILE16_V2 codes share: the weight's
+ * geometry, the outputs' store, and the decode they run: the AMX-INT8
  * GEMV (gemv_amx_int8.c) stores its rows as B tiles, the VNNI
  * int8-activation GEMV (gemv_vnni_tile16.c) takes each as a vpdpbusd
  * operand. A quad (64 k of a tile's 16 weight rows) becomes 16 rows of 64
@@ -24,8 +25,50 @@
 #ifndef SQUANT_RUNTIME_TILE16_V2_ROWS_H
 #define SQUANT_RUNTIME_TILE16_V2_ROWS_H
 
+#include "../../kernels.h"
+
 #include <immintrin.h>
 #include <stdint.h>
+
+/* Both GEMVs take a thread's tiles in runs of SQUANT_TILE16_RUN
+ * consecutive tiles, group by group: a run is that many streams
+ * (gemv_amx_int8.c). */
+#define SQUANT_TILE16_RUN 2
+
+/* Where a TILE16_V2 weight's bytes are: a tile (16 rows) is `groups`
+ * groups of groupBytes, codeBytes of codes then the 16 rows' scales and
+ * biases (two lines); a group is `quads` quads of 64 k. next: from a tile
+ * to the same stream's tile in the next run (SQUANT_TILE16_RUN). */
+typedef struct {
+  int64_t groups, quads, codeBytes, groupBytes, tileBytes, next;
+} SquantTile16Geometry;
+
+static inline __attribute__((always_inline)) SquantTile16Geometry
+squantTile16Geometry(const squant_rt_qweight *w, const int bits) {
+  SquantTile16Geometry g;
+  g.groups = w->k / w->group_size;
+  g.quads = w->group_size / 64;
+  g.codeBytes = w->group_size / 32 * bits * 64;
+  g.groupBytes = g.codeBytes + 128;
+  g.tileBytes = g.groups * g.groupBytes;
+  g.next = (SQUANT_TILE16_RUN - 1) * g.tileBytes;
+  return g;
+}
+
+/* The tiles of the run from tile t0: at most SQUANT_TILE16_RUN, below
+ * last. */
+static inline int64_t squantRunTiles(int64_t t0, int64_t last) {
+  return last - t0 < SQUANT_TILE16_RUN ? last - t0 : SQUANT_TILE16_RUN;
+}
+
+/* The outputs of tile `tile` (those of its 16 rows below n): its D sums
+ * times the row scale, plus its bias terms. */
+static inline void squantStoreTile(float *y, int64_t n, int64_t tile,
+                                   __m512 accD, __m512 accB, __m512 scale) {
+  int64_t n0 = 16 * tile, valid = n - n0 < 16 ? n - n0 : 16;
+  _mm512_mask_storeu_ps(y + n0, (__mmask16)((1u << valid) - 1u),
+                        _mm512_fmadd_ps(accD, scale, accB));
+}
 
 /* What a row's bytes hold. */
 enum {
@@ -42,26 +85,23 @@ enum {
 /* The prefetches of the lines SQUANT_TILE16_AHEAD bytes (into L1) and
  * SQUANT_TILE16_FAR bytes (into L2) after `line` of a run's tile; one past
  * the tile's end fetches the line as far into the same stream's tile of the
- * next run (`next` bytes on). tileEnd NULL (a constant: lines that far from
- * the tile's end, squantFarFromEnd): no test. Prefetches do not fault: the
- * last run's point past the weight. */
+ * next run (`next` bytes on). With nearEnd 0 (a constant: lines whose
+ * prefetches stay in their tile, squantFarFromEnd) no test. Prefetches do
+ * not fault: the last run's point past the weight. */
 static inline __attribute__((always_inline)) void
-squantPrefetchStream(const uint8_t *line, const uint8_t *tileEnd,
-                     int64_t next) {
-  if (!tileEnd) {
-    _mm_prefetch((const char *)(line + SQUANT_TILE16_AHEAD), _MM_HINT_T0);
-    _mm_prefetch((const char *)(line + SQUANT_TILE16_FAR), _MM_HINT_T1);
-    return;
-  }
+squantPrefetchStream(const uint8_t *line, const uint8_t *tileEnd, int64_t next,
+                     const int nearEnd) {
   const uint8_t *near = line + SQUANT_TILE16_AHEAD;
   const uint8_t *far = line + SQUANT_TILE16_FAR;
-  _mm_prefetch((const char *)(near >= tileEnd ? near + next : near),
-               _MM_HINT_T0);
-  _mm_prefetch((const char *)(far >= tileEnd ? far + next : far), _MM_HINT_T1);
+  if (nearEnd) {
+    near = near >= tileEnd ? near + next : near;
+    far = far >= tileEnd ? far + next : far;
+  }
+  _mm_prefetch((const char *)near, _MM_HINT_T0);
+  _mm_prefetch((const char *)far, _MM_HINT_T1);
 }
 
-/* Whether both prefetches of every line of [begin, end) stay before
- * tileEnd. */
+/* Whether both prefetches of every line before end stay before tileEnd. */
 static inline int squantFarFromEnd(const uint8_t *end, const uint8_t *tileEnd) {
   return end + SQUANT_TILE16_FAR <= tileEnd;
 }
@@ -123,19 +163,20 @@ static inline __m512i squantTopBits(int bits) {
 typedef void (*SquantRowSink)(void *sink, int row, __m512i v);
 
 /* The 16 rows of one quad (above), each passed to emit as it is made, each
- * line read with its stream's prefetches (squantPrefetchStream). table:
+ * line read with its stream's prefetches (squantPrefetchStream, nearEnd
+ * as there). table:
  * LUT_INT8's entries repeated over 64 bytes (4 bits: 16 entries per
  * 128-bit lane, so that vpermb ignores the index's bits 4 and 5; 2 bits: 4
  * per 32-bit lane). */
 static inline __attribute__((always_inline)) void
 squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
                  __m512i table, const int kind, const int bits,
-                 const uint8_t *tileEnd, int64_t next) {
+                 const uint8_t *tileEnd, int64_t next, const int nearEnd) {
   const __m512i flip =
       kind == SQUANT_ROWS_OFFSET ? squantTopBits(bits) : _mm512_setzero_si512();
   if (bits == 8) {
     _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
-      squantPrefetchStream(words + 64 * i, tileEnd, next);
+      squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
       __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
       emit(sink, i, kind == SQUANT_ROWS_OFFSET ? _mm512_xor_si512(v, flip) : v);
     }
@@ -143,7 +184,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
   }
   if (bits == 2) {
     _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
-      squantPrefetchStream(words + 64 * i, tileEnd, next);
+      squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
       __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
       if (kind == SQUANT_ROWS_OFFSET)
         v = _mm512_xor_si512(v, flip);
@@ -164,7 +205,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
     _Pragma("GCC unroll 2") for (int blk = 0; blk < 2; ++blk) {
       const uint8_t *block = words + 192 * blk;
       for (int i = 0; i < 3; ++i)
-        squantPrefetchStream(block + 64 * i, tileEnd, next);
+        squantPrefetchStream(block + 64 * i, tileEnd, next, nearEnd);
       __m512i third = _mm512_loadu_si512((const void *)(block + 128));
       _Pragma("GCC unroll 2") for (int w = 0; w < 2; ++w) {
         __m512i v = _mm512_loadu_si512((const void *)(block + 64 * w));
@@ -190,7 +231,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
   const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
   const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
   _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
-    squantPrefetchStream(words + 64 * i, tileEnd, next);
+    squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
     __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
     if (kind == SQUANT_ROWS_OFFSET)
       v = _mm512_xor_si512(v, flip);
