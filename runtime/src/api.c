@@ -533,17 +533,6 @@ static int runAmxInt8(const float *x, int64_t m, int64_t x_stride,
   return 1;
 }
 
-/* The AMX-INT8 GEMV's call. On a pool, each thread makes all of x's parts
- * itself (thread 0 in the workspace, the others in their pool scratch) and
- * runs the kernel on its rows: making them again costs less than reading
- * parts another core made. With each thread splitting its share of the
- * groups, waiting for the others and reading their parts from their caches
- * (session 23), two threads took 7.4 us hot for 64 rows at K = 4096 and
- * 32.4 us for 256 rows at K = 11008, against 6.7 and 29.9 so; cold,
- * 1024 x 11008 read 33.3 -> 34.7 GB/s, and the benchmark's four int4
- * shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
- * session 24, two cores). Each thread's parts are the same bytes, so the
- * threads agree on the part count and on whether x has parts at all. */
 /* What a TILE16_V2 GEMV's x becomes and which kernel reads it. */
 typedef enum {
   GEMV_SPLIT_AMX, /* fp32 x in int8 parts, AMX-INT8 */
@@ -581,6 +570,17 @@ static int partsFitScratch(const squant_rt_qweight *w) {
          SQUANT_RT_POOL_SCRATCH;
 }
 
+/* A pooled TILE16_V2 GEMV's thread: on a pool, each thread makes all of x's
+ * parts itself (thread 0 in the workspace, the others in their pool scratch)
+ * and runs the kernel on its rows: making them again costs less than reading
+ * parts another core made. With each thread splitting its share of the
+ * groups, waiting for the others and reading their parts from their caches
+ * (session 23), two threads took 7.4 us hot for 64 rows at K = 4096 and
+ * 32.4 us for 256 rows at K = 11008, against 6.7 and 29.9 so; cold,
+ * 1024 x 11008 read 33.3 -> 34.7 GB/s, and the benchmark's four int4
+ * shapes 0.875 -> 0.894 of the probe (means of five alternated runs;
+ * session 24, two cores). Each thread's parts are the same bytes, so the
+ * threads agree on the part count and on whether x has parts at all. */
 static void partsThenRun(void *opaque, int32_t index, int32_t count) {
   GemvAmxCall *s = (GemvAmxCall *)opaque;
   ParallelCall mine = s->call;

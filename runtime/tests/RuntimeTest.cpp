@@ -997,8 +997,7 @@ TEST(Runtime, ThreadCountDoesNotChangeResults) {
   // chunks over whole tiles; TILE16_V2: runs of 8 tiles (the table GEMV,
   // AVX-512 forced for 2 and 3 bits; 3 bits in groups of 32), or of 2 in
   // the AMX-INT8 GEMV of 2, 3, 4 and 8 bits where this CPU has AMX, whose
-  // threads
-  // each split all of x into parts: a group needing more parts than the
+  // threads each split all of x into parts: a group needing more parts than the
   // others (spread), more threads than groups, an x whose parts do not
   // fit a pool thread's scratch (the caller splits it; K = 65536), and an
   // x holding a NaN (no thread's split succeeds: the exact path runs)) and

@@ -205,8 +205,7 @@ decodeQuad(const uint8_t *words, uint8_t *b, __m512i table, const int32_t kind,
     if ((i) < live) {                                                          \
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
       const uint8_t *tileEnd = run + ((i) + 1) * tileBytes;                    \
-      for (int64_t l = codeBytes; l < groupBytes; l += 64)                     \
-        squantPrefetchStream(group + l, tileEnd, next, 1);                     \
+      squantPrefetchParams(group, &geo, tileEnd, 1);                           \
       for (int64_t c = 0; c < quads; ++c)                                      \
         decodeQuad(group + c * 128 * bits, ring + ((i)*quads + c) * 1024,      \
                    table, kind, bits, tileEnd, next);                          \

@@ -53,8 +53,7 @@ static inline __attribute__((always_inline)) void
 dotGroup(DotSink *d, const uint8_t *group, const int8_t *x,
          const SquantTile16Geometry *geo, const int kind, const int bits,
          const uint8_t *tileEnd, const int nearEnd) {
-  for (int64_t l = geo->codeBytes; l < geo->groupBytes; l += 64)
-    squantPrefetchStream(group + l, tileEnd, geo->next, nearEnd);
+  squantPrefetchParams(group, geo, tileEnd, nearEnd);
   for (int64_t c = 0; c < geo->quads; ++c) {
     d->x = x + c * 64;
     squantTile16Quad(group + c * 128 * bits, dotRow, d, _mm512_setzero_si512(),

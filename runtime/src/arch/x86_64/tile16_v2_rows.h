@@ -101,6 +101,16 @@ squantPrefetchStream(const uint8_t *line, const uint8_t *tileEnd, int64_t next,
   _mm_prefetch((const char *)far, _MM_HINT_T1);
 }
 
+/* The prefetches of a group's parameter lines (its last two), as
+ * squantPrefetchStream's of each: both GEMVs issue them at the group's
+ * start. */
+static inline __attribute__((always_inline)) void
+squantPrefetchParams(const uint8_t *group, const SquantTile16Geometry *geo,
+                     const uint8_t *tileEnd, const int nearEnd) {
+  for (int64_t l = geo->codeBytes; l < geo->groupBytes; l += 64)
+    squantPrefetchStream(group + l, tileEnd, geo->next, nearEnd);
+}
+
 /* Whether both prefetches of every line before end stay before tileEnd. */
 static inline int squantFarFromEnd(const uint8_t *end, const uint8_t *tileEnd) {
   return end + SQUANT_TILE16_FAR <= tileEnd;
