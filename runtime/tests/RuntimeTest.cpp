@@ -2496,3 +2496,72 @@ TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
                             need - 1, &opts),
             SQUANT_RT_BUFFER_TOO_SMALL);
 }
+
+TEST(Runtime, Tile16V2GemvStreamsOutputsAtAnyAlignment) {
+  // A thread share of at least 1 MiB of TILE16_V2 weight has the M = 1 GEMVs
+  // (AMX-INT8 exact and int8-activation, VNNI int8-activation) write y's
+  // whole 64-byte lines with streaming stores, a line joining two tiles'
+  // outputs where y is not 64-byte aligned, and its partial lines at the
+  // share's ends with masked stores. y at each of the 16 float offsets in
+  // a line, one thread and two (967 rows: 61 tiles, the last with 7 rows;
+  // 36 KiB per tile): the same bits at every offset and pool, the reference's
+  // bounds, and no float written outside y.
+  const bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
+  const bool vnni = vnniTile16Available();
+  if (!amx && !vnni)
+    GTEST_SKIP() << "neither AMX-INT8 nor AVX-512 VNNI/VBMI/GFNI on this CPU";
+  std::mt19937 rng(47);
+  const int64_t n = 967, k = 4096;
+  TestWeight t = makeTile16V2(4, int(Scheme::Stretched), {n, k, 128}, rng);
+  ASSERT_GE(squant_rt_packed_size_tile16_v2(n, k, 4, 128), size_t(2) << 20);
+  std::vector<float> x = randomX(1, k, rng);
+  squant_rt_pool *pool = nullptr;
+  ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
+  std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+  const float guard = -1234.5f;
+  std::vector<float> buffer(n + 48);
+  // The first float of `buffer` on a 64-byte boundary.
+  const size_t base =
+      (64 - reinterpret_cast<uintptr_t>(buffer.data()) % 64) % 64 / 4;
+  struct Path {
+    squant_rt_isa isa;
+    uint32_t flags;
+    bool available;
+  };
+  for (Path path :
+       {Path{SQUANT_RT_ISA_AMX, 0, amx},
+        Path{SQUANT_RT_ISA_AMX, SQUANT_RT_FLAG_INT8_ACTIVATIONS, amx},
+        Path{SQUANT_RT_ISA_AVX512, SQUANT_RT_FLAG_INT8_ACTIVATIONS, vnni}}) {
+    if (!path.available)
+      continue;
+    std::string label = "isa " + std::to_string(int(path.isa)) + " flags " +
+                        std::to_string(path.flags);
+    std::vector<float> first;
+    for (squant_rt_pool *on : {(squant_rt_pool *)nullptr, pool})
+      for (size_t offset = 0; offset < 16; ++offset) {
+        std::fill(buffer.begin(), buffer.end(), guard);
+        float *y = buffer.data() + base + offset;
+        squant_rt_options opts{path.isa, on, path.flags};
+        ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &t.w, y, n, ws.data(),
+                                  ws.size(), &opts),
+                  SQUANT_RT_OK)
+            << label;
+        std::string what = label + " offset " + std::to_string(offset) +
+                           (on ? ", 2 threads" : "");
+        for (size_t i = 0; i < buffer.size(); ++i)
+          if (i < base + offset || i >= base + offset + n)
+            ASSERT_EQ(buffer[i], guard) << what << ": float " << i;
+        std::vector<float> got(y, y + n);
+        if (first.empty()) {
+          first = got;
+          if (path.flags)
+            expectWithinInt8QuantizationError(t, x, got, label);
+          else
+            expectClose(t, x, 1, got, label);
+        }
+        ASSERT_EQ(std::memcmp(got.data(), first.data(), n * sizeof(float)), 0)
+            << what;
+      }
+  }
+  squant_rt_pool_destroy(pool);
+}

@@ -286,6 +286,8 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
   _Alignas(64) uint8_t ring[SQUANT_GEMV_AMX_RING * 1024];
   _Alignas(64) int32_t dotBuf[SQUANT_TILE16_RUN * 256];
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
+  SquantOutputs out =
+      squantOutputsBegin(p->y, w->n, first, (last - first) * tileBytes);
   for (int64_t t0 = first; t0 < last; t0 += SQUANT_TILE16_RUN) {
     int64_t live = squantRunTiles(t0, last);
     const uint8_t *run = w->codes + t0 * tileBytes;
@@ -317,8 +319,9 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
     /* y = D sums times the row scale, plus the bias terms. */
     __m512 scale = _mm512_set1_ps(p->row_scale[0]);
     for (int64_t i = 0; i < live; ++i)
-      squantStoreTile(p->y, w->n, t0 + i, accD[i], accB[i], scale);
+      squantOutputsTile(&out, t0 + i, accD[i], accB[i], scale);
   }
+  squantOutputsEnd(&out, last - 1);
 }
 
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {

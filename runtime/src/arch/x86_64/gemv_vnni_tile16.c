@@ -69,6 +69,8 @@ gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
   const int32_t offset = kind == SQUANT_ROWS_OFFSET ? 1 << (bits - 1) : 0;
   const __m512 scale = _mm512_set1_ps(p->row_scale[0]);
   int64_t first = p->n_begin / 16, last = (p->n_end + 15) / 16;
+  SquantOutputs out =
+      squantOutputsBegin(p->y, w->n, first, (last - first) * geo.tileBytes);
   for (int64_t t0 = first; t0 < last; t0 += SQUANT_TILE16_RUN) {
     int64_t live = squantRunTiles(t0, last);
     const uint8_t *run = w->codes + t0 * geo.tileBytes;
@@ -106,8 +108,9 @@ gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
       }
     }
     for (int64_t i = 0; i < live; ++i)
-      squantStoreTile(p->y, w->n, t0 + i, accD[i], accB[i], scale);
+      squantOutputsTile(&out, t0 + i, accD[i], accB[i], scale);
   }
+  squantOutputsEnd(&out, last - 1);
 }
 
 void squant_rt_gemv_int8_vnni_tile16(const squant_rt_qgemm_params *p) {

@@ -61,13 +61,94 @@ static inline int64_t squantRunTiles(int64_t t0, int64_t last) {
   return last - t0 < SQUANT_TILE16_RUN ? last - t0 : SQUANT_TILE16_RUN;
 }
 
-/* The outputs of tile `tile` (those of its 16 rows below n): its D sums
- * times the row scale, plus its bias terms. */
-static inline void squantStoreTile(float *y, int64_t n, int64_t tile,
-                                   __m512 accD, __m512 accB, __m512 scale) {
-  int64_t n0 = 16 * tile, valid = n - n0 < 16 ? n - n0 : 16;
-  _mm512_mask_storeu_ps(y + n0, (__mmask16)((1u << valid) - 1u),
-                        _mm512_fmadd_ps(accD, scale, accB));
+/* Weight bytes of a thread's share from which its outputs are streamed
+ * (SquantOutputs): from there on the weight's stream evicts y from L2. */
+#define SQUANT_TILE16_STREAM_BYTES (1 << 20)
+
+/* A thread's outputs, tile after tile (those of its 16 rows below n: the
+ * D sums times the row scale, plus the bias terms). A share of at least
+ * SQUANT_TILE16_STREAM_BYTES of weight writes each whole 64-byte line of y
+ * with a non-temporal store, whatever y's alignment (a line joins the end
+ * of one tile's outputs and the start of the next), and the partial lines
+ * at the share's ends with masked stores: a store to a line of y that the
+ * weight's stream has evicted stalls the GEMV about as long as a memory
+ * access, a streaming one does not (cold, one thread, 4096 x 4096 4-bit
+ * codes: 2-5 % of the call; docs/Performance.md, session 28). A smaller
+ * share keeps y in cache: a plain store per tile (masked for a ragged
+ * one). */
+typedef struct {
+  float *y;
+  int64_t n, begin; /* y's rows; the share's first row */
+  int stream;
+  int head; /* rows from a tile's start to y's next line (0: aligned) */
+  /* permutex2var's lanes: head .. 15 of one tile, then 0 .. head - 1 of
+   * the next */
+  __m512i cut;
+  __m512 carry; /* the previous tile's outputs */
+} SquantOutputs;
+
+static inline SquantOutputs
+squantOutputsBegin(float *y, int64_t n, int64_t firstTile, int64_t shareBytes) {
+  SquantOutputs o;
+  o.y = y;
+  o.n = n;
+  o.begin = 16 * firstTile;
+  o.stream = shareBytes >= SQUANT_TILE16_STREAM_BYTES;
+  o.head = (int)((16 - (((uintptr_t)y >> 2) & 15)) & 15);
+  o.cut = _mm512_add_epi32(
+      _mm512_set1_epi32(o.head),
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+  o.carry = _mm512_setzero_ps();
+  return o;
+}
+
+/* The first `count` lanes (none below 1, all from 16). */
+static inline __mmask16 squantFirstLanes(int64_t count) {
+  return count >= 16  ? (__mmask16)0xFFFF
+         : count <= 0 ? (__mmask16)0
+                      : (__mmask16)((1u << count) - 1u);
+}
+
+/* 16 outputs from row r0 of y on (those below n), on a line of their own
+ * when streaming. */
+static inline void squantStoreOutputs(const SquantOutputs *o, int64_t r0,
+                                      __m512 v) {
+  if (o->n - r0 >= 16 && o->stream)
+    _mm512_stream_ps(o->y + r0, v);
+  else if (o->n - r0 >= 16)
+    _mm512_storeu_ps(o->y + r0, v);
+  else
+    _mm512_mask_storeu_ps(o->y + r0, squantFirstLanes(o->n - r0), v);
+}
+
+/* The outputs of tile `tile`, the tile after the previous call's. */
+static inline void squantOutputsTile(SquantOutputs *o, int64_t tile,
+                                     __m512 accD, __m512 accB, __m512 scale) {
+  int64_t n0 = 16 * tile;
+  __m512 v = _mm512_fmadd_ps(accD, scale, accB);
+  if (!o->stream || o->head == 0)
+    squantStoreOutputs(o, n0, v);
+  else if (n0 == o->begin) /* its rows before y's first line of the share */
+    _mm512_mask_storeu_ps(
+        o->y + n0, squantFirstLanes(o->head < o->n - n0 ? o->head : o->n - n0),
+        v);
+  else /* the line from the previous tile's row `head` on */
+    squantStoreOutputs(o, n0 - 16 + o->head,
+                       _mm512_permutex2var_ps(o->carry, o->cut, v));
+  o->carry = v;
+}
+
+/* After the share's last tile: its rows after y's last line boundary, and
+ * the fence that orders the streaming stores before what ends the call. */
+static inline void squantOutputsEnd(SquantOutputs *o, int64_t lastTile) {
+  if (!o->stream)
+    return;
+  int64_t r0 = 16 * lastTile + o->head, rows = 16 - o->head;
+  if (o->head != 0 && r0 < o->n)
+    _mm512_mask_storeu_ps(
+        o->y + r0, squantFirstLanes(o->n - r0 < rows ? o->n - r0 : rows),
+        _mm512_permutex2var_ps(o->carry, o->cut, _mm512_setzero_ps()));
+  _mm_sfence();
 }
 
 /* What a row's bytes hold. */
