@@ -1,21 +1,16 @@
-// alternating cold harness: ./h2 threads n k bits cfg... ; cfg = "P" (probe2) or "isa,flags"; per call the configs alternate, each on the next cold copy
-#define _GNU_SOURCE
+// alternating cold harness: ./h3 threads n k bits cfg... ; per call the
+// configurations alternate, each on the next cold copy: "P" the probe's pass,
+// "Q" / "R" pure reads (pr.c's pattern 1; the kernel's loop order), "S" R
+// then a 16-row call, "isa,flags" a GEMV, "vN" variant N of the VNNI GEMV
+// (variants.sh; "3,1" runs v0). Env: REPS, COLD (MiB), GS, HOT, YOFF.
+#include "common.h"
 #include "squant/runtime/squant_rt.h"
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <sys/mman.h>
-#include <immintrin.h>
 struct squant_rt_qgemm_params;
 typedef void (*KFn)(const struct squant_rt_qgemm_params*);
 #define V(n) void vk##n(const struct squant_rt_qgemm_params*);
 V(0) V(1) V(2) V(3) V(4) V(5) V(6) V(7)
 static KFn vks[8]={vk0,vk1,vk2,vk3,vk4,vk5,vk6,vk7}; static int cur;
 void squant_rt_gemv_int8_vnni_tile16(const struct squant_rt_qgemm_params*p){vks[cur](p);}
-static long long sinkv;
-static inline __m512i rl(const char*p,size_t i,size_t end,int far,__m512i acc){for(;i+64<=end;i+=64){_mm_prefetch(p+i+2048,_MM_HINT_T0);if(far)_mm_prefetch(p+i+4096,_MM_HINT_T1);acc=_mm512_add_epi64(acc,_mm512_loadu_si512(p+i));}return acc;}
-static void probe2(const char*p,size_t n){__m512i acc=_mm512_setzero_si512();size_t half=n/2/1024*1024;for(size_t c=0;c<half;c+=1024){acc=rl(p,c,c+1024,1,acc);acc=rl(p+half,c,c+1024,1,acc);}acc=rl(p,2*half,n,0,acc);sinkv+=_mm512_reduce_add_epi64(acc);}
 static size_t TB=36864; 
 typedef struct{const char*p,*end;} Cur;
 static inline void adv(Cur*c){c->p+=64; if(c->p==c->end){c->p+=TB; c->end=c->p+TB;}}
@@ -46,9 +41,6 @@ __attribute__((noinline)) static void q2pass(const char*b,size_t sz){
   }
   sinkv+=_mm512_reduce_add_epi64(acc);
 }
-static double now(void){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t.tv_sec+t.tv_nsec*1e-9;}
-static int cmp(const void*a,const void*b){double x=*(double*)a,y=*(double*)b;return x<y?-1:x>y;}
-static unsigned long long s=88172645463325252ull; static unsigned r(void){s^=s<<13;s^=s>>7;s^=s<<17;return (unsigned)s;}
 int main(int argc,char**argv){
   int th=atoi(argv[1]); long n=atol(argv[2]),k=atol(argv[3]); int bits=atoi(argv[4]); int nc=argc-5;
   int reps=getenv("REPS")?atoi(getenv("REPS")):200; long coldMiB=getenv("COLD")?atol(getenv("COLD")):1000; long gs=getenv("GS")?atol(getenv("GS")):128;
@@ -64,7 +56,7 @@ int main(int argc,char**argv){
   size_t wsz=squant_rt_qgemm_workspace_size(1,&w);void*ws=aligned_alloc(64,(wsz+63)&~63ul);
   squant_rt_pool*pool=0; if(th>1)squant_rt_pool_create(th,&pool);
   int isa[16]; unsigned fl[16]; int isP[16]; int vsel[16];
-  for(int c=0;c<nc;c++){isP[c]=argv[5+c][0]=='P'?1:argv[5+c][0]=='Q'?2:argv[5+c][0]=='R'?3:argv[5+c][0]=='S'?4:0; if(!isP[c]) {isa[c]=3;fl[c]=1;vsel[c]=atoi(argv[5+c]+1);}}
+  for(int c=0;c<nc;c++){isP[c]=argv[5+c][0]=='P'?1:argv[5+c][0]=='Q'?2:argv[5+c][0]=='R'?3:argv[5+c][0]=='S'?4:0; vsel[c]=0; if(!isP[c]&&argv[5+c][0]=='v') {isa[c]=3;fl[c]=1;vsel[c]=atoi(argv[5+c]+1);} else if(!isP[c]) sscanf(argv[5+c],"%d,%u",&isa[c],&fl[c]);}
   double*t=malloc(reps*8*nc); long cp=0;
   for(int i=0;i<reps;i++) for(int c=0;c<nc;c++){ w.codes=buf+(getenv("HOT")?0:(cp++%copies)*stride); squant_rt_options o={isa[c],pool,fl[c]}; cur=vsel[c];
     double t0=now(); if(isP[c]==1) probe2((const char*)w.codes,sz); else if(isP[c]==3) q2pass((const char*)w.codes,sz); else if(isP[c]==4){ q2pass((const char*)w.codes,sz); squant_rt_qweight w2=w; w2.n=16; w2.codes=buf+((cp+7)%copies)*stride; squant_rt_options o2={3,0,1}; cur=vsel[0]; squant_rt_qgemm(x,1,k,&w2,y,16,ws,wsz,&o2);} else if(isP[c]==2) tpass((const char*)w.codes,sz,1152,2048,3072); else if(squant_rt_qgemm(x,1,k,&w,y,n,ws,wsz,&o)){puts("fail");return 1;} t[c*reps+i]=now()-t0;}
