@@ -3,7 +3,7 @@
 // "Q" / "R" pure reads (pr.c's pattern 1; the kernel's loop order), "S" R
 // then a 16-row call, "isa,flags" a GEMV, "vN" variant N of the VNNI GEMV
 // (variants.sh; "3,1" runs v0). Env: REPS, COLD (MiB), GS, HOT, YOFF.
-#include "common.h"
+#include "../harness.h"
 #include "squant/runtime/squant_rt.h"
 struct squant_rt_qgemm_params;
 typedef void (*KFn)(const struct squant_rt_qgemm_params*);

@@ -1,5 +1,5 @@
 // one pass over 1000 MiB against passes over its pieces: ./lp piece_bytes rounds
-#include "common.h"
+#include "../harness.h"
 int main(int argc,char**argv){
   size_t total=1000ul<<20; size_t sz=atol(argv[1]); int rounds=atoi(argv[2]);
   char*buf=mmap(0,total+(2<<20),PROT_READ|PROT_WRITE,MAP_PRIVATE|MAP_ANONYMOUS,-1,0); buf=(char*)(((unsigned long)buf+(2<<20)-1)&~((2ul<<20)-1)); madvise(buf,total,MADV_HUGEPAGE); memset(buf,1,total);

@@ -1,4 +1,4 @@
-// What session 28's scratch harnesses share: the benchmark probe's
+// What the scratch harnesses of sessions 27 and 28 share: the benchmark probe's
 // two-stream pass (probe2), a clock, a comparison for qsort, a generator.
 #define _GNU_SOURCE
 #include <immintrin.h>
