@@ -24,7 +24,7 @@ struct squant_rt_pool {
   uint64_t generation;
   int32_t pending;
   int shutdown;
-  squant_rt_pool_fn fn;
+  squant_rt_pool_task fn;
   void *arg;
   char *scratch; /* threads x SQUANT_RT_POOL_SCRATCH bytes, 64-byte aligned */
 };
@@ -54,7 +54,7 @@ static void *workerMain(void *opaque) {
       return NULL;
     }
     seen = pool->generation;
-    squant_rt_pool_fn fn = pool->fn;
+    squant_rt_pool_task fn = pool->fn;
     void *arg = pool->arg;
     pthread_mutex_unlock(&pool->mutex);
     fn(arg, index, pool->threads);
@@ -119,7 +119,8 @@ float *squant_rt_pool_scratch(squant_rt_pool *pool, int32_t index) {
   return (float *)(pool->scratch + (size_t)index * SQUANT_RT_POOL_SCRATCH);
 }
 
-void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg) {
+void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_task fn,
+                        void *arg) {
   if (!pool || pool->threads == 1) {
     fn(arg, 0, 1);
     return;
@@ -140,4 +141,12 @@ void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg) {
   while (__atomic_load_n(&pool->pending, __ATOMIC_ACQUIRE) > 0)
     pthread_cond_wait(&pool->done, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
+}
+
+squant_rt_status squant_rt_pool_parallel(squant_rt_pool *pool,
+                                         squant_rt_pool_task task, void *arg) {
+  if (!task)
+    return SQUANT_RT_INVALID_ARGUMENT;
+  squant_rt_pool_run(pool, task, arg);
+  return SQUANT_RT_OK;
 }

@@ -5,13 +5,9 @@
 
 #include "squant/runtime/squant_rt.h"
 
-/* Work item `index` of `count`. */
-typedef void (*squant_rt_pool_fn)(void *arg, int32_t index, int32_t count);
-
-/* Runs fn(arg, i, count) for i in [0, count) on the pool's threads (the
- * caller runs index 0) and returns when all are done. A NULL pool runs
- * fn(arg, 0, 1) on the caller. */
-void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_fn fn, void *arg);
+/* squant_rt_pool_parallel without its check: fn is not NULL. */
+void squant_rt_pool_run(squant_rt_pool *pool, squant_rt_pool_task fn,
+                        void *arg);
 
 /* The threads squant_rt_pool_run runs fn on (1 for a NULL pool). */
 int32_t squant_rt_pool_threads(const squant_rt_pool *pool);

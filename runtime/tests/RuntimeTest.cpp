@@ -1141,6 +1141,106 @@ TEST(Runtime, ParallelForRunsEachIterationOnce) {
   expectEachOnce(nested.inner, "nested");
 }
 
+namespace {
+/// What squant_rt_pool_parallel's tasks saw: per index, the calls and the
+/// thread count passed, and the thread that ran it.
+struct PoolCalls {
+  explicit PoolCalls(int32_t threads)
+      : calls(threads), counts(threads), ids(threads) {}
+  std::vector<std::atomic<int>> calls;
+  std::vector<int32_t> counts;
+  std::vector<std::thread::id> ids;
+  std::atomic<int> outOfRange{0};
+};
+
+void recordTask(void *arg, int32_t index, int32_t threads) {
+  auto *c = static_cast<PoolCalls *>(arg);
+  if (index < 0 || index >= int32_t(c->calls.size())) {
+    c->outOfRange.fetch_add(1);
+    return;
+  }
+  c->calls[index].fetch_add(1);
+  c->counts[index] = threads;
+  c->ids[index] = std::this_thread::get_id();
+}
+} // namespace
+
+TEST(Runtime, PoolParallelRunsOneTaskPerThread) {
+  // A NULL pool: one task, on the caller.
+  PoolCalls alone(1);
+  EXPECT_EQ(squant_rt_pool_parallel(nullptr, recordTask, &alone), SQUANT_RT_OK);
+  EXPECT_EQ(alone.calls[0].load(), 1);
+  EXPECT_EQ(alone.counts[0], 1);
+  EXPECT_EQ(alone.ids[0], std::this_thread::get_id());
+  EXPECT_EQ(squant_rt_pool_parallel(nullptr, nullptr, nullptr),
+            SQUANT_RT_INVALID_ARGUMENT);
+
+  for (int32_t threads : {1, 2, 3, 8}) {
+    squant_rt_pool *pool = nullptr;
+    ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+    EXPECT_EQ(squant_rt_pool_parallel(pool, nullptr, nullptr),
+              SQUANT_RT_INVALID_ARGUMENT);
+    // Tasks between kernel calls on the same pool, several times: every
+    // index once per call, on distinct threads, index 0 on the caller; the
+    // kernels' results do not change.
+    const int64_t n = 37, k = 256;
+    std::vector<int8_t> q(n * k);
+    std::vector<float> s(n * (k / 64)), b(s.size()), x(k);
+    for (size_t i = 0; i < q.size(); ++i)
+      q[i] = int8_t(i * 7 % 16);
+    for (size_t i = 0; i < s.size(); ++i) {
+      s[i] = 0.5f + 0.25f * float(i % 3);
+      b[i] = -1.0f + float(i % 5);
+    }
+    for (int64_t i = 0; i < k; ++i)
+      x[i] = float(int(i % 9) - 4);
+    std::vector<uint8_t> codes(squant_rt_packed_size(n, k, 4));
+    ASSERT_EQ(squant_rt_pack(SQUANT_RT_LAYOUT_BLOCK32_V1, q.data(), n, k, 4,
+                             codes.data(), codes.size()),
+              SQUANT_RT_OK);
+    squant_rt_qweight w{SQUANT_RT_LAYOUT_BLOCK32_V1,
+                        SQUANT_RT_FORM_FMA,
+                        4,
+                        0,
+                        n,
+                        k,
+                        64,
+                        codes.data(),
+                        s.data(),
+                        b.data(),
+                        nullptr,
+                        nullptr,
+                        0};
+    std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &w) + 64);
+    squant_rt_options opts{SQUANT_RT_ISA_AUTO, pool, 0};
+    std::vector<float> first(n), y(n);
+    ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &w, first.data(), n, ws.data(),
+                              ws.size(), &opts),
+              SQUANT_RT_OK);
+    for (int round = 0; round < 3; ++round) {
+      PoolCalls c(threads);
+      ASSERT_EQ(squant_rt_pool_parallel(pool, recordTask, &c), SQUANT_RT_OK);
+      std::string what =
+          std::to_string(threads) + " threads, round " + std::to_string(round);
+      EXPECT_EQ(c.outOfRange.load(), 0) << what;
+      for (int32_t i = 0; i < threads; ++i) {
+        EXPECT_EQ(c.calls[i].load(), 1) << what << ", index " << i;
+        EXPECT_EQ(c.counts[i], threads) << what << ", index " << i;
+        for (int32_t j = 0; j < i; ++j)
+          EXPECT_NE(c.ids[i], c.ids[j])
+              << what << ", indices " << j << " " << i;
+      }
+      EXPECT_EQ(c.ids[0], std::this_thread::get_id()) << what;
+      ASSERT_EQ(squant_rt_qgemm(x.data(), 1, k, &w, y.data(), n, ws.data(),
+                                ws.size(), &opts),
+                SQUANT_RT_OK);
+      EXPECT_EQ(std::memcmp(y.data(), first.data(), n * sizeof(float)), 0)
+          << what;
+    }
+    squant_rt_pool_destroy(pool);
+  }
+}
+
 TEST(Runtime, TinygemmImport) {
   // torchao's tinygemm inputs (even k in the high nibble, scales_and_zeros
   // [k/g][n][2]) become the FMA form; results within D7 + D8 of the spec's

@@ -260,6 +260,17 @@ int squant_rt_isa_available(squant_rt_isa isa);
 squant_rt_status squant_rt_pool_create(int32_t threads, squant_rt_pool **pool);
 void squant_rt_pool_destroy(squant_rt_pool *pool);
 
+/* The caller's own work on a pool's threads: runs task(arg, i, threads) once
+ * for each i in [0, threads) of the pool's threads (the caller runs i = 0;
+ * a NULL pool: task(arg, 0, 1) on the caller) and returns when all are done.
+ * Work between calls, such as the rest of a model's step, then shares the
+ * threads the kernels run on instead of taking turns with their workers,
+ * which spin for a while after each call. One call at a time per pool, as
+ * for the kernels; SQUANT_RT_INVALID_ARGUMENT for a NULL task. */
+typedef void (*squant_rt_pool_task)(void *arg, int32_t index, int32_t threads);
+squant_rt_status squant_rt_pool_parallel(squant_rt_pool *pool,
+                                         squant_rt_pool_task task, void *arg);
+
 /* The parallel loop of squant's generated code (squant-parallel-to-runtime
  * emits the calls): runs body(ctx, begin, end) over disjoint ranges covering
  * [0, count), each range on one of `threads` threads (the caller included;
