@@ -4,7 +4,10 @@
 // windows with min/max, weight bytes per second, that as a fraction of the
 // read bandwidth measured with the same thread count in the same window
 // (BandwidthProbe: the faster of a one-stream and a two-stream plain read;
-// until session 22 one stream only, which read 8-12 % less),
+// until session 22 one stream only, which read 8-12 % less) and, since
+// session 29, as a fraction of a read of the same number of bytes on the
+// call's threads right before each call (BandwidthProbe::readNext; this
+// VM's bandwidth moves by 10-20 % within minutes, between windows too),
 // GFLOP/s, and time ratios against OpenBLAS and oneDNN fp32 on the
 // dequantized weights of the same shape ('bf16' variants: bf16 activations,
 // against oneDNN bf16 on the weights rounded to bf16). Weights are cold: each
@@ -183,6 +186,37 @@ std::vector<long> parseList(const char *s) {
   return out;
 }
 
+/// The paired reads' threads: a pool's, where the library's calls run.
+mlir::squant::OnThreads onPool(squant_rt_pool *pool) {
+  return [pool](const std::function<void(int, int)> &task) {
+    squant_rt_pool_parallel(
+        pool,
+        [](void *arg, int32_t index, int32_t count) {
+          (*static_cast<const std::function<void(int, int)> *>(arg))(index,
+                                                                     count);
+        },
+        const_cast<std::function<void(int, int)> *>(&task));
+  };
+}
+
+/// The paired reads' threads for generated code: squant_rt_parallel_for's
+/// pool of `threads`, where its loops run (one iteration per thread).
+mlir::squant::OnThreads onLoopThreads(int threads) {
+  return [threads](const std::function<void(int, int)> &task) {
+    struct Loop {
+      const std::function<void(int, int)> *task;
+      int threads;
+    } loop{&task, threads};
+    squant_rt_parallel_for(
+        [](void *ctx, int64_t begin, int64_t end) {
+          auto *l = static_cast<Loop *>(ctx);
+          for (int64_t i = begin; i < end; ++i)
+            (*l->task)(int(i), l->threads);
+        },
+        &loop, threads, threads);
+  };
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -305,10 +339,16 @@ int main(int argc, char **argv) {
       "Weight GB/s: codes + scales + biases per second, all cold.\n"
       "'bf16' rows: squant_rt_qgemm_bf16 (x in bf16, y fp32); their oneDNN "
       "column is against oneDNN bf16 (x and weights bf16, y fp32; AMX where "
-      "oneDNN uses it), 'widened' forces AVX-512 (x widened to fp32).\n");
-  std::printf("| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
-              "of read BW | GFLOP/s | OpenBLAS / this | oneDNN / this | squant_rt / this |\n");
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "oneDNN uses it), 'widened' forces AVX-512 (x widened to fp32).\n"
+      "'of read BW': weight GB/s over the probe's read before each window; "
+      "'of paired read': over a read of the same number of bytes (cold, "
+      "two streams) on the call's threads right before each call, median "
+      "per window of read time / call time, median over windows.\n");
+  std::printf(
+      "| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
+      "of read BW | of paired read | GFLOP/s | OpenBLAS / this | "
+      "oneDNN / this | squant_rt / this |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   mlir::registerAllPasses();
   mlir::squant::registerAllPasses();
   mlir::DialectRegistry registry;
@@ -478,8 +518,9 @@ int main(int argc, char **argv) {
           if (squant_rt_status st = run()) {
             // E.g. the int8-activation mode without VNNI (or VBMI for 3
             // bits): say so instead of timing a call that does nothing.
-            std::printf("| %ldx%ld | %ld | %d | %s | not run: status %d | | | | | | |\n", n, k,
-                        m, threads, name.c_str(), int(st));
+            std::printf("| %ldx%ld | %ld | %d | %s | not run: status %d | | | "
+                        "| | | | |\n",
+                        n, k, m, threads, name.c_str(), int(st));
             continue;
           }
           if (v.flags) {
@@ -500,18 +541,20 @@ int main(int argc, char **argv) {
             std::snprintf(buf, sizeof buf, " (rel err %.1e)", std::sqrt(e / r));
             name += buf;
           }
+          mlir::squant::OnThreads callThreads = onPool(pool);
           TimingStats s = timeWindows(
               [&](int call) {
                 useCopy(call % copies);
                 run();
               },
-              probe, threads);
+              probe, threads, kWindows, 0.05, nullptr,
+              [&](int) { return probe.readNext(bytes, callThreads); });
           double gbs = double(bytes) / s.median / 1e9;
           std::printf(
               "| %ldx%ld | %ld | %d | %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
-              "%.1f | %.2f | %.2f | |\n",
+              "%.2f | %.1f | %.2f | %.2f | |\n",
               n, k, m, threads, name.c_str(), s.median * 1e3, s.min * 1e3,
-              s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth,
+              s.max * 1e3, gbs, gbs * 1e9 / s.bandwidth, s.pairedFraction,
               2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
               (v.bf16 ? onednnBf16 : onednn).median / s.median);
           std::fflush(stdout);
@@ -526,6 +569,8 @@ int main(int argc, char **argv) {
           if (!gen.fn)
             continue;
           size_t rowBytes = (size_t(k) * v.bits + 7) / 8;
+          size_t genBytes = size_t(n) * rowBytes + paramBytes;
+          mlir::squant::OnThreads loopThreads = onLoopThreads(threads);
           Desc2 xd = desc(x.data(), m, k);
           TimingStats gs = timeWindows(
               [&](int call) {
@@ -539,31 +584,38 @@ int main(int argc, char **argv) {
                 gen.fn(&yd, &xd, &pd, &sd, &bd);
                 std::free(yd.allocated);
               },
-              probe, threads);
-          double ggbs = double(size_t(n) * rowBytes + paramBytes) / gs.median / 1e9;
-          std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | %.1f | %.2f | "
-                      "%.1f | %.2f | %.2f | %.2f |\n",
+              probe, threads, kWindows, 0.05, nullptr,
+              [&](int) { return probe.readNext(genBytes, loopThreads); });
+          double ggbs = double(genBytes) / gs.median / 1e9;
+          std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | "
+                      "%.1f | %.2f | "
+                      "%.2f | %.1f | %.2f | %.2f | %.2f |\n",
                       n, k, m, threads, v.name, gs.median * 1e3, gs.min * 1e3,
                       gs.max * 1e3, ggbs, ggbs * 1e9 / gs.bandwidth,
-                      2.0 * m * n * k / gs.median / 1e9, blas.median / gs.median,
-                      onednn.median / gs.median, s.median / gs.median);
+                      gs.pairedFraction, 2.0 * m * n * k / gs.median / 1e9,
+                      blas.median / gs.median, onednn.median / gs.median,
+                      s.median / gs.median);
           std::fflush(stdout);
         }
-        std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | | | |\n", n,
-                    k, m, threads, probe.measure(threads) / 1e9);
+        std::printf("| %ldx%ld | %ld | %d | read BW probe | | %.1f | 1.00 | | "
+                    "| | | |\n",
+                    n, k, m, threads, probe.measure(threads) / 1e9);
         if (!baselines) {
           squant_rt_pool_destroy(pool);
           continue;
         }
-        std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | %.1f | 1.00 | | |\n",
-                    n, k, m, threads, blas.median * 1e3, double(fBytes) / blas.median / 1e9,
+        std::printf("| %ldx%ld | %ld | %d | OpenBLAS fp32 | %.3f | %.1f | | | "
+                    "%.1f | 1.00 | | |\n",
+                    n, k, m, threads, blas.median * 1e3,
+                    double(fBytes) / blas.median / 1e9,
                     2.0 * m * n * k / blas.median / 1e9);
-        std::printf("| %ldx%ld | %ld | %d | oneDNN fp32 | %.3f | %.1f | | %.1f | | 1.00 | |\n",
+        std::printf("| %ldx%ld | %ld | %d | oneDNN fp32 | %.3f | %.1f | | | "
+                    "%.1f | | 1.00 | |\n",
                     n, k, m, threads, onednn.median * 1e3,
                     double(fBytes) / onednn.median / 1e9,
                     2.0 * m * n * k / onednn.median / 1e9);
         if (anyBf16)
-          std::printf("| %ldx%ld | %ld | %d | oneDNN bf16 | %.3f | %.1f | | "
+          std::printf("| %ldx%ld | %ld | %d | oneDNN bf16 | %.3f | %.1f | | | "
                       "%.1f | | 1.00 | |\n",
                       n, k, m, threads, onednnBf16.median * 1e3,
                       double(fBytes / 2) / onednnBf16.median / 1e9,

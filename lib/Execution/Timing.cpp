@@ -157,10 +157,32 @@ double BandwidthProbe::measure(int threads) const {
   return std::max(one, readRate(buffer, threads, 2));
 }
 
-TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
-                                      const BandwidthProbe &probe, int threads,
-                                      int windows, double windowSeconds,
-                                      const std::function<void()> &untimed) {
+double BandwidthProbe::readNext(size_t bytes, const OnThreads &onThreads) {
+  bytes = std::min(bytes, buffer.size()) / 64 * 64;
+  if (next + bytes > buffer.size())
+    next = 0;
+  const char *p = buffer.data() + next;
+  next += bytes;
+  int streams = __builtin_cpu_supports("avx512f") ? 2 : 1;
+  auto t0 = Clock::now();
+  onThreads([&](int index, int count) {
+    size_t slice = bytes / size_t(count) / 64 * 64;
+    readOnce(p + size_t(index) * slice, slice, streams);
+  });
+  return seconds(t0, Clock::now());
+}
+
+static double medianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+TimingStats
+mlir::squant::timeWindows(const std::function<void(int)> &call,
+                          const BandwidthProbe &probe, int threads, int windows,
+                          double windowSeconds,
+                          const std::function<void()> &untimed,
+                          const std::function<double(int)> &paired) {
   windows = std::max(windows, 1);
   call(0); // warm-up: code, page tables
   auto t0 = Clock::now();
@@ -169,10 +191,28 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
   call(1);
   double once = std::max(seconds(t0, Clock::now()), 1e-6);
   int reps = std::max(1, std::min(64, int(windowSeconds / once)));
-  std::vector<double> times, bw;
+  std::vector<double> times, bw, fractions, reads;
   int next = 2;
   for (int w = 0; w < windows; ++w) {
     bw.push_back(probe.measure(threads));
+    if (paired) {
+      std::vector<double> callTimes, readTimes;
+      for (int r = 0; r < reps; ++r) {
+        if (untimed)
+          untimed();
+        readTimes.push_back(paired(next));
+        auto start = Clock::now();
+        call(next++);
+        callTimes.push_back(seconds(start, Clock::now()));
+      }
+      double call = 0;
+      for (double t : callTimes)
+        call += t;
+      times.push_back(call / reps);
+      reads.push_back(medianOf(readTimes));
+      fractions.push_back(reads.back() / medianOf(callTimes));
+      continue;
+    }
     if (untimed) {
       double sum = 0;
       for (int r = 0; r < reps; ++r) {
@@ -191,7 +231,13 @@ TimingStats mlir::squant::timeWindows(const std::function<void(int)> &call,
   }
   std::sort(times.begin(), times.end());
   std::sort(bw.begin(), bw.end());
-  return {times[windows / 2], times.front(), times.back(), bw[windows / 2]};
+  TimingStats stats{times[windows / 2], times.front(), times.back(),
+                    bw[windows / 2]};
+  if (paired) {
+    stats.pairedFraction = medianOf(fractions);
+    stats.pairedSeconds = medianOf(reads);
+  }
+  return stats;
 }
 
 CacheEvictor::CacheEvictor(size_t bytes) : buffer(bytes) {}
