@@ -1,0 +1,20 @@
+# Builds W/h4 (h4.c) with two variants of gemv_amx_int8.c: a0 from commit
+# $BASE (default 95389af, session 29's start), a1 from the working tree.
+# Run from the repository root after `bash scripts/build.sh`:
+#   W=/tmp/s29 bash docs/perf/session29/build.sh
+set -e
+S=$PWD/docs/perf/session29 R=$PWD/runtime BASE=${BASE:-95389af}
+mkdir -p "$W/t/src/arch/x86_64" && cd "$W"
+cp "$R/src/kernels.h" t/src/
+for f in tile16_v2_rows.h amx_int8_split.h amx_tiles.h; do
+  cp "$R/src/arch/x86_64/$f" t/src/arch/x86_64/; done
+git -C "$R" show "$BASE:runtime/src/arch/x86_64/gemv_amx_int8.c" > t/src/arch/x86_64/a0.c
+cp "$R/src/arch/x86_64/gemv_amx_int8.c" t/src/arch/x86_64/a1.c
+F="-O3 -ffp-contract=off -std=gnu11 -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512vbmi -mavx512vnni -mgfni -mamx-tile -mamx-int8 -I$R/include"
+for i in 0 1; do
+  clang-22 $F -Dsquant_rt_gemv_int8_amx=ak$i -Dsquant_rt_gemv_amx_int8_split=sp$i \
+    -Dsquant_rt_gemv_amx_int8_quantize=qu$i -c t/src/arch/x86_64/a$i.c -o ak$i.o; done
+for i in 0 1 2 3 4 5 6 7; do echo "void vk$i(const void*p){(void)p;}" > s$i.c; gcc -c s$i.c -o vk$i.o; done
+# The library's own AMX GEMV gives way to the harness's dispatcher.
+cp "$R/../build/lib/libsquant_rt.a" lib.a && objcopy --weaken-symbol=squant_rt_gemv_int8_amx lib.a
+gcc -O2 -march=native -I"$R/include" -I"$S" "$S/h4.c" vk*.o ak0.o ak1.o lib.a -lpthread -lm -o h4
