@@ -17,4 +17,4 @@ for i in 0 1; do
 for i in 0 1 2 3 4 5 6 7; do echo "void vk$i(const void*p){(void)p;}" > s$i.c; gcc -c s$i.c -o vk$i.o; done
 # The library's own AMX GEMV gives way to the harness's dispatcher.
 cp "$R/../build/lib/libsquant_rt.a" lib.a && objcopy --weaken-symbol=squant_rt_gemv_int8_amx lib.a
-gcc -O2 -march=native -I"$R/include" -I"$S" "$S/h4.c" vk*.o ak0.o ak1.o lib.a -lpthread -lm -o h4
+gcc -O2 -march=native -DAMX_VARIANTS -I"$R/include" "$S/../session28/h3.c" vk*.o ak0.o ak1.o lib.a -lpthread -lm -o h4
