@@ -205,10 +205,10 @@ mlir::squant::timeWindows(const std::function<void(int)> &call,
         call(next++);
         callTimes.push_back(seconds(start, Clock::now()));
       }
-      double call = 0;
+      double total = 0;
       for (double t : callTimes)
-        call += t;
-      times.push_back(call / reps);
+        total += t;
+      times.push_back(total / reps);
       reads.push_back(medianOf(readTimes));
       fractions.push_back(reads.back() / medianOf(callTimes));
       continue;

@@ -206,10 +206,10 @@ decodeGroup(const uint8_t *group, uint8_t *b, const SquantTile16Geometry *geo,
 /* Tile i's quads of group gg, decoded into bank i of the ring; the
  * prefetches of its codes (in the decode) and of its parameter lines. Of
  * 2- and 4-bit codes, a group whose prefetches all stay in its tile issues
- * them without their end-of-tile tests: hot 2-9 % faster, cold 1.5-3 % on
- * two threads. Of 3- and 8-bit codes, the same made them 6-9 % slower cold
- * (though faster hot), so they keep the tests (session 29,
- * docs/Performance.md). */
+ * them without their end-of-tile tests: hot 1.6-9 % faster (512 x 4096,
+ * one thread), cold 1-4 % on two threads. Of 3- and 8-bit codes, the same made
+ * them 6-9 % slower cold (though faster hot), so they keep the tests (session
+ * 29, docs/Performance.md). */
 #define decodeTile(i, gg)                                                      \
   do {                                                                         \
     if ((i) < live) {                                                          \
