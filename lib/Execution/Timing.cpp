@@ -163,11 +163,11 @@ double BandwidthProbe::readNext(size_t bytes, const OnThreads &onThreads) {
     next = 0;
   const char *p = buffer.data() + next;
   next += bytes;
-  int streams = __builtin_cpu_supports("avx512f") ? 2 : 1;
   auto t0 = Clock::now();
   onThreads([&](int index, int count) {
     size_t slice = bytes / size_t(count) / 64 * 64;
-    readOnce(p + size_t(index) * slice, slice, streams);
+    // Two streams where the core has AVX-512; readOnce reads one elsewhere.
+    readOnce(p + size_t(index) * slice, slice, 2);
   });
   return seconds(t0, Clock::now());
 }
@@ -195,33 +195,24 @@ mlir::squant::timeWindows(const std::function<void(int)> &call,
   int next = 2;
   for (int w = 0; w < windows; ++w) {
     bw.push_back(probe.measure(threads));
-    if (paired) {
+    if (untimed || paired) { // each call timed alone
       std::vector<double> callTimes, readTimes;
+      double sum = 0;
       for (int r = 0; r < reps; ++r) {
         if (untimed)
           untimed();
-        readTimes.push_back(paired(next));
+        if (paired)
+          readTimes.push_back(paired(next));
         auto start = Clock::now();
         call(next++);
         callTimes.push_back(seconds(start, Clock::now()));
-      }
-      double total = 0;
-      for (double t : callTimes)
-        total += t;
-      times.push_back(total / reps);
-      reads.push_back(medianOf(readTimes));
-      fractions.push_back(reads.back() / medianOf(callTimes));
-      continue;
-    }
-    if (untimed) {
-      double sum = 0;
-      for (int r = 0; r < reps; ++r) {
-        untimed();
-        auto start = Clock::now();
-        call(next++);
-        sum += seconds(start, Clock::now());
+        sum += callTimes.back();
       }
       times.push_back(sum / reps);
+      if (paired) {
+        reads.push_back(medianOf(readTimes));
+        fractions.push_back(reads.back() / medianOf(callTimes));
+      }
       continue;
     }
     auto start = Clock::now();
