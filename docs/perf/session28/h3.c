@@ -8,7 +8,8 @@
 // (pr.c's pattern 1; the kernel's loop order), "S" R then a 16-row call,
 // "isa,flags" a GEMV, "vN" variant N of the VNNI GEMV (variants.sh; "3,1"
 // runs v0), "aN" (built with -DAMX_VARIANTS, ../session29/build.sh) variant
-// N of the AMX-INT8 GEMV. Env: REPS, COLD (MiB), GS, HOT, YOFF, FILLPL.
+// N of the AMX-INT8 GEMV; "cfg@B" runs cfg with WARMX=B in the environment
+// (../session30/warmup.patch). Env: REPS, COLD (MiB), GS, HOT, YOFF, FILLPL.
 #include "../harness.h"
 #include "squant/runtime/squant_rt.h"
 #include <pthread.h>
@@ -80,7 +81,7 @@ int main(int argc,char**argv){
   int isa[16]; unsigned fl[16]; int isP[16]; int vsel[16];
   for(int c=0;c<nc;c++){isP[c]=!strcmp(argv[5+c],"PD")?9:!strcmp(argv[5+c],"PT")?7:!strcmp(argv[5+c],"PC")?8:!strcmp(argv[5+c],"PL")?6:!strcmp(argv[5+c],"P2")?5:argv[5+c][0]=='P'?1:argv[5+c][0]=='Q'?2:argv[5+c][0]=='R'?3:argv[5+c][0]=='S'?4:0; vsel[c]=0; if(!isP[c]&&argv[5+c][0]=='v') {isa[c]=3;fl[c]=1;vsel[c]=atoi(argv[5+c]+1);} else if(!isP[c]&&argv[5+c][0]=='a') {isa[c]=4;fl[c]=argv[5+c][2]=='i';vsel[c]=100+atoi(argv[5+c]+1);} else if(!isP[c]) sscanf(argv[5+c],"%d,%u",&isa[c],&fl[c]);}
   double*t=malloc(reps*8*nc); long cp=0;
-  for(int i=0;i<reps;i++) for(int c=0;c<nc;c++){ w.codes=buf+(getenv("HOT")?0:(cp++%copies)*stride); squant_rt_options o={isa[c],pool,fl[c]}; cur=vsel[c]>=100?0:vsel[c]; curA=vsel[c]>=100?vsel[c]-100:0;
+  for(int i=0;i<reps;i++) for(int c=0;c<nc;c++){ w.codes=buf+(getenv("HOT")?0:(cp++%copies)*stride); {const char*at=strchr(argv[5+c],0x40); setenv("WARMX",at?at+1:"0",1);} squant_rt_options o={isa[c],pool,fl[c]}; cur=vsel[c]>=100?0:vsel[c]; curA=vsel[c]>=100?vsel[c]-100:0;
     if(isP[c]==9){static size_t pdo; if(!plbuf)probeLong(); size_t s8=sz&~(size_t)8191; if(pdo+s8>plsz)pdo=0; t[c*reps+i]=probe2x2(plbuf+pdo,s8); pdo+=s8; continue;} if(isP[c]==7){t[c*reps+i]=probeThread((const char*)w.codes,sz);continue;} if(isP[c]==8){probeLong(); t[c*reps+i]=probe2x2(plbuf,plsz)*sz/plsz;continue;} if(isP[c]==6){t[c*reps+i]=probeLong()*sz/plsz;continue;} if(isP[c]==5){t[c*reps+i]=probe2x2((const char*)w.codes,sz);continue;} double t0=now(); if(isP[c]==1) probe2((const char*)w.codes,sz); else if(isP[c]==3) q2pass((const char*)w.codes,sz); else if(isP[c]==4){ q2pass((const char*)w.codes,sz); squant_rt_qweight w2=w; w2.n=16; w2.codes=buf+((cp+7)%copies)*stride; squant_rt_options o2={3,0,1}; cur=vsel[0]; squant_rt_qgemm(x,1,k,&w2,y,16,ws,wsz,&o2);} else if(isP[c]==2) tpass((const char*)w.codes,sz,1152,2048,3072); else if(squant_rt_qgemm(x,1,k,&w,y,n,ws,wsz,&o)){puts("fail");return 1;} t[c*reps+i]=now()-t0;}
   double base=0;
   for(int c=0;c<nc;c++){qsort(t+c*reps,reps,8,cmp); double g=sz/t[c*reps+reps/2]/1e9; if(!c)base=g; printf("%dt %ldx%ld b%d %-6s med %7.1f us  %6.2f GB/s  ratio %.3f  min %.1f p90 %.1f\n",th,n,k,bits,argv[5+c],t[c*reps+reps/2]*1e6,g,g/base,t[c*reps]*1e6,t[c*reps+reps*9/10]*1e6);}
