@@ -53,17 +53,23 @@ int squant_rt_isa_available(squant_rt_isa isa) {
   }
 }
 
-/* The VNNI GEMV of TILE16_V2 (gemv_vnni_tile16.c, the int8-activation
- * mode): AVX-512 with VNNI, VBMI and GFNI. */
-static int vnniTile16Available(void) {
+/* Whether the CPU runs a VNNI kernel of the int8-activation mode: AVX-512
+ * with VNNI, also VBMI where `vbmi` and GFNI where `gfni` (the VNNI GEMV of
+ * TILE16_V2, gemv_vnni_tile16.c, needs both; BLOCK32_V1's VNNI kernel
+ * needs VBMI for 3-bit codes). */
+static int vnniAvailable(int vbmi, int gfni) {
 #if defined(__x86_64__)
   return squant_rt_isa_available(SQUANT_RT_ISA_AVX512) &&
          __builtin_cpu_supports("avx512vnni") &&
-         __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("gfni");
+         (!vbmi || __builtin_cpu_supports("avx512vbmi")) &&
+         (!gfni || __builtin_cpu_supports("gfni"));
 #else
+  (void)vbmi, (void)gfni;
   return 0;
 #endif
 }
+
+static int vnniTile16Available(void) { return vnniAvailable(1, 1); }
 
 /* AUTO for fp32 activations, which AMX runs as AVX512: no AMX permission
  * request (a system call) on every call. */
@@ -682,17 +688,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                        squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
                        !(w->bits == 2 && vnniTile16Available()))))
       int8TiledMode = GEMV_INT8_AMX;
-#if defined(__x86_64__)
-    if (int8Tiled ? (int8TiledMode == GEMV_INT8_AMX
-                         ? !squant_rt_isa_available(SQUANT_RT_ISA_AMX)
-                         : !vnniTile16Available())
-                  : !squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
-                        !__builtin_cpu_supports("avx512vnni") ||
-                        (w->bits == 3 && !__builtin_cpu_supports("avx512vbmi")))
+    int available = !int8Tiled ? vnniAvailable(w->bits == 3, 0)
+                    : int8TiledMode == GEMV_INT8_AMX
+                        ? squant_rt_isa_available(SQUANT_RT_ISA_AMX)
+                        : vnniTile16Available();
+    if (!available)
       return SQUANT_RT_ISA_UNAVAILABLE;
-#else
-    return SQUANT_RT_ISA_UNAVAILABLE;
-#endif
   }
   if (isa < SQUANT_RT_ISA_AUTO || isa > SQUANT_RT_ISA_AMX)
     return SQUANT_RT_INVALID_ARGUMENT;
