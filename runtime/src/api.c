@@ -316,7 +316,7 @@ static size_t amxInt8Carve(int64_t m, const squant_rt_qweight *w, char *base,
 /* The AMX-INT8 GEMV's workspace (after the group sums of x): the row's
  * scale, x's parts (squant_rt_gemv_amx_int8_split; in the int8-activation
  * mode its quantization, which the VNNI GEMV of TILE16_V2 also reads) and
- * one group's residual. */
+ * two groups' residuals. */
 typedef struct {
   float *rowScale;
   squant_rt_amx_int8_parts parts;
@@ -332,7 +332,7 @@ static size_t gemvAmxInt8Carve(const squant_rt_qweight *w, char *base,
   ws->parts.counts = carve(base, &at, groups * sizeof(int32_t));
   ws->parts.sums = NULL;
   ws->parts.qsums = carve(base, &at, groups * sizeof(int32_t));
-  ws->residual = carve(base, &at, (size_t)w->group_size * (sizeof(float) + 1));
+  ws->residual = carve(base, &at, 2 * (size_t)w->group_size * sizeof(float));
   return at;
 }
 

@@ -407,9 +407,9 @@ static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
  * written: the kernel's dots of them are computed and never read (it sums
  * a group's counts[g] rows). Returns the most parts of a group (at least
  * 1), or 0 where x does not split (a non-finite value, or a group needing
- * more than SQUANT_RT_GEMV_AMX_PARTS parts). residual: group_size floats
- * and group_size bytes. xsum (NULL: not written): each group's sum of x
- * (its scaled values' sum, lane by lane, times row_scale). */
+ * more than SQUANT_RT_GEMV_AMX_PARTS parts). residual: 2 * group_size
+ * floats (two groups are split at a time). xsum (NULL: not written): each
+ * group's sum of x (its scaled values' sum, lane by lane, times row_scale). */
 int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_qweight *w,
                                       float row_scale, float *residual,

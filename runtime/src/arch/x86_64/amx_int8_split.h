@@ -48,28 +48,46 @@ static inline uint32_t squantScaleGroup(const float *x, int64_t gs, float up,
   return (uint32_t)_mm512_reduce_max_epu32(largest);
 }
 
+/* 2^-e (e >= -149) as two factors (the second 1 unless 2^-e is past
+ * 2^127) and 2^e, for squantPeelVector. */
+typedef struct {
+  __m512 down1, down2, unit;
+} SquantPartUnit;
+
+static inline SquantPartUnit squantPartUnit(int32_t e) {
+  SquantPartUnit u = {_mm512_set1_ps(squantPow2(-e > 127 ? 127 : -e)),
+                      _mm512_set1_ps(squantPow2(-e > 127 ? -e - 127 : 0)),
+                      _mm512_set1_ps(squantPow2(e))};
+  return u;
+}
+
+/* The part of unit 2^e off the 16 values at r (every |value| < 2^(e + 7)):
+ * returns q = each value times 2^-e truncated (|q| <= 127), leaves value -
+ * q 2^e (exact) at r, and folds the bits of their magnitudes into
+ * *largest. */
+static inline __m512i squantPeelVector(float *r, const SquantPartUnit *u,
+                                       __m512i *largest) {
+  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+  __m512 v = _mm512_loadu_ps(r);
+  __m512i qi =
+      _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_mul_ps(v, u->down1), u->down2));
+  __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(qi), u->unit, v);
+  _mm512_storeu_ps(r, rest);
+  *largest = _mm512_max_epu32(
+      *largest, _mm512_and_si512(_mm512_castps_si512(rest), magnitude));
+  return qi;
+}
+
 /* The part of unit 2^e off residual[0..gs) (every |value| < 2^(e + 7); e
- * >= -149): q[i] = the value times 2^-e truncated (|q| <= 127), the value
- * left as value - q 2^e (exact). Returns the bits of the largest magnitude
- * left. */
+ * >= -149) as bytes q[0..gs) (squantPeelVector). Returns the bits of the
+ * largest magnitude left. */
 static inline uint32_t squantPeelPart(float *residual, int64_t gs, int32_t e,
                                       int8_t *q) {
-  const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
-  /* 2^-e in [2^-121, 2^149], as two factors. */
-  __m512 down1 = _mm512_set1_ps(squantPow2(-e > 127 ? 127 : -e));
-  __m512 down2 = _mm512_set1_ps(squantPow2(-e > 127 ? -e - 127 : 0));
-  __m512 unit = _mm512_set1_ps(squantPow2(e));
+  const SquantPartUnit u = squantPartUnit(e);
   __m512i largest = _mm512_setzero_si512();
-  for (int64_t c = 0; c < gs; c += 16) {
-    __m512 v = _mm512_loadu_ps(residual + c);
-    __m512i qi =
-        _mm512_cvttps_epi32(_mm512_mul_ps(_mm512_mul_ps(v, down1), down2));
-    __m512 rest = _mm512_fnmadd_ps(_mm512_cvtepi32_ps(qi), unit, v);
-    _mm512_storeu_ps(residual + c, rest);
-    largest = _mm512_max_epu32(
-        largest, _mm512_and_si512(_mm512_castps_si512(rest), magnitude));
-    _mm_storeu_si128((__m128i *)(q + c), _mm512_cvtepi32_epi8(qi));
-  }
+  for (int64_t c = 0; c < gs; c += 16)
+    _mm_storeu_si128((__m128i *)(q + c), _mm512_cvtepi32_epi8(squantPeelVector(
+                                             residual + c, &u, &largest)));
   return (uint32_t)_mm512_reduce_max_epu32(largest);
 }
 
