@@ -22,10 +22,17 @@
 // its last partial 2 MiB, up to a ninth of it, lay on 4 KiB pages).
 //
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
-//                        [--threads 1,2] [--variants int4,lut2,...]
+//                        [--threads 1,2] [--variants int4,lut2,... | --all]
 //                        [--group G] [--no-generated] [--no-baselines]
+//                        [--baselines-only]
 //
-// Not a test. OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
+// By default it runs the table (kTableRows: bits 2, 3, 4 and 8, LUT
+// 2 and 4, int4 with int8 activations), each row in the layout
+// squant_rt_preferred_layout names at its M, that is the kernel a compiled
+// model calls, and the generated code next to it; --all runs every variant
+// (other layouts, forced ISAs, bf16 activations) at every M it supports,
+// which takes hours, --variants the ones named. Not a test.
+// OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
 // (bench/runtime.sh runs the baselines once more with SkylakeX).
 //
 //===----------------------------------------------------------------------===//
@@ -103,7 +110,30 @@ struct Variant {
   // bf16 activations (squant_rt_qgemm_bf16), on `isa`.
   bool bf16 = false;
   squant_rt_isa isa = SQUANT_RT_ISA_AUTO;
+  // A row of the table (bits 2, 3, 4, 8, LUT 2 and 4, the int8-
+  // activation mode): run by default where its layout is the one
+  // squant_rt_preferred_layout names at the row's M, which is what
+  // convert-squant-to-runtime packs. The others run with --all or
+  // --variants.
+  bool inTable = false;
 };
+
+// The table: each width and form in the layouts its rows can
+// prefer (BLOCK32_V1 everywhere, TILE16_V2 for the GEMV), and the
+// int8-activation mode of the default int4 GEMV.
+const char *const kTableRows[] = {"int4",
+                                  "int3",
+                                  "int2",
+                                  "int8",
+                                  "lut4",
+                                  "lut2",
+                                  "int4 tile16v2",
+                                  "int3 tile16v2",
+                                  "int2 tile16v2",
+                                  "int8 tile16v2",
+                                  "lut4 tile16v2",
+                                  "lut2 tile16v2",
+                                  "int4 tile16v2 int8-act"};
 
 uint16_t toBf16(float v) { // round to nearest even (v finite)
   uint32_t bits;
@@ -285,6 +315,12 @@ int main(int argc, char **argv) {
        true},
       {"lut4 bf16", SQUANT_RT_FORM_LUT_INT8, 4, 0, SQUANT_RT_LAYOUT_BLOCK32_V1,
        true}};
+  for (Variant &v : variants)
+    for (const char *row : kTableRows)
+      v.inTable |= std::strcmp(v.name, row) == 0;
+  // Default: the table's rows in their preferred layouts; --all or
+  // --variants: the variants named, at every M they run at.
+  bool tableOnly = true;
   int64_t group = 128;
   bool generatedRows = true;
   bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan
@@ -304,6 +340,11 @@ int main(int argc, char **argv) {
       generatedRows = false;
     } else if (a == "--no-baselines") {
       baselines = false;
+    } else if (a == "--baselines-only") {
+      variants.clear();
+      generatedRows = false;
+    } else if (a == "--all") {
+      tableOnly = false;
     } else if (a == "--group" && i + 1 < argc) {
       group = std::atol(argv[++i]);
     } else if (a == "--threads" && i + 1 < argc) {
@@ -318,6 +359,7 @@ int main(int argc, char **argv) {
         if (wanted.find("," + std::string(v.name) + ",") != std::string::npos)
           kept.push_back(v);
       variants = kept;
+      tableOnly = false;
     } else {
       std::fprintf(stderr, "unknown or incomplete argument '%s'\n", a.c_str());
       return 2;
@@ -333,9 +375,9 @@ int main(int argc, char **argv) {
   (void)core;
   std::printf(
       "Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the "
-      "same "
-      "packed weights (lsb_first bytes), last column: squant_rt time / its "
-      "time.\n"
+      "same weights (lsb_first packed bytes), last column: the time of the "
+      "row above (squant_rt in the layout convert-squant-to-runtime packs) "
+      "/ its time.\n"
       "Weight GB/s: codes + scales + biases per second, all cold.\n"
       "'bf16' rows: squant_rt_qgemm_bf16 (x in bf16, y fp32); their oneDNN "
       "column is against oneDNN bf16 (x and weights bf16, y fp32; AMX where "
@@ -374,7 +416,7 @@ int main(int argc, char **argv) {
         xb[i] = toBf16(x[i]);
       bool anyBf16 = false;
       for (const Variant &v : variants)
-        anyBf16 |= v.bf16;
+        anyBf16 |= v.bf16 && (v.inTable || !tableOnly);
       // Baselines on fp32 weights: copies spanning the cold-size.
       size_t fBytes = size_t(n) * k * sizeof(float);
       int fCopies = baselines ? int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes)) : 0;
@@ -454,6 +496,16 @@ int main(int argc, char **argv) {
           bool inlineParams = v.layout == SQUANT_RT_LAYOUT_TILE16_V2;
           if ((v.flags || inlineParams) && m != 1)
             continue; // GEMV modes and layouts
+          squant_rt_qweight shape{};
+          shape.form = v.form;
+          shape.bits = v.bits;
+          shape.n = n;
+          shape.k = k;
+          shape.group_size = group;
+          bool preferred =
+              v.layout == squant_rt_preferred_layout(&shape, m, v.isa);
+          if (tableOnly && !(v.inTable && preferred))
+            continue;
           // A cold weight is its codes and its parameters: each copy has
           // its own scales (and biases for the FMA form), and the bytes per
           // second count them (a per-tensor table is not counted).
@@ -558,8 +610,9 @@ int main(int argc, char **argv) {
               2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
               (v.bf16 ? onednnBf16 : onednn).median / s.median);
           std::fflush(stdout);
-          if (!generatedRows || v.flags || v.bf16 ||
-              v.layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+          // Generated code next to what the compiler would call instead:
+          // the runtime row in the layout convert-squant-to-runtime packs.
+          if (!generatedRows || v.flags || v.bf16 || !preferred)
             continue;
           // The same weights through generated code: lsb_first packed rows
           // of the same size (BLOCK32's 4-bit order differs, the bytes do not
