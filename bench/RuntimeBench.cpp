@@ -610,9 +610,12 @@ int main(int argc, char **argv) {
               2.0 * m * n * k / s.median / 1e9, blas.median / s.median,
               (v.bf16 ? onednnBf16 : onednn).median / s.median);
           std::fflush(stdout);
-          // Generated code next to what the compiler would call instead:
-          // the runtime row in the layout convert-squant-to-runtime packs.
-          if (!generatedRows || v.flags || v.bf16 || !preferred)
+          // Generated code next to what the compiler would call instead
+          // (the runtime row in the layout convert-squant-to-runtime
+          // packs) and next to the AVX-512 kernels (rows forced to
+          // AVX-512: the generated code's own ISA).
+          if (!generatedRows || v.flags || v.bf16 ||
+              !(preferred || v.isa == SQUANT_RT_ISA_AVX512))
             continue;
           // The same weights through generated code: lsb_first packed rows
           // of the same size (BLOCK32's 4-bit order differs, the bytes do not
