@@ -2537,7 +2537,9 @@ TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
     for (int64_t g : {64, 128, 256}) {
       std::string what =
           "bits " + std::to_string(bits) + " g " + std::to_string(g);
-      TestWeight t = makeExactFma(bits, 37, 4 * g, g, rng);
+      // Five groups: x's split takes them two at a time, the last alone,
+      // and a pair may have different part counts (the zero group).
+      TestWeight t = makeExactFma(bits, 37, 5 * g, g, rng);
       t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
       finish(t);
       std::vector<float> x(t.w.k);
