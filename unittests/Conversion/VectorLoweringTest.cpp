@@ -732,22 +732,25 @@ TEST_F(Elementwise, PackedOddWidthsOnEveryTarget) {
       }
 }
 
-// Long K: the outer-product path with more than one slice of activation
-// rows (M = 40) decodes each weight block per K block of 4096 columns
-// (K = 4160: two blocks, the second 64 columns) and continues every
-// slice's sums across them; the hoisted path (M = 1) sums the bias term
-// over 130 groups, 16 per vector FMA and a masked tail. Checked against an
-// fp64 product.
+// Long K: the outer-product path decodes each weight block per K block of
+// 256 columns (K = 4160: 16 blocks, then 64 columns) and continues every
+// slice's sums across them, with one slice of activation rows (M = 32), two
+// (M = 40, the second one vector wide) and an M chunk of four whole slices
+// followed by a half one (M = 130); N = 300 is 22 blocks of 14 rows in 4 N
+// chunks of 5 or 6 blocks, the last block 6 rows. The hoisted path (M = 1)
+// sums the bias term over 130 groups, 16 per vector FMA and a masked tail.
+// Checked against an fp64 product.
 TEST_F(Elementwise, OuterProductAcrossKBlocks) {
-  const int64_t n = 20, k = 4160, g = 32, groups = k / g;
+  const int64_t n = 300, k = 4160, g = 32, groups = k / g;
   std::mt19937 rng(5);
   std::normal_distribution<float> dist(0.0f, 1.0f);
   RandomInt4Weight w = randomInt4Weight(rng, dist, n, k, groups);
   std::vector<float> &sc = w.scales, &bi = w.bias;
   std::vector<int8_t> &q = w.codes;
-  for (int64_t m : {1, 40}) {
-    std::string xT = "tensor<" + std::to_string(m) + "x4160xf32>", qT = "tensor<20x4160xi8>",
-                pT = "tensor<20x130xf32>", yT = "tensor<" + std::to_string(m) + "x20xf32>";
+  for (int64_t m : {1, 32, 40, 130}) {
+    std::string xT = "tensor<" + std::to_string(m) + "x4160xf32>",
+                qT = "tensor<300x4160xi8>", pT = "tensor<300x130xf32>",
+                yT = "tensor<" + std::to_string(m) + "x300xf32>";
     std::string ir =
         "func.func @mm(%x: " + xT + ", %q: " + qT + ", %s: " + pT + ", %b: " + pT +
         ") -> " + yT + " attributes {llvm.emit_c_interface} {\n"
@@ -766,7 +769,8 @@ TEST_F(Elementwise, OuterProductAcrossKBlocks) {
 
 // The threaded lowering gives the sequential one's bits for 1, 2 and 3
 // threads (different splits of the row blocks), hoisted (M = 1) and with
-// panels (M = 32), in engine after engine of one process: each engine is
+// outer products (M = 32: a block per iteration; M = 130: 5 blocks in 4 N
+// chunks, two M chunks), in engine after engine of one process: each engine is
 // freed right after its call (squant_rt_parallel_for returns only when every
 // worker has left the engine's code).
 TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
@@ -776,7 +780,7 @@ TEST_F(Elementwise, ThreadedMatmulIsBitIdenticalAcrossEnginesAndThreads) {
   RandomInt4Weight w = randomInt4Weight(rng, dist, n, k, 2);
   std::vector<float> &s = w.scales, &b = w.bias;
   std::vector<int8_t> &q = w.codes;
-  for (int64_t m : {1, 32}) {
+  for (int64_t m : {1, 32, 130}) {
     std::string xT = "tensor<" + std::to_string(m) + "x256xf32>";
     std::string yT = "tensor<" + std::to_string(m) + "x67xf32>";
     std::string ir =

@@ -181,39 +181,87 @@ func.func @gemm_panel(%x: tensor<12x100xf32>, %q: tensor<13x100xi8>, %s: tensor<
 // -----
 
 // M >= 16 (one vector of activation rows): x transposed once per call into
-// slices of 32 activation rows (x^T [2][K][32], rows past M zero). With
-// more than one slice, each block of 14 weight rows is decoded once for all
-// of K (chunks of whole groups: 4 groups of 64 = 256 columns, then the 64
-// left; each row's next chunk of codes prefetched) into a 14 x (K + 16)
-// panel, then each slice runs over all of K: 14 broadcast weights times the
-// slice's two 16-row vectors of x^T (28 accumulators in registers), into a
-// 14 x 48 scratch tile; the last slice has one vector (rows 32..47). Stores
-// are guarded (rows past M and N).
+// slices of 32 activation rows (x^T [2][K][32]) by 16 x 16 tiles: 16 row
+// vectors (rows past M clamped to the last, whose outputs are not stored),
+// four rounds of two-source shuffles, 16 stores. Weight rows run in blocks
+// of 14, here one block per N chunk (3 blocks, fewer than the 4 chunks a
+// call has at least), whose scratch tiles ct [1][14][48] carry every
+// output across K blocks of 256 columns (4 groups of 64, then the 64
+// left). Per K block, the block's weights are decoded into a 14 x 272
+// panel (the next block's codes prefetched), then each slice runs over
+// the K block: 14 broadcast weights times the slice's two 16-row vectors
+// of x^T (28 accumulators in registers), zero in the first K block and
+// loaded from ct after it; the last slice has one vector (rows 32..47).
+// Stores are guarded (rows past M and N).
 // CHECK-LABEL: func.func @gemm_outer
 // CHECK: %[[XT:.*]] = memref.alloc() : memref<2x320x32xf32>
-// CHECK: scf.if {{.*}} -> (f32)
-// CHECK: memref.store {{.*}}, %[[XT]]
-// CHECK: scf.parallel
-// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x336xf32>
-// CHECK: %[[CT:.*]] = memref.alloc() : memref<14x48xf32>
+// CHECK-COUNT-16: vector.load {{.*}} : memref<40x320xf32>, vector<16xf32>
+// CHECK: vector.shuffle {{.*}} [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK: vector.shuffle {{.*}} [1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31]
+// CHECK-COUNT-16: vector.store {{.*}}, %[[XT]]
+// CHECK: scf.parallel {{.*}} to (%c3{{.*}})
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x272xf32>
+// CHECK: %[[CT:.*]] = memref.alloc() : memref<1x14x48xf32>
+// CHECK: scf.for {{.*}} to %c256{{.*}} step %c256
 // CHECK: memref.prefetch {{.*}}, read, locality<3>, data : memref<30x320xi8>
 // CHECK: math.fma {{.*}} : vector<16xf32>
 // CHECK: vector.store {{.*}}, %[[PANEL]]
-// CHECK: memref.prefetch
-// CHECK: vector.store {{.*}}, %[[PANEL]]
-// CHECK-NOT: vector.load %[[CT]]
+// CHECK: scf.if {{.*}} -> (vector<16xf32>
+// CHECK: vector.load %[[CT]]
 // CHECK: vector.load %[[XT]]{{.*}} : memref<2x320x32xf32>, vector<16xf32>
 // CHECK: memref.load %[[PANEL]]
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
 // CHECK-COUNT-2: vector.fma
 // CHECK: vector.store {{.*}}, %[[CT]]
-// CHECK-NOT: vector.load %[[CT]]
+// The half slice: 14 accumulators.
+// CHECK: scf.if {{.*}} -> (vector<16xf32>
+// CHECK: vector.load %[[XT]]
+// CHECK-NOT: vector.load %[[XT]]
+// CHECK-COUNT-14: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: scf.yield
+// The last 64 columns, continued from ct.
+// CHECK: scf.if %false
+// CHECK: vector.store {{.*}}, %[[CT]]
+// CHECK: memref.load %[[CT]]
 // CHECK: scf.if
 // CHECK: memref.store
 func.func @gemm_outer(%x: tensor<40x320xf32>, %q: tensor<30x320xi8>, %s: tensor<30x5xf32>, %b: tensor<30x5xf32>) -> tensor<40x30xf32> {
   %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 64>)
       : (tensor<40x320xf32>, tensor<30x320xi8>, tensor<30x5xf32>, tensor<30x5xf32>) -> tensor<40x30xf32>
   return %y : tensor<40x30xf32>
+}
+
+// -----
+
+// Outer products in N chunks and M chunks: N = 100 has 8 blocks of 14 rows,
+// spread evenly over 4 chunks (blocks [c·8/4, (c + 1)·8/4)), each with
+// scratch tiles ct [2 blocks][14][128 activation rows]. M = 130 pads to
+// 144: one M chunk of 4 whole slices (128 rows), then a chunk of one half
+// slice (16 rows), each over every K block and block of the N chunk.
+// CHECK-LABEL: func.func @gemm_chunks
+// CHECK: %[[XT:.*]] = memref.alloc() : memref<5x64x32xf32>
+// CHECK: scf.for {{.*}} to %c9
+// CHECK: scf.parallel (%[[C:.*]]) = {{.*}} to (%c4)
+// CHECK: arith.muli %[[C]], %c8
+// CHECK: arith.divui {{.*}}, %c4
+// CHECK: %[[PANEL:.*]] = memref.alloc() : memref<14x80xf32>
+// CHECK: %[[CT:.*]] = memref.alloc() : memref<2x14x128xf32>
+// CHECK: scf.for {{.*}} to %c4{{.*}} step %c4
+// CHECK: vector.store {{.*}}, %[[PANEL]]
+// CHECK: scf.for {{.*}} to %c4
+// CHECK: vector.load %[[CT]]
+// CHECK-COUNT-28: vector.fma
+// CHECK: memref.load %[[CT]]
+// CHECK: vector.store {{.*}}, %[[PANEL]]
+// CHECK: vector.load %[[CT]]
+// CHECK-COUNT-14: vector.fma
+// CHECK-NOT: vector.fma
+// CHECK: memref.load %[[CT]]
+func.func @gemm_chunks(%x: tensor<130x64xf32>, %q: tensor<100x64xi8>, %s: tensor<100x2xf32>, %b: tensor<100x2xf32>) -> tensor<130x100xf32> {
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, axis = 1, group_size = 32>)
+      : (tensor<130x64xf32>, tensor<100x64xi8>, tensor<100x2xf32>, tensor<100x2xf32>) -> tensor<130x100xf32>
+  return %y : tensor<130x100xf32>
 }
 
 // -----
@@ -251,19 +299,17 @@ func.func @i4_codes_widened(%x: tensor<1x32xf32>, %q: tensor<4x32xi4>, %s: tenso
 // -----
 
 // Outer-product path with broadcast decode (AVX-512, 4-bit lsb_first): the
-// panel holds each 16-code chunk in broadcast lane order, so x is permuted
-// the same way before it is transposed; decode is a broadcast, a shift and
-// a lookup of the codes' values, then one FMA with the group's scale and
-// bias.
+// panel holds each 16-code chunk in broadcast lane order, so the transpose
+// permutes each chunk of x the same way as it loads it; decode is a
+// broadcast, a shift and a lookup of the codes' values, then one FMA with
+// the group's scale and bias.
 // CHECK-LABEL: func.func @gemm_outer_broadcast
-// CHECK: %[[XP:.*]] = memref.alloc() : memref<16x64xf32>
-// CHECK: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
-// CHECK: vector.store {{.*}}, %[[XP]]
 // CHECK: %[[XT:.*]] = memref.alloc() : memref<1x64x32xf32>
-// CHECK: memref.load %[[XP]]
-// CHECK: memref.store {{.*}}, %[[XT]]
+// CHECK: vector.load {{.*}} : memref<16x64xf32>, vector<16xf32>
+// CHECK-NEXT: vector.shuffle {{.*}} [0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15] : vector<16xf32>, vector<16xf32>
+// CHECK: vector.store {{.*}}, %[[XT]]
 // CHECK: scf.parallel
-// One slice: the panel holds one chunk (here all of K = 64) at a time.
+// The panel holds one K block (here all of K = 64) at a time.
 // CHECK: memref.alloc() : memref<14x80xf32>
 // CHECK: vector.bitcast {{.*}} : vector<8xi8> to vector<2xi32>
 // CHECK: vector.shuffle {{.*}} [0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]
