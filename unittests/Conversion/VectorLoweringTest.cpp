@@ -737,9 +737,11 @@ TEST_F(Elementwise, PackedOddWidthsOnEveryTarget) {
 // slice's sums across them, with one slice of activation rows (M = 32), two
 // (M = 40, the second one vector wide) and an M chunk of four whole slices
 // followed by a half one (M = 130); N = 300 is 22 blocks of 14 rows in 4 N
-// chunks of 5 or 6 blocks, the last block 6 rows. The hoisted path (M = 1)
-// sums the bias term over 130 groups, 16 per vector FMA and a masked tail.
-// Checked against an fp64 product.
+// chunks of 5 or 6 blocks, the last block 6 rows (on AVX-512; AVX2 and
+// generic have 6-row blocks, 16- and 8-row slices and so two and four M
+// chunks at M = 130). The hoisted path (M = 1) sums the bias term over 130
+// groups, a vector of them per FMA and a masked tail. Checked against an
+// fp64 product on each target.
 TEST_F(Elementwise, OuterProductAcrossKBlocks) {
   const int64_t n = 300, k = 4160, g = 32, groups = k / g;
   std::mt19937 rng(5);
@@ -760,10 +762,15 @@ TEST_F(Elementwise, OuterProductAcrossKBlocks) {
     std::vector<float> x(m * k);
     for (float &v : x)
       v = dist(rng);
-    std::vector<float> y = runQMatmul(ir, "threads=2", x, m, k, q, k, sc, bi, n, groups);
-    expectAffineProduct(
-        y, x, m, n, k, g, [&](int64_t j, int64_t c) { return int32_t(q[j * k + c]); }, sc,
-        bi, k * 0x1p-22, "M " + std::to_string(m));
+    for (const char *options :
+         {"threads=2", "threads=2 target=avx2", "threads=2 target=generic"}) {
+      std::vector<float> y =
+          runQMatmul(ir, options, x, m, k, q, k, sc, bi, n, groups);
+      expectAffineProduct(
+          y, x, m, n, k, g,
+          [&](int64_t j, int64_t c) { return int32_t(q[j * k + c]); }, sc, bi,
+          k * 0x1p-22, std::string(options) + " M " + std::to_string(m));
+    }
   }
 }
 
