@@ -68,7 +68,10 @@ def ConvertSQuantToVector : Pass<"convert-squant-to-vector", "::mlir::ModuleOp">
       is i + r·⌈N/R⌉), each group's codes in the next row prefetched;
     - M >= the vector width: outer products of a panel of 14 (AVX-512) or
       6 decoded weight rows with x^T in slices of two vectors of activation
-      rows, 2 x 14 (or 2 x 6) accumulators in registers;
+      rows, 2 x 14 (or 2 x 6) accumulators in registers; with more than
+      one slice, in N chunks of about 16 blocks, M chunks of 4 slices and
+      K blocks of 256 columns, so that x^T's part for a K block stays in
+      L2 while the chunk's blocks pass over it;
     - in between: a panel of weight rows is dequantized once (one FMA per
       weight, or one table lookup and one multiply) into a scratch buffer
       and reused by a register tile of activation rows (dot products).
