@@ -264,6 +264,14 @@ private:
                                ChunkBody chunk);
 
   void computeXSum();
+  /// Lane l of a broadcast decode's chunk holds code order[l] of it.
+  SmallVector<int64_t> broadcastOrder() const {
+    SmallVector<int64_t> order;
+    for (int64_t l = 0; l < lanes; ++l)
+      order.push_back(
+          broadcastLaneCode(l, plan.broadcastWords, plan.fieldBits));
+    return order;
+  }
   /// x as f32 with each chunk's lanes in broadcast order.
   Value permuteX();
   /// The codes' values as a 16-entry table (broadcast decode, fma form).
@@ -587,9 +595,7 @@ void KernelBuilder::computeXSum() {
 Value KernelBuilder::permuteX() {
   auto type = MemRefType::get({plan.m, plan.k}, f32);
   Value xp = memref::AllocOp::create(b, type);
-  SmallVector<int64_t> order;
-  for (int64_t l = 0; l < lanes; ++l)
-    order.push_back(broadcastLaneCode(l, plan.broadcastWords, plan.fieldBits));
+  SmallVector<int64_t> order = broadcastOrder();
   emitFor(idx(0), idx(plan.m), idx(1), {}, [&](Value m, ValueRange) {
     emitFor(idx(0), idx(plan.k), idx(lanes), {}, [&](Value k, ValueRange) {
       Value chunk = loadX(m, k, Value());
@@ -799,9 +805,7 @@ Value KernelBuilder::transposeX() {
   Value t = memref::AllocOp::create(b, MemRefType::get({slices, plan.k, width}, f32));
   SmallVector<int64_t> order;
   if (broadcast)
-    for (int64_t l = 0; l < lanes; ++l)
-      order.push_back(
-          broadcastLaneCode(l, plan.broadcastWords, plan.fieldBits));
+    order = broadcastOrder();
   // Tile [g·V, g·V + V) x [k0, k0 + cols) of x into x^T: V row vectors
   // (rows past M clamped to the last: their outputs are never stored),
   // transposed by log2(V) rounds of two-source shuffles (round s swaps
@@ -895,6 +899,11 @@ void KernelBuilder::outerChunk(Value chunk, int64_t rows, int64_t blocks,
   Value firstBlock = blockBound(chunk);
   Value blockCount =
       arith::SubIOp::create(b, blockBound(addIndex(chunk, 1)), firstBlock);
+  // The first weight row of the chunk's block `blk`.
+  auto blockRow = [&](Value blk) {
+    return arith::MulIOp::create(b, arith::AddIOp::create(b, firstBlock, blk),
+                                 idx(rows));
+  };
   // Panel rows are padded by 16 floats: a 1 KiB stride aliased the loads
   // of 1 KiB code rows.
   Value panel = memref::AllocOp::create(b, MemRefType::get({rows, kBlock + 16}, f32));
@@ -981,9 +990,7 @@ void KernelBuilder::outerChunk(Value chunk, int64_t rows, int64_t blocks,
     // Every block of the N chunk over columns [k0, k0 + len).
     auto kBlockPass = [&](Value k0, int64_t len, Value first) {
       emitFor(idx(0), blockCount, idx(1), {}, [&](Value blk, ValueRange) {
-        Value n0 = arith::MulIOp::create(
-            b, arith::AddIOp::create(b, firstBlock, blk), idx(rows));
-        decodeBlock(blk, n0, k0, len);
+        decodeBlock(blk, blockRow(blk), k0, len);
         if (full > 0)
           emitFor(idx(0), idx(full), idx(1), {}, [&](Value s, ValueRange) {
             tileSlice(blk, arith::AddIOp::create(b, s0, s),
@@ -1013,8 +1020,7 @@ void KernelBuilder::outerChunk(Value chunk, int64_t rows, int64_t blocks,
     Value m0 = arith::MulIOp::create(b, s0, idx(width));
     int64_t mRows = full * width + (half ? lanes : 0);
     emitFor(idx(0), blockCount, idx(1), {}, [&](Value blk, ValueRange) {
-      Value n0 = arith::MulIOp::create(
-          b, arith::AddIOp::create(b, firstBlock, blk), idx(rows));
+      Value n0 = blockRow(blk);
       emitFor(idx(0), idx(mRows), idx(1), {}, [&](Value mi, ValueRange) {
         Value m = arith::AddIOp::create(b, m0, mi);
         for (int64_t r = 0; r < rows; ++r)
