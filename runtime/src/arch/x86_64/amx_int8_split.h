@@ -48,6 +48,17 @@ static inline uint32_t squantScaleGroup(const float *x, int64_t gs, float up,
   return (uint32_t)_mm512_reduce_max_epu32(largest);
 }
 
+/* The unit exponent e of the next part of a residual whose largest
+ * magnitude has the bits `top`, so that the part's values fit |q| <= 127.
+ * Returns 0 where nothing is left to peel: top is zero, or what is left
+ * lies below the unit of fp32's smallest subnormal (it is dropped). */
+static inline int squantNextPartExponent(uint32_t top, int32_t *e) {
+  if (top == 0)
+    return 0;
+  *e = squantFloorLog2(top) - 6;
+  return *e >= -149;
+}
+
 /* 2^-e (e >= -149) as two factors (the second 1 unless 2^-e is past
  * 2^127) and 2^e, for squantPeelVector. */
 typedef struct {

@@ -73,11 +73,8 @@ int squant_rt_amx_int8_split(const float *x, int64_t m, int64_t x_stride,
                                       residual, &sums[r - r0]);
       if (top == UINT32_MAX)
         return 0;
-      int32_t parts = 0;
-      for (; top != 0; ++parts) {
-        int32_t e = squantFloorLog2(top) - 6; /* the part's unit */
-        if (e < -149)
-          break; /* below fp32's subnormals: dropped */
+      int32_t parts = 0, e;
+      for (; squantNextPartExponent(top, &e); ++parts) {
         if (parts == SQUANT_RT_AMX_INT8_PARTS)
           return 0;
         int32_t t = parts / slots,

@@ -113,10 +113,8 @@ static inline int startGroup(GroupSplit *s, const float *x, int64_t gs,
  * SQUANT_RT_GEMV_AMX_PARTS. */
 static inline int peelNext(GroupSplit *s, int64_t gs, __m512i order,
                            const squant_rt_amx_int8_parts *out) {
-  if (s->top == 0)
-    return 0;
-  int32_t e = squantFloorLog2(s->top) - 6;
-  if (e < -149) { /* what is left is below the smallest subnormal's unit */
+  int32_t e;
+  if (!squantNextPartExponent(s->top, &e)) {
     s->top = 0;
     return 0;
   }
