@@ -114,15 +114,24 @@ int squant_rt_gemv_tables_eligible(const squant_rt_qweight *w) {
 
 /* The GEMV of 2-, 3-, 4- and 8-bit codes on AMX-INT8 (gemv_amx_int8.c):
  * TILE16_V2, the FMA form or (2 and 4 bits) LUT_INT8, groups of multiples
- * of 64 up to 512 (the int32 dots stay below 2^24, exact in fp32: 512 *
- * 127 * 255 at 8 bits). */
+ * of 32 up to 512 (the int32 dots stay below 2^24, exact in fp32: 512 *
+ * 127 * 255 at 8 bits; odd multiples of 32 in half quads). */
 static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
   int bits = w->bits;
   int fma = w->form == SQUANT_RT_FORM_FMA &&
             (bits == 2 || bits == 3 || bits == 4 || bits == 8);
   int lut = w->form == SQUANT_RT_FORM_LUT_INT8 && (bits == 2 || bits == 4);
   return m == 1 && w->layout == SQUANT_RT_LAYOUT_TILE16_V2 && (fma || lut) &&
-         w->group_size % 64 == 0 && w->group_size <= 512;
+         w->group_size % 32 == 0 && w->group_size <= 512;
+}
+
+/* Whether the table GEMV reads w (TILE16_V2, groups of odd multiples of
+ * 32: the AMX-INT8 GEMV's half quads, twice its per-code work of whole
+ * ones) faster than the AMX-INT8 GEMV: 2- and 3-bit codes, 6-16 % less
+ * time at group 32 (docs/Performance.md, session 33). */
+static int tablesBeatGemvAmxInt8(const squant_rt_qweight *w) {
+  return squant_rt_gemv_amx_quad_k(w->group_size) == 32 &&
+         squant_rt_gemv_tables_eligible(w);
 }
 
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
@@ -138,9 +147,14 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
     isa = squant_rt_best_isa();
   /* TILE16_V2 where a GEMV reads it: 2- to 4- and 8-bit codes on AMX-INT8,
    * 1- to 3-bit codes in the AVX-512 activation-table GEMV (AMX machines run
-   * 1-bit codes in it); every other kernel reads BLOCK32_V1 at least as
-   * fast. */
-  if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled))
+   * 1-bit codes in it, and 2- and 3-bit codes in half quads); every other
+   * kernel reads BLOCK32_V1 at least as fast. 4-bit LUT_INT8 in half quads:
+   * BLOCK32_V1's AVX-512 GEMV, without TILE16_V2's unused bias line (a
+   * third of its bytes at group 32), takes 8-11 % less time (session 33). */
+  int halfQuads = squant_rt_gemv_amx_quad_k(w->group_size) == 32;
+  if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled) &&
+      !tablesBeatGemvAmxInt8(&tiled) &&
+      !(halfQuads && w->form == SQUANT_RT_FORM_LUT_INT8))
     return SQUANT_RT_LAYOUT_TILE16_V2;
   return (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AVX512) &&
                  squant_rt_gemv_tables_eligible(&tiled)
@@ -718,10 +732,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
     return SQUANT_RT_OK;
-  /* 2-, 3-, 4- and 8-bit TILE16_V2 GEMVs: AMX-INT8 (else the table GEMV
-   * for 2 and 3 bits, the portable kernel for the others). */
+  /* 2-, 3-, 4- and 8-bit TILE16_V2 GEMVs: AMX-INT8 (else, or where it is
+   * faster unforced, the table GEMV for 2 and 3 bits, the portable kernel
+   * for the others). */
   if (flags == 0 && gemvAmxInt8Takes(m, w) &&
-      (isa == SQUANT_RT_ISA_AMX || isa == SQUANT_RT_ISA_AUTO) &&
+      (isa == SQUANT_RT_ISA_AMX ||
+       (isa == SQUANT_RT_ISA_AUTO && !tablesBeatGemvAmxInt8(w))) &&
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
       runGemvAmxInt8(x, w, y, y_stride, workspace, options, GEMV_SPLIT_AMX))
     return SQUANT_RT_OK;

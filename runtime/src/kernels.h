@@ -398,12 +398,19 @@ static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
   int32_t r = o / 4, j = o % 4, word = r % 8 / 2;
   return 32 * (r / 8) + 16 * (word / 2) + 2 * (2 * j + r % 2) + word % 2;
 }
+/* The k of one of the GEMV's quads: 64, or 32 (a half quad, the first 32
+ * columns of squant_rt_gemv_amx_column's order: the quad's first block)
+ * for groups of odd multiples of 32, where a quad would span two groups. */
+static inline int64_t squant_rt_gemv_amx_quad_k(int64_t group_size) {
+  return group_size % 64 == 0 ? 64 : 32;
+}
 /* Up to 16 parts per group: one A tile. */
 #define SQUANT_RT_GEMV_AMX_PARTS 16
 /* x (one row, times row_scale^-1, squant_rt_amx_row_scales) as int8 parts
- * per group: out->tiles [k / 64 quads][16 parts][64] (in
- * squant_rt_gemv_amx_column's order), out->units [groups][16] (the parts'
- * 2^e), out->counts [groups]. Tile rows past a group's parts are not
+ * per group: out->tiles [k / Q quads][16 parts][Q] (Q =
+ * squant_rt_gemv_amx_quad_k; in squant_rt_gemv_amx_column's order),
+ * out->units [groups][16] (the parts' 2^e), out->counts [groups]. Tile
+ * rows past a group's parts are not
  * written: the kernel's dots of them are computed and never read (it sums
  * a group's counts[g] rows). Returns the most parts of a group (at least
  * 1), or 0 where x does not split (a non-finite value, or a group needing

@@ -587,19 +587,20 @@ TEST(Runtime, PreferredLayout) {
     squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits);
     EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << bits;
   }
-  // 4- and 8-bit GEMVs on AMX-INT8 (2 and 3 bits: below): the FMA form (and
-  // 4-bit LUT_INT8) in groups of 64 to 512 (a query: whatever this machine
-  // has).
+  // 4- and 8-bit GEMVs on AMX-INT8 (2 and 3 bits: below): the FMA form in
+  // groups of 32 to 512 (a query: whatever this machine has); 4-bit
+  // LUT_INT8 in whole quads only (groups of 32: BLOCK32_V1, no bias line).
   const squant_rt_isa amx = SQUANT_RT_ISA_AMX;
   for (int bits : {4, 8}) {
-    for (int64_t group : {64, 128, 512}) {
+    for (int64_t group : {32, 64, 128, 512}) {
       squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits, 1, group);
       EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
       w.is_signed = 1;
       EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << group;
       EXPECT_EQ(squant_rt_preferred_layout(&w, 2, amx), b32) << group;
+      EXPECT_EQ(squant_rt_preferred_layout(&w, 1, avx512), b32) << group;
     }
-    for (int64_t group : {32, 96, 1024}) {
+    for (int64_t group : {96, 1024}) { // 4096 % 96 != 0; past 512
       squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits, 1, group);
       EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), b32) << group;
     }
@@ -607,6 +608,13 @@ TEST(Runtime, PreferredLayout) {
   for (int64_t group : {64, 128, 512}) {
     squant_rt_qweight i8 = like(SQUANT_RT_FORM_LUT_INT8, 4, 1, group);
     EXPECT_EQ(squant_rt_preferred_layout(&i8, 1, amx), v2) << group;
+  }
+  squant_rt_qweight lut4g32 = like(SQUANT_RT_FORM_LUT_INT8, 4, 1, 32);
+  EXPECT_EQ(squant_rt_preferred_layout(&lut4g32, 1, amx), b32);
+  // 2- and 3-bit codes in groups of 32: TILE16_V2 for the table GEMV.
+  for (int bits : {2, 3}) {
+    squant_rt_qweight w = like(SQUANT_RT_FORM_FMA, bits, 1, 32);
+    EXPECT_EQ(squant_rt_preferred_layout(&w, 1, amx), v2) << bits;
   }
   squant_rt_qweight f32x4 = like(SQUANT_RT_FORM_LUT_F32, 4);
   EXPECT_EQ(squant_rt_preferred_layout(&f32x4, 1, amx), b32);
@@ -638,7 +646,9 @@ TEST(Runtime, Tile16V2EveryPath) {
   // TILE16_V2 weights (parameters inside, the weight's pointers null)
   // through every ISA and M: on AVX-512 the GEMV of 1 to 3 bits takes 8
   // tiles at a time (the thread's tiles in 8 runs), then 4, then 1; on AMX
-  // the AMX-INT8 GEMV takes 8-bit codes in groups of 64 to 512; every other
+  // the AMX-INT8 GEMV takes 2-, 3- and 8-bit codes in groups of multiples of
+  // 32 up to 512 (unforced, the table GEMV takes 2 and 3 bits in groups of
+  // odd multiples of 32); every other
   // call runs the portable kernel. Shapes: ragged last tiles (n = 1, 45,
   // 343: 22 tiles, two runs of 8, then 4, 1, 1), one group (g = k = 2048),
   // groups of 96 (3 blocks), long K (2336), M = 1, 3, 19; forms: FMA
@@ -2020,11 +2030,13 @@ void makeTinyRows(std::vector<float> &x, int64_t k, int64_t tiny,
 }
 
 /// ISA AMX on x within the tolerance, row `tiny` of y nonzero, and the
-/// same bits on pools, through AUTO and at strides (over a workspace
-/// poisoned with NaNs: the kernels read only what they wrote). Returns y.
-std::vector<float> expectAmxEverywhere(const TestWeight &t,
-                                       const std::vector<float> &x, int64_t m,
-                                       int64_t tiny, const std::string &what) {
+/// same bits on pools, through AUTO (or, where AUTO runs another kernel,
+/// the bits of ISA autoRuns) and at strides (over a workspace poisoned
+/// with NaNs: the kernels read only what they wrote). Returns y.
+std::vector<float>
+expectAmxEverywhere(const TestWeight &t, const std::vector<float> &x, int64_t m,
+                    int64_t tiny, const std::string &what,
+                    squant_rt_isa autoRuns = SQUANT_RT_ISA_AMX) {
   int64_t k = t.w.k, n = t.w.n;
   std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
   expectClose(t, x, m, alone, what);
@@ -2034,7 +2046,9 @@ std::vector<float> expectAmxEverywhere(const TestWeight &t,
     return runQgemm(t, x, m, SQUANT_RT_ISA_AMX, pool);
   });
   std::vector<float> autoIsa = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
-  EXPECT_EQ(std::memcmp(autoIsa.data(), alone.data(), alone.size() * 4), 0)
+  std::vector<float> autoWant =
+      autoRuns == SQUANT_RT_ISA_AMX ? alone : runQgemm(t, x, m, autoRuns);
+  EXPECT_EQ(std::memcmp(autoIsa.data(), autoWant.data(), alone.size() * 4), 0)
       << what << ": AUTO";
   std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w), char(0xFF));
   squant_rt_options amx{SQUANT_RT_ISA_AMX, nullptr, 0};
@@ -2475,19 +2489,23 @@ TestWeight makeTile16V2(int bits, int scheme, const WeightShape &sh,
 
 TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
   // 2- to 4- and 8-bit codes in TILE16_V2, M = 1: on AMX-INT8 x's parts
-  // times 16 rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles);
-  // the table GEMV (2 and 3 bits) or the portable kernel elsewhere (and for
-  // fp32 tables). Every scheme (unsigned float zero points, signed stretched /
-  // int asymmetric / symmetric) and 2- and 4-bit LUT_INT8; one row; ragged last
-  // tiles and runs (n = 45: 3 tiles; 343: 22 tiles, eleven runs of 2 or, on two
-  // threads, five of 2 and one of 1 each); groups of 64 (one quad), 128, 256
-  // and 512 (the most); long K. The larger shapes' results are not the AVX-512
-  // path's bits: the AMX kernel ran.
+  // times 16 rows' codes per 64 columns (gemv_amx_int8.c: runs of 2 tiles),
+  // or per 32 (half quads) in groups of odd multiples of 32; the table GEMV
+  // (2 and 3 bits) or the portable kernel elsewhere (and for fp32 tables).
+  // Every scheme (unsigned float zero points, signed stretched / int
+  // asymmetric / symmetric) and 2- and 4-bit LUT_INT8; one row; ragged last
+  // tiles and runs (n = 45: 3 tiles; 343: 22 tiles, eleven runs of 2 or, on
+  // two threads, five of 2 and one of 1 each); groups of 64 (one quad), 128,
+  // 256 and 512 (the most), 32 (one half quad; 73 groups, the last split
+  // alone), 96 (three) and 480 (fifteen, the most); long K. The larger
+  // shapes' results are not the AVX-512 path's bits: the AMX kernel ran.
+  // Unforced, half quads of 2- and 3-bit codes run the table GEMV.
   std::mt19937 rng(45);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
-  const WeightShape shapes[] = {{1, 64, 64},     {45, 2304, 128},
-                                {16, 512, 512},  {343, 768, 64},
-                                {70, 1024, 256}, {17, 4096, 128}};
+  const WeightShape shapes[] = {
+      {1, 64, 64},    {45, 2304, 128}, {16, 512, 512},
+      {343, 768, 64}, {70, 1024, 256}, {17, 4096, 128},
+      {45, 2336, 32}, {343, 480, 96},  {70, 960, 480}};
   for (int bits : {2, 3, 4, 8})
     for (const WeightShape &sh : shapes)
       for (int scheme : {-1, int(Scheme::Tinygemm), int(Scheme::Stretched),
@@ -2507,7 +2525,9 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
                         what + " isa " + std::to_string(isa));
         if (!amx)
           continue;
-        expectAmxEverywhere(t, x, 1, 0, what);
+        bool tables = sh.g % 64 != 0 && bits <= 3;
+        expectAmxEverywhere(t, x, 1, 0, what,
+                            tables ? SQUANT_RT_ISA_AVX512 : SQUANT_RT_ISA_AMX);
         if (sh.n * sh.k >= 16 * 4096) // AVX-512: the portable or table GEMV
           expectAmxPathClose(t, x, 1, what);
       }
@@ -2524,17 +2544,17 @@ TEST(Runtime, GemvTile16V2OnAmxEveryForm) {
 TEST(Runtime, GemvTile16V2OnAmxIsExactAndFallsBack) {
   // Small-integer x and power-of-two scales: every part, int32 dot and sum
   // is exact, so the AMX-INT8 GEMV gives the fp64 result's bits (2- to 4-
-  // and 8-bit codes). A group of x holding values far apart takes a part per
-  // binade range (a value 2^-60 below the largest: its own part), tiny rows
-  // are scaled on the way; x with a non-finite value, or a group needing
-  // more than 16 parts (five full significands 30 binades apart: 20), runs
-  // the portable kernel (2 and 3 bits: the table GEMV; its bits, NaN and
-  // infinities included).
+  // and 8-bit codes; whole and half quads). A group of x holding values far
+  // apart takes a part per binade range (a value 2^-60 below the largest: its
+  // own part), tiny rows are scaled on the way; x with a non-finite value, or a
+  // group needing more than 16 parts (five full significands 30 binades apart:
+  // 20), runs the portable kernel (2 and 3 bits: the table GEMV; its bits, NaN
+  // and infinities included).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(46);
   for (int bits : {2, 3, 4, 8})
-    for (int64_t g : {64, 128, 256}) {
+    for (int64_t g : {32, 64, 96, 128, 256}) {
       std::string what =
           "bits " + std::to_string(bits) + " g " + std::to_string(g);
       // Five groups: x's split takes them two at a time, the last alone,

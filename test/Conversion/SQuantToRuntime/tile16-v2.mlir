@@ -8,8 +8,9 @@
 // (squant_rt_preferred_layout): TILE16_V2 (layout 3; scales and biases
 // inside the packed buffer, empty scale and bias operands) for GEMVs of 1-
 // to 3-bit codes on AVX-512 and AMX, and of 4- and 8-bit codes in groups of
-// 64 to 512 on AMX, when codes and parameters are constant, else BLOCK32_V1
-// (layout 1). The call's last operand is the layout.
+// 32 to 512 on AMX (4-bit LUTs: of 64 to 512), when codes and parameters are
+// constant, else BLOCK32_V1 (layout 1). The call's last operand is the
+// layout.
 
 // BAD: error: convert-squant-to-runtime: unknown target 'sse' (host, amx, avx512, avx2, generic)
 
@@ -73,8 +74,9 @@ func.func @lut2_int8_table_gemv(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
 
 // CHECK-LABEL: func @block32_cases
 func.func @block32_cases(%x: tensor<1x64xf32>, %x2: tensor<2x64xf32>, %srt: tensor<2x2xf32>, %ft: tensor<2x4xf32>) -> (tensor<1x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>) {
-  /// BLOCK32_V1 on every target: 4-bit codes; M = 2; run-time scales;
-  /// per-row fp32 tables (the table GEMV takes one table).
+  /// BLOCK32_V1 on every target: a 4-bit LUT in groups of 32 (on AMX too:
+  /// TILE16_V2's unused bias line would be a third of its bytes); M = 2;
+  /// run-time scales; per-row fp32 tables (the table GEMV takes one table).
   // CHECK: tensor<64xi8>
   // CHECK: call @squant_rt_qgemm_memref({{.*}}, {{%c1_i32(_[0-9]+)?}}) :
   // CHECK: tensor<32xi8>
@@ -87,11 +89,32 @@ func.func @block32_cases(%x: tensor<1x64xf32>, %x2: tensor<2x64xf32>, %srt: tens
   %q2 = arith.constant dense<[[3, 3, 0, 3, 3, 0, 1, 0, 1, 3, 1, 0, 2, 0, 0, 0, 1, 0, 2, 0, 0, 1, 3, 1, 2, 2, 2, 3, 0, 0, 3, 3, 3, 3, 2, 0, 1, 0, 2, 2, 3, 1, 0, 1, 2, 1, 0, 2, 0, 2, 2, 1, 2, 1, 2, 1, 1, 1, 3, 1, 1, 3, 2, 0], [0, 2, 3, 2, 1, 2, 3, 2, 2, 0, 1, 0, 1, 3, 1, 2, 1, 3, 0, 3, 2, 0, 0, 3, 1, 3, 1, 3, 2, 0, 3, 3, 3, 0, 1, 1, 1, 0, 1, 3, 1, 3, 2, 1, 1, 0, 0, 0, 1, 3, 1, 1, 0, 2, 1, 2, 1, 2, 2, 3, 1, 0, 2, 3]]> : tensor<2x64xi8>
   %s = arith.constant dense<[[2.0, 4.0], [0.5, 1.0]]> : tensor<2x2xf32>
   %b = arith.constant dense<[[1.0, -1.0], [0.25, 0.0]]> : tensor<2x2xf32>
-  %y4 = squant.qmatmul %x, %q4 scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  %t4 = arith.constant dense<[-15, -13, -11, -9, -7, -5, -3, -1, 1, 3, 5, 7, 9, 11, 13, 15]> : tensor<16xi8>
+  %y4 = squant.qmatmul %x, %q4 scales(%s) table(%t4) form(#squant.lut<bits = 4, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<16xi8>) -> tensor<1x2xf32>
   %ym = squant.qmatmul %x2, %q2 scales(%s) bias(%b) form(#squant.fma<bits = 2, storage = unsigned, axis = 1, group_size = 32>) : (tensor<2x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
   %yr = squant.qmatmul %x, %q2 scales(%srt) bias(%b) form(#squant.fma<bits = 2, storage = unsigned, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
   %yt = squant.qmatmul %x, %q2 table(%ft) form(#squant.lut<bits = 2, axis = 1, lut_axis = 0>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x4xf32>) -> tensor<1x2xf32>
   return %y4, %ym, %yr, %yt : tensor<1x2xf32>, tensor<2x2xf32>, tensor<1x2xf32>, tensor<1x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @int4_gemv_group32
+func.func @int4_gemv_group32(%x: tensor<1x64xf32>) -> tensor<1x2xf32> {
+  /// On AMX, TILE16_V2 (the AMX-INT8 GEMV in half quads): one tile, two
+  /// groups of one block: the 4 words of the 16 rows (row 0 codes 1 =
+  /// 0x11.., row 1 codes 2 = 0x22..), then the scales line (2.0, 0.5 | 4.0,
+  /// 1.0) and the bias line (1.0, 0.25 | -1.0, 0.0).
+  // AMX: %[[P:.*]] = arith.constant dense<"0x{{((1111111122222222(0{112})){4})}}000000400000003F{{(0{112})}}0000803F0000803E{{(0{112})((1111111122222222(0{112})){4})}}000080400000803F{{(0{112})}}000080BF00000000{{(0{112})}}"> : tensor<768xi8>
+  // AMX: call @squant_rt_qgemm_memref({{.*}}, {{%c3_i32(_[0-9]+)?}}) :
+  /// Elsewhere BLOCK32_V1 (2 rows x 2 blocks x 16 bytes).
+  // B4: arith.constant dense<{{.*}}> : tensor<64xi8>
+  // B4: call @squant_rt_qgemm_memref({{.*}}, {{%c1_i32(_[0-9]+)?}}) :
+  %q = arith.constant dense<[[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]]> : tensor<2x64xi8>
+  %s = arith.constant dense<[[2.0, 4.0], [0.5, 1.0]]> : tensor<2x2xf32>
+  %b = arith.constant dense<[[1.0, -1.0], [0.25, 0.0]]> : tensor<2x2xf32>
+  %y = squant.qmatmul %x, %q scales(%s) bias(%b) form(#squant.fma<bits = 4, storage = unsigned, axis = 1, group_size = 32>) : (tensor<1x64xf32>, tensor<2x64xi8>, tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<1x2xf32>
+  return %y : tensor<1x2xf32>
 }
 
 // -----

@@ -98,8 +98,9 @@ typedef enum squant_rt_form {
  * zero where the form has none). The weight's `scales` and `bias` are not
  * read: squant_rt_pack_tile16_v2 copies them in, for one group size. The
  * AVX-512 GEMV (M = 1) reads 1- to 3-bit codes with 8 tiles in flight,
- * the AMX-INT8 GEMV 4-bit codes (FMA form, LUT_INT8) and 8-bit codes (FMA
- * form), groups of 64 to 512, with 2; any other call on it (M > 1, other ISAs,
+ * the AMX-INT8 GEMV 2- and 4-bit codes (FMA form, LUT_INT8) and 3- and
+ * 8-bit codes (FMA form), groups of multiples of 32 up to 512, with 2; any
+ * other call on it (M > 1, other ISAs,
  * 3- and 4-bit LUT forms elsewhere, per-row fp32 tables) runs the portable
  * kernel: it is a layout for weights used as GEMVs. */
 #define SQUANT_RT_LAYOUT_TILE16_V2 3
@@ -183,9 +184,12 @@ squant_rt_pack_tile16_v2(const int8_t *codes, const float *scales,
  * (M = 1) reads it: the activation-table GEMV of AVX-512 and AMX machines
  * (1- to 3-bit FMA form, 1- and 2-bit LUT forms with an int8 or one fp32
  * table) and, on AMX, the AMX-INT8 GEMV of 2- and 4-bit codes (FMA form
- * or LUT_INT8) and 3- and 8-bit codes (FMA form), groups of 64 to 512; else
- * SQUANT_RT_LAYOUT_BLOCK32_V1, which every kernel reads. convert-squant-
- * to-runtime packs constant weights in the layout this names. */
+ * or LUT_INT8) and 3- and 8-bit codes (FMA form), groups of 64 to 512, and
+ * of 4- and 8-bit codes (FMA form) in groups of odd multiples of 32 up to
+ * 480 (there the activation-table GEMV reads 2- and 3-bit codes faster, and
+ * BLOCK32_V1 4-bit LUTs); else SQUANT_RT_LAYOUT_BLOCK32_V1, which every
+ * kernel reads. convert-squant-to-runtime packs constant weights in the
+ * layout this names. */
 int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
                                    squant_rt_isa isa);
 

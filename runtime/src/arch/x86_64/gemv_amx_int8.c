@@ -36,6 +36,11 @@
  * than the table GEMV. A word of 8-bit codes is a B row as it is, in k
  * order: their decode is a copy into the ring (tile loads straight from
  * the stream read 0.76-0.81 of the probed bandwidth cold, session 21).
+ * Groups of odd multiples of 32 (a quad would span two groups) take half
+ * quads (squant_rt_gemv_amx_quad_k): A tiles of 32 bytes a part, B tiles
+ * of 8 rows, the first block of a quad's decode; the tile products, dot
+ * stores and sums per code double. At group 32 that reads 4- and 8-bit
+ * codes in 0.81-0.95x the time of BLOCK32_V1's AVX-512 GEMV (session 33).
  *
  * Each thread takes its tiles in runs of SQUANT_TILE16_RUN (2)
  * consecutive tiles, group by group: a run is two streams, and each line
@@ -106,13 +111,14 @@ static inline int startGroup(GroupSplit *s, const float *x, int64_t gs,
 }
 
 /* Peels the group's next part (squantPeelVector) straight into its row of
- * the group's A tiles: each 64 values' four vectors of parts packed to
+ * the group's A tiles: each quad's values (quadK: 64, or 32 of a half
+ * quad, the other two vectors zero) as four vectors of parts packed to
  * bytes (vpackssdw, vpacksswb: |q| <= 127, exact) and put in the tiles'
  * order by one vpermb (columnOrder(bits, 1)). Returns 1 where it did, 0
  * where the group has no part left, -1 where it would need more than
  * SQUANT_RT_GEMV_AMX_PARTS. */
-static inline int peelNext(GroupSplit *s, int64_t gs, __m512i order,
-                           const squant_rt_amx_int8_parts *out) {
+static inline int peelNext(GroupSplit *s, int64_t gs, int64_t quadK,
+                           __m512i order, const squant_rt_amx_int8_parts *out) {
   int32_t e;
   if (!squantNextPartExponent(s->top, &e)) {
     s->top = 0;
@@ -123,17 +129,24 @@ static inline int peelNext(GroupSplit *s, int64_t gs, __m512i order,
   out->units[s->g * 16 + s->parts] = squantPow2(e);
   const SquantPartUnit u = squantPartUnit(e);
   __m512i largest = _mm512_setzero_si512();
-  int8_t *tiles = out->tiles + s->g * gs * 16 + s->parts * 64;
-  for (int64_t c = 0; c < gs; c += 64) {
+  int8_t *tiles = out->tiles + s->g * gs * 16 + s->parts * quadK;
+  for (int64_t c = 0; c < gs; c += quadK) {
     float *r = s->residual + c;
     __m512i q0 = squantPeelVector(r, &u, &largest);
     __m512i q1 = squantPeelVector(r + 16, &u, &largest);
-    __m512i q2 = squantPeelVector(r + 32, &u, &largest);
-    __m512i q3 = squantPeelVector(r + 48, &u, &largest);
-    __m512i bytes = _mm512_packs_epi16(_mm512_packs_epi32(q0, q1),
-                                       _mm512_packs_epi32(q2, q3));
-    _mm512_storeu_si512((void *)(tiles + c * 16),
-                        _mm512_permutexvar_epi8(order, bytes));
+    __m512i q2 = _mm512_setzero_si512(), q3 = q2;
+    if (quadK == 64) {
+      q2 = squantPeelVector(r + 32, &u, &largest);
+      q3 = squantPeelVector(r + 48, &u, &largest);
+    }
+    __m512i bytes = _mm512_permutexvar_epi8(
+        order, _mm512_packs_epi16(_mm512_packs_epi32(q0, q1),
+                                  _mm512_packs_epi32(q2, q3)));
+    if (quadK == 64)
+      _mm512_storeu_si512((void *)(tiles + c * 16), bytes);
+    else
+      _mm256_storeu_si256((__m256i *)(tiles + c * 16),
+                          _mm512_castsi512_si256(bytes));
   }
   s->top = (uint32_t)_mm512_reduce_max_epu32(largest);
   ++s->parts;
@@ -146,6 +159,7 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
                                       const squant_rt_amx_int8_parts *out,
                                       float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs;
+  int64_t quadK = squant_rt_gemv_amx_quad_k(gs);
   const __m512i order = columnOrder(w->bits, 1);
   int32_t most = 1;
   /* Two groups at a time, their parts peeled in turn: each part waits on
@@ -159,8 +173,8 @@ int32_t squant_rt_gemv_amx_int8_split(const float *x,
         (pair && !startGroup(&b, x, gs, row_scale, xsum)))
       return 0;
     for (;;) {
-      int peeledA = peelNext(&a, gs, order, out);
-      int peeledB = pair ? peelNext(&b, gs, order, out) : 0;
+      int peeledA = peelNext(&a, gs, quadK, order, out);
+      int peeledB = pair ? peelNext(&b, gs, quadK, order, out) : 0;
       if (peeledA < 0 || peeledB < 0)
         return 0;
       if (!peeledA && !peeledB)
@@ -223,15 +237,17 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
   return 1;
 }
 
-/* A: parts; B: the codes; C: a tile's dots. Tiles: A 0 and 3, B 1 and 2
- * (even and odd quads), C 4 and 5 (the run's tiles). */
-static void configureTiles(int32_t parts) {
+/* A: parts; B: the codes; C: a tile's dots. Tiles: A 0 and 3 (quadK
+ * bytes of each part), B 1 and 2 (even and odd quads, quadK / 4 rows), C
+ * 4 and 5 (the run's tiles). */
+static void configureTiles(int32_t parts, int64_t quadK) {
   SquantTileConfig cfg;
   memset(&cfg, 0, sizeof(cfg));
   cfg.palette = 1;
   for (int t = 0; t < 8; ++t) {
-    cfg.colsb[t] = 64;
-    cfg.rows[t] = t == 1 || t == 2 ? 16 : (uint8_t)parts;
+    int b = t == 1 || t == 2, a = t == 0 || t == 3;
+    cfg.colsb[t] = (uint16_t)(a ? quadK : 64);
+    cfg.rows[t] = (uint8_t)(b ? quadK / 4 : parts);
   }
   _tile_loadconfig(&cfg);
 }
@@ -248,11 +264,11 @@ static inline __attribute__((always_inline)) void storeRow(void *sink, int row,
 static inline __attribute__((always_inline)) void
 decodeGroup(const uint8_t *group, uint8_t *b, const SquantTile16Geometry *geo,
             __m512i table, const int32_t kind, const int32_t bits,
-            const uint8_t *tileEnd, const int nearEnd) {
+            const int blocks, const uint8_t *tileEnd, const int nearEnd) {
   squantPrefetchParams(group, geo, tileEnd, nearEnd);
   for (int64_t c = 0; c < geo->quads; ++c)
-    squantTile16Quad(group + c * 128 * bits, storeRow, b + c * 1024, table,
-                     kind, bits, tileEnd, geo->next, nearEnd);
+    squantTile16Quad(group + c * geo->quadBytes, storeRow, b + c * 512 * blocks,
+                     table, kind, bits, blocks, tileEnd, geo->next, nearEnd);
 }
 
 /* C += A B; unsigned codes: signed parts times unsigned bytes. */
@@ -276,12 +292,12 @@ decodeGroup(const uint8_t *group, uint8_t *b, const SquantTile16Geometry *geo,
     if ((i) < live) {                                                          \
       const uint8_t *group = run + (i)*tileBytes + (gg)*groupBytes;            \
       const uint8_t *tileEnd = run + ((i) + 1) * tileBytes;                    \
-      uint8_t *bank = ring + (i)*quads * 1024;                                 \
+      uint8_t *bank = ring + (i)*quads * tileBytesQ;                           \
       if ((bits == 2 || bits == 4) &&                                          \
           squantFarFromEnd(group + groupBytes, tileEnd))                       \
-        decodeGroup(group, bank, &geo, table, kind, bits, tileEnd, 0);         \
+        decodeGroup(group, bank, &geo, table, kind, bits, blocks, tileEnd, 0); \
       else                                                                     \
-        decodeGroup(group, bank, &geo, table, kind, bits, tileEnd, 1);         \
+        decodeGroup(group, bank, &geo, table, kind, bits, blocks, tileEnd, 1); \
     }                                                                          \
   } while (0)
 
@@ -290,17 +306,17 @@ decodeGroup(const uint8_t *group, uint8_t *b, const SquantTile16Geometry *geo,
 #define dotTile(i, gg)                                                         \
   do {                                                                         \
     if ((i) < live) {                                                          \
-      const uint8_t *bank = ring + (i)*quads * 1024;                           \
+      const uint8_t *bank = ring + (i)*quads * tileBytesQ;                     \
       _tile_zero(4 + (i));                                                     \
       for (int64_t c = 0; c < quads; c += 2) {                                 \
-        _tile_loadd(1, bank + c * 1024, 64);                                   \
+        _tile_loadd(1, bank + c * tileBytesQ, 64);                             \
         if (!sharedParts)                                                      \
-          _tile_loadd(0, parts + ((gg)*quads + c) * 1024, 64);                 \
+          _tile_loadd(0, parts + ((gg)*quads + c) * tileBytesQ, quadK);        \
         dotQuad(4 + (i), 0, 1, kind);                                          \
         if (c + 1 < quads) {                                                   \
-          _tile_loadd(2, bank + (c + 1) * 1024, 64);                           \
+          _tile_loadd(2, bank + (c + 1) * tileBytesQ, 64);                     \
           if (!sharedParts)                                                    \
-            _tile_loadd(3, parts + ((gg)*quads + c + 1) * 1024, 64);           \
+            _tile_loadd(3, parts + ((gg)*quads + c + 1) * tileBytesQ, quadK);  \
           dotQuad(4 + (i), 3, 2, kind);                                        \
         }                                                                      \
       }                                                                        \
@@ -336,13 +352,17 @@ decodeGroup(const uint8_t *group, uint8_t *b, const SquantTile16Geometry *geo,
     }                                                                          \
   } while (0)
 
+/* blocks: 2 (quads of 64 k) or 1 (half quads, squant_rt_gemv_amx_quad_k),
+ * a constant like kind and bits. */
 static inline __attribute__((always_inline)) void
 gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
-         const int32_t bits) {
+         const int32_t bits, const int blocks) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
   const SquantTile16Geometry geo = squantTile16Geometry(w, bits);
   int64_t groups = geo.groups, quads = geo.quads, codeBytes = geo.codeBytes;
+  /* A quad's A and B tiles: 16 x quadK bytes. */
+  const int64_t quadK = 32 * blocks, tileBytesQ = 16 * quadK;
   int64_t groupBytes = geo.groupBytes, tileBytes = geo.tileBytes;
   const int8_t *parts = xp->tiles;
   /* Groups of one or two quads: their parts stay in tiles 0 and 3. */
@@ -372,9 +392,9 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
     decodeTile(0, 0);
     for (int64_t g = 0; g < groups; ++g) {
       if (sharedParts) { /* the group's parts, once for the run */
-        _tile_loadd(0, parts + g * quads * 1024, 64);
+        _tile_loadd(0, parts + g * quads * tileBytesQ, quadK);
         if (quads == 2)
-          _tile_loadd(3, parts + (g * quads + 1) * 1024, 64);
+          _tile_loadd(3, parts + (g * quads + 1) * tileBytesQ, quadK);
       }
       decodeTile(1, g);
       dotTile(0, g);
@@ -396,30 +416,40 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
   squantOutputsEnd(&out, last - 1);
 }
 
+/* gemvRuns for 1 or 2 blocks per quad, kind and bits constant. */
+static inline __attribute__((always_inline)) void
+gemvRunsBlocks(const squant_rt_qgemm_params *p, const int32_t kind,
+               const int32_t bits) {
+  if (squant_rt_gemv_amx_quad_k(p->w->group_size) == 64)
+    gemvRuns(p, kind, bits, 2);
+  else
+    gemvRuns(p, kind, bits, 1);
+}
+
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {
-  configureTiles(p->xpart_rows);
-  /* kind and bits constant in each copy of the loop. */
+  configureTiles(p->xpart_rows, squant_rt_gemv_amx_quad_k(p->w->group_size));
+  /* kind, bits and blocks constant in each copy of the loop. */
   const squant_rt_qweight *w = p->w;
   int lut = w->form == SQUANT_RT_FORM_LUT_INT8;
   if (w->bits == 8 && w->is_signed)
-    gemvRuns(p, 1, 8);
+    gemvRunsBlocks(p, 1, 8);
   else if (w->bits == 8)
-    gemvRuns(p, 0, 8);
+    gemvRunsBlocks(p, 0, 8);
   else if (w->bits == 4 && lut)
-    gemvRuns(p, 2, 4);
+    gemvRunsBlocks(p, 2, 4);
   else if (w->bits == 4 && w->is_signed)
-    gemvRuns(p, 1, 4);
+    gemvRunsBlocks(p, 1, 4);
   else if (w->bits == 4)
-    gemvRuns(p, 0, 4);
+    gemvRunsBlocks(p, 0, 4);
   else if (w->bits == 3 && w->is_signed)
-    gemvRuns(p, 1, 3);
+    gemvRunsBlocks(p, 1, 3);
   else if (w->bits == 3)
-    gemvRuns(p, 0, 3);
+    gemvRunsBlocks(p, 0, 3);
   else if (lut)
-    gemvRuns(p, 2, 2);
+    gemvRunsBlocks(p, 2, 2);
   else if (w->is_signed)
-    gemvRuns(p, 1, 2);
+    gemvRunsBlocks(p, 1, 2);
   else
-    gemvRuns(p, 0, 2);
+    gemvRunsBlocks(p, 0, 2);
   _tile_release();
 }

@@ -48,7 +48,8 @@ static inline __attribute__((always_inline)) void dotRow(void *sink, int row,
 }
 
 /* A tile's group: its lines' prefetches (nearEnd as in
- * squantPrefetchStream) and its quads' dots into d. */
+ * squantPrefetchStream) and its quads' dots into d (whole quads: the
+ * int8-activation mode takes groups of multiples of 64, api.c). */
 static inline __attribute__((always_inline)) void
 dotGroup(DotSink *d, const uint8_t *group, const int8_t *x,
          const SquantTile16Geometry *geo, const int kind, const int bits,
@@ -57,7 +58,7 @@ dotGroup(DotSink *d, const uint8_t *group, const int8_t *x,
   for (int64_t c = 0; c < geo->quads; ++c) {
     d->x = x + c * 64;
     squantTile16Quad(group + c * 128 * bits, dotRow, d, _mm512_setzero_si512(),
-                     kind, bits, tileEnd, geo->next, nearEnd);
+                     kind, bits, 2, tileEnd, geo->next, nearEnd);
   }
 }
 

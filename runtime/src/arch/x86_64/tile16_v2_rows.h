@@ -37,17 +37,22 @@
 
 /* Where a TILE16_V2 weight's bytes are: a tile (16 rows) is `groups`
  * groups of groupBytes, codeBytes of codes then the 16 rows' scales and
- * biases (two lines); a group is `quads` quads of 64 k. next: from a tile
- * to the same stream's tile in the next run (SQUANT_TILE16_RUN). */
+ * biases (two lines); a group is `quads` quads of quadK k
+ * (squant_rt_gemv_amx_quad_k: 64, or 32 for groups of odd multiples of
+ * 32), each quadBytes of codes. next: from a tile to the same stream's
+ * tile in the next run (SQUANT_TILE16_RUN). */
 typedef struct {
-  int64_t groups, quads, codeBytes, groupBytes, tileBytes, next;
+  int64_t groups, quads, quadK, quadBytes, codeBytes, groupBytes, tileBytes,
+      next;
 } SquantTile16Geometry;
 
 static inline __attribute__((always_inline)) SquantTile16Geometry
 squantTile16Geometry(const squant_rt_qweight *w, const int bits) {
   SquantTile16Geometry g;
   g.groups = w->k / w->group_size;
-  g.quads = w->group_size / 64;
+  g.quadK = squant_rt_gemv_amx_quad_k(w->group_size);
+  g.quads = w->group_size / g.quadK;
+  g.quadBytes = g.quadK / 32 * bits * 64;
   g.codeBytes = w->group_size / 32 * bits * 64;
   g.groupBytes = g.codeBytes + 128;
   g.tileBytes = g.groups * g.groupBytes;
@@ -253,7 +258,8 @@ static inline __m512i squantTopBits(int bits) {
  * always_inline function, so that each row's use follows its decode). */
 typedef void (*SquantRowSink)(void *sink, int row, __m512i v);
 
-/* The 16 rows of one quad (above), each passed to emit as it is made, each
+/* The 16 rows of one quad (above; blocks 2), or the first 8 of a half
+ * quad (blocks 1: its one block), each passed to emit as it is made, each
  * line read with its stream's prefetches (squantPrefetchStream, nearEnd
  * as there). table:
  * LUT_INT8's entries repeated over 64 bytes (4 bits: 16 entries per
@@ -262,11 +268,12 @@ typedef void (*SquantRowSink)(void *sink, int row, __m512i v);
 static inline __attribute__((always_inline)) void
 squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
                  __m512i table, const int kind, const int bits,
-                 const uint8_t *tileEnd, int64_t next, const int nearEnd) {
+                 const int blocks, const uint8_t *tileEnd, int64_t next,
+                 const int nearEnd) {
   const __m512i flip =
       kind == SQUANT_ROWS_OFFSET ? squantTopBits(bits) : _mm512_setzero_si512();
   if (bits == 8) {
-    _Pragma("GCC unroll 16") for (int i = 0; i < 16; ++i) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < 8 * blocks; ++i) {
       squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
       __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
       emit(sink, i, kind == SQUANT_ROWS_OFFSET ? _mm512_xor_si512(v, flip) : v);
@@ -274,7 +281,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
     return;
   }
   if (bits == 2) {
-    _Pragma("GCC unroll 4") for (int i = 0; i < 4; ++i) {
+    _Pragma("GCC unroll 4") for (int i = 0; i < 2 * blocks; ++i) {
       squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
       __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
       if (kind == SQUANT_ROWS_OFFSET)
@@ -293,7 +300,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
      * each row's third bits moved to bit 2 and merged in (offset binary:
      * the third bits flipped). */
     const __m512i four = _mm512_set1_epi8(4);
-    _Pragma("GCC unroll 2") for (int blk = 0; blk < 2; ++blk) {
+    _Pragma("GCC unroll 2") for (int blk = 0; blk < blocks; ++blk) {
       const uint8_t *block = words + 192 * blk;
       for (int i = 0; i < 3; ++i)
         squantPrefetchStream(block + 64 * i, tileEnd, next, nearEnd);
@@ -321,7 +328,7 @@ squantTile16Quad(const uint8_t *words, SquantRowSink emit, void *sink,
   const __m512i high = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE);
   const __m512i lowSigned = _mm512_set1_epi64(SQUANT_LOW_NIBBLE_SIGNED);
   const __m512i highSigned = _mm512_set1_epi64(SQUANT_HIGH_NIBBLE_SIGNED);
-  _Pragma("GCC unroll 8") for (int i = 0; i < 8; ++i) {
+  _Pragma("GCC unroll 8") for (int i = 0; i < 4 * blocks; ++i) {
     squantPrefetchStream(words + 64 * i, tileEnd, next, nearEnd);
     __m512i v = _mm512_loadu_si512((const void *)(words + 64 * i));
     if (kind == SQUANT_ROWS_OFFSET)
