@@ -273,6 +273,16 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
          SQUANT_RT_AMX_SCRATCH;
 }
 
+/* Whether an unforced call takes the AMX-BF16 path with fp32 activations
+ * (three bf16 parts per row): where it runs, but not in groups of 32. There
+ * each group is one tile product per part, and its dots' stores and
+ * scaling per 32 columns take the path to 1.3-1.5x the AVX-512 GEMM's time
+ * at M = 16, 32 and 128 (4096 x 4096, session 33; bf16 activations, one
+ * part, stay 1.45-1.9x faster on AMX). */
+static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
+  return amxBytes(m, w, 3) > 0 && w->group_size != 32;
+}
+
 /* 2- to 8-bit codes with fp32 activations on AMX-INT8
  * (gemm_amx_int8.c): the FMA form (2- to 4-bit codes also LUT_INT8) in
  * BLOCK32_V1, groups of multiples of 64 up to 65536 for 8-bit codes (where
@@ -727,7 +737,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     int8Mode = 0, flags = 0;
   int amx = flags == 0 && (isa == SQUANT_RT_ISA_AMX ||
                            (isa == SQUANT_RT_ISA_AUTO &&
-                            (amxInt8Takes(m, w) || amxBytes(m, w, 3) > 0) &&
+                            (amxInt8Takes(m, w) || amxFp32Pays(m, w)) &&
                             squant_rt_isa_available(SQUANT_RT_ISA_AMX)));
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))

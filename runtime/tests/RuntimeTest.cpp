@@ -2214,7 +2214,8 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
   // Below the AMX path's rows (2 for 2- to 8-bit codes in groups of
   // multiples of 64, 5 for the four-block decode of 1-bit codes in groups
   // of multiples of 128, else 9) and for forms it does not take, ISA AMX
-  // runs the AVX-512 kernels: the same bits.
+  // runs the AVX-512 kernels: the same bits. Unforced, groups of 32 run
+  // them at every M.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << "no AMX-BF16 on this machine: nothing to compare";
   EXPECT_EQ(squant_rt_best_isa(), SQUANT_RT_ISA_AMX);
@@ -2246,6 +2247,26 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
     ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
         << c.t->w.bits << " bits, m " << c.m;
   }
+  // Groups of 32 from M = 9: ISA AMX runs the AMX-BF16 split, unforced
+  // calls the AVX-512 GEMM (faster there); groups of 64 stay on AMX.
+  TestWeight four64 = makeFma(Scheme::Tinygemm, 4, 37, 256, 64, rng);
+  finish(four64);
+  for (const TestWeight *t : {&four32, &eight, &four64})
+    for (int64_t m : {9, 40}) {
+      std::vector<float> x = randomX(m, 256, rng);
+      std::vector<float> forced = runQgemm(*t, x, m, SQUANT_RT_ISA_AMX);
+      std::vector<float> avx512 = runQgemm(*t, x, m, SQUANT_RT_ISA_AVX512);
+      std::vector<float> unforced = runQgemm(*t, x, m, SQUANT_RT_ISA_AUTO);
+      std::string what = std::to_string(t->w.bits) + " bits, group " +
+                         std::to_string(t->w.group_size) + ", m " +
+                         std::to_string(m);
+      expectClose(*t, x, m, forced, what);
+      EXPECT_NE(std::memcmp(forced.data(), avx512.data(), forced.size() * 4), 0)
+          << what << ": ISA AMX ran the AVX-512 kernels";
+      const std::vector<float> &want = t->w.group_size == 32 ? avx512 : forced;
+      EXPECT_EQ(std::memcmp(unforced.data(), want.data(), want.size() * 4), 0)
+          << what << ": AUTO";
+    }
 }
 
 //===----------------------------------------------------------------------===//

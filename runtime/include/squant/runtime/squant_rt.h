@@ -208,9 +208,10 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
 
 /* y[m][n] = sum_k x[m][k] * w[n][k] (strides in elements). The result does
  * not depend on the pool's size.
- * On SQUANT_RT_ISA_AMX (AUTO picks it where available), FMA and LUT_INT8
- * forms in BLOCK32_V1, no flags and M >= 5 (1- to 4-bit codes in groups
- * of multiples of 128) or M >= 9 (the others), each row of x is
+ * On SQUANT_RT_ISA_AMX (AUTO picks it where available, but for groups of
+ * 32, which the AVX-512 kernels run faster), FMA and LUT_INT8 forms in
+ * BLOCK32_V1, no flags and M >= 5 (1- to 4-bit codes in groups of
+ * multiples of 128) or M >= 9 (the others), each row of x is
  * split exactly into three bf16 parts (x = hi + mid + lo, each a
  * truncation) that AMX tiles multiply by the codes or int8 table entries
  * with exact products and fp32 sums per group, scaled by the group
