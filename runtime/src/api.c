@@ -127,8 +127,8 @@ static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
 
 /* Whether the table GEMV reads w (TILE16_V2, groups of odd multiples of
  * 32: the AMX-INT8 GEMV's half quads, twice its per-code work of whole
- * ones) faster than the AMX-INT8 GEMV: 2- and 3-bit codes, 6-16 % less
- * time at group 32 (docs/Performance.md, session 33). */
+ * ones) faster than the AMX-INT8 GEMV: 2- and 3-bit codes, 10-15 % and
+ * 0-6 % less time at group 32 (docs/Performance.md, session 33). */
 static int tablesBeatGemvAmxInt8(const squant_rt_qweight *w) {
   return squant_rt_gemv_amx_quad_k(w->group_size) == 32 &&
          squant_rt_gemv_tables_eligible(w);
@@ -150,7 +150,7 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
    * 1-bit codes in it, and 2- and 3-bit codes in half quads); every other
    * kernel reads BLOCK32_V1 at least as fast. 4-bit LUT_INT8 in half quads:
    * BLOCK32_V1's AVX-512 GEMV, without TILE16_V2's unused bias line (a
-   * third of its bytes at group 32), takes 8-11 % less time (session 33). */
+   * third of its bytes at group 32), takes 6-11 % less time (session 33). */
   int halfQuads = squant_rt_gemv_amx_quad_k(w->group_size) == 32;
   if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled) &&
       !tablesBeatGemvAmxInt8(&tiled) &&
