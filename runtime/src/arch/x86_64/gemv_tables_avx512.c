@@ -412,7 +412,7 @@ tilesV2(const squant_rt_qgemm_params *p, int64_t t0, int64_t stride,
      * them, at group 32 (256 bytes a group at 2 bits) the words'
      * prefetches never land on a parameter line, and the LUT form, which
      * leaves the bias line unread, ran 1.5x the FMA form's time (session
-     * 33; every form and group reads 4-12 % faster with them). */
+     * 33; every form and group reads 3-11 % faster with them). */
     SQUANT_UNROLL
     for (int i = 0; i < T; ++i)
       for (int64_t at = groupBlocks * bits * 64; at < groupBytes; at += 64)
