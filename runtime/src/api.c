@@ -588,7 +588,10 @@ static int32_t makeParts(const GemvAmxCall *s, const squant_rt_qgemm_params *p,
                          float *xsum) {
   if (s->mode != GEMV_SPLIT_AMX)
     return squant_rt_gemv_amx_int8_quantize(
-        s->x, p->w, s->mode == GEMV_INT8_VNNI ? 64 : 1024, parts, xsum);
+        s->x, p->w,
+        squant_rt_gemv_amx_quad_k(p->w->group_size) *
+            (s->mode == GEMV_INT8_VNNI ? 1 : 16),
+        parts, xsum);
   return squant_rt_gemv_amx_int8_split(s->x, p->w, p->row_scale[0], residual,
                                        parts, xsum);
 }
@@ -697,8 +700,8 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     if (w->form != SQUANT_RT_FORM_FMA ||
         !(int8Tiled ? gemvAmxInt8Takes(m, w)
                     : w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
-                          int8Bits(w->bits)) ||
-        w->group_size % 64 != 0 || m > 1 ||
+                          int8Bits(w->bits) && w->group_size % 64 == 0) ||
+        m > 1 ||
         !(isa == SQUANT_RT_ISA_AUTO || isa == SQUANT_RT_ISA_AMX ||
           isa == SQUANT_RT_ISA_AVX512))
       return SQUANT_RT_UNSUPPORTED;
@@ -706,11 +709,15 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
      * it. With the weights in L2 the VNNI GEMV is 1.5-1.7x as fast at 2,
      * 3 and 4 bits, but cold (docs/Performance.md, session 26) it reads 2-6 %
      * more than the AMX GEMV at 2 bits, as much at 3 and 8 bits, and 1-5 %
-     * less at 4 bits. */
+     * less at 4 bits. In half quads (groups of odd multiples of 32) it takes
+     * 6-11 % less time at 4 bits too (session 33), so it runs those. */
+    int vnniFirst =
+        w->bits == 2 ||
+        (w->bits == 4 && squant_rt_gemv_amx_quad_k(w->group_size) == 32);
     if (int8Tiled && (isa == SQUANT_RT_ISA_AMX ||
                       (isa == SQUANT_RT_ISA_AUTO &&
                        squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
-                       !(w->bits == 2 && vnniTile16Available()))))
+                       !(vnniFirst && vnniTile16Available()))))
       int8TiledMode = GEMV_INT8_AMX;
     int available = !int8Tiled ? vnniAvailable(w->bits == 3, 0)
                     : int8TiledMode == GEMV_INT8_AMX

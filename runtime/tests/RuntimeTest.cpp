@@ -1520,8 +1520,8 @@ TEST(Runtime, Int8ActivationModeReadsTile16V2) {
   // per group (unit: the group's scale) with the same fp32 arithmetic: the
   // same bound as the BLOCK32_V1 kernel's, the same bits on either kernel
   // and any pool, every scheme (the VNNI GEMV reads signed codes in offset
-  // binary), ragged tiles (37 rows) and groups of 64 to 512; NaN and
-  // infinity take the exact path.
+  // binary), ragged tiles (37 rows) and groups of 64 to 512 and of 32 and
+  // 96 (half quads); NaN and infinity take the exact path.
   std::mt19937 rng(21);
   const bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
   const bool vnni = vnniTile16Available();
@@ -1556,7 +1556,7 @@ TEST(Runtime, Int8ActivationModeReadsTile16V2) {
   for (int bits : {2, 3, 4, 8})
     for (Scheme scheme : {Scheme::Tinygemm, Scheme::IntAsymmetric,
                           Scheme::Stretched, Scheme::Symmetric})
-      for (int64_t g : {64, 128, 512}) {
+      for (int64_t g : {32, 64, 96, 128, 512}) {
         int64_t n = 37, k = 3 * g;
         TestWeight t =
             makeFma(scheme, bits, n, k, g, rng, SQUANT_RT_LAYOUT_TILE16_V2);
@@ -1606,92 +1606,107 @@ TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
   // round to even (2.5 -> 2, -3.5 -> -4); a group whose max|x| / 127 underflows
   // (values k 2^-149, |k| <= 63) takes the smallest subnormal as its scale, so
   // its values stay exact (before, the scale was 0 and x / 0 went to int8
-  // undefined).
+  // undefined). Groups of 128 and of 32 (TILE16_V2's half quads; the
+  // BLOCK32_V1 kernel takes multiples of 64 and says so).
   std::mt19937 rng(23);
   bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
   bool vnniTiled = vnniTile16Available();
-  for (int bits : {2, 3, 4, 8})
-    for (bool tiny : {false, true}) {
-      int64_t g = 128, n = 37, k = 4 * g;
-      TestWeight t = makeExactFma(bits, n, k, g, rng);
-      std::vector<float> x(k);
-      for (int64_t c = 0; c < k; ++c)
-        x[c] = tiny ? std::ldexp(float(int(rng() % 127) - 63), -149)
-                    : 0.5f * float(int(rng() % 15) - 7); // -3.5 .. 3.5
-      if (!tiny) {
-        x[5] = 127.0f;         // group 0: s = 1
-        x[g + 7] = -0x1.fcp3f; // group 1: s = 2^-3 (127 2^-4 ... 2^3)
-        std::fill(x.begin() + 2 * g, x.begin() + 3 * g, 0.0f); // s = 1
-        x[3 * g + 1] = -127.0f;                                // group 3: s = 1
-        for (int64_t c = g; c < 2 * g; ++c)
-          x[c] = c == g + 7 ? x[c] : x[c] / 8.0f; // ties of 2^-4 steps
-      } else {
-        std::fill(t.scales.begin(), t.scales.end(), 1.0f);
-        std::fill(t.bias.begin(), t.bias.end(), 0.0f);
-        finish(t);
-      }
-      // The rule, in fp64 (exact here), rounded once.
-      auto rule = [&] {
-        std::vector<float> want(n);
-        for (int64_t j = 0; j < n; ++j) {
-          double acc = 0.0;
-          for (int64_t gi = 0; gi < k / g; ++gi) {
-            float amax = 0.0f;
-            for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
-              amax = std::max(amax, std::fabs(x[c]));
-            float s = amax > 0.0f ? amax / 127.0f : 1.0f;
-            if (s == 0.0f)
-              s = std::numeric_limits<float>::denorm_min();
-            double dot = 0.0, sum = 0.0;
-            for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
-              int8_t code = t.codes[j * k + c]; // 8-bit unsigned: 0..255
-              dot += double(std::nearbyint(x[c] / s)) *
-                     (t.w.is_signed ? double(code) : double(uint8_t(code)));
-              sum += x[c];
+  for (int64_t g : {128, 32})
+    for (int bits : {2, 3, 4, 8})
+      for (bool tiny : {false, true}) {
+        int64_t n = 37, k = 4 * g;
+        TestWeight t = makeExactFma(bits, n, k, g, rng);
+        std::vector<float> x(k);
+        for (int64_t c = 0; c < k; ++c)
+          x[c] = tiny ? std::ldexp(float(int(rng() % 127) - 63), -149)
+                      : 0.5f * float(int(rng() % 15) - 7); // -3.5 .. 3.5
+        if (!tiny) {
+          x[5] = 127.0f;         // group 0: s = 1
+          x[g + 7] = -0x1.fcp3f; // group 1: s = 2^-3 (127 2^-4 ... 2^3)
+          std::fill(x.begin() + 2 * g, x.begin() + 3 * g, 0.0f); // s = 1
+          x[3 * g + 1] = -127.0f; // group 3: s = 1
+          for (int64_t c = g; c < 2 * g; ++c)
+            x[c] = c == g + 7 ? x[c] : x[c] / 8.0f; // ties of 2^-4 steps
+        } else {
+          std::fill(t.scales.begin(), t.scales.end(), 1.0f);
+          std::fill(t.bias.begin(), t.bias.end(), 0.0f);
+          finish(t);
+        }
+        // The rule, in fp64 (exact here), rounded once.
+        auto rule = [&] {
+          std::vector<float> want(n);
+          for (int64_t j = 0; j < n; ++j) {
+            double acc = 0.0;
+            for (int64_t gi = 0; gi < k / g; ++gi) {
+              float amax = 0.0f;
+              for (int64_t c = gi * g; c < (gi + 1) * g; ++c)
+                amax = std::max(amax, std::fabs(x[c]));
+              float s = amax > 0.0f ? amax / 127.0f : 1.0f;
+              if (s == 0.0f)
+                s = std::numeric_limits<float>::denorm_min();
+              double dot = 0.0, sum = 0.0;
+              for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+                int8_t code = t.codes[j * k + c]; // 8-bit unsigned: 0..255
+                dot += double(std::nearbyint(x[c] / s)) *
+                       (t.w.is_signed ? double(code) : double(uint8_t(code)));
+                sum += x[c];
+              }
+              acc += t.scales[j * (k / g) + gi] * double(s) * dot +
+                     t.bias[j * (k / g) + gi] * sum;
             }
-            acc += t.scales[j * (k / g) + gi] * double(s) * dot +
-                   t.bias[j * (k / g) + gi] * sum;
+            want[j] = float(acc);
           }
-          want[j] = float(acc);
-        }
-        return want;
-      };
-      std::string what = "bits " + std::to_string(bits) +
-                         (tiny ? " tiny x" : " ties and scales");
-      std::vector<float> want = rule();
-      std::vector<float> vnni = runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
-                                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-      EXPECT_EQ(std::memcmp(vnni.data(), want.data(), n * 4), 0)
-          << what << ": VNNI, row 0 " << vnni[0] << " want " << want[0];
-      // TILE16_V2: the codes signed, then unsigned (the VNNI GEMV reads
-      // both as unsigned bytes, signed ones in offset binary).
-      for (bool isSigned : {true, false}) {
-        t.w.is_signed = isSigned;
-        if (!isSigned) {
-          for (int8_t &c : t.codes)
-            c = static_cast<int8_t>(c + (1 << (bits - 1)));
-          want = rule();
-        }
-        t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
-        finish(t);
-        std::string codes = what + (isSigned ? ", signed" : ", unsigned");
-        if (vnniTiled) {
-          std::vector<float> tiled =
+          return want;
+        };
+        std::string what = "g " + std::to_string(g) + " bits " +
+                           std::to_string(bits) +
+                           (tiny ? " tiny x" : " ties and scales");
+        std::vector<float> want = rule();
+        if (g % 64 == 0) {
+          std::vector<float> vnni =
               runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
                        SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-          EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
-              << codes << ": VNNI TILE16_V2, row 0 " << tiled[0] << " want "
-              << want[0];
+          EXPECT_EQ(std::memcmp(vnni.data(), want.data(), n * 4), 0)
+              << what << ": VNNI, row 0 " << vnni[0] << " want " << want[0];
+        } else {
+          std::vector<float> y(n);
+          std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+          squant_rt_options opts{SQUANT_RT_ISA_AUTO, nullptr,
+                                 SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+          EXPECT_EQ(squant_rt_qgemm(x.data(), 1, k, &t.w, y.data(), n,
+                                    ws.data(), ws.size(), &opts),
+                    SQUANT_RT_UNSUPPORTED)
+              << what << ": BLOCK32_V1";
         }
-        if (amx) {
-          std::vector<float> tiled =
-              runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, nullptr,
-                       SQUANT_RT_FLAG_INT8_ACTIVATIONS);
-          EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
-              << codes << ": AMX, row 0 " << tiled[0] << " want " << want[0];
+        // TILE16_V2: the codes signed, then unsigned (the VNNI GEMV reads
+        // both as unsigned bytes, signed ones in offset binary).
+        for (bool isSigned : {true, false}) {
+          t.w.is_signed = isSigned;
+          if (!isSigned) {
+            for (int8_t &c : t.codes)
+              c = static_cast<int8_t>(c + (1 << (bits - 1)));
+            want = rule();
+          }
+          t.w.layout = SQUANT_RT_LAYOUT_TILE16_V2;
+          finish(t);
+          std::string codes = what + (isSigned ? ", signed" : ", unsigned");
+          if (vnniTiled) {
+            std::vector<float> tiled =
+                runQgemm(t, x, 1, SQUANT_RT_ISA_AVX512, nullptr,
+                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+            EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
+                << codes << ": VNNI TILE16_V2, row 0 " << tiled[0] << " want "
+                << want[0];
+          }
+          if (amx) {
+            std::vector<float> tiled =
+                runQgemm(t, x, 1, SQUANT_RT_ISA_AMX, nullptr,
+                         SQUANT_RT_FLAG_INT8_ACTIVATIONS);
+            EXPECT_EQ(std::memcmp(tiled.data(), want.data(), n * 4), 0)
+                << codes << ": AMX, row 0 " << tiled[0] << " want " << want[0];
+          }
         }
       }
-    }
   if (!amx)
     GTEST_SKIP() << "no AMX-INT8 on this CPU: the VNNI kernels' parts ran";
 }

@@ -131,12 +131,13 @@ typedef struct squant_rt_pool squant_rt_pool;
  * max|x| / 127 (1 for an all-zero group; the smallest subnormal where the
  * quotient underflows to zero), x / scale rounded half to even) and
  * multiplied with the codes in integer arithmetic; group scales, biases and
- * sum(x) stay fp32. Supported: FMA form, group size a multiple of 64, M = 1,
- * and either 2-, 3-, 4- or 8-bit codes in BLOCK32_V1 (AVX-512 VNNI; 3 bits
- * also AVX-512 VBMI) or 2-, 3-, 4- or 8-bit codes in TILE16_V2 (groups up
- * to 512: ISA AMX, AMX-INT8; ISA AVX512, AVX-512 VNNI, VBMI and GFNI; AUTO,
- * VNNI for 2-bit codes and AMX-INT8 for the others where the CPU has it,
- * else VNNI; both give the same bits); else
+ * sum(x) stay fp32. Supported: FMA form, M = 1, and either 2-, 3-, 4- or
+ * 8-bit codes in BLOCK32_V1 with groups of multiples of 64 (AVX-512 VNNI; 3
+ * bits also AVX-512 VBMI) or 2-, 3-, 4- or 8-bit codes in TILE16_V2 with
+ * groups of multiples of 32 up to 512 (ISA AMX, AMX-INT8; ISA AVX512,
+ * AVX-512 VNNI, VBMI and GFNI; AUTO, VNNI for 2-bit codes and for 4-bit
+ * codes in groups of odd multiples of 32, and AMX-INT8 for the others
+ * where the CPU has it, else VNNI; both give the same bits); else
  * SQUANT_RT_UNSUPPORTED, or SQUANT_RT_ISA_UNAVAILABLE without the ISA. An x
  * holding a NaN or an infinity runs the exact path, which carries it. */
 #define SQUANT_RT_FLAG_INT8_ACTIVATIONS 1u

@@ -196,6 +196,7 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
                                          const squant_rt_amx_int8_parts *out,
                                          float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs;
+  int64_t quadK = squant_rt_gemv_amx_quad_k(gs);
   const __m512i order = columnOrder(w->bits, 0);
   const __m512 top = _mm512_set1_ps(127.0f), bottom = _mm512_set1_ps(-127.0f);
   for (int64_t g = 0; g < groups; ++g) {
@@ -212,9 +213,11 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
       xsum[g] = sum;
     const __m512 vs = _mm512_set1_ps(s);
     __m512i qsum = _mm512_setzero_si512();
-    for (int64_t c = 0; c < gs; c += 64) {
-      __m128i q[4];
-      for (int i = 0; i < 4; ++i) {
+    for (int64_t c = 0; c < gs; c += quadK) {
+      /* A half quad: its 32 values, the rest of the register zero. */
+      __m128i q[4] = {_mm_setzero_si128(), _mm_setzero_si128(),
+                      _mm_setzero_si128(), _mm_setzero_si128()};
+      for (int i = 0; i < quadK / 16; ++i) {
         __m512 v = _mm512_roundscale_ps(
             _mm512_div_ps(_mm512_loadu_ps(xg + c + 16 * i), vs),
             _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -228,8 +231,12 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
               _mm512_inserti32x4(_mm512_castsi128_si512(q[0]), q[1], 1), q[2],
               2),
           q[3], 3);
-      _mm512_storeu_si512((void *)(out->tiles + (g * gs + c) / 64 * quad_bytes),
-                          _mm512_permutexvar_epi8(order, k64));
+      __m512i bytes = _mm512_permutexvar_epi8(order, k64);
+      int8_t *at = out->tiles + (g * gs + c) / quadK * quad_bytes;
+      if (quadK == 64)
+        _mm512_storeu_si512((void *)at, bytes);
+      else
+        _mm256_storeu_si256((__m256i *)at, _mm512_castsi512_si256(bytes));
     }
     if (out->qsums)
       out->qsums[g] = _mm512_reduce_add_epi32(qsum);

@@ -48,22 +48,26 @@ static inline __attribute__((always_inline)) void dotRow(void *sink, int row,
 }
 
 /* A tile's group: its lines' prefetches (nearEnd as in
- * squantPrefetchStream) and its quads' dots into d (whole quads: the
- * int8-activation mode takes groups of multiples of 64, api.c). */
+ * squantPrefetchStream) and its quads' dots into d (blocks 1: half quads,
+ * 32 activations each). */
 static inline __attribute__((always_inline)) void
 dotGroup(DotSink *d, const uint8_t *group, const int8_t *x,
          const SquantTile16Geometry *geo, const int kind, const int bits,
-         const uint8_t *tileEnd, const int nearEnd) {
+         const int blocks, const uint8_t *tileEnd, const int nearEnd) {
   squantPrefetchParams(group, geo, tileEnd, nearEnd);
   for (int64_t c = 0; c < geo->quads; ++c) {
-    d->x = x + c * 64;
-    squantTile16Quad(group + c * 128 * bits, dotRow, d, _mm512_setzero_si512(),
-                     kind, bits, 2, tileEnd, geo->next, nearEnd);
+    d->x = x + c * 32 * blocks;
+    squantTile16Quad(group + c * geo->quadBytes, dotRow, d,
+                     _mm512_setzero_si512(), kind, bits, blocks, tileEnd,
+                     geo->next, nearEnd);
   }
 }
 
+/* blocks: 2 (quads) or 1 (half quads, squant_rt_gemv_amx_quad_k), a
+ * constant like kind and bits. */
 static inline __attribute__((always_inline)) void
-gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
+gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits,
+         const int blocks) {
   const squant_rt_qweight *w = p->w;
   const squant_rt_amx_int8_parts *xp = &p->xparts;
   const SquantTile16Geometry geo = squantTile16Geometry(w, bits);
@@ -91,11 +95,11 @@ gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
         DotSink d = {{_mm512_setzero_si512(), _mm512_setzero_si512(),
                       _mm512_setzero_si512(), _mm512_setzero_si512()},
                      NULL};
-        const int8_t *x = xp->tiles + g * geo.quads * 64;
+        const int8_t *x = xp->tiles + g * w->group_size;
         if (squantFarFromEnd(group + geo.groupBytes, tileEnd))
-          dotGroup(&d, group, x, &geo, kind, bits, tileEnd, 0);
+          dotGroup(&d, group, x, &geo, kind, bits, blocks, tileEnd, 0);
         else
-          dotGroup(&d, group, x, &geo, kind, bits, tileEnd, 1);
+          dotGroup(&d, group, x, &geo, kind, bits, blocks, tileEnd, 1);
         __m512i dot = _mm512_add_epi32(_mm512_add_epi32(d.acc[0], d.acc[1]),
                                        _mm512_add_epi32(d.acc[2], d.acc[3]));
         if (offset)
@@ -114,25 +118,35 @@ gemvRuns(const squant_rt_qgemm_params *p, const int kind, const int bits) {
   squantOutputsEnd(&out, last - 1);
 }
 
+/* gemvRuns for 1 or 2 blocks per quad, kind and bits constant. */
+static inline __attribute__((always_inline)) void
+gemvRunsBlocks(const squant_rt_qgemm_params *p, const int kind,
+               const int bits) {
+  if (squant_rt_gemv_amx_quad_k(p->w->group_size) == 64)
+    gemvRuns(p, kind, bits, 2);
+  else
+    gemvRuns(p, kind, bits, 1);
+}
+
 void squant_rt_gemv_int8_vnni_tile16(const squant_rt_qgemm_params *p) {
-  /* kind and bits constant in each copy of the loop. */
+  /* kind, bits and blocks constant in each copy of the loop. */
   const int offset = p->w->is_signed;
   switch (p->w->bits) {
   case 2:
-    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 2)
-           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 2);
+    offset ? gemvRunsBlocks(p, SQUANT_ROWS_OFFSET, 2)
+           : gemvRunsBlocks(p, SQUANT_ROWS_UNSIGNED, 2);
     return;
   case 3:
-    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 3)
-           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 3);
+    offset ? gemvRunsBlocks(p, SQUANT_ROWS_OFFSET, 3)
+           : gemvRunsBlocks(p, SQUANT_ROWS_UNSIGNED, 3);
     return;
   case 4:
-    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 4)
-           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 4);
+    offset ? gemvRunsBlocks(p, SQUANT_ROWS_OFFSET, 4)
+           : gemvRunsBlocks(p, SQUANT_ROWS_UNSIGNED, 4);
     return;
   default:
-    offset ? gemvRuns(p, SQUANT_ROWS_OFFSET, 8)
-           : gemvRuns(p, SQUANT_ROWS_UNSIGNED, 8);
+    offset ? gemvRunsBlocks(p, SQUANT_ROWS_OFFSET, 8)
+           : gemvRunsBlocks(p, SQUANT_ROWS_UNSIGNED, 8);
     return;
   }
 }
