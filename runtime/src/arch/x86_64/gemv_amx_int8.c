@@ -423,14 +423,10 @@ gemvRuns(const squant_rt_qgemm_params *p, const int32_t kind,
   squantOutputsEnd(&out, last - 1);
 }
 
-/* gemvRuns for 1 or 2 blocks per quad, kind and bits constant. */
 static inline __attribute__((always_inline)) void
 gemvRunsBlocks(const squant_rt_qgemm_params *p, const int32_t kind,
                const int32_t bits) {
-  if (squant_rt_gemv_amx_quad_k(p->w->group_size) == 64)
-    gemvRuns(p, kind, bits, 2);
-  else
-    gemvRuns(p, kind, bits, 1);
+  SQUANT_TILE16_BY_BLOCKS(gemvRuns, p, kind, bits);
 }
 
 void squant_rt_gemv_int8_amx(const squant_rt_qgemm_params *p) {

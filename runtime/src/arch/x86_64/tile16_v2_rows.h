@@ -60,6 +60,16 @@ squantTile16Geometry(const squant_rt_qweight *w, const int bits) {
   return g;
 }
 
+/* runs(p, kind, bits, blocks) with blocks a constant: 2 for w's quads of
+ * 64 k, 1 for half quads (squant_rt_gemv_amx_quad_k). */
+#define SQUANT_TILE16_BY_BLOCKS(runs, p, kind, bits)                           \
+  do {                                                                         \
+    if (squant_rt_gemv_amx_quad_k((p)->w->group_size) == 64)                   \
+      runs(p, kind, bits, 2);                                                  \
+    else                                                                       \
+      runs(p, kind, bits, 1);                                                  \
+  } while (0)
+
 /* The tiles of the run from tile t0: at most SQUANT_TILE16_RUN, below
  * last. */
 static inline int64_t squantRunTiles(int64_t t0, int64_t last) {
