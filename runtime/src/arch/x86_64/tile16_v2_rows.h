@@ -42,17 +42,16 @@
  * 32), each quadBytes of codes. next: from a tile to the same stream's
  * tile in the next run (SQUANT_TILE16_RUN). */
 typedef struct {
-  int64_t groups, quads, quadK, quadBytes, codeBytes, groupBytes, tileBytes,
-      next;
+  int64_t groups, quads, quadBytes, codeBytes, groupBytes, tileBytes, next;
 } SquantTile16Geometry;
 
 static inline __attribute__((always_inline)) SquantTile16Geometry
 squantTile16Geometry(const squant_rt_qweight *w, const int bits) {
   SquantTile16Geometry g;
   g.groups = w->k / w->group_size;
-  g.quadK = squant_rt_gemv_amx_quad_k(w->group_size);
-  g.quads = w->group_size / g.quadK;
-  g.quadBytes = g.quadK / 32 * bits * 64;
+  int64_t quadK = squant_rt_gemv_amx_quad_k(w->group_size);
+  g.quads = w->group_size / quadK;
+  g.quadBytes = quadK / 32 * bits * 64;
   g.codeBytes = w->group_size / 32 * bits * 64;
   g.groupBytes = g.codeBytes + 128;
   g.tileBytes = g.groups * g.groupBytes;
