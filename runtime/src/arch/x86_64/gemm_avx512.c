@@ -354,7 +354,7 @@ microTile(const float *panel, int64_t ps, const float *xt, int64_t mp,
           first ? _mm512_setzero_ps() : _mm512_loadu_ps(ct + r * mc + 16 * j);
       /* Two columns per iteration: 3-5 % more FMAs per cycle (the loop's
        * counter, compare and branch once per 56 FMAs). */
-#pragma clang loop unroll_count(2)
+#pragma GCC unroll 2
   for (int64_t c = 0; c < kc; ++c) {
     __m512 x0 = _mm512_loadu_ps(xt + c * mp);
     __m512 x1 = mw > 1 ? _mm512_loadu_ps(xt + c * mp + 16) : x0;
