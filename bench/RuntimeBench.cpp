@@ -24,7 +24,7 @@
 //   squant-bench-runtime [--quick] [--shapes NxK,...] [--m 1,8,...]
 //                        [--threads 1,2] [--variants int4,lut2,... | --all]
 //                        [--group G] [--no-generated] [--no-baselines]
-//                        [--baselines-only]
+//                        [--baselines-only] [--hot]
 //
 // By default it runs the table (kTableRows: bits 2, 3, 4 and 8, LUT
 // 2 and 4, int4 with int8 activations), each row in the layout
@@ -32,6 +32,8 @@
 // model calls, and the generated code next to it; --all runs every variant
 // (other layouts, forced ISAs, bf16 activations) at every M it supports,
 // which takes hours, --variants the ones named. Not a test.
+// --hot keeps one copy of each weight (served from the caches where it
+// fits): what a kernel computes at, apart from memory.
 // OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
 // (bench/runtime.sh runs the baselines once more with SkylakeX).
 //
@@ -324,6 +326,7 @@ int main(int argc, char **argv) {
   int64_t group = 128;
   bool generatedRows = true;
   bool baselines = true; // --no-baselines: quicker runs, BLAS ratios read nan
+  bool hot = false;      // --hot: one copy of each weight, not cold copies
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--quick") {
@@ -343,6 +346,8 @@ int main(int argc, char **argv) {
     } else if (a == "--baselines-only") {
       variants.clear();
       generatedRows = false;
+    } else if (a == "--hot") {
+      hot = true;
     } else if (a == "--all") {
       tableOnly = false;
     } else if (a == "--group" && i + 1 < argc) {
@@ -378,14 +383,17 @@ int main(int argc, char **argv) {
       "same weights (lsb_first packed bytes), last column: the time of the "
       "row above (squant_rt in the layout convert-squant-to-runtime packs) "
       "/ its time.\n"
-      "Weight GB/s: codes + scales + biases per second, all cold.\n"
+      "Weight GB/s: codes + scales + biases per second, %s.\n"
       "'bf16' rows: squant_rt_qgemm_bf16 (x in bf16, y fp32); their oneDNN "
       "column is against oneDNN bf16 (x and weights bf16, y fp32; AMX where "
       "oneDNN uses it), 'widened' forces AVX-512 (x widened to fp32).\n"
       "'of read BW': weight GB/s over the probe's read before each window; "
       "'of paired read': over a read of the same number of bytes (cold, "
       "two streams) on the call's threads right before each call, median "
-      "per window of read time / call time, median over windows.\n");
+      "per window of read time / call time, median over windows.\n",
+      hot ? "HOT (--hot: one copy of each weight, served from the caches "
+            "where it fits)"
+          : "all cold");
   std::printf(
       "| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
       "of read BW | of paired read | GFLOP/s | OpenBLAS / this | "
@@ -419,7 +427,10 @@ int main(int argc, char **argv) {
         anyBf16 |= v.bf16 && (v.inTable || !tableOnly);
       // Baselines on fp32 weights: copies spanning the cold-size.
       size_t fBytes = size_t(n) * k * sizeof(float);
-      int fCopies = baselines ? int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes)) : 0;
+      int fCopies =
+          !baselines ? 0
+          : hot      ? 1
+                : int(std::max<size_t>(2, (kColdBytes + fBytes - 1) / fBytes));
       Copies<float> wf(fCopies, size_t(n) * k);
       if (baselines) {
         for (size_t i = 0; i < wf.elements; ++i)
@@ -470,8 +481,10 @@ int main(int argc, char **argv) {
                 dnnl::matmul::desc(srcB, wtsB, dst), engine);
             dnnl::matmul mmB(pdB);
             dnnl::memory srcBMem(srcB, engine, xb.data());
-            int bCopies = int(std::max<size_t>(
-                2, (kColdBytes + fBytes / 2 - 1) / (fBytes / 2)));
+            int bCopies =
+                hot ? 1
+                    : int(std::max<size_t>(2, (kColdBytes + fBytes / 2 - 1) /
+                                                  (fBytes / 2)));
             Copies<uint16_t> wb(bCopies, wf.elements);
             for (size_t i = 0; i < wb.elements; ++i)
               wb[0][i] = toBf16(wf[0][i]);
@@ -521,7 +534,9 @@ int main(int argc, char **argv) {
                   ? 0
                   : size_t(n) * groups * sizeof(float) * (hasBias ? 2 : 1);
           size_t bytes = codeBytes + paramBytes;
-          int copies = int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
+          int copies =
+              hot ? 1
+                  : int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
           Copies<uint8_t> codes(copies, codeBytes);
           for (size_t i = 0; i < codeBytes; ++i)
             codes[0][i] = uint8_t((i * 2246822519u) >> 7);
