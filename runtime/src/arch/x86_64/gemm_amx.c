@@ -39,6 +39,7 @@
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
+#include "amx_bf16.h"
 #include "amx_tiles.h"
 #include "decode_block32.h"
 #include "transpose16.h"
@@ -70,27 +71,11 @@ static inline int64_t sourceRow(const squant_rt_amx_source *src, int64_t R,
   return *part < src->parts ? c * chunkM + local % rows : -1;
 }
 
-/* Part `part` of 16 fp32 values (squant_rt_amx_source), as fp32 whose low
- * 16 bits are zero. v - hi and rest - mid are exact (truncations of v and
- * of its remainder); non-finite values go whole into the first part (a NaN
- * stays one: v is a product, 2^s x, so any NaN in it is quiet, bit 22
- * set). */
+/* Part `part` of 16 fp32 values (squant_rt_amx_source, squantSplit3). */
 static inline __m512i splitPart(__m512 v, int32_t part) {
-  const __m512i exponent = _mm512_set1_epi32(0x7F800000);
-  const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
-  __m512i bits = _mm512_castps_si512(v);
-  __m512i hi = _mm512_and_si512(bits, high);
-  if (part == 0)
-    return hi;
-  __mmask16 nonFinite =
-      _mm512_cmpeq_epi32_mask(_mm512_and_si512(bits, exponent), exponent);
-  __m512 rest = _mm512_sub_ps(v, _mm512_castsi512_ps(hi));
-  __m512i mid = _mm512_and_si512(_mm512_castps_si512(rest), high);
-  __m512i value =
-      part == 1
-          ? mid
-          : _mm512_castps_si512(_mm512_sub_ps(rest, _mm512_castsi512_ps(mid)));
-  return _mm512_maskz_mov_epi32((__mmask16)~nonFinite, value);
+  __m512i parts[3];
+  squantSplit3(v, parts);
+  return parts[part];
 }
 
 /* Columns [col, col + 32) of activation row r's part, as bf16. */
@@ -288,29 +273,9 @@ decodeRow(const squant_rt_qweight *w, int64_t n, int64_t b, __m512 table16,
   const uint8_t *block =
       squant_rt_row_codes(w, n) + b * squant_rt_block_bytes(bits);
   if (bits == 1 || bits == 2 || bits == 4) {
-    /* Word L: byte L % 16 (4 bits: its low nibble for L < 16, its high one
-     * after), byte L % 8 shifted by 2 (L / 8) (2 bits), byte L % 4 shifted
-     * by L / 4 (1 bit). Bits above the code stay: the table repeats every
-     * 2^b entries. */
-    __m256i bytes = bits == 4 ? _mm256_broadcastsi128_si256(
-                                    _mm_loadu_si128((const __m128i *)block))
-                    : bits == 2
-                        ? _mm256_set1_epi64x((long long)squantLoad64(block))
-                        : _mm256_set1_epi32((int)squantLoad32(block));
-    const __m512i shifts =
-        bits == 4 ? _mm512_set_epi64(0x0004000400040004, 0x0004000400040004,
-                                     0x0004000400040004, 0x0004000400040004, 0,
-                                     0, 0, 0)
-        : bits == 2
-            ? _mm512_set_epi64(0x0006000600060006, 0x0006000600060006,
-                               0x0004000400040004, 0x0004000400040004,
-                               0x0002000200020002, 0x0002000200020002, 0, 0)
-            : _mm512_set_epi64(0x0007000700070007, 0x0006000600060006,
-                               0x0005000500050005, 0x0004000400040004,
-                               0x0003000300030003, 0x0002000200020002,
-                               0x0001000100010001, 0);
-    __m512i idx = _mm512_srlv_epi16(_mm512_cvtepu8_epi16(bytes), shifts);
-    _mm512_storeu_si512((void *)out, _mm512_permutexvar_epi16(idx, table32));
+    _mm512_storeu_si512(
+        (void *)out,
+        _mm512_permutexvar_epi16(squantAmxCodeWords(block, bits), table32));
     return;
   }
   __m512 v0, v1;
@@ -415,32 +380,6 @@ static inline void addScaled(const squant_rt_qgemm_params *p, int64_t n0,
   }
 }
 
-/* y[i][r] = out[r][i] for i < mc, r < nr: 16 x 16 transposes. With three
- * parts (squant_rt_amx_source), out[r][i] + out[r][mc + i] + out[r][2 mc +
- * i], times rowScale[i]. */
-static void storeOutputs(const float *out, int nr, int64_t mc, int32_t parts,
-                         const float *rowScale, float *y, int64_t yStride) {
-  for (int t = 0; t < 2 && 16 * t < nr; ++t) {
-    int rows = nr - 16 * t < 16 ? nr - 16 * t : 16;
-    __mmask16 mask = (__mmask16)((1u << rows) - 1u);
-    for (int64_t h = 0; h < mc; h += 16) {
-      __m512 v[16];
-      for (int r = 0; r < 16; ++r) {
-        const float *o = out + (16 * t + r) * SQUANT_AMX_MB + h;
-        v[r] = _mm512_loadu_ps(o);
-        for (int32_t q = 1; q < parts; ++q)
-          v[r] = _mm512_add_ps(v[r], _mm512_loadu_ps(o + q * mc));
-      }
-      squantTranspose16(v);
-      for (int64_t i = 0; i < 16 && h + i < mc; ++i)
-        _mm512_mask_storeu_ps(
-            y + (h + i) * yStride + 16 * t, mask,
-            rowScale ? _mm512_mul_ps(v[i], _mm512_set1_ps(rowScale[h + i]))
-                     : v[i]);
-    }
-  }
-}
-
 /* Loops, outermost first: N blocks of SQUANT_AMX_NB pairs of weight
  * tiles (their outputs, 128 KiB, stay in L2), M chunks, K blocks of whole
  * groups of about SQUANT_AMX_KB columns (the M chunk's B tiles for them,
@@ -525,9 +464,10 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
       int64_t mc = p->m - r0 < chunkM ? p->m - r0 : chunkM;
       for (int64_t n0 = nb0; n0 < nbEnd; n0 += 32) {
         int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
-        storeOutputs(outs + (n0 - nb0) / 32 * 32 * SQUANT_AMX_MB, nr, mc,
-                     p->amx_parts, p->row_scale ? p->row_scale + r0 : NULL,
-                     p->y + r0 * p->y_stride + n0, p->y_stride);
+        squantStoreOutputs(outs + (n0 - nb0) / 32 * 32 * SQUANT_AMX_MB,
+                           SQUANT_AMX_MB, nr, mc, p->amx_parts,
+                           p->row_scale ? p->row_scale + r0 : NULL,
+                           p->y + r0 * p->y_stride + n0, p->y_stride);
       }
     }
   }

@@ -33,6 +33,7 @@
 
 #include "../../kernels.h"
 #include "decode_block32.h"
+#include "dequant_avx512.h"
 #include "transpose16.h"
 
 #define SQUANT_NR 4 /* GEMV: output rows per step */
@@ -42,10 +43,6 @@
 #define SQUANT_GEMM_NB SQUANT_RT_GEMM_NB
 #define SQUANT_GEMM_MS SQUANT_RT_GEMM_MS
 #define SQUANT_SMALL_M 8 /* up to this M, the K-vectorized small-M path */
-
-/* 0, 1, .., 15: each lane its own index. */
-#define SQUANT_LANES                                                           \
-  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
 /* Block b of row n (row: squant_rt_row_codes): in place for BLOCK32_V1,
  * its words copied into tmp for TILE16_V1. The layout is a constant after
@@ -61,17 +58,7 @@ blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
 }
 
 static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
-  const squant_rt_qweight *w = p->w;
-  if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1) {
-    /* A row's table, replicated to 16 entries (lookups read 4 index bits). */
-    int64_t entries = (int64_t)1 << w->bits;
-    __m512 t = _mm512_maskz_loadu_ps((__mmask16)((1u << entries) - 1u),
-                                     w->ftable + n * entries);
-    __m512i wrap =
-        _mm512_and_si512(SQUANT_LANES, _mm512_set1_epi32((int)entries - 1));
-    return _mm512_permutexvar_ps(wrap, t);
-  }
-  return _mm512_loadu_ps(p->values);
+  return squantRowTable(p->w, p->values, n);
 }
 
 /* sum_g bias[g] * xsum[g] over `groups` groups, 16 per FMA. */
@@ -255,18 +242,6 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     p->y[n0 + r * stride] = _mm512_reduce_add_ps(acc[r]) + bsum[r];
 }
 
-/* The exact weight of each of the 16 table entries in group `param`. */
-static inline __attribute__((always_inline)) __m512
-groupValues(const squant_rt_qweight *w, __m512 table, int64_t param,
-            const int32_t bits) {
-  if (bits == 8 || w->form == SQUANT_RT_FORM_LUT_F32)
-    return table;
-  __m512 s = _mm512_set1_ps(w->scales[param]);
-  if (w->form == SQUANT_RT_FORM_LUT_INT8)
-    return _mm512_mul_ps(s, table);
-  return _mm512_fmadd_ps(table, s, _mm512_set1_ps(w->bias[param]));
-}
-
 /* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
  * panel[r][0..kc) (row stride ps); rows nr..SQUANT_GR-1 are zero. The
  * same columns of rows [pn, pn + nr) at pk are prefetched: the GEMM's next
@@ -313,27 +288,20 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
     __m512 table = rowTable(p, n);
     const uint8_t *row = squant_rt_row_codes(w, n);
     int64_t param = n * groups + g0, paramEnd = g0End;
-    /* Up to 4 bits, the group's 16 exact weights (fma(T[i], s, b),
-     * s * T[i] or T[i], the same operations on the same values as per
-     * code) are a table, so each block is two lookups and two stores. */
-    __m512 groupTable = groupValues(w, table, param, bits);
+    /* Up to 4 bits, the group's 16 exact weights are a table
+     * (squantGroupValues): each block is two lookups and two stores. */
+    __m512 groupTable = squantGroupValues(w, table, param, bits);
     for (int64_t c = 0; c < kc; c += 32) {
       int64_t b = (k0 + c) / 32;
       if (k0 + c >= paramEnd) {
         ++param;
         paramEnd += gs;
-        groupTable = groupValues(w, table, param, bits);
+        groupTable = squantGroupValues(w, table, param, bits);
       }
       __m512 v0, v1;
       uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-      squantBlockValues(blockOf(w, row, n, b, bits, tmp, tile16), bits,
-                        w->is_signed, groupTable, &v0, &v1);
-      if (bits == 8) { /* the FMA form: exact weights per code */
-        __m512 s = _mm512_set1_ps(w->scales[param]),
-               bb = _mm512_set1_ps(w->bias[param]);
-        v0 = _mm512_fmadd_ps(v0, s, bb);
-        v1 = _mm512_fmadd_ps(v1, s, bb);
-      }
+      squantBlockWeights(w, blockOf(w, row, n, b, bits, tmp, tile16),
+                         groupTable, param, bits, &v0, &v1);
       _mm512_storeu_ps(panel + r * ps + c, v0);
       _mm512_storeu_ps(panel + r * ps + c + 16, v1);
     }
@@ -625,7 +593,8 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
       ++g;
       groupEnd = (g + 1) * groupBlocks;
       for (int r = 0; r < nr; ++r) {
-        groupTable[r] = groupValues(w, table[r], (n0 + r) * groups + g, bits);
+        groupTable[r] =
+            squantGroupValues(w, table[r], (n0 + r) * groups + g, bits);
         if (bits == 8) {
           s[r] = _mm512_set1_ps(w->scales[(n0 + r) * groups + g]);
           bb[r] = _mm512_set1_ps(w->bias[(n0 + r) * groups + g]);
