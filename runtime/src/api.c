@@ -212,6 +212,7 @@ static size_t xsumBytes(int64_t m, const squant_rt_qweight *w) {
 _Static_assert(SQUANT_RT_GEMM_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
                    SQUANT_RT_SMALL_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
                    SQUANT_RT_AMX_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
+                   SQUANT_RT_AMX_FOLDED_SCRATCH <= SQUANT_RT_POOL_SCRATCH &&
                    SQUANT_RT_AMX_INT8_SCRATCH <= SQUANT_RT_POOL_SCRATCH,
                "the AVX-512 kernels' scratch fits a pool thread's");
 
@@ -281,6 +282,32 @@ static size_t amxBytes(int64_t m, const squant_rt_qweight *w, int32_t parts) {
  * part, stay 1.45-1.9x faster on AMX). */
 static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
   return amxBytes(m, w, 3) > 0 && w->group_size != 32;
+}
+
+/* fp32 activations on AMX-BF16 with the weights' scales folded in
+ * (gemm_amx_folded.c): every form in BLOCK32_V1, groups of 32, 64 or 96
+ * (the factorized kernel's epilogue every one to three tile products),
+ * from M = 72. Each weight is decoded into three parts once per call
+ * (about 4 ms for 4096 x 4096 at group 32), so at M = 64 and below the
+ * AVX-512 GEMM (group 32) and the factorized kernel (group 64) take as
+ * long or less; in groups of 128 the factorized kernel takes less time
+ * (8-bit codes, M = 128: 18.7 against 21.1 ms; docs/Performance.md,
+ * session 35). */
+#define SQUANT_RT_AMX_FOLDED_MIN_M 72
+static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
+         m >= SQUANT_RT_AMX_FOLDED_MIN_M && w->group_size < 128;
+}
+
+/* Its workspace (0 where it does not run): the rows' scales, x as B tiles
+ * (k order), the kernel's scratch for a call without a pool. */
+static size_t amxFoldedBytes(int64_t m, const squant_rt_qweight *w) {
+  if (!amxFoldedTakes(m, w))
+    return 0;
+  return 64 + align64((size_t)m * sizeof(float)) +
+         align64((size_t)squant_rt_amx_rows(m, 3) * (size_t)w->k *
+                 sizeof(uint16_t)) +
+         SQUANT_RT_AMX_FOLDED_SCRATCH;
 }
 
 /* 2- to 8-bit codes with fp32 activations on AMX-INT8
@@ -393,8 +420,9 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
   extra = xorder > extra ? xorder : extra;
   size_t vector = xsumBytes(m, w) + extra + (extra ? 64 : 0);
   size_t amx = amxBytes(m, w, 3), int8Amx = amxInt8Bytes(m, w);
-  size_t gemvAmx = gemvAmxInt8Bytes(m, w);
+  size_t gemvAmx = gemvAmxInt8Bytes(m, w), folded = amxFoldedBytes(m, w);
   amx = int8Amx > amx ? int8Amx : amx;
+  amx = folded > amx ? folded : amx;
   amx = gemvAmx > amx ? gemvAmx : amx;
   return amx > vector ? amx : vector;
 }
@@ -515,9 +543,10 @@ static void groupSums(const float *x, const squant_rt_qweight *w, float *xsum) {
   }
 }
 
-/* Runs the AMX kernel on src over the workspace amxBytes sized. */
+/* Runs the AMX-BF16 kernel on src over the workspace amxBytes sized, or
+ * the folded one (gemm_amx_folded.c) over amxFoldedBytes. */
 static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
-                   void *workspace) {
+                   int folded, void *workspace) {
   squant_rt_qgemm_params *p = &call->params;
   const squant_rt_qweight *w = p->w;
   p->amx_parts = src->parts;
@@ -528,6 +557,14 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   squant_rt_amx_pack_activations(src, w, p->m_pad, xb);
   p->xb = xb;
   next += align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t));
+  /* The folded kernel takes no group sums (the bias is in its weights). */
+  if (folded) {
+    p->scratch = (float *)next;
+    fillValues(w, p->values);
+    call->kernel = squant_rt_qgemm_folded_amx;
+    squant_rt_pool_run(call->pool, runSlice, call);
+    return;
+  }
   if (w->form == SQUANT_RT_FORM_FMA) {
     float *xsumT = (float *)next;
     squant_rt_amx_group_sums(src, w, p->m_pad, xsumT);
@@ -742,10 +779,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   }
   if (int8Mode && !allFinite(x, w->k))
     int8Mode = 0, flags = 0;
-  int amx = flags == 0 && (isa == SQUANT_RT_ISA_AMX ||
-                           (isa == SQUANT_RT_ISA_AUTO &&
-                            (amxInt8Takes(m, w) || amxFp32Pays(m, w)) &&
-                            squant_rt_isa_available(SQUANT_RT_ISA_AMX)));
+  int amx =
+      flags == 0 &&
+      (isa == SQUANT_RT_ISA_AMX ||
+       (isa == SQUANT_RT_ISA_AUTO &&
+        (amxInt8Takes(m, w) || amxFp32Pays(m, w) || amxFoldedTakes(m, w)) &&
+        squant_rt_isa_available(SQUANT_RT_ISA_AMX)));
   if (amx && amxInt8Takes(m, w) &&
       runAmxInt8(x, m, x_stride, w, y, y_stride, workspace, options))
     return SQUANT_RT_OK;
@@ -758,14 +797,16 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
       squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&
       runGemvAmxInt8(x, w, y, y_stride, workspace, options, GEMV_SPLIT_AMX))
     return SQUANT_RT_OK;
-  if (amx && amxBytes(m, w, 3) > 0) {
+  int folded = amx && amxFoldedTakes(m, w);
+  if (folded || (amx && amxBytes(m, w, 3) > 0)) {
     /* Each row in three bf16 parts on the tiles, the rows' scales first. */
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
     float *rowScale = (float *)align64Ptr(workspace);
     squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
     squant_rt_amx_source src = {x, m, x_stride, 3, rowScale};
-    runAmx(&call, &src, (char *)rowScale + align64((size_t)m * sizeof(float)));
+    runAmx(&call, &src, folded,
+           (char *)rowScale + align64((size_t)m * sizeof(float)));
     return SQUANT_RT_OK;
   }
   /* The AVX-512 kernels run AMX's other calls (no permission asked). */
@@ -906,7 +947,7 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
     squant_rt_amx_source src = {x, m, x_stride, 1, NULL};
-    runAmx(&call, &src, align64Ptr(workspace));
+    runAmx(&call, &src, 0, align64Ptr(workspace));
     return SQUANT_RT_OK;
   }
 

@@ -314,6 +314,26 @@ void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
                               float *xsum_t);
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
+/* fp32 activations on AMX-BF16 with the exact fp32 weights split into
+ * three bf16 parts (gemm_amx_folded.c): every form in BLOCK32_V1 without
+ * the four-block decode (!squant_rt_amx_wide), in squant_rt_amx_column's
+ * order; x packed as above with parts 3 (no group sums). Blocking: M chunks
+ * of SQUANT_RT_AMX_FOLDED_MB activation rows, N blocks of
+ * SQUANT_RT_AMX_FOLDED_NB pairs of weight tiles, K blocks of
+ * SQUANT_RT_AMX_FOLDED_KB columns, K chunks of SQUANT_RT_AMX_FOLDED_KC
+ * decoded into A tiles. Scratch: the chunk's A tiles (three parts of two
+ * tiles per step) and the N block's accumulators ([32][3 MB] fp32 per
+ * pair). */
+#define SQUANT_RT_AMX_FOLDED_KC 128
+#define SQUANT_RT_AMX_FOLDED_KB 1024
+#define SQUANT_RT_AMX_FOLDED_MB 128
+#define SQUANT_RT_AMX_FOLDED_NB 16
+#define SQUANT_RT_AMX_FOLDED_SCRATCH                                           \
+  ((size_t)2 * (3 * 2 * SQUANT_RT_AMX_FOLDED_KC / 32) * 1024 +                 \
+   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * 3 * SQUANT_RT_AMX_FOLDED_MB *        \
+       sizeof(float))
+void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p);
+
 /* The AMX-INT8 kernel's blocks of activation rows; block b's rows per lane
  * group of its tiles, its part tiles per group, and the first of them
  * among the group's (squant_rt_amx_int8_parts); b = blocks: the group's

@@ -2285,6 +2285,188 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
 }
 
 //===----------------------------------------------------------------------===//
+// fp32 activations on AMX-BF16 with folded weights (gemm_amx_folded.c):
+// groups of 32, 64 and 96 from M = 72, the exact weights and x in three
+// bf16 parts each, six of the nine products
+//===----------------------------------------------------------------------===//
+
+TEST(Runtime, Fp32AmxFoldedEveryForm) {
+  // Every form and width in groups of 32, 64 and 96: M = 72 (whole chunks
+  // of 32 rows but the last, of 8), 96 (whole chunks: six products per
+  // pair of parts), 130 (a second M chunk, of 2 rows). Within the
+  // tolerance, not the AVX-512 kernels' bits (the AMX path ran), and AUTO
+  // runs it too (the same bits); at M = 71 AUTO leaves groups of 32 to the
+  // AVX-512 GEMM.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmx;
+  std::mt19937 rng(41);
+  struct Case {
+    int32_t form, bits;
+    int64_t g;
+    bool perRow;
+  };
+  std::vector<Case> cases;
+  for (int32_t bits : {1, 2, 3, 4, 8})
+    cases.push_back({SQUANT_RT_FORM_FMA, bits, bits == 3 ? 96 : 32, false});
+  cases.push_back({SQUANT_RT_FORM_FMA, 4, 64, false});
+  for (int32_t bits : {1, 2, 3, 4})
+    cases.push_back(
+        {SQUANT_RT_FORM_LUT_INT8, bits, bits == 2 ? 64 : 32, false});
+  cases.push_back({SQUANT_RT_FORM_LUT_F32, 4, 32, false});
+  cases.push_back({SQUANT_RT_FORM_LUT_F32, 2, 64, true});
+  for (const Case &c : cases) {
+    int64_t n = 1 + rng() % 70, k = c.g * (2 + rng() % 3);
+    TestWeight t =
+        c.form == SQUANT_RT_FORM_FMA
+            ? makeFma(c.bits == 8 ? Scheme::IntAsymmetric
+                      : c.g == 64 ? Scheme::Stretched
+                                  : Scheme::Tinygemm,
+                      c.bits, n, k, c.g, rng)
+            : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, c.perRow, rng);
+    finish(t);
+    for (int64_t m : {72, 96, 130}) {
+      std::vector<float> x = randomX(m, k, rng);
+      std::string what = "form " + std::to_string(c.form) + " bits " +
+                         std::to_string(c.bits) + " g " + std::to_string(c.g) +
+                         " n " + std::to_string(n) + " k " + std::to_string(k) +
+                         " m " + std::to_string(m);
+      expectAmxPathClose(t, x, m, what);
+      std::vector<float> forced = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+      std::vector<float> unforced = runQgemm(t, x, m, SQUANT_RT_ISA_AUTO);
+      EXPECT_EQ(std::memcmp(forced.data(), unforced.data(), forced.size() * 4),
+                0)
+          << what << ": AUTO";
+    }
+  }
+  TestWeight four32 = makeFma(Scheme::Tinygemm, 4, 37, 256, 32, rng);
+  finish(four32);
+  std::vector<float> x = randomX(71, 256, rng);
+  std::vector<float> unforced = runQgemm(four32, x, 71, SQUANT_RT_ISA_AUTO);
+  std::vector<float> avx512 = runQgemm(four32, x, 71, SQUANT_RT_ISA_AVX512);
+  EXPECT_EQ(std::memcmp(unforced.data(), avx512.data(), avx512.size() * 4), 0)
+      << "M = 71, group 32: AUTO";
+}
+
+TEST(Runtime, Fp32AmxFoldedProductsAreTheStatedOnes) {
+  // One nonzero activation per row and fp32 table weights (LUT_F32, a
+  // table per row), M = 96 (whole chunks): y = x w up to the three left-out
+  // products, each below 2^-22 |x w|.
+  // - x a power of two (x = hi): all three parts of w count, y = x w
+  //   exactly;
+  // - x of 16 significant bits (hi + mid) and w of 8 (hi): y = x w
+  //   exactly (x_mid w_hi counts);
+  // - both of 24 significant bits: |y - x w| <= 2^-21 |x w| (without x_mid
+  //   w_mid or x_lo w_hi it would reach 2^-14 or 2^-15), give or take
+  //   y's rounding where x w is subnormal.
+  // Rows scaled by the path's powers of two (largest value below 2^-40,
+  // subnormals included) and values near 2^120 take the same.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmxRun;
+  std::mt19937 rng(42);
+  int64_t n = 40, k = 256, m = 96, entries = 16;
+  auto significand = [&](int bits) {
+    // 1.f with a random `bits - 1`-bit fraction f.
+    return 1.0f + std::ldexp(float(rng() % (1u << (bits - 1))), 1 - bits);
+  };
+  static const int exponents[] = {0, -5, 9, -60, -100, -135, 120};
+  for (int kind = 0; kind < 3; ++kind) {
+    TestWeight t = makeLut(SQUANT_RT_FORM_LUT_F32, 4, n, k, 32, true, rng);
+    for (float &v : t.ftable)
+      v = std::ldexp(significand(kind == 1 ? 8 : 24), int(rng() % 9) - 4) *
+          (rng() % 2 ? -1.0f : 1.0f);
+    finish(t);
+    std::vector<float> x(m * k, 0.0f);
+    std::vector<int64_t> col(m);
+    for (int64_t i = 0; i < m; ++i) {
+      col[i] = rng() % k;
+      float v = std::ldexp(kind == 0 ? 1.0f : significand(kind == 1 ? 16 : 24),
+                           exponents[i % 7]);
+      x[i * k + col[i]] = i % 2 ? -v : v;
+    }
+    std::vector<float> y = runQgemm(t, x, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        int64_t c = col[i];
+        double want = double(x[i * k + c]) *
+                      double(t.ftable[j * entries + t.codes[j * k + c]]);
+        std::string what = "kind " + std::to_string(kind) + " row " +
+                           std::to_string(i) + " n " + std::to_string(j);
+        if (kind < 2)
+          ASSERT_EQ(y[i * n + j], float(want)) << what;
+        else // plus y's own rounding where x w is subnormal
+          ASSERT_LE(std::fabs(double(y[i * n + j]) - want),
+                    std::ldexp(std::fabs(want), -21) + 0x1p-149)
+              << what;
+      }
+  }
+}
+
+TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
+  // N = 600 (two N blocks of 16 tile pairs, the second ending in a partial
+  // pair), K = 1184 (a K block of 1024 and one of 160: K chunks of 128 and
+  // a last of 32), M = 150 (an M chunk of 128 and one of 22): within the
+  // tolerance, a row of tiny values and one of subnormals nonzero, the same
+  // bits on 2 and 3 threads, through AUTO and at strides.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmxRun;
+  std::mt19937 rng(43);
+  TestWeight t = makeFma(Scheme::Stretched, 4, 600, 1184, 32, rng);
+  finish(t);
+  int64_t m = 150, k = t.w.k, n = t.w.n;
+  std::vector<float> x = randomX(m, k, rng);
+  makeTinyRows(x, k, 6, 140, rng);
+  std::vector<float> alone = expectAmxEverywhere(t, x, m, 6, "folded");
+  // A NaN in x (also one whose payload lies only in the low 16 bits) makes
+  // its row NaN, an infinity non-finite, 1e30 leaves it finite; no other
+  // row changes.
+  uint32_t lowNan = 0x7F800001u;
+  float lowNanF;
+  std::memcpy(&lowNanF, &lowNan, 4);
+  for (float special : {NAN, lowNanF, INFINITY, 1e30f}) {
+    std::vector<float> xn = x;
+    xn[3 * k + 1000] = special;
+    std::vector<float> y = runQgemm(t, xn, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float v = y[i * n + j];
+        if (i != 3)
+          ASSERT_EQ(std::memcmp(&v, &alone[i * n + j], 4), 0) << special;
+        else if (std::isnan(special))
+          ASSERT_TRUE(std::isnan(v)) << j;
+        else if (std::isinf(special))
+          ASSERT_FALSE(std::isfinite(v)) << j;
+        else
+          ASSERT_TRUE(std::isfinite(v)) << j;
+      }
+  }
+  // Non-finite weights: a table entry of row 3 a NaN with its payload in
+  // the low 16 bits, one of row 4 an infinity (LUT_F32, a table per row,
+  // every entry used by every row): their columns NaN and non-finite, the
+  // others as before.
+  TestWeight lut = makeLut(SQUANT_RT_FORM_LUT_F32, 2, 24, 256, 32, true, rng);
+  for (int64_t r = 0; r < 24; ++r)
+    for (int e = 0; e < 4; ++e)
+      lut.codes[r * 256 + e] = int8_t(e);
+  packCodes(lut, SQUANT_RT_LAYOUT_BLOCK32_V1, 24, 256, 2);
+  finish(lut);
+  std::vector<float> xl = randomX(72, 256, rng);
+  std::vector<float> before = runQgemm(lut, xl, 72, SQUANT_RT_ISA_AMX);
+  lut.ftable[3 * 4 + 1] = lowNanF;
+  lut.ftable[4 * 4 + 2] = INFINITY;
+  std::vector<float> after = runQgemm(lut, xl, 72, SQUANT_RT_ISA_AMX);
+  for (int64_t i = 0; i < 72; ++i)
+    for (int64_t j = 0; j < 24; ++j) {
+      float v = after[i * 24 + j];
+      if (j == 3)
+        ASSERT_TRUE(std::isnan(v)) << i;
+      else if (j == 4)
+        ASSERT_FALSE(std::isfinite(v)) << i;
+      else
+        ASSERT_EQ(std::memcmp(&v, &before[i * 24 + j], 4), 0) << i << "," << j;
+    }
+}
+
+//===----------------------------------------------------------------------===//
 // fp32 activations for 8-bit codes on AMX-INT8 (each group of a row in int8
 // parts times powers of two)
 //===----------------------------------------------------------------------===//

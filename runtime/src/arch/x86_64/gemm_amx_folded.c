@@ -1,0 +1,359 @@
+/*===- gemm_amx_folded.c - fp32 qgemm on AMX-BF16 with folded weights ----===//
+ *
+ * y = x w^T with fp32 activations and the exact fp32 weights: each block
+ * dequantized as the AVX-512 GEMM dequantizes its panels (w = fma(q, s, b),
+ * s_t * T[q] or the fp32 entry; dequant_avx512.h), so the group scales are
+ * folded into the weights and no group has an epilogue. gemm_amx.c's group
+ * factorization stores, scales and adds each group's dots; in groups of 32
+ * that is once per tile product and took it to 1.3-1.5x the AVX-512
+ * GEMM's time (docs/Performance.md, session 33).
+ *
+ * Both operands split exactly into three bf16 parts (squantSplit3): x as
+ * gemm_amx.c packs it (squant_rt_amx_pack_activations, each row's parts
+ * tile rows), w as three A tiles per 16 rows and K step, in the same lane
+ * order (squant_rt_amx_column; groups of 32 to 96 decode one block at a
+ * time). Of the nine products x_i w_j the tiles add the six whose parts
+ * reach within 16 bits of the leading ones (x_hi w_hi, x_hi w_mid,
+ * x_mid w_hi, x_hi w_lo, x_mid w_mid, x_lo w_hi: bf16x6); each is exact.
+ * The three left out are each below 2^-22 |x w| (|mid| < 2^-7 |v|,
+ * |lo| < 2^-15 |v|), so each x w enters the fp32 sums with a relative error
+ * below 2^-21, against 2^-24 for an fp32 product's rounding. A last M
+ * chunk of fewer than 32 rows (its parts share tiles) takes all nine.
+ * Per tile pair and K step that is 4 to 12 TDPBF16PS (8 on average) where
+ * the factorized kernel takes 4 and an epilogue.
+ *
+ * Per thread, loops outermost first: M chunks of SQUANT_RT_AMX_FOLDED_MB
+ * activation rows (3 x 128 tile rows), N blocks of SQUANT_RT_AMX_FOLDED_NB
+ * pairs of weight tiles (their accumulators, [32][384] fp32 per pair, in
+ * the scratch), K blocks of SQUANT_RT_AMX_FOLDED_KB columns (the M chunk's
+ * activation tiles for them, 768 KiB, stay in L2 while the block's pairs
+ * pass), pairs, K chunks of SQUANT_RT_AMX_FOLDED_KC columns. Each chunk's
+ * parts (24 KiB of A tiles) are decoded while the previous chunk's tile
+ * products run, a few rows per K step, into the other of two buffers; then
+ * every activation tile pair of the M chunk takes them. So each weight is
+ * decoded once per M chunk.
+ *
+ * AMX reads bf16 subnormals as zero and flushes subnormal sums to zero:
+ * x's rows are scaled by powers of two as in gemm_amx.c; weights below
+ * 2^-110 in magnitude lose the parts below bf16's normal range
+ * (squant_rt.h and runtime/README.md say so).
+ *
+ *===----------------------------------------------------------------------===*/
+
+#include "../../kernels.h"
+#include "amx_bf16.h"
+#include "amx_tiles.h"
+#include "dequant_avx512.h"
+
+#define SQUANT_FOLDED_KC SQUANT_RT_AMX_FOLDED_KC
+#define SQUANT_FOLDED_KB SQUANT_RT_AMX_FOLDED_KB
+#define SQUANT_FOLDED_MB SQUANT_RT_AMX_FOLDED_MB
+#define SQUANT_FOLDED_NB SQUANT_RT_AMX_FOLDED_NB
+/* Tile rows of a whole M chunk: the accumulators' row stride. */
+#define SQUANT_FOLDED_ROWS (3 * SQUANT_FOLDED_MB)
+
+/* The three parts of a group's 16 exact weights (squantGroupValues) as
+ * 32-word bf16 tables, entry j the part of weight j mod 16. */
+static inline __attribute__((always_inline)) void
+partTables(__m512 groupTable, __m512i tables[3]) {
+  /* Word j: the high half of fp32 lane j mod 16. */
+  const __m512i odd = _mm512_set_epi16(31, 29, 27, 25, 23, 21, 19, 17, 15, 13,
+                                       11, 9, 7, 5, 3, 1, 31, 29, 27, 25, 23,
+                                       21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+  __m512i parts[3];
+  squantSplit3(groupTable, parts);
+  for (int part = 0; part < 3; ++part)
+    tables[part] = _mm512_permutexvar_epi16(odd, parts[part]);
+}
+
+/* One block's three parts as A tile rows (part p at out + p * partWords),
+ * in squant_rt_amx_column's order: 1-, 2- and 4-bit codes index the
+ * group's part tables (squantAmxCodeWords), 3-bit codes too, in k order
+ * (their indices in 32-bit lanes packed to words); 8-bit codes are
+ * dequantized per code and split. */
+static inline __attribute__((always_inline)) void
+decodeBlock(const squant_rt_qweight *w, const uint8_t *block, __m512 groupTable,
+            const __m512i tables[3], int64_t param, uint16_t *out,
+            int64_t partWords, const int32_t bits) {
+  if (bits == 8) {
+    /* Word L: the high half of fp32 lane L of (v0, v1). */
+    const __m512i odd = _mm512_set_epi16(
+        63, 61, 59, 57, 55, 53, 51, 49, 47, 45, 43, 41, 39, 37, 35, 33, 31, 29,
+        27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    __m512 v0, v1;
+    squantBlockWeights(w, block, groupTable, param, bits, &v0, &v1);
+    __m512i lo[3], hi[3];
+    squantSplit3(v0, lo);
+    squantSplit3(v1, hi);
+    for (int part = 0; part < 3; ++part)
+      _mm512_storeu_si512((void *)(out + part * partWords),
+                          _mm512_permutex2var_epi16(lo[part], odd, hi[part]));
+    return;
+  }
+  __m512i idx;
+  if (bits == 3) {
+    /* Word L: the low half of 32-bit lane L of (i0, i1). */
+    const __m512i even = _mm512_set_epi16(
+        62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32, 30, 28,
+        26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    idx = _mm512_permutex2var_epi16(squantIndices16(block, 3, 0), even,
+                                    squantIndices16(block, 3, 1));
+  } else {
+    idx = squantAmxCodeWords(block, bits);
+  }
+  for (int part = 0; part < 3; ++part)
+    _mm512_storeu_si512((void *)(out + part * partWords),
+                        _mm512_permutexvar_epi16(idx, tables[part]));
+}
+
+/* One K chunk of one pair of weight tiles: rows [n0, n0 + nr) (up to 32;
+ * the tiles' other rows zero) and columns [k0, k0 + kc), in the N block
+ * from nb0 and the K block from kb0. */
+typedef struct {
+  int64_t nb0, kb0, n0, k0, kc;
+  int nr;
+} FoldedChunk;
+
+static inline void chunkAt(const squant_rt_qgemm_params *p, int64_t k,
+                           int64_t nb0, int64_t kb0, int64_t n0, int64_t k0,
+                           FoldedChunk *c) {
+  int64_t nbEnd = p->n_end - nb0 < SQUANT_FOLDED_NB * 32
+                      ? p->n_end
+                      : nb0 + SQUANT_FOLDED_NB * 32;
+  int64_t kbEnd = k - kb0 < SQUANT_FOLDED_KB ? k : kb0 + SQUANT_FOLDED_KB;
+  c->nb0 = nb0;
+  c->kb0 = kb0;
+  c->n0 = n0;
+  c->k0 = k0;
+  c->kc = kbEnd - k0 < SQUANT_FOLDED_KC ? kbEnd - k0 : SQUANT_FOLDED_KC;
+  c->nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
+}
+
+/* The chunk after c in the loops' order (K chunks, pairs, K blocks, N
+ * blocks, innermost first) into next; 0 after the last. */
+static inline int nextChunk(const squant_rt_qgemm_params *p, int64_t k,
+                            const FoldedChunk *c, FoldedChunk *next) {
+  int64_t nbEnd = p->n_end - c->nb0 < SQUANT_FOLDED_NB * 32
+                      ? p->n_end
+                      : c->nb0 + SQUANT_FOLDED_NB * 32;
+  int64_t kbEnd = k - c->kb0 < SQUANT_FOLDED_KB ? k : c->kb0 + SQUANT_FOLDED_KB;
+  if (c->k0 + c->kc < kbEnd)
+    chunkAt(p, k, c->nb0, c->kb0, c->n0, c->k0 + c->kc, next);
+  else if (c->n0 + 32 < nbEnd)
+    chunkAt(p, k, c->nb0, c->kb0, c->n0 + 32, c->kb0, next);
+  else if (kbEnd < k)
+    chunkAt(p, k, c->nb0, kbEnd, c->nb0, kbEnd, next);
+  else if (nbEnd < p->n_end)
+    chunkAt(p, k, nbEnd, 0, nbEnd, 0, next);
+  else
+    return 0;
+  return 1;
+}
+
+/* Prefetches chunk c's codes and group parameters. A K chunk of a block
+ * row is short runs of lines one row apart, which the hardware prefetchers
+ * do not follow (decodePanel). */
+static inline void prefetchChunk(const squant_rt_qweight *w,
+                                 const FoldedChunk *c, const int32_t bits) {
+  int64_t gs = w->group_size, groups = w->k / gs;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  /* Divisions out of the loop: the compiler kept two per row. */
+  int64_t g = c->k0 / gs, params = (c->kc + gs - 1) / gs;
+  for (int64_t r = 0; r < c->nr; ++r) {
+    squant_rt_prefetch_range(squant_rt_row_codes(w, c->n0 + r) +
+                                 c->k0 / 32 * blockBytes,
+                             c->kc / 32 * blockBytes);
+    int64_t param = (c->n0 + r) * groups + g;
+    if (w->form != SQUANT_RT_FORM_LUT_F32)
+      squant_rt_prefetch_range(w->scales + param,
+                               params * (int64_t)sizeof(float));
+    if (w->form == SQUANT_RT_FORM_FMA)
+      squant_rt_prefetch_range(w->bias + param,
+                               params * (int64_t)sizeof(float));
+  }
+}
+
+/* Rows [rBegin, rEnd) of chunk c as three parts into a: [part][tile][step]
+ * [16 rows][32] bf16 (rows from c->nr on zero). */
+static inline __attribute__((always_inline)) void
+decodeRows(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
+           const FoldedChunk *c, int rBegin, int rEnd, uint16_t *a,
+           const int32_t bits) {
+  int64_t gs = w->group_size, groups = w->k / gs, steps = c->kc / 32;
+  int64_t blockBytes = squant_rt_block_bytes(bits), partWords = 2 * steps * 512;
+  /* The group of each block counted, not divided (decodePanel). */
+  int64_t g0 = c->k0 / gs, g0End = (g0 + 1) * gs;
+  for (int r = rBegin; r < rEnd; ++r) {
+    uint16_t *row = a + (r / 16) * steps * 512 + (r % 16) * 32;
+    if (r >= c->nr) {
+      for (int part = 0; part < 3; ++part)
+        for (int64_t j = 0; j < steps; ++j)
+          _mm512_storeu_si512((void *)(row + part * partWords + j * 512),
+                              _mm512_setzero_si512());
+      continue;
+    }
+    int64_t n = c->n0 + r;
+    __m512 table = squantRowTable(w, p->values, n);
+    const uint8_t *codes = squant_rt_row_codes(w, n);
+    int64_t param = n * groups + g0, paramEnd = g0End;
+    __m512 groupTable = squantGroupValues(w, table, param, bits);
+    __m512i tables[3];
+    if (bits <= 4)
+      partTables(groupTable, tables);
+    for (int64_t j = 0; j < steps; ++j) {
+      int64_t col = c->k0 + 32 * j;
+      if (col >= paramEnd) {
+        ++param;
+        paramEnd += gs;
+        groupTable = squantGroupValues(w, table, param, bits);
+        if (bits <= 4)
+          partTables(groupTable, tables);
+      }
+      decodeBlock(w, codes + col / 32 * blockBytes, groupTable, tables, param,
+                  row + j * 512, partWords, bits);
+    }
+  }
+}
+
+/* The weight parts that tile rows [32 t, 32 t + 32) of an M chunk of mm
+ * activation rows take: in a whole chunk of 32 rows (squant_rt_amx_source)
+ * pair t % 3 holds x's part t % 3, which takes w's parts 0..2 - t % 3
+ * (x_hi: w_hi, w_mid, w_lo; x_mid: w_hi, w_mid; x_lo: w_hi); the last
+ * chunk of fewer rows mixes parts in a pair and takes all three. */
+static inline int weightParts(int64_t t, int64_t mm) {
+  return (t / 3 + 1) * SQUANT_RT_AMX_SPLIT_MB <= mm ? 3 - (int)(t % 3) : 3;
+}
+
+/* The accumulators of tile rows [32 t, 32 t + 32) (two activation tiles)
+ * over chunk c decoded in a (the activation tiles' K step c->k0 / 32 at
+ * b0): loaded from acc ([32][SQUANT_FOLDED_ROWS]) or zero, the products of
+ * the chunk's first wparts weight parts added (4 per part and step),
+ * stored back. Step j also decodes the rows of
+ * `next` (into nextA) assigned to slot slot0 + j of `slots`: decoding the
+ * next chunk between the tile products keeps the vector ports busy while
+ * the tiles compute (decoded between chunks, it added 7 of 24 ms; alone
+ * it takes 2.5). */
+static inline __attribute__((always_inline)) void
+chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
+              const uint16_t *a, const FoldedChunk *c, const uint16_t *b0,
+              int64_t bStride, float *acc, const FoldedChunk *next,
+              uint16_t *nextA, int64_t slot0, int64_t slots, int wparts,
+              const int32_t bits) {
+  const int64_t stride = SQUANT_FOLDED_ROWS * (int64_t)sizeof(float);
+  float *c0 = acc, *c1 = acc + 16, *c2 = acc + 16 * SQUANT_FOLDED_ROWS,
+        *c3 = c2 + 16;
+  if (c->k0 == 0) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+  } else {
+    _tile_loadd(0, c0, stride);
+    _tile_loadd(1, c1, stride);
+    _tile_loadd(2, c2, stride);
+    _tile_loadd(3, c3, stride);
+  }
+  int64_t steps = c->kc / 32, partWords = 2 * steps * 512;
+  const uint16_t *b1 = b0 + bStride;
+  for (int64_t j = 0; j < steps; ++j) {
+    _tile_loadd(6, b0 + j * 512, 64);
+    _tile_loadd(7, b1 + j * 512, 64);
+    for (int part = 0; part < wparts; ++part) {
+      const uint16_t *a0 = a + part * partWords + j * 512;
+      _tile_loadd(4, a0, 64);
+      _tile_loadd(5, a0 + steps * 512, 64);
+      _tile_dpbf16ps(0, 4, 6);
+      _tile_dpbf16ps(1, 4, 7);
+      _tile_dpbf16ps(2, 5, 6);
+      _tile_dpbf16ps(3, 5, 7);
+    }
+    if (next) {
+      int64_t slot = slot0 + j;
+      decodeRows(p, w, next, (int)(slot * 32 / slots),
+                 (int)((slot + 1) * 32 / slots), nextA, bits);
+    }
+  }
+  _tile_stored(0, c0, stride);
+  _tile_stored(1, c1, stride);
+  _tile_stored(2, c2, stride);
+  _tile_stored(3, c3, stride);
+}
+
+static inline __attribute__((always_inline)) void
+gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
+  /* A copy the decode's stores cannot alias (decodePanel). */
+  const squant_rt_qweight weight = *p->w, *w = &weight;
+  int64_t k = w->k, steps = k / 32;
+  /* Two chunks' A tiles ([3][2][KC / 32][16][32] bf16 each), then the N
+   * block's accumulators ([NB][32][ROWS]). */
+  uint16_t *buffers[2] = {(uint16_t *)p->scratch,
+                          (uint16_t *)p->scratch + 3 * SQUANT_FOLDED_KC * 32};
+  float *accs = p->scratch + 3 * SQUANT_FOLDED_KC * 32;
+  for (int64_t r0 = 0; r0 < p->m; r0 += SQUANT_FOLDED_MB) {
+    int64_t mm = p->m - r0 < SQUANT_FOLDED_MB ? p->m - r0 : SQUANT_FOLDED_MB;
+    int64_t pairs = squant_rt_amx_rows(mm, 3) / 32;
+    /* The chunk's first activation tile: whole chunks of 32 rows before. */
+    int64_t tile0 =
+        r0 / SQUANT_RT_AMX_SPLIT_MB * squant_rt_amx_chunk_rows(3) / 16;
+    FoldedChunk c, next, after;
+    chunkAt(p, k, p->n_begin, 0, p->n_begin, 0, &c);
+    prefetchChunk(w, &c, bits);
+    decodeRows(p, w, &c, 0, 32, buffers[0], bits);
+    int hasNext = nextChunk(p, k, &c, &next);
+    for (int cur = 0;; cur ^= 1) {
+      if (hasNext && nextChunk(p, k, &next, &after))
+        prefetchChunk(w, &after, bits);
+      float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
+      int64_t slots = pairs * (c.kc / 32);
+      for (int64_t t = 0; t < pairs; ++t)
+        chunkProducts(p, w, buffers[cur], &c,
+                      p->xb + ((tile0 + 2 * t) * steps + c.k0 / 32) * 512,
+                      steps * 512, acc + 32 * t, hasNext ? &next : NULL,
+                      buffers[cur ^ 1], t * (c.kc / 32), slots,
+                      weightParts(t, mm), bits);
+      /* The N block's last chunk: its outputs are complete. */
+      if (!hasNext || next.nb0 != c.nb0) {
+        int64_t nbEnd = c.n0 + c.nr;
+        for (int64_t n0 = c.nb0; n0 < nbEnd; n0 += 32) {
+          int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
+          const float *out = accs + (n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
+          for (int64_t i0 = 0; i0 < mm; i0 += SQUANT_RT_AMX_SPLIT_MB) {
+            int64_t mc = mm - i0 < SQUANT_RT_AMX_SPLIT_MB
+                             ? mm - i0
+                             : SQUANT_RT_AMX_SPLIT_MB;
+            squantStoreOutputs(
+                out + i0 / SQUANT_RT_AMX_SPLIT_MB * squant_rt_amx_chunk_rows(3),
+                SQUANT_FOLDED_ROWS, nr, mc, 3, p->row_scale + r0 + i0,
+                p->y + (r0 + i0) * p->y_stride + n0, p->y_stride);
+          }
+        }
+      }
+      if (!hasNext)
+        break;
+      c = next;
+      hasNext = nextChunk(p, k, &c, &next);
+    }
+  }
+}
+
+void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p) {
+  squantConfigureTiles();
+  switch (p->w->bits) {
+  case 1:
+    gemmFolded(p, 1);
+    break;
+  case 2:
+    gemmFolded(p, 2);
+    break;
+  case 3:
+    gemmFolded(p, 3);
+    break;
+  case 4:
+    gemmFolded(p, 4);
+    break;
+  default:
+    gemmFolded(p, 8);
+    break;
+  }
+  _tile_release();
+}
