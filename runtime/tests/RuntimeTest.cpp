@@ -2076,6 +2076,41 @@ expectAmxEverywhere(const TestWeight &t, const std::vector<float> &x, int64_t m,
   return alone;
 }
 
+/// A NaN whose payload lies only in the low 16 bits (which a bf16 split
+/// must keep a NaN).
+float lowNan() {
+  uint32_t bits = 0x7F800001u;
+  float v;
+  std::memcpy(&v, &bits, 4);
+  return v;
+}
+
+/// x with a NaN, lowNan(), an infinity or 1e30 at row 3, column col, on
+/// ISA AMX: that row NaN, non-finite or finite, every other row `alone`'s
+/// bits.
+void expectSpecialXStaysInItsRow(const TestWeight &t,
+                                 const std::vector<float> &x, int64_t m,
+                                 int64_t col, const std::vector<float> &alone) {
+  int64_t k = t.w.k, n = t.w.n;
+  for (float special : {NAN, lowNan(), INFINITY, 1e30f}) {
+    std::vector<float> xn = x;
+    xn[3 * k + col] = special;
+    std::vector<float> y = runQgemm(t, xn, m, SQUANT_RT_ISA_AMX);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float v = y[i * n + j];
+        if (i != 3)
+          ASSERT_EQ(std::memcmp(&v, &alone[i * n + j], 4), 0) << special;
+        else if (std::isnan(special))
+          ASSERT_TRUE(std::isnan(v)) << j;
+        else if (std::isinf(special))
+          ASSERT_FALSE(std::isfinite(v)) << j;
+        else
+          ASSERT_TRUE(std::isfinite(v)) << j;
+      }
+  }
+}
+
 /// ISA AMX within the tolerance, and not the AVX-512 kernels' bits: the
 /// AMX path ran.
 void expectAmxPathClose(const TestWeight &t, const std::vector<float> &x,
@@ -2187,39 +2222,15 @@ TEST(Runtime, Fp32AmxThreadsStridesAndSpecialValues) {
   // subnormals (2^149), within the tolerance relative to their size.
   makeTinyRows(x, k, 6, 7, rng);
   std::vector<float> alone = expectAmxEverywhere(t, x, m, 6, "amx");
-  // A NaN (also one whose payload lies only in the low 16 bits, which the
-  // first part must keep a NaN) in row 3 makes that row NaN, an infinity
-  // makes it non-finite (NaN where a group's sum meets a zero code, as in
-  // the factorized GEMV), 1e30 leaves it finite; no other row changes.
-  uint32_t lowNan = 0x7F800001u;
-  float lowNanF;
-  std::memcpy(&lowNanF, &lowNan, 4);
-  for (float special : {NAN, lowNanF, INFINITY, 1e30f}) {
-    std::vector<float> xn = x;
-    xn[3 * k + 100] = special;
-    std::vector<float> y = runQgemm(t, xn, m, SQUANT_RT_ISA_AMX);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        if (i == 3) {
-          float v = y[i * n + j];
-          if (std::isnan(special))
-            ASSERT_TRUE(std::isnan(v)) << j;
-          else if (std::isinf(special))
-            ASSERT_FALSE(std::isfinite(v)) << j;
-          else
-            ASSERT_TRUE(std::isfinite(v)) << j;
-        } else {
-          ASSERT_EQ(std::memcmp(&y[i * n + j], &alone[i * n + j], 4), 0)
-              << special;
-        }
-      }
-  }
-  // That NaN alone in a row of zeros: NaN everywhere (as an infinity it
+  // Special values in x stay in their row (an infinity makes it NaN where
+  // a group's sum meets a zero code, as in the factorized GEMV).
+  expectSpecialXStaysInItsRow(t, x, m, 100, alone);
+  // lowNan() alone in a row of zeros: NaN everywhere (as an infinity it
   // would give infinities where its code, scale and bias agree in sign:
   // signed codes and biases of either sign).
   TestWeight e = makeExactFma(4, n, k, 128, rng);
   std::vector<float> xz(8 * k, 0.0f);
-  xz[4 * k + 200] = lowNanF;
+  xz[4 * k + 200] = lowNan();
   std::vector<float> yz = runQgemm(e, xz, 8, SQUANT_RT_ISA_AMX);
   for (int64_t j = 0; j < n; ++j)
     ASSERT_TRUE(std::isnan(yz[4 * n + j])) << j << ": " << yz[4 * n + j];
@@ -2412,33 +2423,11 @@ TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
   std::mt19937 rng(43);
   TestWeight t = makeFma(Scheme::Stretched, 4, 600, 1184, 32, rng);
   finish(t);
-  int64_t m = 150, k = t.w.k, n = t.w.n;
+  int64_t m = 150, k = t.w.k;
   std::vector<float> x = randomX(m, k, rng);
   makeTinyRows(x, k, 6, 140, rng);
   std::vector<float> alone = expectAmxEverywhere(t, x, m, 6, "folded");
-  // A NaN in x (also one whose payload lies only in the low 16 bits) makes
-  // its row NaN, an infinity non-finite, 1e30 leaves it finite; no other
-  // row changes.
-  uint32_t lowNan = 0x7F800001u;
-  float lowNanF;
-  std::memcpy(&lowNanF, &lowNan, 4);
-  for (float special : {NAN, lowNanF, INFINITY, 1e30f}) {
-    std::vector<float> xn = x;
-    xn[3 * k + 1000] = special;
-    std::vector<float> y = runQgemm(t, xn, m, SQUANT_RT_ISA_AMX);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) {
-        float v = y[i * n + j];
-        if (i != 3)
-          ASSERT_EQ(std::memcmp(&v, &alone[i * n + j], 4), 0) << special;
-        else if (std::isnan(special))
-          ASSERT_TRUE(std::isnan(v)) << j;
-        else if (std::isinf(special))
-          ASSERT_FALSE(std::isfinite(v)) << j;
-        else
-          ASSERT_TRUE(std::isfinite(v)) << j;
-      }
-  }
+  expectSpecialXStaysInItsRow(t, x, m, 1000, alone);
   // Non-finite weights: a table entry of row 3 a NaN with its payload in
   // the low 16 bits, one of row 4 an infinity (LUT_F32, a table per row,
   // every entry used by every row): their columns NaN and non-finite, the
@@ -2451,7 +2440,7 @@ TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
   finish(lut);
   std::vector<float> xl = randomX(72, 256, rng);
   std::vector<float> before = runQgemm(lut, xl, 72, SQUANT_RT_ISA_AMX);
-  lut.ftable[3 * 4 + 1] = lowNanF;
+  lut.ftable[3 * 4 + 1] = lowNan();
   lut.ftable[4 * 4 + 2] = INFINITY;
   std::vector<float> after = runQgemm(lut, xl, 72, SQUANT_RT_ISA_AMX);
   for (int64_t i = 0; i < 72; ++i)

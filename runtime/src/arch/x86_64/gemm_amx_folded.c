@@ -150,29 +150,6 @@ static inline int nextChunk(const squant_rt_qgemm_params *p, int64_t k,
   return 1;
 }
 
-/* Prefetches chunk c's codes and group parameters. A K chunk of a block
- * row is short runs of lines one row apart, which the hardware prefetchers
- * do not follow (decodePanel). */
-static inline void prefetchChunk(const squant_rt_qweight *w,
-                                 const FoldedChunk *c, const int32_t bits) {
-  int64_t gs = w->group_size, groups = w->k / gs;
-  int64_t blockBytes = squant_rt_block_bytes(bits);
-  /* Divisions out of the loop: the compiler kept two per row. */
-  int64_t g = c->k0 / gs, params = (c->kc + gs - 1) / gs;
-  for (int64_t r = 0; r < c->nr; ++r) {
-    squant_rt_prefetch_range(squant_rt_row_codes(w, c->n0 + r) +
-                                 c->k0 / 32 * blockBytes,
-                             c->kc / 32 * blockBytes);
-    int64_t param = (c->n0 + r) * groups + g;
-    if (w->form != SQUANT_RT_FORM_LUT_F32)
-      squant_rt_prefetch_range(w->scales + param,
-                               params * (int64_t)sizeof(float));
-    if (w->form == SQUANT_RT_FORM_FMA)
-      squant_rt_prefetch_range(w->bias + param,
-                               params * (int64_t)sizeof(float));
-  }
-}
-
 /* Rows [rBegin, rEnd) of chunk c as three parts into a: [part][tile][step]
  * [16 rows][32] bf16 (rows from c->nr on zero). */
 static inline __attribute__((always_inline)) void
@@ -297,12 +274,12 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
         r0 / SQUANT_RT_AMX_SPLIT_MB * squant_rt_amx_chunk_rows(3) / 16;
     FoldedChunk c, next, after;
     chunkAt(p, k, p->n_begin, 0, p->n_begin, 0, &c);
-    prefetchChunk(w, &c, bits);
+    squantPrefetchRows(w, c.n0, c.nr, c.k0, c.kc, bits);
     decodeRows(p, w, &c, 0, 32, buffers[0], bits);
     int hasNext = nextChunk(p, k, &c, &next);
     for (int cur = 0;; cur ^= 1) {
       if (hasNext && nextChunk(p, k, &next, &after))
-        prefetchChunk(w, &after, bits);
+        squantPrefetchRows(w, after.n0, after.nr, after.k0, after.kc, bits);
       float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
       int64_t slots = pairs * (c.kc / 32);
       for (int64_t t = 0; t < pairs; ++t)

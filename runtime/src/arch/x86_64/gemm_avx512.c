@@ -258,23 +258,10 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
    * once per block). */
   const squant_rt_qweight weight = *p->w, *w = &weight;
   int64_t gs = w->group_size, groups = w->k / gs;
-  int64_t blockBytes = squant_rt_block_bytes(bits);
-  if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && pk < w->k) {
-    int64_t pc = w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC;
-    int64_t pr = p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR;
-    for (int64_t r = 0; r < pr; ++r) {
-      squant_rt_prefetch_range(squant_rt_row_codes(w, pn + r) +
-                                   pk / 32 * blockBytes,
-                               pc / 32 * blockBytes);
-      int64_t param = (pn + r) * groups + pk / gs, params = (pc + gs - 1) / gs;
-      if (w->form != SQUANT_RT_FORM_LUT_F32)
-        squant_rt_prefetch_range(w->scales + param,
-                                 params * (int64_t)sizeof(float));
-      if (w->form == SQUANT_RT_FORM_FMA)
-        squant_rt_prefetch_range(w->bias + param,
-                                 params * (int64_t)sizeof(float));
-    }
-  }
+  if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && pk < w->k)
+    squantPrefetchRows(w, pn,
+                       p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR,
+                       pk, w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC, bits);
   /* The group of each block counted, not divided (a 64-bit division per
    * block was a fifth of the decode). */
   int64_t g0 = k0 / gs, g0End = (g0 + 1) * gs;
