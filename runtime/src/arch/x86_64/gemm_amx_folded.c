@@ -205,11 +205,11 @@ static inline int weightParts(int64_t t, int64_t mm) {
  * over chunk c decoded in a (the activation tiles' K step c->k0 / 32 at
  * b0): loaded from acc ([32][SQUANT_FOLDED_ROWS]) or zero, the products of
  * the chunk's first wparts weight parts added (4 per part and step),
- * stored back. Step j also decodes the rows of
- * `next` (into nextA) assigned to slot slot0 + j of `slots`: decoding the
- * next chunk between the tile products keeps the vector ports busy while
- * the tiles compute (decoded between chunks, it added 7 of 24 ms; alone
- * it takes 2.5). */
+ * stored back. Step j also decodes the rows of `next` (into nextA)
+ * assigned to slot slot0 + j of `slots`, so that the vector ports can
+ * decode while the tiles compute. (Measured: no change against decoding
+ * between chunks, where the decode, 2.5 ms alone for 4096 x 4096, added
+ * 4-7 ms; docs/Performance.md, session 35.) */
 static inline __attribute__((always_inline)) void
 chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
               const uint16_t *a, const FoldedChunk *c, const uint16_t *b0,
