@@ -299,8 +299,8 @@ static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
          m >= SQUANT_RT_AMX_FOLDED_MIN_M && w->group_size < 128;
 }
 
-/* Its workspace (0 where it does not run): the rows' scales, x as B tiles
- * (k order), the kernel's scratch for a call without a pool. */
+/* Its workspace (0 where it does not run): the rows' scales, x as B tiles,
+ * the kernel's scratch for a call without a pool. */
 static size_t amxFoldedBytes(int64_t m, const squant_rt_qweight *w) {
   if (!amxFoldedTakes(m, w))
     return 0;
@@ -558,14 +558,7 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   p->xb = xb;
   next += align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t));
   /* The folded kernel takes no group sums (the bias is in its weights). */
-  if (folded) {
-    p->scratch = (float *)next;
-    fillValues(w, p->values);
-    call->kernel = squant_rt_qgemm_folded_amx;
-    squant_rt_pool_run(call->pool, runSlice, call);
-    return;
-  }
-  if (w->form == SQUANT_RT_FORM_FMA) {
+  if (!folded && w->form == SQUANT_RT_FORM_FMA) {
     float *xsumT = (float *)next;
     squant_rt_amx_group_sums(src, w, p->m_pad, xsumT);
     p->xsum_t = xsumT;
@@ -574,7 +567,7 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   }
   p->scratch = (float *)next;
   fillValues(w, p->values);
-  call->kernel = squant_rt_qgemm_bf16_amx;
+  call->kernel = folded ? squant_rt_qgemm_folded_amx : squant_rt_qgemm_bf16_amx;
   squant_rt_pool_run(call->pool, runSlice, call);
 }
 

@@ -273,12 +273,14 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
     int64_t tile0 =
         r0 / SQUANT_RT_AMX_SPLIT_MB * squant_rt_amx_chunk_rows(3) / 16;
     FoldedChunk c, next, after;
+    int hasAfter = 0;
     chunkAt(p, k, p->n_begin, 0, p->n_begin, 0, &c);
     squantPrefetchRows(w, c.n0, c.nr, c.k0, c.kc, bits);
     decodeRows(p, w, &c, 0, 32, buffers[0], bits);
     int hasNext = nextChunk(p, k, &c, &next);
     for (int cur = 0;; cur ^= 1) {
-      if (hasNext && nextChunk(p, k, &next, &after))
+      hasAfter = hasNext && nextChunk(p, k, &next, &after);
+      if (hasAfter)
         squantPrefetchRows(w, after.n0, after.nr, after.k0, after.kc, bits);
       float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
       int64_t slots = pairs * (c.kc / 32);
@@ -308,7 +310,9 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
       if (!hasNext)
         break;
       c = next;
-      hasNext = nextChunk(p, k, &c, &next);
+      if (hasAfter)
+        next = after;
+      hasNext = hasAfter;
     }
   }
 }
