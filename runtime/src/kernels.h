@@ -321,16 +321,21 @@ void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
  * of SQUANT_RT_AMX_FOLDED_MB activation rows, N blocks of
  * SQUANT_RT_AMX_FOLDED_NB pairs of weight tiles, K blocks of
  * SQUANT_RT_AMX_FOLDED_KB columns, K chunks of SQUANT_RT_AMX_FOLDED_KC
- * decoded into A tiles. Scratch: the chunk's A tiles (three parts of two
- * tiles per step) and the N block's accumulators ([32][3 MB] fp32 per
- * pair). */
+ * decoded into A tiles. Scratch: two chunks' A tiles (three parts of two
+ * tiles per step) and the N block's accumulators ([32][ACC_ROWS] fp32 per
+ * pair: a column per activation row of a whole chunk of
+ * SQUANT_RT_AMX_SPLIT_MB, whose parts share it, and per tile row of a last
+ * partial chunk, up to 96). */
 #define SQUANT_RT_AMX_FOLDED_KC 128
 #define SQUANT_RT_AMX_FOLDED_KB 1024
 #define SQUANT_RT_AMX_FOLDED_MB 128
 #define SQUANT_RT_AMX_FOLDED_NB 16
+#define SQUANT_RT_AMX_FOLDED_ACC_ROWS                                          \
+  (SQUANT_RT_AMX_FOLDED_MB - SQUANT_RT_AMX_SPLIT_MB +                          \
+   3 * SQUANT_RT_AMX_SPLIT_MB)
 #define SQUANT_RT_AMX_FOLDED_SCRATCH                                           \
   ((size_t)2 * (3 * 2 * SQUANT_RT_AMX_FOLDED_KC / 32) * 1024 +                 \
-   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * 3 * SQUANT_RT_AMX_FOLDED_MB *        \
+   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * SQUANT_RT_AMX_FOLDED_ACC_ROWS *      \
        sizeof(float))
 void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p);
 
