@@ -2430,15 +2430,25 @@ TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
   expectSpecialXStaysInItsRow(t, x, m, 1000, alone);
   // Non-finite weights: a table entry of row 3 a NaN with its payload in
   // the low 16 bits, one of row 4 an infinity (LUT_F32, a table per row,
-  // every entry used by every row): their columns NaN and non-finite, the
-  // others as before.
+  // every entry used by every row): their columns NaN and infinite, the
+  // others as before. The infinity, used at column 2 only, meets x values
+  // of three nonzero parts there, so its column is the infinity with x's
+  // sign: split whole into (inf, 0, 0), no part product is an infinity
+  // times zero. Where x there is a power of two (mid and lo zero), x_mid
+  // w_hi = 0 inf makes it NaN (runtime/README.md).
   TestWeight lut = makeLut(SQUANT_RT_FORM_LUT_F32, 2, 24, 256, 32, true, rng);
   for (int64_t r = 0; r < 24; ++r)
     for (int e = 0; e < 4; ++e)
       lut.codes[r * 256 + e] = int8_t(e);
+  for (int64_t c = 4; c < 256; ++c) // row 4's entry 2 at column 2 only
+    if (lut.codes[4 * 256 + c] == 2)
+      lut.codes[4 * 256 + c] = 3;
   packCodes(lut, SQUANT_RT_LAYOUT_BLOCK32_V1, 24, 256, 2);
   finish(lut);
   std::vector<float> xl = randomX(72, 256, rng);
+  for (int64_t i = 0; i < 72; ++i)
+    xl[i * 256 + 2] = std::ldexp(i % 2 ? -1.0f : 1.0f, int(i % 5)) *
+                      (i % 6 == 5 ? 1.0f : 1.0f + 0x1p-10f + 0x1p-20f);
   std::vector<float> before = runQgemm(lut, xl, 72, SQUANT_RT_ISA_AMX);
   lut.ftable[3 * 4 + 1] = lowNan();
   lut.ftable[4 * 4 + 2] = INFINITY;
@@ -2448,8 +2458,10 @@ TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
       float v = after[i * 24 + j];
       if (j == 3)
         ASSERT_TRUE(std::isnan(v)) << i;
+      else if (j == 4 && i % 6 == 5) // x_mid = 0: x_mid w_hi = 0 inf
+        ASSERT_TRUE(std::isnan(v)) << i;
       else if (j == 4)
-        ASSERT_FALSE(std::isfinite(v)) << i;
+        ASSERT_EQ(v, xl[i * 256 + 2] > 0 ? INFINITY : -INFINITY) << i;
       else
         ASSERT_EQ(std::memcmp(&v, &before[i * 24 + j], 4), 0) << i << "," << j;
     }

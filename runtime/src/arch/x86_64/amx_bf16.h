@@ -51,7 +51,7 @@ squantAmxCodeWords(const uint8_t *block, const int32_t bits) {
  * (a NaN made quiet first, so that a payload only in the low 16 bits stays
  * a NaN), mid and lo zero. */
 static inline __attribute__((always_inline)) void
-squantSplit3(__m512 v, __m512i parts[3]) {
+squantSplit3Special(__m512 v, __m512i parts[3]) {
   const __m512i exponent = _mm512_set1_epi32(0x7F800000);
   const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
   __m512i bits = _mm512_castps_si512(v);
@@ -66,6 +66,25 @@ squantSplit3(__m512 v, __m512i parts[3]) {
   parts[0] = hi;
   parts[1] = _mm512_maskz_mov_epi32(finite, mid);
   parts[2] = _mm512_maskz_mov_epi32(finite, _mm512_castps_si512(lo));
+}
+
+/* Finite values take four operations: a non-finite v makes its lo a NaN
+ * (Inf - Inf, or a NaN's remainder), and only then squantSplit3Special
+ * runs, with the quieting and masks above. */
+static inline __attribute__((always_inline)) void
+squantSplit3(__m512 v, __m512i parts[3]) {
+  const __m512i high = _mm512_set1_epi32((int)0xFFFF0000u);
+  __m512i hi = _mm512_and_si512(_mm512_castps_si512(v), high);
+  __m512 rest = _mm512_sub_ps(v, _mm512_castsi512_ps(hi));
+  __m512i mid = _mm512_and_si512(_mm512_castps_si512(rest), high);
+  __m512 lo = _mm512_sub_ps(rest, _mm512_castsi512_ps(mid));
+  if (__builtin_expect(_mm512_cmp_ps_mask(lo, lo, _CMP_UNORD_Q) != 0, 0)) {
+    squantSplit3Special(v, parts);
+    return;
+  }
+  parts[0] = hi;
+  parts[1] = mid;
+  parts[2] = _mm512_castps_si512(lo);
 }
 
 /* y[i][r] = out[r][i] for i < mc, r < nr (out's rows `stride` floats
