@@ -287,25 +287,29 @@ static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
 /* fp32 activations on AMX-BF16 with the weights' scales folded in
  * (gemm_amx_folded.c): every form in BLOCK32_V1, groups of 32, 64 or 96
  * (the factorized kernel's epilogue every one to three tile products),
- * from M = 72. Each weight is decoded into three parts once per call
- * (about 4 ms for 4096 x 4096 at group 32), so at M = 64 and below the
- * AVX-512 GEMM (group 32) and the factorized kernel (group 64) take as
- * long or less; in groups of 128 the factorized kernel takes less time
- * (8-bit codes, M = 128: 18.7 against 21.1 ms; docs/Performance.md,
- * session 35). */
-#define SQUANT_RT_AMX_FOLDED_MIN_M 72
+ * from M = 32 in groups of 32 and M = 48 in the others. Each weight is
+ * decoded into three parts once per call, and a last chunk of rows is
+ * padded to 32. Measured cold, 4096 x 4096, one thread (docs/Performance.md,
+ * session 36), against the kernels that ran before: in groups of 32 (the
+ * AVX-512 GEMM) at M = 32 8-bit codes even and the others 9-12 % less
+ * time, at M = 40 to 64 5-14 % and 10-25 % less; in groups of 64 (the
+ * factorized kernel; below 33 rows the AMX-INT8 kernel runs) at M = 40
+ * 5-8 % more time (24 of 32 rows padding), at M = 48 4-12 % less. In
+ * groups of 128 the factorized kernel takes less time (hot, int4, M = 64:
+ * 8.7 against 10.0 ms; session 35 for M = 128). */
+#define SQUANT_RT_AMX_FOLDED_MIN_M 32
+#define SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS 48
 static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
-  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 &&
-         m >= SQUANT_RT_AMX_FOLDED_MIN_M && w->group_size < 128;
+  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && w->group_size < 128 &&
+         m >= (w->group_size == 32 ? SQUANT_RT_AMX_FOLDED_MIN_M
+                                   : SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS);
 }
 
-/* Its workspace (0 where it does not run): the rows' scales, x as B tiles,
- * the kernel's scratch for a call without a pool. */
 static size_t amxFoldedBytes(int64_t m, const squant_rt_qweight *w) {
   if (!amxFoldedTakes(m, w))
     return 0;
   return 64 + align64((size_t)m * sizeof(float)) +
-         align64((size_t)squant_rt_amx_rows(m, 3) * (size_t)w->k *
+         align64((size_t)squant_rt_amx_whole_rows(m, 3) * (size_t)w->k *
                  sizeof(uint16_t)) +
          SQUANT_RT_AMX_FOLDED_SCRATCH;
 }
@@ -551,7 +555,8 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   const squant_rt_qweight *w = p->w;
   p->amx_parts = src->parts;
   p->row_scale = src->row_scale;
-  p->m_pad = squant_rt_amx_rows(src->m, src->parts);
+  p->m_pad = src->whole_chunks ? squant_rt_amx_whole_rows(src->m, src->parts)
+                               : squant_rt_amx_rows(src->m, src->parts);
   char *next = (char *)workspace;
   uint16_t *xb = (uint16_t *)next;
   squant_rt_amx_pack_activations(src, w, p->m_pad, xb);
@@ -797,7 +802,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     initCall(&call, options, w, m, y, y_stride);
     float *rowScale = (float *)align64Ptr(workspace);
     squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
-    squant_rt_amx_source src = {x, m, x_stride, 3, rowScale};
+    squant_rt_amx_source src = {x, m, x_stride, 3, rowScale, folded};
     runAmx(&call, &src, folded,
            (char *)rowScale + align64((size_t)m * sizeof(float)));
     return SQUANT_RT_OK;
@@ -939,7 +944,7 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
       !widenForInt8) {
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
-    squant_rt_amx_source src = {x, m, x_stride, 1, NULL};
+    squant_rt_amx_source src = {x, m, x_stride, 1, NULL, 0};
     runAmx(&call, &src, 0, align64Ptr(workspace));
     return SQUANT_RT_OK;
   }

@@ -265,12 +265,15 @@ void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
  * non-finite values whole in the first part). M chunks of
  * squant_rt_amx_chunk_m rows take squant_rt_amx_chunk_rows tile rows:
  * part p of the chunk's row i is tile row p * (rows in the chunk) + i,
- * padding rows zero. */
+ * padding rows zero. With whole_chunks a last chunk of fewer rows counts
+ * squant_rt_amx_chunk_m rows too, those from m on zero (the folded
+ * kernel's layout, squant_rt_amx_whole_rows tile rows). */
 typedef struct squant_rt_amx_source {
   const void *x;
   int64_t m, x_stride;
   int32_t parts;
   const float *row_scale; /* parts 3 */
+  int32_t whole_chunks;
 } squant_rt_amx_source;
 
 static inline int64_t squant_rt_amx_chunk_m(int32_t parts) {
@@ -288,6 +291,12 @@ static inline int64_t squant_rt_amx_rows(int64_t m, int32_t parts) {
   return m / chunk * squant_rt_amx_chunk_rows(parts) +
          (parts * rest + SQUANT_RT_AMX_M_ALIGN - 1) / SQUANT_RT_AMX_M_ALIGN *
              SQUANT_RT_AMX_M_ALIGN;
+}
+
+/* The tile rows for m activation rows in whole chunks (whole_chunks). */
+static inline int64_t squant_rt_amx_whole_rows(int64_t m, int32_t parts) {
+  int64_t chunk = squant_rt_amx_chunk_m(parts);
+  return (m + chunk - 1) / chunk * squant_rt_amx_chunk_rows(parts);
 }
 
 /* Whether a weight can take the kernel (FMA and LUT_INT8 forms in
@@ -317,25 +326,21 @@ void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 /* fp32 activations on AMX-BF16 with the exact fp32 weights split into
  * three bf16 parts (gemm_amx_folded.c): every form in BLOCK32_V1 without
  * the four-block decode (!squant_rt_amx_wide), in squant_rt_amx_column's
- * order; x packed as above with parts 3 (no group sums). Blocking: M chunks
+ * order; x packed as above with parts 3 in whole chunks (no group sums).
+ * Blocking: M chunks
  * of SQUANT_RT_AMX_FOLDED_MB activation rows, N blocks of
  * SQUANT_RT_AMX_FOLDED_NB pairs of weight tiles, K blocks of
  * SQUANT_RT_AMX_FOLDED_KB columns, K chunks of SQUANT_RT_AMX_FOLDED_KC
  * decoded into A tiles. Scratch: two chunks' A tiles (three parts of two
- * tiles per step) and the N block's accumulators ([32][ACC_ROWS] fp32 per
- * pair: a column per activation row of a whole chunk of
- * SQUANT_RT_AMX_SPLIT_MB, whose parts share it, and per tile row of a last
- * partial chunk, up to 96). */
+ * tiles per step) and the N block's accumulators ([32][MB] fp32 per pair:
+ * a column per activation row, whose three parts share it). */
 #define SQUANT_RT_AMX_FOLDED_KC 128
 #define SQUANT_RT_AMX_FOLDED_KB 1024
 #define SQUANT_RT_AMX_FOLDED_MB 128
 #define SQUANT_RT_AMX_FOLDED_NB 16
-#define SQUANT_RT_AMX_FOLDED_ACC_ROWS                                          \
-  (SQUANT_RT_AMX_FOLDED_MB - SQUANT_RT_AMX_SPLIT_MB +                          \
-   3 * SQUANT_RT_AMX_SPLIT_MB)
 #define SQUANT_RT_AMX_FOLDED_SCRATCH                                           \
   ((size_t)2 * (3 * 2 * SQUANT_RT_AMX_FOLDED_KC / 32) * 1024 +                 \
-   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * SQUANT_RT_AMX_FOLDED_ACC_ROWS *      \
+   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * SQUANT_RT_AMX_FOLDED_MB *            \
        sizeof(float))
 void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p);
 

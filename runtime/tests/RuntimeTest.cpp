@@ -2273,12 +2273,12 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
     ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
         << c.t->w.bits << " bits, m " << c.m;
   }
-  // Groups of 32 from M = 9: ISA AMX runs the AMX-BF16 split, unforced
+  // Groups of 32 at M = 9 to 31: ISA AMX runs the AMX-BF16 split, unforced
   // calls the AVX-512 GEMM (faster there); groups of 64 stay on AMX.
   TestWeight four64 = makeFma(Scheme::Tinygemm, 4, 37, 256, 64, rng);
   finish(four64);
   for (const TestWeight *t : {&four32, &eight, &four64})
-    for (int64_t m : {9, 40}) {
+    for (int64_t m : {9, 31}) {
       std::vector<float> x = randomX(m, 256, rng);
       std::vector<float> forced = runQgemm(*t, x, m, SQUANT_RT_ISA_AMX);
       std::vector<float> avx512 = runQgemm(*t, x, m, SQUANT_RT_ISA_AVX512);
@@ -2297,17 +2297,17 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
 
 //===----------------------------------------------------------------------===//
 // fp32 activations on AMX-BF16 with folded weights (gemm_amx_folded.c):
-// groups of 32, 64 and 96 from M = 72, the exact weights and x in three
-// bf16 parts each, six of the nine products
+// groups of 32 from M = 32, of 64 and 96 from M = 48, the exact weights and x
+// in three bf16 parts each, six of the nine products
 //===----------------------------------------------------------------------===//
 
 TEST(Runtime, Fp32AmxFoldedEveryForm) {
-  // Every form and width in groups of 32, 64 and 96: M = 72 (whole chunks
-  // of 32 rows but the last, of 8), 96 (whole chunks: six products per
-  // pair of parts), 130 (a second M chunk, of 2 rows). Within the
-  // tolerance, not the AVX-512 kernels' bits (the AMX path ran), and AUTO
-  // runs it too (the same bits); at M = 71 AUTO leaves groups of 32 to the
-  // AVX-512 GEMM.
+  // Every form and width in groups of 32, 64 and 96: M = 40 (groups of 32
+  // only; the others from 48) and 48 (a chunk of 32 rows and one of 8 or
+  // 16 padded to 32), 96, 130 (a second M chunk, of 2 rows). Within the
+  // tolerance, not the AVX-512 kernels' bits (the AMX path ran), and AUTO runs
+  // it too (the same bits); at M = 31 AUTO leaves groups of 32 to the AVX-512
+  // GEMM.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmx;
   std::mt19937 rng(41);
@@ -2335,7 +2335,9 @@ TEST(Runtime, Fp32AmxFoldedEveryForm) {
                       c.bits, n, k, c.g, rng)
             : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, c.perRow, rng);
     finish(t);
-    for (int64_t m : {72, 96, 130}) {
+    for (int64_t m : {40, 48, 96, 130}) {
+      if (m < 48 && c.g != 32)
+        continue;
       std::vector<float> x = randomX(m, k, rng);
       std::string what = "form " + std::to_string(c.form) + " bits " +
                          std::to_string(c.bits) + " g " + std::to_string(c.g) +
@@ -2351,17 +2353,37 @@ TEST(Runtime, Fp32AmxFoldedEveryForm) {
   }
   TestWeight four32 = makeFma(Scheme::Tinygemm, 4, 37, 256, 32, rng);
   finish(four32);
-  std::vector<float> x = randomX(71, 256, rng);
-  std::vector<float> unforced = runQgemm(four32, x, 71, SQUANT_RT_ISA_AUTO);
-  std::vector<float> avx512 = runQgemm(four32, x, 71, SQUANT_RT_ISA_AVX512);
+  std::vector<float> x = randomX(31, 256, rng);
+  std::vector<float> unforced = runQgemm(four32, x, 31, SQUANT_RT_ISA_AUTO);
+  std::vector<float> avx512 = runQgemm(four32, x, 31, SQUANT_RT_ISA_AVX512);
   EXPECT_EQ(std::memcmp(unforced.data(), avx512.data(), avx512.size() * 4), 0)
-      << "M = 71, group 32: AUTO";
+      << "M = 31, group 32: AUTO";
+}
+
+TEST(Runtime, Fp32AmxFoldedRowsDoNotDependOnM) {
+  // Every row takes the same tile products in the same order, in whichever
+  // chunk and M chunk it lies: rows 0-36 of M = 130 as M = 37, rows 98-129
+  // (the end of the first M chunk and the second) as M = 32, the same bits.
+  if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
+    GTEST_SKIP() << kNoAmxRun;
+  std::mt19937 rng(44);
+  TestWeight t = makeFma(Scheme::Stretched, 4, 70, 256, 32, rng);
+  finish(t);
+  int64_t n = t.w.n, k = t.w.k;
+  std::vector<float> x = randomX(130, k, rng);
+  std::vector<float> all = runQgemm(t, x, 130, SQUANT_RT_ISA_AMX);
+  for (auto [first, m] : {std::pair<int64_t, int64_t>{0, 37}, {98, 32}}) {
+    std::vector<float> part(x.begin() + first * k, x.begin() + (first + m) * k);
+    std::vector<float> y = runQgemm(t, part, m, SQUANT_RT_ISA_AMX);
+    EXPECT_EQ(std::memcmp(y.data(), all.data() + first * n, y.size() * 4), 0)
+        << "rows " << first << " to " << first + m - 1;
+  }
 }
 
 TEST(Runtime, Fp32AmxFoldedProductsAreTheStatedOnes) {
   // One nonzero activation per row and fp32 table weights (LUT_F32, a
-  // table per row), M = 96 (whole chunks): y = x w up to the three left-out
-  // products, each below 2^-22 |x w|.
+  // table per row), M = 90 (the last chunk padded): y = x w up to the three
+  // left-out products, each below 2^-22 |x w|.
   // - x a power of two (x = hi): all three parts of w count, y = x w
   //   exactly;
   // - x of 16 significant bits (hi + mid) and w of 8 (hi): y = x w
@@ -2374,7 +2396,7 @@ TEST(Runtime, Fp32AmxFoldedProductsAreTheStatedOnes) {
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(42);
-  int64_t n = 40, k = 256, m = 96, entries = 16;
+  int64_t n = 40, k = 256, m = 90, entries = 16;
   auto significand = [&](int bits) {
     // 1.f with a random `bits - 1`-bit fraction f.
     return 1.0f + std::ldexp(float(rng() % (1u << (bits - 1))), 1 - bits);

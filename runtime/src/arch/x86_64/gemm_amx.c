@@ -66,9 +66,12 @@ static inline int64_t sourceRow(const squant_rt_amx_source *src, int64_t R,
   int64_t chunkM = squant_rt_amx_chunk_m(src->parts);
   int64_t chunkRows = squant_rt_amx_chunk_rows(src->parts);
   int64_t c = R / chunkRows, local = R % chunkRows;
-  int64_t rows = src->m - c * chunkM < chunkM ? src->m - c * chunkM : chunkM;
+  int64_t rows = src->whole_chunks || src->m - c * chunkM >= chunkM
+                     ? chunkM
+                     : src->m - c * chunkM;
   *part = (int32_t)(local / rows);
-  return *part < src->parts ? c * chunkM + local % rows : -1;
+  int64_t r = c * chunkM + local % rows;
+  return *part < src->parts && r < src->m ? r : -1;
 }
 
 /* Part `part` of 16 fp32 values (squant_rt_amx_source, squantSplit3). */

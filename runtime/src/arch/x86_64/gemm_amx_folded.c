@@ -18,21 +18,23 @@
  * The three left out are each below 2^-22 |x w| (|mid| < 2^-7 |v|,
  * |lo| < 2^-15 |v|), so each x w enters the fp32 sums with a relative error
  * below 2^-21, against 2^-24 for an fp32 product's rounding. The six
- * products of a chunk of 32 activation rows go into one set of four
- * accumulator tiles (32 weight rows by 32 activation rows), 24
+ * products of a chunk of 32 activation rows (a last one of fewer padded
+ * with zero rows, squant_rt_amx_source's whole_chunks) go into one set of
+ * four accumulator tiles (32 weight rows by 32 activation rows): 24
  * TDPBF16PS per K step where the factorized kernel takes 12 and an
- * epilogue. A last M chunk of fewer than 32 rows (its parts share tiles)
- * takes all nine, each pair of its tiles into accumulators of its own.
+ * epilogue. So every row takes the same products in the same order, and
+ * its bits do not depend on M.
  *
  * Per thread, loops outermost first: M chunks of SQUANT_RT_AMX_FOLDED_MB
  * activation rows, N blocks of SQUANT_RT_AMX_FOLDED_NB pairs of weight
- * tiles (their accumulators, [32][SQUANT_RT_AMX_FOLDED_ACC_ROWS] fp32 per
- * pair, in the scratch), K blocks of SQUANT_RT_AMX_FOLDED_KB columns (the
+ * tiles (their accumulators, [32][SQUANT_RT_AMX_FOLDED_MB] fp32 per pair,
+ * in the scratch), K blocks of SQUANT_RT_AMX_FOLDED_KB columns (the
  * M chunk's activation tiles for them, 768 KiB, stay in L2 while the
  * block's pairs pass), pairs, K chunks of SQUANT_RT_AMX_FOLDED_KC columns.
  * Each chunk's parts (24 KiB of A tiles) are decoded while the previous
  * chunk's tile products run, a few rows per K step, into the other of two
- * buffers; then every unit of activation rows of the M chunk takes them.
+ * buffers; then every chunk of 32 activation rows of the M chunk takes
+ * them.
  * So each weight is decoded once per M chunk. The weights are not
  * prefetched (the AVX-512 GEMM's squantPrefetchRows): a chunk's lines are
  * few against its tile products (96 TDPBF16PS per 32 activation rows),
@@ -196,14 +198,12 @@ decodeRows(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
   }
 }
 
-/* The tile rows an M chunk's accumulators hold per weight row (their
- * stride): whole chunks of 32 activation rows sum their parts in one set
- * of tiles (32 columns each), a last chunk of fewer rows keeps its parts
- * apart (up to 96 columns). */
-#define SQUANT_FOLDED_ROWS SQUANT_RT_AMX_FOLDED_ACC_ROWS
+/* The accumulators' columns per weight row (their stride): one per
+ * activation row of an M chunk, its three parts summed in it. */
+#define SQUANT_FOLDED_ROWS SQUANT_FOLDED_MB
 
-/* Tiles 0-3: the accumulators of one unit (32 weight rows by 32 columns of
- * acc), zero at K's start, else loaded. */
+/* Tiles 0-3: the accumulators of 32 weight rows by 32 activation rows,
+ * zero at K's start, else loaded. */
 static inline __attribute__((always_inline)) void loadAccumulators(float *acc,
                                                                    int zero) {
   const int64_t stride = SQUANT_FOLDED_ROWS * (int64_t)sizeof(float);
@@ -229,14 +229,7 @@ storeAccumulators(float *acc) {
   _tile_stored(3, acc + 16 * SQUANT_FOLDED_ROWS + 16, stride);
 }
 
-/* The weight tiles of part `part` at K step j into tiles 4 and 5. */
-#define SQUANT_FOLDED_LOAD_W(a, part, j, steps, partWords)                     \
-  do {                                                                         \
-    _tile_loadd(4, (a) + (part) * (partWords) + (j)*512, 64);                  \
-    _tile_loadd(5, (a) + (part) * (partWords) + ((steps) + (j)) * 512, 64);    \
-  } while (0)
-
-/* Both pairs of weight tiles (4, 5) times both activation tiles (6, 7). */
+/* Both weight tiles (4 and 5) times both activation tiles (6 and 7). */
 static inline __attribute__((always_inline)) void fourProducts(void) {
   _tile_dpbf16ps(0, 4, 6);
   _tile_dpbf16ps(1, 4, 7);
@@ -244,56 +237,49 @@ static inline __attribute__((always_inline)) void fourProducts(void) {
   _tile_dpbf16ps(3, 5, 7);
 }
 
-/* One unit's tile products over chunk c decoded in a (three parts of two
- * tiles per K step, partWords apart), its activation tiles from b0 (K step
- * c->k0 / 32; consecutive tiles bStride words apart), into acc:
- * - whole (a chunk of 32 activation rows, tiles hi, hi, mid, mid, lo,
- *   lo): the six products x_lo w_hi, x_hi w_hi, x_hi w_lo, x_hi w_mid,
- *   x_mid w_mid, x_mid w_hi into one set of accumulators, in this order so
- *   that a weight part loaded once serves two activation parts twice (four
- *   loads of weight tile pairs per step, not six);
- * - else one pair of tiles of the last chunk (parts mixed): all three
- *   weight parts.
- * Step j also decodes the rows of `next` (into nextA) assigned to slot
- * slot0 + j of `slots`, so that the vector ports decode while the tiles
- * compute. (Measured: no change against decoding between chunks, where
- * the decode, 2.5 ms alone for 4096 x 4096, added 4-7 ms;
+/* The weight tiles of part `part` at K step j loaded, then fourProducts. */
+static inline __attribute__((always_inline)) void
+partProducts(const uint16_t *a, int part, int64_t j, int64_t steps) {
+  const uint16_t *a0 = a + (part * 2 * steps + j) * 512;
+  _tile_loadd(4, a0, 64);
+  _tile_loadd(5, a0 + steps * 512, 64);
+  fourProducts();
+}
+
+/* The tile products of one chunk of 32 activation rows over weight chunk
+ * c decoded in a (three parts of two tiles per K step), its activation
+ * tiles (hi, hi, mid, mid, lo, lo) from b0 (K step c->k0 / 32; consecutive
+ * tiles bStride words apart), into acc: the six products x_lo w_hi,
+ * x_hi w_hi, x_hi w_lo, x_hi w_mid, x_mid w_mid, x_mid w_hi into one set
+ * of accumulators, in this order so that two weight parts loaded once
+ * serve two activation parts each (four loads of weight tile pairs per K
+ * step, not six). Step j also decodes the rows of `next` (into nextA)
+ * assigned to slot slot0 + j of `slots`, so that the vector ports decode
+ * while the tiles compute. (Measured: no change against decoding between
+ * chunks, where the decode, 2.5 ms alone for 4096 x 4096, added 4-7 ms;
  * docs/Performance.md, session 35.) */
 static inline __attribute__((always_inline)) void
-unitProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
-             const uint16_t *a, const FoldedChunk *c, const uint16_t *b0,
-             int64_t bStride, float *acc, const FoldedChunk *next,
-             uint16_t *nextA, int64_t slot0, int64_t slots, int whole,
-             const int32_t bits) {
+chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
+              const uint16_t *a, const FoldedChunk *c, const uint16_t *b0,
+              int64_t bStride, float *acc, const FoldedChunk *next,
+              uint16_t *nextA, int64_t slot0, int64_t slots,
+              const int32_t bits) {
   loadAccumulators(acc, c->k0 == 0);
-  int64_t steps = c->kc / 32, partWords = 2 * steps * 512;
+  int64_t steps = c->kc / 32;
   for (int64_t j = 0; j < steps; ++j) {
     const uint16_t *b = b0 + j * 512;
-    if (whole) {
-      _tile_loadd(6, b + 4 * bStride, 64); /* x_lo */
-      _tile_loadd(7, b + 5 * bStride, 64);
-      SQUANT_FOLDED_LOAD_W(a, 0, j, steps, partWords);
-      fourProducts();
-      _tile_loadd(6, b, 64); /* x_hi */
-      _tile_loadd(7, b + bStride, 64);
-      fourProducts();
-      SQUANT_FOLDED_LOAD_W(a, 2, j, steps, partWords);
-      fourProducts();
-      SQUANT_FOLDED_LOAD_W(a, 1, j, steps, partWords);
-      fourProducts();
-      _tile_loadd(6, b + 2 * bStride, 64); /* x_mid */
-      _tile_loadd(7, b + 3 * bStride, 64);
-      fourProducts();
-      SQUANT_FOLDED_LOAD_W(a, 0, j, steps, partWords);
-      fourProducts();
-    } else {
-      _tile_loadd(6, b, 64);
-      _tile_loadd(7, b + bStride, 64);
-      for (int part = 0; part < 3; ++part) {
-        SQUANT_FOLDED_LOAD_W(a, part, j, steps, partWords);
-        fourProducts();
-      }
-    }
+    _tile_loadd(6, b + 4 * bStride, 64); /* x_lo */
+    _tile_loadd(7, b + 5 * bStride, 64);
+    partProducts(a, 0, j, steps);
+    _tile_loadd(6, b, 64); /* x_hi */
+    _tile_loadd(7, b + bStride, 64);
+    fourProducts();
+    partProducts(a, 2, j, steps);
+    partProducts(a, 1, j, steps);
+    _tile_loadd(6, b + 2 * bStride, 64); /* x_mid */
+    _tile_loadd(7, b + 3 * bStride, 64);
+    fourProducts();
+    partProducts(a, 0, j, steps);
     if (next) {
       int64_t slot = slot0 + j;
       decodeRows(p, w, next, (int)(slot * 32 / slots),
@@ -313,46 +299,36 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
   uint16_t *buffers[2] = {(uint16_t *)p->scratch,
                           (uint16_t *)p->scratch + 3 * SQUANT_FOLDED_KC * 32};
   float *accs = p->scratch + 3 * SQUANT_FOLDED_KC * 32;
+  const int64_t chunkM = SQUANT_RT_AMX_SPLIT_MB;
   for (int64_t r0 = 0; r0 < p->m; r0 += SQUANT_FOLDED_MB) {
     int64_t mm = p->m - r0 < SQUANT_FOLDED_MB ? p->m - r0 : SQUANT_FOLDED_MB;
-    /* Units of tile products: whole chunks of 32 rows, then the tile
-     * pairs of a last partial chunk (unitProducts). */
-    int64_t whole = mm / SQUANT_RT_AMX_SPLIT_MB,
-            units = whole + squant_rt_amx_rows(mm, 3) / 32 - 3 * whole;
-    /* The chunk's first activation tile: whole chunks of 32 rows before. */
-    int64_t tile0 =
-        r0 / SQUANT_RT_AMX_SPLIT_MB * squant_rt_amx_chunk_rows(3) / 16;
+    /* Chunks of 32 activation rows, the last padded with zero rows
+     * (whole_chunks in squant_rt_amx_source), from activation tile tile0. */
+    int64_t chunks = (mm + chunkM - 1) / chunkM,
+            tile0 = r0 / chunkM * squant_rt_amx_chunk_rows(3) / 16;
     FoldedChunk c, next;
     chunkAt(p, k, p->n_begin, 0, p->n_begin, 0, &c);
     decodeRows(p, w, &c, 0, 32, buffers[0], bits);
     int hasNext = nextChunk(p, k, &c, &next);
     for (int cur = 0;; cur ^= 1) {
       float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
-      int64_t slots = units * (c.kc / 32);
-      for (int64_t u = 0; u < units; ++u) {
-        /* A whole chunk's six tiles, or the tail's tile pair. */
-        int64_t tile = tile0 + (u < whole ? 6 * u : 2 * (u + 2 * whole));
-        unitProducts(p, w, buffers[cur], &c,
-                     p->xb + (tile * steps + c.k0 / 32) * 512, steps * 512,
-                     acc + 32 * u, hasNext ? &next : NULL, buffers[cur ^ 1],
-                     u * (c.kc / 32), slots, u < whole, bits);
-      }
+      int64_t slots = chunks * (c.kc / 32);
+      for (int64_t u = 0; u < chunks; ++u)
+        chunkProducts(p, w, buffers[cur], &c,
+                      p->xb + ((tile0 + 6 * u) * steps + c.k0 / 32) * 512,
+                      steps * 512, acc + 32 * u, hasNext ? &next : NULL,
+                      buffers[cur ^ 1], u * (c.kc / 32), slots, bits);
       /* The N block's last chunk: its outputs are complete. */
       if (!hasNext || next.nb0 != c.nb0) {
         int64_t nbEnd = c.n0 + c.nr;
         for (int64_t n0 = c.nb0; n0 < nbEnd; n0 += 32) {
           int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
           const float *out = accs + (n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
-          for (int64_t i0 = 0; i0 < mm; i0 += SQUANT_RT_AMX_SPLIT_MB) {
-            int64_t mc = mm - i0 < SQUANT_RT_AMX_SPLIT_MB
-                             ? mm - i0
-                             : SQUANT_RT_AMX_SPLIT_MB;
-            /* A whole chunk's parts are summed; the tail's are apart. */
+          for (int64_t i0 = 0; i0 < mm; i0 += chunkM)
             squantStoreOutputs(
-                out + i0, SQUANT_FOLDED_ROWS, nr, mc,
-                mc == SQUANT_RT_AMX_SPLIT_MB ? 1 : 3, p->row_scale + r0 + i0,
+                out + i0, SQUANT_FOLDED_ROWS, nr,
+                mm - i0 < chunkM ? mm - i0 : chunkM, 1, p->row_scale + r0 + i0,
                 p->y + (r0 + i0) * p->y_stride + n0, p->y_stride);
-          }
         }
       }
       if (!hasNext)
