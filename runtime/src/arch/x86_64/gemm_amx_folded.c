@@ -34,8 +34,7 @@
  * Each chunk's parts (24 KiB of A tiles) are decoded while the previous
  * chunk's tile products run, a few rows per K step, into the other of two
  * buffers; then every chunk of 32 activation rows of the M chunk takes
- * them.
- * So each weight is decoded once per M chunk. The weights are not
+ * them. So each weight is decoded once per M chunk. The weights are not
  * prefetched (the AVX-512 GEMM's squantPrefetchRows): a chunk's lines are
  * few against its tile products (96 TDPBF16PS per 32 activation rows),
  * and prefetching them into L1 took 4 % longer (docs/Performance.md,
