@@ -291,8 +291,8 @@ static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
  * decoded into three parts once per call, and a last chunk of rows is
  * padded to 32. Measured cold, 4096 x 4096, one thread (docs/Performance.md,
  * session 36), against the kernels that ran before: in groups of 32 (the
- * AVX-512 GEMM) at M = 32 8-bit codes even and the others 9-12 % less
- * time, at M = 40 to 64 5-14 % and 10-25 % less; in groups of 64 (the
+ * AVX-512 GEMM) at M = 32 8-bit codes even and the others 8-12 % less
+ * time, at M = 40 to 64 5-14 % and 10-24 % less; in groups of 64 (the
  * factorized kernel; below 33 rows the AMX-INT8 kernel runs) at M = 40
  * 5-8 % more time (24 of 32 rows padding), at M = 48 4-12 % less. In
  * groups of 128 the factorized kernel takes less time (hot, int4, M = 64:
