@@ -23,9 +23,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <memory>
 #include <random>
@@ -1360,11 +1363,14 @@ namespace {
 /// bound, that it is not exact (the mode really quantizes), and that it is
 /// the mode's own arithmetic up to fp32 rounding: per group s xs sum(q
 /// code) + b sum(x), with q = round-half-even(x / xs) and xs = max|x| / 127
-/// in fp32 (a group scale off by 1 % fails this, not the bound).
+/// in fp32 (a group scale off by 1 % fails this, not the bound). Over
+/// many rows (`manyRows`) the error's norm is also a small fraction of y's;
+/// a few rows' y may cancel to near zero.
 void expectWithinInt8QuantizationError(const TestWeight &t,
                                        const std::vector<float> &x,
                                        const std::vector<float> &y,
-                                       const std::string &label) {
+                                       const std::string &label,
+                                       bool manyRows = true) {
   int64_t n = t.w.n, k = t.w.k, g = t.w.group_size, groups = k / g;
   std::vector<float> xs(groups);
   std::vector<int> q(k);
@@ -1408,7 +1414,8 @@ void expectWithinInt8QuantizationError(const TestWeight &t,
     refNorm += ref * ref;
   }
   EXPECT_GT(errNorm, 0.0) << label;
-  EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05) << label;
+  if (manyRows)
+    EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05) << label;
 }
 
 } // namespace
@@ -2925,6 +2932,120 @@ TEST(Runtime, Tile16V2GemvStreamsOutputsAtAnyAlignment) {
         ASSERT_EQ(std::memcmp(got.data(), first.data(), n * sizeof(float)), 0)
             << what;
       }
+  }
+  squant_rt_pool_destroy(pool);
+}
+
+TEST(Runtime, RandomSweepAcrossDispatchBoundaries) {
+  // Random calls drawn across the dispatcher's boundaries (layout, form,
+  // width, scheme, group size, ragged N, M at and beside every threshold
+  // squant_rt_qgemm's kernels switch at, forced ISA or AUTO, fp32 or bf16
+  // activations), each against the reference and, on a pool of two
+  // threads, against its own bits. SQUANT_RT_SWEEP_ITERATIONS sets the
+  // count (and SQUANT_RT_SWEEP_SEED the seed) for longer runs by hand.
+  int64_t iterations = 120;
+  uint32_t seed = 37;
+  if (const char *s = std::getenv("SQUANT_RT_SWEEP_ITERATIONS"))
+    iterations = std::atoll(s);
+  if (const char *s = std::getenv("SQUANT_RT_SWEEP_SEED"))
+    seed = uint32_t(std::atoll(s));
+  std::mt19937 rng(seed);
+  auto pick = [&](auto const &choices) {
+    return choices[rng() % std::size(choices)];
+  };
+  const int64_t boundaryMs[] = {1,  2,  3,  4,  5,  8,  9,   16,  17,  31, 32,
+                                33, 40, 47, 48, 49, 64, 127, 128, 129, 130};
+  const int64_t groups[] = {32, 64, 96, 128, 256};
+  std::vector<squant_rt_isa> isas = bf16Isas();
+  isas.push_back(SQUANT_RT_ISA_AUTO);
+  squant_rt_pool *pool = nullptr;
+  ASSERT_EQ(squant_rt_pool_create(2, &pool), SQUANT_RT_OK);
+  for (int64_t it = 0; it < iterations; ++it) {
+    int32_t layout = pick(std::array<int32_t, 4>{
+        SQUANT_RT_LAYOUT_BLOCK32_V1, SQUANT_RT_LAYOUT_BLOCK32_V1,
+        SQUANT_RT_LAYOUT_TILE16_V1, SQUANT_RT_LAYOUT_TILE16_V2});
+    int32_t form = pick(std::array<int32_t, 4>{
+        SQUANT_RT_FORM_FMA, SQUANT_RT_FORM_FMA, SQUANT_RT_FORM_LUT_INT8,
+        SQUANT_RT_FORM_LUT_F32});
+    int bits = form == SQUANT_RT_FORM_FMA
+                   ? pick(std::array<int, 4>{2, 3, 4, 8})
+                   : pick(std::array<int, 4>{1, 2, 3, 4});
+    if (layout == SQUANT_RT_LAYOUT_TILE16_V1 && bits > 3)
+      bits = 3;
+    Scheme scheme =
+        pick(std::array<Scheme, 4>{Scheme::Stretched, Scheme::Symmetric,
+                                   Scheme::IntAsymmetric, Scheme::Tinygemm});
+    bool perRow = rng() % 2;
+    int64_t g = pick(groups);
+    int64_t k = g * int64_t(1 + rng() % (g >= 128 ? 3 : 6));
+    int64_t n = 1 + rng() % 90;
+    int64_t m = rng() % 4 == 0   ? 1 // the GEMVs, with their own layouts
+                : rng() % 3 != 0 ? pick(boundaryMs)
+                                 : int64_t(1 + rng() % 130);
+    squant_rt_isa isa = pick(isas);
+    bool bf16 = rng() % 4 == 0;
+    std::string what =
+        "iteration " + std::to_string(it) + " seed " + std::to_string(seed) +
+        ": layout " + std::to_string(layout) + " form " + std::to_string(form) +
+        " bits " + std::to_string(bits) + " scheme " +
+        std::to_string(int(scheme)) + " per-row " + std::to_string(perRow) +
+        " g " + std::to_string(g) + " n " + std::to_string(n) + " k " +
+        std::to_string(k) + " m " + std::to_string(m) + " isa " +
+        std::to_string(isa) + (bf16 ? " bf16" : " fp32");
+    SCOPED_TRACE(what);
+    TestWeight t =
+        form == SQUANT_RT_FORM_FMA
+            ? makeFma(scheme, bits, n, k, g, rng, layout)
+            : makeLut(squant_rt_form(form), bits, n, k, g, perRow, rng, layout);
+    finish(t);
+    std::vector<float> alone, pooled, wide;
+    if (bf16) {
+      Bf16X x = randomBf16X(m, k, rng);
+      alone = runQgemmBf16(t, x.bits, m, isa);
+      pooled = runQgemmBf16(t, x.bits, m, isa, pool);
+      wide = x.wide;
+    } else {
+      wide = randomX(m, k, rng);
+      if (rng() % 4 == 0) { // far from 1 (the AMX kernels scale such rows)
+        int e = int(rng() % 181) - 90;
+        for (float &v : wide)
+          v = std::ldexp(v, e);
+        what += " x * 2^" + std::to_string(e);
+      }
+      alone = runQgemm(t, wide, m, isa);
+      pooled = runQgemm(t, wide, m, isa, pool);
+      if (rng() % 4 == 0) // the same bits at strides past k and n
+        expectStridedGive(
+            wide, NAN, m, k, n, alone,
+            [&](const float *xs, int64_t xStride, float *ys, int64_t yStride) {
+              std::vector<char> ws(squant_rt_qgemm_workspace_size(m, &t.w));
+              squant_rt_options opts{isa, pool, 0};
+              return squant_rt_qgemm(xs, m, xStride, &t.w, ys, yStride,
+                                     ws.data(), ws.size(), &opts);
+            });
+      if (m == 1 && form == SQUANT_RT_FORM_FMA) {
+        // The int8-activation mode: within its quantization error where
+        // it runs, else a status saying why not.
+        std::vector<float> y(n, NAN);
+        std::vector<char> ws(squant_rt_qgemm_workspace_size(1, &t.w));
+        squant_rt_options opts{isa, pool, SQUANT_RT_FLAG_INT8_ACTIVATIONS};
+        squant_rt_status status = squant_rt_qgemm(
+            wide.data(), 1, k, &t.w, y.data(), n, ws.data(), ws.size(), &opts);
+        ASSERT_TRUE(status == SQUANT_RT_OK || status == SQUANT_RT_UNSUPPORTED ||
+                    status == SQUANT_RT_ISA_UNAVAILABLE)
+            << "int8 activations: status " << status;
+        if (status == SQUANT_RT_OK)
+          expectWithinInt8QuantizationError(t, wide, y, what + " int8",
+                                            /*manyRows=*/n >= 64);
+      }
+    }
+    expectClose(t, wide, m, alone, what);
+    ASSERT_EQ(
+        std::memcmp(pooled.data(), alone.data(), alone.size() * sizeof(float)),
+        0)
+        << "two threads";
+    if (HasFatalFailure())
+      break;
   }
   squant_rt_pool_destroy(pool);
 }
