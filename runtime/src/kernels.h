@@ -335,12 +335,12 @@ void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
  * tiles per step) and the N block's accumulators ([32][MB] fp32 per pair:
  * a column per activation row, whose three parts share it). */
 #define SQUANT_RT_AMX_FOLDED_KC 128
-#define SQUANT_RT_AMX_FOLDED_KB 1024
-#define SQUANT_RT_AMX_FOLDED_MB 128
+#define SQUANT_RT_AMX_FOLDED_X_BYTES (768 * 1024)
+#define SQUANT_RT_AMX_FOLDED_MB 256
 #define SQUANT_RT_AMX_FOLDED_NB 16
 #define SQUANT_RT_AMX_FOLDED_SCRATCH                                           \
   ((size_t)2 * (3 * 2 * SQUANT_RT_AMX_FOLDED_KC / 32) * 1024 +                 \
-   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * SQUANT_RT_AMX_FOLDED_MB *            \
+   (size_t)SQUANT_RT_AMX_FOLDED_NB * 32 * (SQUANT_RT_AMX_FOLDED_MB + 16) *     \
        sizeof(float))
 void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p);
 

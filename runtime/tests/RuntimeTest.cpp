@@ -2369,17 +2369,22 @@ TEST(Runtime, Fp32AmxFoldedEveryForm) {
 
 TEST(Runtime, Fp32AmxFoldedRowsDoNotDependOnM) {
   // Every row takes the same tile products in the same order, in whichever
-  // chunk and M chunk it lies: rows 0-36 of M = 130 as M = 37, rows 98-129
-  // (the end of the first M chunk and the second) as M = 32, the same bits.
+  // chunk, pass over the weight and K blocking it lies: of M = 300 (two
+  // passes of 160 and 140 rows, K blocks of 768 columns), rows 0-36 as
+  // M = 37 (one pass, K in one block), rows 98-129 as M = 32, rows 150-189
+  // (across the passes' boundary) as M = 40, rows 268-299 as M = 32, the
+  // same bits.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
     GTEST_SKIP() << kNoAmxRun;
   std::mt19937 rng(44);
-  TestWeight t = makeFma(Scheme::Stretched, 4, 70, 256, 32, rng);
+  TestWeight t = makeFma(Scheme::Stretched, 4, 70, 1024, 32, rng);
   finish(t);
   int64_t n = t.w.n, k = t.w.k;
-  std::vector<float> x = randomX(130, k, rng);
-  std::vector<float> all = runQgemm(t, x, 130, SQUANT_RT_ISA_AMX);
-  for (auto [first, m] : {std::pair<int64_t, int64_t>{0, 37}, {98, 32}}) {
+  std::vector<float> x = randomX(300, k, rng);
+  std::vector<float> all = runQgemm(t, x, 300, SQUANT_RT_ISA_AMX);
+  expectClose(t, x, 300, all, "M = 300");
+  for (auto [first, m] :
+       {std::pair<int64_t, int64_t>{0, 37}, {98, 32}, {150, 40}, {268, 32}}) {
     std::vector<float> part(x.begin() + first * k, x.begin() + (first + m) * k);
     std::vector<float> y = runQgemm(t, part, m, SQUANT_RT_ISA_AMX);
     EXPECT_EQ(std::memcmp(y.data(), all.data() + first * n, y.size() * 4), 0)

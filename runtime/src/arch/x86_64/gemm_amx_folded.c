@@ -53,7 +53,6 @@
 #include "dequant_avx512.h"
 
 #define SQUANT_FOLDED_KC SQUANT_RT_AMX_FOLDED_KC
-#define SQUANT_FOLDED_KB SQUANT_RT_AMX_FOLDED_KB
 #define SQUANT_FOLDED_MB SQUANT_RT_AMX_FOLDED_MB
 #define SQUANT_FOLDED_NB SQUANT_RT_AMX_FOLDED_NB
 
@@ -113,19 +112,20 @@ decodeBlock(const squant_rt_qweight *w, const uint8_t *block, __m512 groupTable,
 
 /* One K chunk of one pair of weight tiles: rows [n0, n0 + nr) (up to 32;
  * the tiles' other rows zero) and columns [k0, k0 + kc), in the N block
- * from nb0 and the K block from kb0. */
+ * from nb0 and the K block from kb0 (K blocks of kb columns). */
 typedef struct {
-  int64_t nb0, kb0, n0, k0, kc;
+  int64_t nb0, kb0, n0, k0, kc, kb;
   int nr;
 } FoldedChunk;
 
 static inline void chunkAt(const squant_rt_qgemm_params *p, int64_t k,
-                           int64_t nb0, int64_t kb0, int64_t n0, int64_t k0,
-                           FoldedChunk *c) {
+                           int64_t kb, int64_t nb0, int64_t kb0, int64_t n0,
+                           int64_t k0, FoldedChunk *c) {
   int64_t nbEnd = p->n_end - nb0 < SQUANT_FOLDED_NB * 32
                       ? p->n_end
                       : nb0 + SQUANT_FOLDED_NB * 32;
-  int64_t kbEnd = k - kb0 < SQUANT_FOLDED_KB ? k : kb0 + SQUANT_FOLDED_KB;
+  int64_t kbEnd = k - kb0 < kb ? k : kb0 + kb;
+  c->kb = kb;
   c->nb0 = nb0;
   c->kb0 = kb0;
   c->n0 = n0;
@@ -141,15 +141,15 @@ static inline int nextChunk(const squant_rt_qgemm_params *p, int64_t k,
   int64_t nbEnd = p->n_end - c->nb0 < SQUANT_FOLDED_NB * 32
                       ? p->n_end
                       : c->nb0 + SQUANT_FOLDED_NB * 32;
-  int64_t kbEnd = k - c->kb0 < SQUANT_FOLDED_KB ? k : c->kb0 + SQUANT_FOLDED_KB;
+  int64_t kbEnd = k - c->kb0 < c->kb ? k : c->kb0 + c->kb;
   if (c->k0 + c->kc < kbEnd)
-    chunkAt(p, k, c->nb0, c->kb0, c->n0, c->k0 + c->kc, next);
+    chunkAt(p, k, c->kb, c->nb0, c->kb0, c->n0, c->k0 + c->kc, next);
   else if (c->n0 + 32 < nbEnd)
-    chunkAt(p, k, c->nb0, c->kb0, c->n0 + 32, c->kb0, next);
+    chunkAt(p, k, c->kb, c->nb0, c->kb0, c->n0 + 32, c->kb0, next);
   else if (kbEnd < k)
-    chunkAt(p, k, c->nb0, kbEnd, c->nb0, kbEnd, next);
+    chunkAt(p, k, c->kb, c->nb0, kbEnd, c->nb0, kbEnd, next);
   else if (nbEnd < p->n_end)
-    chunkAt(p, k, nbEnd, 0, nbEnd, 0, next);
+    chunkAt(p, k, c->kb, nbEnd, 0, nbEnd, 0, next);
   else
     return 0;
   return 1;
@@ -197,15 +197,13 @@ decodeRows(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
   }
 }
 
-/* The accumulators' columns per weight row (their stride): one per
- * activation row of an M chunk, its three parts summed in it. */
-#define SQUANT_FOLDED_ROWS SQUANT_FOLDED_MB
-
 /* Tiles 0-3: the accumulators of 32 weight rows by 32 activation rows,
- * zero at K's start, else loaded. */
-static inline __attribute__((always_inline)) void loadAccumulators(float *acc,
-                                                                   int zero) {
-  const int64_t stride = SQUANT_FOLDED_ROWS * (int64_t)sizeof(float);
+ * zero at K's start, else loaded; rows: the accumulators' columns per
+ * weight row (their stride), one per activation row of the pass (its
+ * three parts summed in it) and a line more. */
+static inline __attribute__((always_inline)) void
+loadAccumulators(float *acc, int64_t rows, int zero) {
+  const int64_t stride = rows * (int64_t)sizeof(float);
   if (zero) {
     _tile_zero(0);
     _tile_zero(1);
@@ -215,17 +213,17 @@ static inline __attribute__((always_inline)) void loadAccumulators(float *acc,
   }
   _tile_loadd(0, acc, stride);
   _tile_loadd(1, acc + 16, stride);
-  _tile_loadd(2, acc + 16 * SQUANT_FOLDED_ROWS, stride);
-  _tile_loadd(3, acc + 16 * SQUANT_FOLDED_ROWS + 16, stride);
+  _tile_loadd(2, acc + 16 * rows, stride);
+  _tile_loadd(3, acc + 16 * rows + 16, stride);
 }
 
 static inline __attribute__((always_inline)) void
-storeAccumulators(float *acc) {
-  const int64_t stride = SQUANT_FOLDED_ROWS * (int64_t)sizeof(float);
+storeAccumulators(float *acc, int64_t rows) {
+  const int64_t stride = rows * (int64_t)sizeof(float);
   _tile_stored(0, acc, stride);
   _tile_stored(1, acc + 16, stride);
-  _tile_stored(2, acc + 16 * SQUANT_FOLDED_ROWS, stride);
-  _tile_stored(3, acc + 16 * SQUANT_FOLDED_ROWS + 16, stride);
+  _tile_stored(2, acc + 16 * rows, stride);
+  _tile_stored(3, acc + 16 * rows + 16, stride);
 }
 
 /* Both weight tiles (4 and 5) times both activation tiles (6 and 7). */
@@ -248,7 +246,8 @@ partProducts(const uint16_t *a, int part, int64_t j, int64_t steps) {
 /* The tile products of one chunk of 32 activation rows over weight chunk
  * c decoded in a (three parts of two tiles per K step), its activation
  * tiles (hi, hi, mid, mid, lo, lo) from b0 (K step c->k0 / 32; consecutive
- * tiles bStride words apart), into acc: the six products x_lo w_hi,
+ * tiles bStride words apart), into acc (rows as in loadAccumulators):
+ * the six products x_lo w_hi,
  * x_hi w_hi, x_hi w_lo, x_hi w_mid, x_mid w_mid, x_mid w_hi into one set
  * of accumulators, in this order so that two weight parts loaded once
  * serve two activation parts each (four loads of weight tile pairs per K
@@ -260,10 +259,10 @@ partProducts(const uint16_t *a, int part, int64_t j, int64_t steps) {
 static inline __attribute__((always_inline)) void
 chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
               const uint16_t *a, const FoldedChunk *c, const uint16_t *b0,
-              int64_t bStride, float *acc, const FoldedChunk *next,
-              uint16_t *nextA, int64_t slot0, int64_t slots,
-              const int32_t bits) {
-  loadAccumulators(acc, c->k0 == 0);
+              int64_t bStride, float *acc, int64_t rows,
+              const FoldedChunk *next, uint16_t *nextA, int64_t slot0,
+              int64_t slots, const int32_t bits) {
+  loadAccumulators(acc, rows, c->k0 == 0);
   int64_t steps = c->kc / 32;
   for (int64_t j = 0; j < steps; ++j) {
     const uint16_t *b = b0 + j * 512;
@@ -285,7 +284,7 @@ chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
                  (int)((slot + 1) * 32 / slots), nextA, bits);
     }
   }
-  storeAccumulators(acc);
+  storeAccumulators(acc, rows);
 }
 
 static inline __attribute__((always_inline)) void
@@ -294,40 +293,55 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
   const squant_rt_qweight weight = *p->w, *w = &weight;
   int64_t k = w->k, steps = k / 32;
   /* Two chunks' A tiles ([3][2][KC / 32][16][32] bf16 each), then the N
-   * block's accumulators ([NB][32][ROWS]). */
+   * block's accumulators ([NB][32][rows]). */
   uint16_t *buffers[2] = {(uint16_t *)p->scratch,
                           (uint16_t *)p->scratch + 3 * SQUANT_FOLDED_KC * 32};
   float *accs = p->scratch + 3 * SQUANT_FOLDED_KC * 32;
+  /* Chunks of 32 activation rows, the last padded with zero rows
+   * (whole_chunks in squant_rt_amx_source), in passes over the weight of
+   * as equal counts as SQUANT_FOLDED_MB allows: each pass decodes every
+   * weight once, behind its chunks' tile products. */
   const int64_t chunkM = SQUANT_RT_AMX_SPLIT_MB;
-  for (int64_t r0 = 0; r0 < p->m; r0 += SQUANT_FOLDED_MB) {
-    int64_t mm = p->m - r0 < SQUANT_FOLDED_MB ? p->m - r0 : SQUANT_FOLDED_MB;
-    /* Chunks of 32 activation rows, the last padded with zero rows
-     * (whole_chunks in squant_rt_amx_source), from activation tile tile0. */
+  const int64_t allChunks = (p->m + chunkM - 1) / chunkM,
+                passes = (allChunks * chunkM + SQUANT_FOLDED_MB - 1) /
+                         SQUANT_FOLDED_MB,
+                passM = (allChunks + passes - 1) / passes * chunkM;
+  /* The accumulators' stride: a line past the pass's rows, so that the
+   * rows of a tile do not all fall in a few L1 sets (a stride of 256 rows'
+   * 1 KiB took 3 % longer at M = 128). The K blocks: as many columns as
+   * keep the pass's activation tiles within SQUANT_RT_AMX_FOLDED_X_BYTES. */
+  const int64_t rows = passM + 16;
+  int64_t kb = (int64_t)SQUANT_RT_AMX_FOLDED_X_BYTES / (passM * 3 * 2) /
+               SQUANT_FOLDED_KC * SQUANT_FOLDED_KC;
+  kb = kb < SQUANT_FOLDED_KC ? SQUANT_FOLDED_KC : kb;
+  for (int64_t r0 = 0; r0 < p->m; r0 += passM) {
+    int64_t mm = p->m - r0 < passM ? p->m - r0 : passM;
+    /* The pass's chunks, from activation tile tile0. */
     int64_t chunks = (mm + chunkM - 1) / chunkM,
             tile0 = r0 / chunkM * squant_rt_amx_chunk_rows(3) / 16;
     FoldedChunk c, next;
-    chunkAt(p, k, p->n_begin, 0, p->n_begin, 0, &c);
+    chunkAt(p, k, kb, p->n_begin, 0, p->n_begin, 0, &c);
     decodeRows(p, w, &c, 0, 32, buffers[0], bits);
     int hasNext = nextChunk(p, k, &c, &next);
     for (int cur = 0;; cur ^= 1) {
-      float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
+      float *acc = accs + (c.n0 - c.nb0) / 32 * 32 * rows;
       int64_t slots = chunks * (c.kc / 32);
       for (int64_t u = 0; u < chunks; ++u)
         chunkProducts(p, w, buffers[cur], &c,
                       p->xb + ((tile0 + 6 * u) * steps + c.k0 / 32) * 512,
-                      steps * 512, acc + 32 * u, hasNext ? &next : NULL,
+                      steps * 512, acc + 32 * u, rows, hasNext ? &next : NULL,
                       buffers[cur ^ 1], u * (c.kc / 32), slots, bits);
       /* The N block's last chunk: its outputs are complete. */
       if (!hasNext || next.nb0 != c.nb0) {
         int64_t nbEnd = c.n0 + c.nr;
         for (int64_t n0 = c.nb0; n0 < nbEnd; n0 += 32) {
           int nr = nbEnd - n0 < 32 ? (int)(nbEnd - n0) : 32;
-          const float *out = accs + (n0 - c.nb0) / 32 * 32 * SQUANT_FOLDED_ROWS;
+          const float *out = accs + (n0 - c.nb0) / 32 * 32 * rows;
           for (int64_t i0 = 0; i0 < mm; i0 += chunkM)
             squantStoreOutputs(
-                out + i0, SQUANT_FOLDED_ROWS, nr,
-                mm - i0 < chunkM ? mm - i0 : chunkM, 1, p->row_scale + r0 + i0,
-                p->y + (r0 + i0) * p->y_stride + n0, p->y_stride);
+                out + i0, rows, nr, mm - i0 < chunkM ? mm - i0 : chunkM, 1,
+                p->row_scale + r0 + i0, p->y + (r0 + i0) * p->y_stride + n0,
+                p->y_stride);
         }
       }
       if (!hasNext)
