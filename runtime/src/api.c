@@ -285,24 +285,44 @@ static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
 }
 
 /* fp32 activations on AMX-BF16 with the weights' scales folded in
- * (gemm_amx_folded.c): every form in BLOCK32_V1, groups of 32, 64 or 96
+ * (gemm_amx_folded.c): every form in BLOCK32_V1 in groups of 32, 64 or 96
  * (the factorized kernel's epilogue every one to three tile products),
- * from M = 32 in groups of 32 and M = 48 in the others. Each weight is
- * decoded into three parts once per call, and a last chunk of rows is
- * padded to 32. Measured cold, 4096 x 4096, one thread (docs/Performance.md,
- * session 36), against the kernels that ran before: in groups of 32 (the
- * AVX-512 GEMM) at M = 32 8-bit codes even and the others 8-12 % less
- * time, at M = 40 to 64 5-14 % and 10-24 % less; in groups of 64 (the
- * factorized kernel; below 33 rows the AMX-INT8 kernel runs) at M = 40
- * 5-8 % more time (24 of 32 rows padding), at M = 48 4-12 % less. In
- * groups of 128 the factorized kernel takes less time (hot, int4, M = 64:
- * 8.7 against 10.0 ms; session 35 for M = 128). */
+ * from M = 32 in groups of 32 and M = 48 in the others, and the FMA form
+ * in groups of 128 with 8-bit codes from M = 96 and 3-bit codes from
+ * M = 128. Each weight is decoded into three parts once per pass of up to
+ * 256 activation rows, and a last chunk of rows is padded to 32. Measured
+ * cold, 4096 x 4096, one thread (docs/Performance.md), against the kernels
+ * that ran before: in groups of 32 (the AVX-512 GEMM) at M = 32 8-bit
+ * codes even and the others 8-12 % less time, at M = 40 to 64 5-14 % and
+ * 10-24 % less; in groups of 64 (the factorized kernel; below 33 rows the
+ * AMX-INT8 kernel runs) at M = 40 5-8 % more time (24 of 32 rows
+ * padding), at M = 48 4-12 % less (session 36). In groups of 128 (session
+ * 37; folded time / factorized time): at M = 64 1.15-1.24 for every width
+ * and form; 8-bit codes 0.95 at M = 96, 0.93 at 128, 0.77 at 256; 3-bit
+ * codes 1.03, 0.92 and 0.88; 2- and 4-bit codes and 2-bit LUTs 1.05-1.06
+ * at 96, 0.96-1.03 from 128 to 224, 0.92-0.94 at 256; 4-bit LUTs
+ * 1.04-1.12. In groups of 256 the factorized kernel took less time but
+ * for 8-bit codes at M = 256 (4-bit codes 1.19-1.27, 3-bit 1.01-1.22). */
 #define SQUANT_RT_AMX_FOLDED_MIN_M 32
 #define SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS 48
+#define SQUANT_RT_AMX_FOLDED_MIN_M_8BIT_GROUP_128 96
+#define SQUANT_RT_AMX_FOLDED_MIN_M_3BIT_GROUP_128 128
 static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
-  return w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && w->group_size < 128 &&
-         m >= (w->group_size == 32 ? SQUANT_RT_AMX_FOLDED_MIN_M
-                                   : SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS);
+  if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
+    return 0;
+  switch (w->group_size) {
+  case 32:
+    return m >= SQUANT_RT_AMX_FOLDED_MIN_M;
+  case 64:
+  case 96:
+    return m >= SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS;
+  case 128:
+    return w->form == SQUANT_RT_FORM_FMA &&
+           ((w->bits == 8 && m >= SQUANT_RT_AMX_FOLDED_MIN_M_8BIT_GROUP_128) ||
+            (w->bits == 3 && m >= SQUANT_RT_AMX_FOLDED_MIN_M_3BIT_GROUP_128));
+  default:
+    return 0;
+  }
 }
 
 static size_t amxFoldedBytes(int64_t m, const squant_rt_qweight *w) {
@@ -550,20 +570,20 @@ static void groupSums(const float *x, const squant_rt_qweight *w, float *xsum) {
 /* Runs the AMX-BF16 kernel on src over the workspace amxBytes sized, or
  * the folded one (gemm_amx_folded.c) over amxFoldedBytes. */
 static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
-                   int folded, void *workspace) {
+                   void *workspace) {
   squant_rt_qgemm_params *p = &call->params;
   const squant_rt_qweight *w = p->w;
   p->amx_parts = src->parts;
   p->row_scale = src->row_scale;
-  p->m_pad = src->whole_chunks ? squant_rt_amx_whole_rows(src->m, src->parts)
-                               : squant_rt_amx_rows(src->m, src->parts);
+  p->m_pad = src->folded ? squant_rt_amx_whole_rows(src->m, src->parts)
+                         : squant_rt_amx_rows(src->m, src->parts);
   char *next = (char *)workspace;
   uint16_t *xb = (uint16_t *)next;
   squant_rt_amx_pack_activations(src, w, p->m_pad, xb);
   p->xb = xb;
   next += align64((size_t)p->m_pad * (size_t)w->k * sizeof(uint16_t));
   /* The folded kernel takes no group sums (the bias is in its weights). */
-  if (!folded && w->form == SQUANT_RT_FORM_FMA) {
+  if (!src->folded && w->form == SQUANT_RT_FORM_FMA) {
     float *xsumT = (float *)next;
     squant_rt_amx_group_sums(src, w, p->m_pad, xsumT);
     p->xsum_t = xsumT;
@@ -572,7 +592,8 @@ static void runAmx(ParallelCall *call, const squant_rt_amx_source *src,
   }
   p->scratch = (float *)next;
   fillValues(w, p->values);
-  call->kernel = folded ? squant_rt_qgemm_folded_amx : squant_rt_qgemm_bf16_amx;
+  call->kernel =
+      src->folded ? squant_rt_qgemm_folded_amx : squant_rt_qgemm_bf16_amx;
   squant_rt_pool_run(call->pool, runSlice, call);
 }
 
@@ -803,8 +824,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     float *rowScale = (float *)align64Ptr(workspace);
     squant_rt_amx_row_scales(x, m, x_stride, w->k, rowScale);
     squant_rt_amx_source src = {x, m, x_stride, 3, rowScale, folded};
-    runAmx(&call, &src, folded,
-           (char *)rowScale + align64((size_t)m * sizeof(float)));
+    runAmx(&call, &src, (char *)rowScale + align64((size_t)m * sizeof(float)));
     return SQUANT_RT_OK;
   }
   /* The AVX-512 kernels run AMX's other calls (no permission asked). */
@@ -945,7 +965,7 @@ squant_rt_status squant_rt_qgemm_bf16(const uint16_t *x, int64_t m,
     ParallelCall call;
     initCall(&call, options, w, m, y, y_stride);
     squant_rt_amx_source src = {x, m, x_stride, 1, NULL, 0};
-    runAmx(&call, &src, 0, align64Ptr(workspace));
+    runAmx(&call, &src, align64Ptr(workspace));
     return SQUANT_RT_OK;
   }
 

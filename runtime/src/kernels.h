@@ -265,15 +265,17 @@ void squant_rt_gemv_int8_vnni_vbmi(const squant_rt_qgemm_params *p);
  * non-finite values whole in the first part). M chunks of
  * squant_rt_amx_chunk_m rows take squant_rt_amx_chunk_rows tile rows:
  * part p of the chunk's row i is tile row p * (rows in the chunk) + i,
- * padding rows zero. With whole_chunks a last chunk of fewer rows counts
- * squant_rt_amx_chunk_m rows too, those from m on zero (the folded
- * kernel's layout, squant_rt_amx_whole_rows tile rows). */
+ * padding rows zero. The folded kernel's layout (folded) differs in two
+ * ways: a last chunk of fewer rows counts squant_rt_amx_chunk_m rows too,
+ * those from m on zero (squant_rt_amx_whole_rows tile rows), and every K
+ * step is in the single-block lane order (squant_rt_amx_code), whatever
+ * the group size (its weights decode one block at a time). */
 typedef struct squant_rt_amx_source {
   const void *x;
   int64_t m, x_stride;
   int32_t parts;
   const float *row_scale; /* parts 3 */
-  int32_t whole_chunks;
+  int32_t folded;
 } squant_rt_amx_source;
 
 static inline int64_t squant_rt_amx_chunk_m(int32_t parts) {
@@ -293,7 +295,7 @@ static inline int64_t squant_rt_amx_rows(int64_t m, int32_t parts) {
              SQUANT_RT_AMX_M_ALIGN;
 }
 
-/* The tile rows for m activation rows in whole chunks (whole_chunks). */
+/* The tile rows for m activation rows in whole chunks (folded). */
 static inline int64_t squant_rt_amx_whole_rows(int64_t m, int32_t parts) {
   int64_t chunk = squant_rt_amx_chunk_m(parts);
   return (m + chunk - 1) / chunk * squant_rt_amx_chunk_rows(parts);

@@ -229,14 +229,14 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w);
  * exact int32 sums, each part's sum scaled and the parts added in fp32;
  * x that does not split (non-finite values, or a group needing more than
  * 8 parts) runs the kernels above instead. Groups of 32 at M >= 32, and
- * of 64 and 96 at M >= 48 (every form in BLOCK32_V1), take the exact
- * weights on the tiles
- * instead of the codes: w split into three bf16 parts like x, and six of
- * the nine products of parts added (the three left out are each below
- * 2^-22 |x w|, so each x w has a relative error below 2^-21; every row
- * the same products in the same order, whatever M); weights below 2^-110
- * lose the parts below bf16's normal range. The other AMX kernels, as the
- * GEMV's factorization, form sum q x per group before the scale, so they
+ * of 64 and 96 at M >= 48 (every form in BLOCK32_V1), and groups of 128
+ * of 8-bit codes at M >= 96 and of 3-bit codes at M >= 128 (FMA form)
+ * take the exact weights on the tiles instead of the codes: w split into three
+ * bf16 parts like x, and six of the nine products of parts added (the three
+ * left out are each below 2^-22 |x w|, so each x w has a relative error below
+ * 2^-21; every row the same products in the same order, whatever M); weights
+ * below 2^-110 lose the parts below bf16's normal range. The other AMX kernels,
+ * as the GEMV's factorization, form sum q x per group before the scale, so they
  * overflow for |x| near FLT_MAX / (2^bits * g) where x * w would not. */
 squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
                                  const squant_rt_qweight *w, float *y,

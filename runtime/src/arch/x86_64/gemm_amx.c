@@ -51,11 +51,14 @@
 #define SQUANT_AMX_NB SQUANT_RT_AMX_NB
 #define SQUANT_AMX_KB SQUANT_RT_AMX_KB
 
-/* The lane order of K step j (squant_rt_amx_column), as a vector. */
-static inline __m512i columnOrder(const squant_rt_qweight *w, int64_t step) {
+/* The lane order of K step j (squant_rt_amx_column; single-block, of
+ * squant_rt_amx_code, where !wide), as a vector. */
+static inline __m512i columnOrder(const squant_rt_qweight *w, int wide,
+                                  int64_t step) {
   uint16_t order[32];
   for (int32_t lane = 0; lane < 32; ++lane)
-    order[lane] = (uint16_t)squant_rt_amx_column(w, step, lane);
+    order[lane] = (uint16_t)(wide ? squant_rt_amx_column(w, step, lane)
+                                  : squant_rt_amx_code(w->bits, lane));
   return _mm512_loadu_si512((const void *)order);
 }
 
@@ -66,7 +69,7 @@ static inline int64_t sourceRow(const squant_rt_amx_source *src, int64_t R,
   int64_t chunkM = squant_rt_amx_chunk_m(src->parts);
   int64_t chunkRows = squant_rt_amx_chunk_rows(src->parts);
   int64_t c = R / chunkRows, local = R % chunkRows;
-  int64_t rows = src->whole_chunks || src->m - c * chunkM >= chunkM
+  int64_t rows = src->folded || src->m - c * chunkM >= chunkM
                      ? chunkM
                      : src->m - c * chunkM;
   *part = (int32_t)(local / rows);
@@ -130,11 +133,11 @@ void squant_rt_amx_pack_activations(const squant_rt_amx_source *src,
    * 16 x 16 transpose. Wide steps gather from 128 columns: two two-register
    * permutes, the second for columns 64..127. */
   int64_t k = w->k;
-  int wide = squant_rt_amx_wide(w), period = wide ? 4 : 1;
+  int wide = !src->folded && squant_rt_amx_wide(w), period = wide ? 4 : 1;
   __m512i order[4];
   __mmask32 high[4];
   for (int j = 0; j < period; ++j) {
-    order[j] = columnOrder(w, j);
+    order[j] = columnOrder(w, wide, j);
     high[j] = _mm512_test_epi16_mask(order[j], _mm512_set1_epi16(64));
   }
   for (int64_t t = 0; t < m_pad / 16; ++t)

@@ -19,7 +19,7 @@
  * |lo| < 2^-15 |v|), so each x w enters the fp32 sums with a relative error
  * below 2^-21, against 2^-24 for an fp32 product's rounding. The six
  * products of a chunk of 32 activation rows (a last one of fewer padded
- * with zero rows, squant_rt_amx_source's whole_chunks) go into one set of
+ * with zero rows, squant_rt_amx_source's folded layout) go into one set of
  * four accumulator tiles (32 weight rows by 32 activation rows): 24
  * TDPBF16PS per K step where the factorized kernel takes 12 and an
  * epilogue. So every row takes the same products in the same order, and
@@ -298,7 +298,7 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
                           (uint16_t *)p->scratch + 3 * SQUANT_FOLDED_KC * 32};
   float *accs = p->scratch + 3 * SQUANT_FOLDED_KC * 32;
   /* Chunks of 32 activation rows, the last padded with zero rows
-   * (whole_chunks in squant_rt_amx_source), in passes over the weight of
+   * (squant_rt_amx_source's folded layout), in passes over the weight of
    * as equal counts as SQUANT_FOLDED_MB allows: each pass decodes every
    * weight once, behind its chunks' tile products. */
   const int64_t chunkM = SQUANT_RT_AMX_SPLIT_MB;
