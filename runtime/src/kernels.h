@@ -326,16 +326,16 @@ void squant_rt_amx_group_sums(const squant_rt_amx_source *src,
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p);
 
 /* fp32 activations on AMX-BF16 with the exact fp32 weights split into
- * three bf16 parts (gemm_amx_folded.c): every form in BLOCK32_V1 without
- * the four-block decode (!squant_rt_amx_wide), in squant_rt_amx_column's
- * order; x packed as above with parts 3 in whole chunks (no group sums).
- * Blocking: M chunks
- * of SQUANT_RT_AMX_FOLDED_MB activation rows, N blocks of
- * SQUANT_RT_AMX_FOLDED_NB pairs of weight tiles, K blocks of
- * SQUANT_RT_AMX_FOLDED_KB columns, K chunks of SQUANT_RT_AMX_FOLDED_KC
- * decoded into A tiles. Scratch: two chunks' A tiles (three parts of two
- * tiles per step) and the N block's accumulators ([32][MB] fp32 per pair:
- * a column per activation row, whose three parts share it). */
+ * three bf16 parts (gemm_amx_folded.c): every form in BLOCK32_V1, decoded
+ * a block at a time in the single-block lane order (squant_rt_amx_code);
+ * x packed as above with parts 3 in the folded layout (no group sums).
+ * Blocking: passes of up to SQUANT_RT_AMX_FOLDED_MB activation rows, N
+ * blocks of SQUANT_RT_AMX_FOLDED_NB pairs of weight tiles, K blocks whose
+ * activation tiles take up to SQUANT_RT_AMX_FOLDED_X_BYTES, K chunks of
+ * SQUANT_RT_AMX_FOLDED_KC decoded into A tiles. Scratch: two chunks' A
+ * tiles (three parts of two tiles per step) and the N block's
+ * accumulators ([32][rows + 16] fp32 per pair: a column per activation
+ * row of the pass, whose three parts share it, and a line more). */
 #define SQUANT_RT_AMX_FOLDED_KC 128
 #define SQUANT_RT_AMX_FOLDED_X_BYTES (768 * 1024)
 #define SQUANT_RT_AMX_FOLDED_MB 256

@@ -25,16 +25,20 @@
  * epilogue. So every row takes the same products in the same order, and
  * its bits do not depend on M.
  *
- * Per thread, loops outermost first: M chunks of SQUANT_RT_AMX_FOLDED_MB
- * activation rows, N blocks of SQUANT_RT_AMX_FOLDED_NB pairs of weight
- * tiles (their accumulators, [32][SQUANT_RT_AMX_FOLDED_MB] fp32 per pair,
- * in the scratch), K blocks of SQUANT_RT_AMX_FOLDED_KB columns (the
- * M chunk's activation tiles for them, 768 KiB, stay in L2 while the
- * block's pairs pass), pairs, K chunks of SQUANT_RT_AMX_FOLDED_KC columns.
- * Each chunk's parts (24 KiB of A tiles) are decoded while the previous
- * chunk's tile products run, a few rows per K step, into the other of two
- * buffers; then every chunk of 32 activation rows of the M chunk takes
- * them. So each weight is decoded once per M chunk. The weights are not
+ * Per thread, loops outermost first: passes over the weight of up to
+ * SQUANT_RT_AMX_FOLDED_MB activation rows (as many passes as that needs,
+ * of equal chunk counts), N blocks of SQUANT_RT_AMX_FOLDED_NB pairs of
+ * weight tiles (their accumulators, [32][the pass's rows + 16] fp32 per
+ * pair, in the scratch), K blocks (as many columns as keep the pass's
+ * activation tiles for them within SQUANT_RT_AMX_FOLDED_X_BYTES, 768 KiB,
+ * so that they stay in L2 while the block's pairs pass), pairs, K chunks
+ * of SQUANT_RT_AMX_FOLDED_KC columns. Each chunk's parts (24 KiB of A
+ * tiles) are decoded while the previous chunk's tile products run, a few
+ * rows per K step, into the other of two buffers; then every chunk of 32
+ * activation rows of the pass takes them. So each weight is decoded once
+ * per pass (passes of 128 rows made M = 160 decode it twice, the second
+ * time behind one chunk's products: 14-19 % more time than one pass,
+ * docs/Performance.md, session 37). The weights are not
  * prefetched (the AVX-512 GEMM's squantPrefetchRows): a chunk's lines are
  * few against its tile products (96 TDPBF16PS per 32 activation rows),
  * and prefetching them into L1 took 4 % longer (docs/Performance.md,
@@ -247,14 +251,13 @@ partProducts(const uint16_t *a, int part, int64_t j, int64_t steps) {
  * c decoded in a (three parts of two tiles per K step), its activation
  * tiles (hi, hi, mid, mid, lo, lo) from b0 (K step c->k0 / 32; consecutive
  * tiles bStride words apart), into acc (rows as in loadAccumulators):
- * the six products x_lo w_hi,
- * x_hi w_hi, x_hi w_lo, x_hi w_mid, x_mid w_mid, x_mid w_hi into one set
- * of accumulators, in this order so that two weight parts loaded once
- * serve two activation parts each (four loads of weight tile pairs per K
- * step, not six). Step j also decodes the rows of `next` (into nextA)
- * assigned to slot slot0 + j of `slots`, so that the vector ports decode
- * while the tiles compute. (Measured: no change against decoding between
- * chunks, where the decode, 2.5 ms alone for 4096 x 4096, added 4-7 ms;
+ * the six products x_lo w_hi, x_hi w_hi, x_hi w_lo, x_hi w_mid,
+ * x_mid w_mid, x_mid w_hi into one set of accumulators, in this order so that
+ * two weight parts loaded once serve two activation parts each (four loads of
+ * weight tile pairs per K step, not six). Step j also decodes the rows of
+ * `next` (into nextA) assigned to slot slot0 + j of `slots`, so that the vector
+ * ports decode while the tiles compute. (Measured: no change against decoding
+ * between chunks, where the decode, 2.5 ms alone for 4096 x 4096, added 4-7 ms;
  * docs/Performance.md, session 35.) */
 static inline __attribute__((always_inline)) void
 chunkProducts(const squant_rt_qgemm_params *p, const squant_rt_qweight *w,
