@@ -31,7 +31,13 @@
 // squant_rt_preferred_layout names at its M, that is the kernel a compiled
 // model calls, and the generated code next to it; --all runs every variant
 // (other layouts, forced ISAs, bf16 activations) at every M it supports,
-// which takes hours, --variants the ones named. Not a test.
+// which takes hours, --variants the ones named. Not a test, but since
+// session 37 it checks each squant_rt row's result against the portable
+// kernel before timing it (offPortable), prints WRONG instead of a time
+// where it is off, and then exits 1: a figure is only printed for a call
+// that computes what it should (a timing of a kernel reading x in the
+// wrong lane order had gone unnoticed in a scratch build). One small run
+// is a lit test (test/Tools/squant-bench-runtime).
 // --hot keeps one copy of each weight (served from the caches where it
 // fits): what a kernel computes at, apart from memory.
 // OPENBLAS_CORETYPE in the environment selects OpenBLAS's core
@@ -136,6 +142,46 @@ const char *const kTableRows[] = {"int4",
                                   "lut4 tile16v2",
                                   "lut2 tile16v2",
                                   "int4 tile16v2 int8-act"};
+
+/// Weight rows whose results check each squant_rt row (offPortable).
+constexpr int64_t kCheckRows = 64;
+/// The relative L2 difference a checked row may have: the kernels' own
+/// rounding (the folded AMX GEMM's 2^-21 per product at most) stays far
+/// below it; a kernel reading its operands in the wrong order does not.
+constexpr double kCheckTolerance = 1e-4;
+
+/// How far y (m x n, from `w` on x or, for bf16 rows, xb) lies from the
+/// portable kernel's result on the first kCheckRows weight rows, which
+/// BLOCK32_V1 (row by row) and TILE16_V2 (tile by tile, with its
+/// parameters) hold as a prefix, so the check costs m x kCheckRows x k;
+/// on all rows of TILE16_V1, which interleaves its tiles panel by panel
+/// (a layout only --all runs). Relative L2 over those outputs; NaN where
+/// the portable call fails or y holds a NaN.
+double offPortable(const squant_rt_qweight &w, bool bf16, const float *x,
+                   const uint16_t *xb, long m, const float *y) {
+  squant_rt_qweight part = w;
+  if (w.layout != SQUANT_RT_LAYOUT_TILE16_V1)
+    part.n = std::min<int64_t>(w.n, kCheckRows);
+  std::vector<float> want(size_t(m) * part.n);
+  std::vector<char> ws(bf16 ? squant_rt_qgemm_bf16_workspace_size(m, &part)
+                            : squant_rt_qgemm_workspace_size(m, &part));
+  squant_rt_options portable{SQUANT_RT_ISA_PORTABLE, nullptr, 0};
+  squant_rt_status st =
+      bf16 ? squant_rt_qgemm_bf16(xb, m, w.k, &part, want.data(), part.n,
+                                  ws.data(), ws.size(), &portable)
+           : squant_rt_qgemm(x, m, w.k, &part, want.data(), part.n, ws.data(),
+                             ws.size(), &portable);
+  if (st != SQUANT_RT_OK)
+    return NAN;
+  double e = 0, r = 0;
+  for (long i = 0; i < m; ++i)
+    for (int64_t j = 0; j < part.n; ++j) {
+      double got = y[i * w.n + j], ref = want[i * part.n + j];
+      e += (got - ref) * (got - ref);
+      r += ref * ref;
+    }
+  return std::sqrt(e / r);
+}
 
 uint16_t toBf16(float v) { // round to nearest even (v finite)
   uint32_t bits;
@@ -387,13 +433,20 @@ int main(int argc, char **argv) {
       "'bf16' rows: squant_rt_qgemm_bf16 (x in bf16, y fp32); their oneDNN "
       "column is against oneDNN bf16 (x and weights bf16, y fp32; AMX where "
       "oneDNN uses it), 'widened' forces AVX-512 (x widened to fp32).\n"
+      "Each squant_rt row's result is checked before it is timed: against "
+      "the portable kernel's on the first %lld weight rows (TILE16_V1: all; "
+      "relative L2 at "
+      "most %.0e; the int8-activation rows print their error against the "
+      "exact mode instead); a row off by more prints 'WRONG' and the "
+      "command exits 1.\n"
       "'of read BW': weight GB/s over the probe's read before each window; "
       "'of paired read': over a read of the same number of bytes (cold, "
       "two streams) on the call's threads right before each call, median "
       "per window of read time / call time, median over windows.\n",
       hot ? "HOT (--hot: one copy of each weight, served from the caches "
             "where it fits)"
-          : "all cold");
+          : "all cold",
+      (long long)kCheckRows, kCheckTolerance);
   std::printf(
       "| N x K | M | thr | variant | time ms [min, max] | weight GB/s | "
       "of read BW | of paired read | GFLOP/s | OpenBLAS / this | "
@@ -409,6 +462,7 @@ int main(int argc, char **argv) {
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   BandwidthProbe probe;
+  bool wrong = false; // a squant_rt row failed its check (offPortable)
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
 
@@ -590,6 +644,18 @@ int main(int argc, char **argv) {
                         n, k, m, threads, name.c_str(), int(st));
             continue;
           }
+          if (!v.flags) {
+            double off =
+                offPortable(w, v.bf16, x.data(), xb.data(), m, y.data());
+            if (!(off <= kCheckTolerance)) {
+              std::printf("| %ldx%ld | %ld | %d | %s | WRONG: %.1e off the "
+                          "portable kernel, not timed | | | | | | | |\n",
+                          n, k, m, threads, name.c_str(), off);
+              std::fflush(stdout);
+              wrong = true;
+              continue;
+            }
+          }
           if (v.flags) {
             // Accuracy next to speed: relative L2 error against the exact
             // fp32-activation result on the same weight.
@@ -694,5 +760,8 @@ int main(int argc, char **argv) {
         squant_rt_pool_destroy(pool);
       }
     }
-  return 0;
+  if (wrong)
+    std::fprintf(stderr, "squant-bench-runtime: a kernel gave a wrong result "
+                         "(rows 'WRONG' above)\n");
+  return wrong ? 1 : 0;
 }

@@ -21,8 +21,13 @@ llvm_config.use_default_substitutions()
 # (FileCheck, not, count, mlir-opt), never from PATH guesses.
 tool_dirs = [config.squant_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["squant-opt", "squant-run", "squant-capi-test", "squant-gpu-check", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
+    ["squant-opt", "squant-run", "squant-capi-test", "squant-gpu-check",
+     "squant-bench-runtime", "mlir-opt", "mlir-runner", "mlir-translate", "clang"],
     tool_dirs)
+# The runtime benchmark is built where OpenBLAS and oneDNN are installed
+# (scripts/setup.sh installs them).
+if os.path.exists(os.path.join(config.squant_tools_dir, "squant-bench-runtime")):
+    config.available_features.add("runtime-bench")
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 # Executed tests: upstream's lowering to LLVM and the runner's support
