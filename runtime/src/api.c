@@ -130,7 +130,7 @@ static int gemvAmxInt8Takes(int64_t m, const squant_rt_qweight *w) {
  * ones) faster than the AMX-INT8 GEMV: 2- and 3-bit codes, 10-15 % and
  * 0-6 % less time at group 32 (docs/Performance.md, session 33). */
 static int tablesBeatGemvAmxInt8(const squant_rt_qweight *w) {
-  return squant_rt_gemv_amx_quad_k(w->group_size) == 32 &&
+  return squant_rt_gemv_amx_half_quads(w->group_size) &&
          squant_rt_gemv_tables_eligible(w);
 }
 
@@ -151,7 +151,7 @@ int32_t squant_rt_preferred_layout(const squant_rt_qweight *w, int64_t m,
    * kernel reads BLOCK32_V1 at least as fast. 4-bit LUT_INT8 in half quads:
    * BLOCK32_V1's AVX-512 GEMV, without TILE16_V2's unused bias line (a
    * third of its bytes at group 32), takes 6-11 % less time (session 33). */
-  int halfQuads = squant_rt_gemv_amx_quad_k(w->group_size) == 32;
+  int halfQuads = squant_rt_gemv_amx_half_quads(w->group_size);
   if (isa == SQUANT_RT_ISA_AMX && gemvAmxInt8Takes(m, &tiled) &&
       !tablesBeatGemvAmxInt8(&tiled) &&
       !(halfQuads && w->form == SQUANT_RT_FORM_LUT_INT8))
@@ -769,7 +769,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
      * 6-11 % less time at 4 bits too (session 33), so it runs those. */
     int vnniFirst =
         w->bits == 2 ||
-        (w->bits == 4 && squant_rt_gemv_amx_quad_k(w->group_size) == 32);
+        (w->bits == 4 && squant_rt_gemv_amx_half_quads(w->group_size));
     if (int8Tiled && (isa == SQUANT_RT_ISA_AMX ||
                       (isa == SQUANT_RT_ISA_AUTO &&
                        squant_rt_isa_available(SQUANT_RT_ISA_AMX) &&

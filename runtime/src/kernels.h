@@ -436,6 +436,10 @@ static inline int32_t squant_rt_gemv_amx_column(int32_t bits, int32_t o) {
 static inline int64_t squant_rt_gemv_amx_quad_k(int64_t group_size) {
   return group_size % 64 == 0 ? 64 : 32;
 }
+/* Whether the GEMV takes half quads in groups of group_size. */
+static inline int squant_rt_gemv_amx_half_quads(int64_t group_size) {
+  return squant_rt_gemv_amx_quad_k(group_size) == 32;
+}
 /* Up to 16 parts per group: one A tile. */
 #define SQUANT_RT_GEMV_AMX_PARTS 16
 /* x (one row, times row_scale^-1, squant_rt_amx_row_scales) as int8 parts
