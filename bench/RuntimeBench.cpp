@@ -33,7 +33,8 @@
 // (other layouts, forced ISAs, bf16 activations) at every M it supports,
 // which takes hours, --variants the ones named. Not a test, but since
 // session 37 it checks each squant_rt row's result against the portable
-// kernel before timing it (offPortable), prints WRONG instead of a time
+// kernel before timing it (offPortable; the generated code's against an
+// fp64 product, offLsbFirst), prints WRONG instead of a time
 // where it is off, and then exits 1: a figure is only printed for a call
 // that computes what it should (a timing of a kernel reading x in the
 // wrong lane order had gone unnoticed in a scratch build). One small run
@@ -177,6 +178,41 @@ double offPortable(const squant_rt_qweight &w, bool bf16, const float *x,
   for (long i = 0; i < m; ++i)
     for (int64_t j = 0; j < part.n; ++j) {
       double got = y[i * w.n + j], ref = want[i * part.n + j];
+      e += (got - ref) * (got - ref);
+      r += ref * ref;
+    }
+  return std::sqrt(e / r);
+}
+
+/// How far the generated code's y (m x n) lies from an fp64 product on
+/// the first kCheckRows weight rows of what it reads: row j's codes
+/// lsb_first in its rowBytes bytes (unsigned), w = fma(q, s, b) (FMA form)
+/// or s T[q] (int8 table). Relative L2, as offPortable.
+double offLsbFirst(const uint8_t *packed, size_t rowBytes, const float *scales,
+                   const float *bias, const int8_t *table, bool lut, int bits,
+                   long m, long n, long k, int64_t group, const float *x,
+                   const float *y) {
+  int64_t rows = std::min<int64_t>(n, kCheckRows), groups = k / group;
+  std::vector<double> w(size_t(rows) * k);
+  for (int64_t j = 0; j < rows; ++j)
+    for (long c = 0; c < k; ++c) {
+      const uint8_t *row = packed + j * rowBytes;
+      size_t bit = size_t(c) * bits, byte = bit / 8;
+      unsigned word =
+          row[byte] | (byte + 1 < rowBytes ? row[byte + 1] << 8 : 0);
+      int q = int(word >> (bit % 8)) & ((1 << bits) - 1);
+      float sc = scales[j * groups + c / group];
+      w[j * k + c] =
+          lut ? double(sc * float(table[q]))
+              : double(std::fma(float(q), sc, bias[j * groups + c / group]));
+    }
+  double e = 0, r = 0;
+  for (long i = 0; i < m; ++i)
+    for (int64_t j = 0; j < rows; ++j) {
+      double ref = 0;
+      for (long c = 0; c < k; ++c)
+        ref += double(x[i * k + c]) * w[j * k + c];
+      double got = y[i * n + j];
       e += (got - ref) * (got - ref);
       r += ref * ref;
     }
@@ -437,7 +473,8 @@ int main(int argc, char **argv) {
       "the portable kernel's on the first %lld weight rows (TILE16_V1: all; "
       "relative L2 at "
       "most %.0e; the int8-activation rows print their error against the "
-      "exact mode instead); a row off by more prints 'WRONG' and the "
+      "exact mode instead), each 'gen' row's against an fp64 product of "
+      "the codes it reads; a row off by more prints 'WRONG' and the "
       "command exits 1.\n"
       "'of read BW': weight GB/s over the probe's read before each window; "
       "'of paired read': over a read of the same number of bytes (cold, "
@@ -709,19 +746,40 @@ int main(int argc, char **argv) {
           size_t genBytes = size_t(n) * rowBytes + paramBytes;
           mlir::squant::OnThreads loopThreads = onLoopThreads(threads);
           Desc2 xd = desc(x.data(), m, k);
+          // Copy c's call; its y, or freed with keep false.
+          auto callGenerated = [&](int c, bool keep) {
+            Desc2 pd = desc(codes[c], n, rowBytes), yd;
+            Desc2 sd = desc(scales[c], n, groups);
+            Desc2 bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
+                           : desc(bias[c], n, groups);
+            bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
+            bd.strides[0] = lut ? 1 : groups;
+            gen.fn(&yd, &xd, &pd, &sd, &bd);
+            if (!keep) {
+              std::free(yd.allocated);
+              return std::vector<float>();
+            }
+            const float *out =
+                static_cast<const float *>(yd.aligned) + yd.offset;
+            std::vector<float> got(out, out + m * n);
+            std::free(yd.allocated);
+            return got;
+          };
+          std::vector<float> genY = callGenerated(0, true);
+          double genOff =
+              offLsbFirst(codes[0], rowBytes, scales[0], bias[0], table.data(),
+                          lut, v.bits, m, n, k, group, x.data(), genY.data());
+          if (!(genOff <= kCheckTolerance)) {
+            std::printf("| %ldx%ld | %ld | %d | gen %s | WRONG: %.1e off the "
+                        "fp64 product, not timed | | | | | | | |\n",
+                        n, k, m, threads, v.name, genOff);
+            std::fflush(stdout);
+            wrong = true;
+            continue;
+          }
           TimingStats gs = timeWindows(
-              [&](int call) {
-                int c = call % copies;
-                Desc2 pd = desc(codes[c], n, rowBytes), yd;
-                Desc2 sd = desc(scales[c], n, groups);
-                Desc2 bd = lut ? desc(table.data(), 1, int64_t(1) << v.bits)
-                               : desc(bias[c], n, groups);
-                bd.sizes[0] = lut ? (int64_t(1) << v.bits) : n;
-                bd.strides[0] = lut ? 1 : groups;
-                gen.fn(&yd, &xd, &pd, &sd, &bd);
-                std::free(yd.allocated);
-              },
-              probe, threads, kWindows, 0.05, nullptr,
+              [&](int call) { callGenerated(call % copies, false); }, probe,
+              threads, kWindows, 0.05, nullptr,
               [&](int) { return probe.readNext(genBytes, loopThreads); });
           double ggbs = double(genBytes) / gs.median / 1e9;
           std::printf("| %ldx%ld | %ld | %d | gen %s | %.3f [%.3f, %.3f] | "
