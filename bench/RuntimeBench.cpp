@@ -144,7 +144,7 @@ const char *const kTableRows[] = {"int4",
                                   "lut2 tile16v2",
                                   "int4 tile16v2 int8-act"};
 
-/// Weight rows whose results check each squant_rt row (offPortable).
+/// Weight rows whose results check each row (offPortable, offLsbFirst).
 constexpr int64_t kCheckRows = 64;
 /// The relative L2 difference a checked row may have: the kernels' own
 /// rounding (the folded AMX GEMM's 2^-21 per product at most) stays far
@@ -499,7 +499,7 @@ int main(int argc, char **argv) {
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   BandwidthProbe probe;
-  bool wrong = false; // a squant_rt row failed its check (offPortable)
+  bool wrong = false; // a row failed its check (offPortable, offLsbFirst)
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   dnnl::stream stream(engine);
 
