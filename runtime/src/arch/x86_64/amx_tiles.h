@@ -30,6 +30,32 @@ static inline void squantConfigureTiles(void) {
   _tile_loadconfig(&cfg);
 }
 
+/* The tiles configured (squantConfigureTiles), kernel(p, bits) with w's
+ * width as a constant (1, 2, 3, 4 or 8), the tiles released: the body of
+ * each AMX-BF16 GEMM's entry point. */
+#define SQUANT_AMX_BY_BITS(kernel, p)                                          \
+  do {                                                                         \
+    squantConfigureTiles();                                                    \
+    switch ((p)->w->bits) {                                                    \
+    case 1:                                                                    \
+      kernel(p, 1);                                                            \
+      break;                                                                   \
+    case 2:                                                                    \
+      kernel(p, 2);                                                            \
+      break;                                                                   \
+    case 3:                                                                    \
+      kernel(p, 3);                                                            \
+      break;                                                                   \
+    case 4:                                                                    \
+      kernel(p, 4);                                                            \
+      break;                                                                   \
+    default:                                                                   \
+      kernel(p, 8);                                                            \
+      break;                                                                   \
+    }                                                                          \
+    _tile_release();                                                           \
+  } while (0)
+
 /* floor(log2 v) of a positive finite float v given its bits (subnormals
  * included). */
 static inline int32_t squantFloorLog2(uint32_t bits) {

@@ -480,23 +480,5 @@ gemmBits(const squant_rt_qgemm_params *p, const int32_t bits) {
 }
 
 void squant_rt_qgemm_bf16_amx(const squant_rt_qgemm_params *p) {
-  squantConfigureTiles();
-  switch (p->w->bits) {
-  case 1:
-    gemmBits(p, 1);
-    break;
-  case 2:
-    gemmBits(p, 2);
-    break;
-  case 3:
-    gemmBits(p, 3);
-    break;
-  case 4:
-    gemmBits(p, 4);
-    break;
-  default:
-    gemmBits(p, 8);
-    break;
-  }
-  _tile_release();
+  SQUANT_AMX_BY_BITS(gemmBits, p);
 }

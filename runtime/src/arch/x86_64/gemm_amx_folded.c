@@ -356,23 +356,5 @@ gemmFolded(const squant_rt_qgemm_params *p, const int32_t bits) {
 }
 
 void squant_rt_qgemm_folded_amx(const squant_rt_qgemm_params *p) {
-  squantConfigureTiles();
-  switch (p->w->bits) {
-  case 1:
-    gemmFolded(p, 1);
-    break;
-  case 2:
-    gemmFolded(p, 2);
-    break;
-  case 3:
-    gemmFolded(p, 3);
-    break;
-  case 4:
-    gemmFolded(p, 4);
-    break;
-  default:
-    gemmFolded(p, 8);
-    break;
-  }
-  _tile_release();
+  SQUANT_AMX_BY_BITS(gemmFolded, p);
 }
