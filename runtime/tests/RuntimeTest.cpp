@@ -2453,8 +2453,9 @@ TEST(Runtime, Fp32AmxFoldedProductsAreTheStatedOnes) {
 
 TEST(Runtime, Fp32AmxFoldedBlockingThreadsAndSpecialValues) {
   // N = 600 (two N blocks of 16 tile pairs, the second ending in a partial
-  // pair), K = 1184 (a K block of 1024 and one of 160: K chunks of 128 and
-  // a last of 32), M = 150 (an M chunk of 128 and one of 22): within the
+  // pair), K = 1184 (for a pass of 160 rows K blocks of 768 and 416: K
+  // chunks of 128 and a last of 32), M = 150 (one pass of five chunks of
+  // 32 rows, the last of 22): within the
   // tolerance, a row of tiny values and one of subnormals nonzero, the same
   // bits on 2 and 3 threads, through AUTO and at strides.
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AMX))
