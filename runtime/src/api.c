@@ -288,25 +288,31 @@ static int amxFp32Pays(int64_t m, const squant_rt_qweight *w) {
  * (gemm_amx_folded.c): every form in BLOCK32_V1 in groups of 32, 64 or 96
  * (the factorized kernel's epilogue every one to three tile products),
  * from M = 32 in groups of 32 and M = 48 in the others, and the FMA form
- * in groups of 128 with 8-bit codes from M = 96 and 3-bit codes from
- * M = 128. Each weight is decoded into three parts once per pass of up to
- * 256 activation rows, and a last chunk of rows is padded to 32. Measured
- * cold, 4096 x 4096, one thread (docs/Performance.md), against the kernels
- * that ran before: in groups of 32 (the AVX-512 GEMM) at M = 32 8-bit
- * codes even and the others 8-12 % less time, at M = 40 to 64 5-14 % and
- * 10-24 % less; in groups of 64 (the factorized kernel; below 33 rows the
- * AMX-INT8 kernel runs) at M = 40 5-8 % more time (24 of 32 rows
- * padding), at M = 48 4-12 % less (session 36). In groups of 128 (session
- * 37; folded time / factorized time): at M = 64 1.15-1.24 for every width
- * and form; 8-bit codes 0.95 at M = 96, 0.93 at 128, 0.77 at 256; 3-bit
- * codes 1.03, 0.92 and 0.88; 2- and 4-bit codes and 2-bit LUTs 1.05-1.06
- * at 96, 0.96-1.03 from 128 to 224, 0.92-0.94 at 256; 4-bit LUTs
- * 1.04-1.12. In groups of 256 the factorized kernel took less time but
- * for 8-bit codes at M = 256 (4-bit codes 1.19-1.27, 3-bit 1.01-1.22). */
+ * in groups of 128 with 8-bit codes from M = 96, 3-bit codes from M = 128
+ * and 2- and 4-bit codes from M = 256. Each weight is decoded into three
+ * parts once per pass of up to 256 activation rows, and a last chunk of
+ * rows is padded to 32. Measured cold, 4096 x 4096, one thread
+ * (docs/Performance.md), against the kernels that ran before: in groups
+ * of 32 (the AVX-512 GEMM) at M = 32 8-bit codes even and the others 8-12 %
+ * less time, at M = 40 to 64 5-14 % and 10-24 % less; in groups of 64 (the
+ * factorized kernel; below 33 rows the AMX-INT8 kernel runs) at M = 40
+ * 5-8 % more time (24 of 32 rows padding), at M = 48 4-12 % less (session
+ * 36). In groups of 128 (session 37; folded time / factorized time): at
+ * M = 64 1.15-1.24 for every width and form; 8-bit codes 0.95 at M = 96,
+ * 0.93 at 128, 0.77 at 256; 3-bit codes 1.03, 0.92 and 0.88; 2- and 4-bit
+ * codes and 2-bit LUTs 1.05-1.06 at 96, 0.96-1.03 from 128 to 224,
+ * 0.92-0.94 at 256; 4-bit LUTs 1.04-1.12. In groups of 256 the factorized
+ * kernel took less time but for 8-bit codes at M = 256 (4-bit codes
+ * 1.19-1.27, 3-bit 1.01-1.22).
+ * Session 38 (medians of two alternated rounds; 4096 x 4096 at M = 256,
+ * 384 and 512, 11008 x 4096 and 4096 x 11008 at 256, two threads at
+ * 256): 2-bit codes 0.88-0.99, 4-bit codes 0.86-0.99; 2-bit LUTs
+ * 0.90-1.01 and 4-bit LUTs 1.00-1.10 stay factorized. */
 #define SQUANT_RT_AMX_FOLDED_MIN_M 32
 #define SQUANT_RT_AMX_FOLDED_MIN_M_WIDE_GROUPS 48
 #define SQUANT_RT_AMX_FOLDED_MIN_M_8BIT_GROUP_128 96
 #define SQUANT_RT_AMX_FOLDED_MIN_M_3BIT_GROUP_128 128
+#define SQUANT_RT_AMX_FOLDED_MIN_M_2_4BIT_GROUP_128 256
 static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
   if (w->layout != SQUANT_RT_LAYOUT_BLOCK32_V1)
     return 0;
@@ -319,7 +325,9 @@ static int amxFoldedTakes(int64_t m, const squant_rt_qweight *w) {
   case 128:
     return w->form == SQUANT_RT_FORM_FMA &&
            ((w->bits == 8 && m >= SQUANT_RT_AMX_FOLDED_MIN_M_8BIT_GROUP_128) ||
-            (w->bits == 3 && m >= SQUANT_RT_AMX_FOLDED_MIN_M_3BIT_GROUP_128));
+            (w->bits == 3 && m >= SQUANT_RT_AMX_FOLDED_MIN_M_3BIT_GROUP_128) ||
+            ((w->bits == 2 || w->bits == 4) &&
+             m >= SQUANT_RT_AMX_FOLDED_MIN_M_2_4BIT_GROUP_128));
   default:
     return 0;
   }

@@ -2305,16 +2305,18 @@ TEST(Runtime, Fp32AmxBelowItsRowsRunsAvx512) {
 //===----------------------------------------------------------------------===//
 // fp32 activations on AMX-BF16 with folded weights (gemm_amx_folded.c):
 // groups of 32 from M = 32, of 64 and 96 from M = 48, of 128 from M = 96
-// (8-bit codes) or 128 (3-bit), the exact weights and x in three bf16 parts
-// each, six of the nine products
+// (8-bit codes), 128 (3-bit) or 256 (2- and 4-bit), the exact weights and x
+// in three bf16 parts each, six of the nine products
 //===----------------------------------------------------------------------===//
 
 TEST(Runtime, Fp32AmxFoldedEveryForm) {
-  // Every form and width in groups of 32, 64 and 96, and 8- and 3-bit codes
-  // in groups of 128 (a group of four blocks; x in the single-block lane
-  // order there too): M = 40 (groups of 32 only; the others from 48) and
-  // 48 (a chunk of 32 rows and one of 8 or 16 padded to 32), 96, 130 (five
-  // chunks, the last of 2 rows). Within the
+  // Every form and width in groups of 32, 64 and 96, and 2-, 3-, 4- and
+  // 8-bit codes in groups of 128 (a group of four blocks; x in the
+  // single-block lane order there too): M = 40 (groups of 32 only; the
+  // others from 48) and 48 (a chunk of 32 rows and one of 8 or 16 padded to
+  // 32), 96, 130 (five chunks, the last of 2 rows), 260 (two passes of five
+  // and four chunks; the only M of 2- and 4-bit codes in groups of 128).
+  // Within the
   // tolerance, not the AVX-512 kernels' bits (the AMX path ran), and AUTO runs
   // it too (the same bits); at M = 31 AUTO leaves groups of 32 to the AVX-512
   // GEMM.
@@ -2330,8 +2332,8 @@ TEST(Runtime, Fp32AmxFoldedEveryForm) {
   for (int32_t bits : {1, 2, 3, 4, 8})
     cases.push_back({SQUANT_RT_FORM_FMA, bits, bits == 3 ? 96 : 32, false});
   cases.push_back({SQUANT_RT_FORM_FMA, 4, 64, false});
-  cases.push_back({SQUANT_RT_FORM_FMA, 8, 128, false});
-  cases.push_back({SQUANT_RT_FORM_FMA, 3, 128, false});
+  for (int32_t bits : {2, 3, 4, 8})
+    cases.push_back({SQUANT_RT_FORM_FMA, bits, 128, false});
   for (int32_t bits : {1, 2, 3, 4})
     cases.push_back(
         {SQUANT_RT_FORM_LUT_INT8, bits, bits == 2 ? 64 : 32, false});
@@ -2347,8 +2349,14 @@ TEST(Runtime, Fp32AmxFoldedEveryForm) {
                       c.bits, n, k, c.g, rng)
             : makeLut(squant_rt_form(c.form), c.bits, n, k, c.g, c.perRow, rng);
     finish(t);
-    for (int64_t m : {40, 48, 96, 130}) {
-      if ((m < 48 && c.g != 32) || (c.g == 128 && m < (c.bits == 8 ? 96 : 128)))
+    // The M from which the folded kernel takes the case (api.c).
+    int64_t from = c.g == 32     ? 32
+                   : c.g != 128  ? 48
+                   : c.bits == 8 ? 96
+                   : c.bits == 3 ? 128
+                                 : 256;
+    for (int64_t m : {40, 48, 96, 130, 260}) {
+      if (m < from)
         continue;
       std::vector<float> x = randomX(m, k, rng);
       std::string what = "form " + std::to_string(c.form) + " bits " +
@@ -2964,9 +2972,9 @@ TEST(Runtime, RandomSweepAcrossDispatchBoundaries) {
   auto pick = [&](auto const &choices) {
     return choices[rng() % std::size(choices)];
   };
-  const int64_t boundaryMs[] = {1,  2,  3,  4,  5,   8,   9,   16,
-                                17, 31, 32, 33, 40,  47,  48,  49,
-                                64, 95, 96, 97, 127, 128, 129, 130};
+  const int64_t boundaryMs[] = {1,  2,  3,   4,   5,   8,   9,   16,  17,
+                                31, 32, 33,  40,  47,  48,  49,  64,  95,
+                                96, 97, 127, 128, 129, 130, 255, 256, 257};
   const int64_t groups[] = {32, 64, 96, 128, 256};
   std::vector<squant_rt_isa> isas = bf16Isas();
   isas.push_back(SQUANT_RT_ISA_AUTO);
