@@ -462,10 +462,12 @@ size_t squant_rt_qgemm_workspace_size(int64_t m, const squant_rt_qweight *w) {
 /* Quantizes x (one row) per group to int8, the int8-activation mode's
  * numerics (squant_rt.h; squant_rt_gemv_amx_int8_quantize is the AMX-INT8
  * GEMV's), each 64 columns in the VNNI kernel's register order: group g's
- * scale at scale[g], its sum of int8 values at sum[g]. x is finite (the
- * caller's check). */
+ * scale at scale[g], its sum of int8 values at sum[g], and the sum of its
+ * quantized x (the scale times that sum, which the bias multiplies) at
+ * xsum[g]. x is finite (the caller's check). */
 static void quantizeActivations(const float *x, const squant_rt_qweight *w,
-                                int8_t *xq, float *scale, int32_t *sum) {
+                                int8_t *xq, float *scale, int32_t *sum,
+                                float *xsum) {
   int64_t gs = w->group_size, groups = w->k / gs;
   int32_t columns[64]; /* the kernel's byte order: lane -> column */
   for (int32_t lane = 0; lane < 64; ++lane)
@@ -488,6 +490,7 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
         total += (int32_t)v;
       }
     sum[g] = total;
+    xsum[g] = s * (float)total; /* |total| <= 127 * 65536: exact */
   }
 }
 
@@ -869,10 +872,12 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   }
   if (w->form == SQUANT_RT_FORM_FMA && (m == 1 || isa != SQUANT_RT_ISA_AVX512)) {
     /* Group sums of x, once per activation row (the b * sum x term; the
-     * AVX-512 kernels of M > 1 multiply exact weights instead). */
+     * AVX-512 kernels of M > 1 multiply exact weights instead; the
+     * int8-activation mode sums its quantized x below). */
     float *xsum = (float *)workspace;
-    for (int64_t r = 0; r < m; ++r)
-      groupSums(x + r * x_stride, w, xsum + r * groups);
+    if (!int8Mode)
+      for (int64_t r = 0; r < m; ++r)
+        groupSums(x + r * x_stride, w, xsum + r * groups);
     p->xsum = xsum;
   }
   fillValues(w, p->values);
@@ -881,7 +886,7 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
     int8_t *xq = (int8_t *)(((uintptr_t)base + 63) & ~(uintptr_t)63);
     float *xqScale = (float *)(xq + w->k);
     int32_t *xqSum = (int32_t *)(xqScale + groups);
-    quantizeActivations(x, w, xq, xqScale, xqSum);
+    quantizeActivations(x, w, xq, xqScale, xqSum, (float *)workspace);
     p->xq = xq;
     p->xq_scale = xqScale;
     p->xq_sum = xqSum;

@@ -475,7 +475,8 @@ static inline float squant_rt_int8_scale(float amax) {
  * squant_rt_gemv_amx_column's order, quad c's 64 bytes at out->tiles + c *
  * quad_bytes (1024: the AMX GEMV's A tiles; 64: k bytes in a row), its
  * unit s (out->units[g * 16]), its sum (out->qsums, where not NULL); xsum
- * (NULL: not written): each group's sum of x, lane by lane as the split's.
+ * (NULL: not written): each group's sum of its quantized x, s times the
+ * sum of its int8 values (the term the bias multiplies, squant_rt.h).
  * Returns 0 where x holds a NaN or an infinity (nothing useful written),
  * else 1. */
 int32_t squant_rt_gemv_amx_int8_quantize(const float *x,

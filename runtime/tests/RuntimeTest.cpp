@@ -1362,7 +1362,8 @@ namespace {
 /// (plus fp32 accumulation). Checks y (one row, FMA form) against that
 /// bound, that it is not exact (the mode really quantizes), and that it is
 /// the mode's own arithmetic up to fp32 rounding: per group s xs sum(q
-/// code) + b sum(x), with q = round-half-even(x / xs) and xs = max|x| / 127
+/// code) + b xs sum(q), the quantized x times the weights, with
+/// q = round-half-even(x / xs) and xs = max|x| / 127
 /// in fp32 (a group scale off by 1 % fails this, not the bound). Over
 /// many rows (`manyRows`) the error's norm is also a small fraction of y's;
 /// a few rows' y may cancel to near zero.
@@ -1389,7 +1390,7 @@ void expectWithinInt8QuantizationError(const TestWeight &t,
     double ref = 0.0, bound = 0.0, mode = 0.0, modeMagnitude = 0.0;
     for (int64_t gi = 0; gi < groups; ++gi) {
       double s = t.scales[j * groups + gi], b = t.bias[j * groups + gi];
-      double dot = 0.0, dotMagnitude = 0.0, sum = 0.0, sumMagnitude = 0.0;
+      double dot = 0.0, dotMagnitude = 0.0, qsum = 0.0, qsumMagnitude = 0.0;
       for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
         ref += double(x[c]) * t.dq[j * k + c];
         bound += std::fabs(t.dq[j * k + c]) * xs[gi] / 2 +
@@ -1399,12 +1400,12 @@ void expectWithinInt8QuantizationError(const TestWeight &t,
         int code = t.w.is_signed ? int(raw) : int(uint8_t(raw));
         dot += double(q[c]) * code;
         dotMagnitude += std::fabs(double(q[c]) * code);
-        sum += x[c];
-        sumMagnitude += std::fabs(x[c]);
+        qsum += q[c];
+        qsumMagnitude += std::abs(q[c]);
       }
-      mode += s * xs[gi] * dot + b * sum;
-      modeMagnitude +=
-          std::fabs(s * xs[gi]) * dotMagnitude + std::fabs(b) * sumMagnitude;
+      mode += s * xs[gi] * dot + b * xs[gi] * qsum;
+      modeMagnitude += std::fabs(s * xs[gi]) * dotMagnitude +
+                       std::fabs(b * xs[gi]) * qsumMagnitude;
     }
     ASSERT_LE(std::fabs(y[j] - ref), bound) << label << " row " << j;
     EXPECT_LE(std::fabs(y[j] - mode),
@@ -1418,11 +1419,38 @@ void expectWithinInt8QuantizationError(const TestWeight &t,
     EXPECT_LT(std::sqrt(errNorm / refNorm), 0.05) << label;
 }
 
+/// Makes every odd row of an IntAsymmetric weight, and every third group of
+/// the even rows, all zeros: codes at the zero point, the largest code (so
+/// that b = -s zp is far from 0), s a power of two, so that s q + b = 0
+/// exactly. There the int8-activation mode's y is the rounding of an exact
+/// zero (expectWithinInt8QuantizationError's mode check): the rounding of x
+/// meets the weights, not the codes. Before finish().
+void zeroSomeGroups(TestWeight &t) {
+  int64_t n = t.w.n, k = t.w.k, g = t.w.group_size, groups = k / g;
+  int bits = t.w.bits;
+  int zp = (1 << (bits - 1)) - 1;
+  float s = 0x1p-5f;
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      if (j % 2 == 0 && gi % 3 != 0)
+        continue;
+      t.scales[j * groups + gi] = s;
+      t.bias[j * groups + gi] = -float(zp) * s;
+      for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
+        t.codes[j * k + c] = int8_t(zp);
+        t.dq[j * k + c] = 0.0f;
+        t.magnitude[j * k + c] = 2.0f * float(zp) * s;
+      }
+    }
+  packCodes(t, t.w.layout, n, k, bits);
+}
+
 } // namespace
 
 TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
   // Every width the mode takes on VNNI (BLOCK32_V1), unsigned (float and
-  // int zero points) and signed (stretched, symmetric) codes.
+  // int zero points) and signed (stretched, symmetric) codes; int zero
+  // points with groups and rows of zeros (zeroSomeGroups).
   if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512) ||
       !__builtin_cpu_supports("avx512vnni"))
     GTEST_SKIP() << "no AVX-512 VNNI on this CPU";
@@ -1433,6 +1461,8 @@ TEST(Runtime, Int8ActivationModeWithinQuantizationError) {
       for (int64_t g : {64, 128}) {
         int64_t n = 37, k = 4 * g;
         TestWeight t = makeFma(scheme, bits, n, k, g, rng);
+        if (scheme == Scheme::IntAsymmetric)
+          zeroSomeGroups(t);
         finish(t);
         std::vector<float> x = randomX(1, k, rng);
         std::vector<float> y(n, NAN);
@@ -1528,7 +1558,8 @@ TEST(Runtime, Int8ActivationModeReadsTile16V2) {
   // same bound as the BLOCK32_V1 kernel's, the same bits on either kernel
   // and any pool, every scheme (the VNNI GEMV reads signed codes in offset
   // binary), ragged tiles (37 rows) and groups of 64 to 512 and of 32 and
-  // 96 (half quads); NaN and infinity take the exact path.
+  // 96 (half quads), groups and rows of zeros (zeroSomeGroups); NaN and
+  // infinity take the exact path.
   std::mt19937 rng(21);
   const bool amx = squant_rt_isa_available(SQUANT_RT_ISA_AMX);
   const bool vnni = vnniTile16Available();
@@ -1567,6 +1598,8 @@ TEST(Runtime, Int8ActivationModeReadsTile16V2) {
         int64_t n = 37, k = 3 * g;
         TestWeight t =
             makeFma(scheme, bits, n, k, g, rng, SQUANT_RT_LAYOUT_TILE16_V2);
+        if (scheme == Scheme::IntAsymmetric)
+          zeroSomeGroups(t);
         finish(t);
         std::vector<float> x = randomX(1, k, rng);
         std::string label = "bits " + std::to_string(bits) + " scheme " +
@@ -1651,15 +1684,16 @@ TEST(Runtime, Int8ActivationQuantizationIsTheStatedOne) {
               float s = amax > 0.0f ? amax / 127.0f : 1.0f;
               if (s == 0.0f)
                 s = std::numeric_limits<float>::denorm_min();
-              double dot = 0.0, sum = 0.0;
+              double dot = 0.0, qsum = 0.0;
               for (int64_t c = gi * g; c < (gi + 1) * g; ++c) {
                 int8_t code = t.codes[j * k + c]; // 8-bit unsigned: 0..255
-                dot += double(std::nearbyint(x[c] / s)) *
-                       (t.w.is_signed ? double(code) : double(uint8_t(code)));
-                sum += x[c];
+                double q = std::nearbyint(x[c] / s);
+                dot +=
+                    q * (t.w.is_signed ? double(code) : double(uint8_t(code)));
+                qsum += q;
               }
               acc += t.scales[j * (k / g) + gi] * double(s) * dot +
-                     t.bias[j * (k / g) + gi] * sum;
+                     t.bias[j * (k / g) + gi] * double(s) * qsum;
             }
             want[j] = float(acc);
           }

@@ -130,8 +130,12 @@ typedef struct squant_rt_pool squant_rt_pool;
 /* Activations are quantized per weight group to int8 (symmetric, scale
  * max|x| / 127 (1 for an all-zero group; the smallest subnormal where the
  * quotient underflows to zero), x / scale rounded half to even) and
- * multiplied with the codes in integer arithmetic; group scales, biases and
- * sum(x) stay fp32. Supported: FMA form, M = 1, and either 2-, 3-, 4- or
+ * multiplied with the codes in integer arithmetic; group scales and biases
+ * stay fp32, and each bias multiplies the sum of its group's quantized x
+ * (scale times the sum of the int8 values). So y is the product of the
+ * quantized x and the weights, up to fp32 rounding: each row's error is
+ * at most sum |w| scale / 2, and a weight group of zeros adds nothing.
+ * Supported: FMA form, M = 1, and either 2-, 3-, 4- or
  * 8-bit codes in BLOCK32_V1 with groups of multiples of 64 (AVX-512 VNNI; 3
  * bits also AVX-512 VBMI) or 2-, 3-, 4- or 8-bit codes in TILE16_V2 with
  * groups of multiples of 32 up to 512 (ISA AMX, AMX-INT8; ISA AVX512,

@@ -209,8 +209,6 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
     float s = squant_rt_int8_scale(amax);
     out->units[g * 16] = s;
     out->counts[g] = 1;
-    if (xsum)
-      xsum[g] = sum;
     const __m512 vs = _mm512_set1_ps(s);
     __m512i qsum = _mm512_setzero_si512();
     for (int64_t c = 0; c < gs; c += quadK) {
@@ -238,8 +236,12 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
       else
         _mm256_storeu_si256((__m256i *)at, _mm512_castsi512_si256(bytes));
     }
+    int32_t total = _mm512_reduce_add_epi32(qsum);
     if (out->qsums)
-      out->qsums[g] = _mm512_reduce_add_epi32(qsum);
+      out->qsums[g] = total;
+    /* The bias multiplies the sum of the quantized x (squant_rt.h). */
+    if (xsum)
+      xsum[g] = s * (float)total; /* |total| <= 127 * 65536: exact */
   }
   return 1;
 }
