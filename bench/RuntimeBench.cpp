@@ -144,6 +144,19 @@ const char *const kTableRows[] = {"int4",
                                   "lut2 tile16v2",
                                   "int4 tile16v2 int8-act"};
 
+/// A well-mixed 64-bit hash of i (splitmix64's finalizer): the benchmark's
+/// x and codes. A multiplicative hash (i * c mod 2^32 or mod 1000, until
+/// session 38) lays consecutive values on a lattice, on which the
+/// int8-activation rows' rounding errors of x cancel over a group and the
+/// codes correlate from row to row, so the error those rows print was not
+/// the one of random data.
+uint64_t mix64(uint64_t i) {
+  i += 0x9E3779B97F4A7C15ull;
+  i = (i ^ (i >> 30)) * 0xBF58476D1CE4E5B9ull;
+  i = (i ^ (i >> 27)) * 0x94D049BB133111EBull;
+  return i ^ (i >> 31);
+}
+
 /// Weight rows whose results check each row (offPortable, offLsbFirst).
 constexpr int64_t kCheckRows = 64;
 /// The relative L2 difference a checked row may have: the kernels' own
@@ -508,7 +521,7 @@ int main(int argc, char **argv) {
       const long n = shape.first, k = shape.second;
       std::vector<float> x(m * k);
       for (size_t i = 0; i < x.size(); ++i)
-        x[i] = float((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
+        x[i] = float(mix64(i) % 1000000) / 1000000.0f - 0.5f;
       std::vector<float> y(m * n);
       std::vector<uint16_t> xb(x.size());
       for (size_t i = 0; i < x.size(); ++i)
@@ -628,16 +641,23 @@ int main(int argc, char **argv) {
           int copies =
               hot ? 1
                   : int(std::max<size_t>(2, (kColdBytes + bytes - 1) / bytes));
+          // Scales of 0.01 and the bias that centres the codes' range on
+          // zero, as a min/max quantization of zero-mean weights places it:
+          // the values do not matter for speed, but the int8-activation
+          // rows' error (the rounding of x times the weights) depends on
+          // them.
+          const float scale = 0.01f,
+                      centre = -scale * float((1 << v.bits) - 1) / 2.0f;
           Copies<uint8_t> codes(copies, codeBytes);
           for (size_t i = 0; i < codeBytes; ++i)
-            codes[0][i] = uint8_t((i * 2246822519u) >> 7);
+            codes[0][i] = uint8_t(mix64(i) >> 56);
           if (inlineParams) {
-            // Codes from the same hash, parameters as below (not random
+            // Codes from the same hash, parameters as above (not random
             // bytes: those would hold denormals).
             std::vector<int8_t> q(size_t(n) * k);
             for (size_t i = 0; i < q.size(); ++i)
-              q[i] = int8_t(((i * 2246822519u) >> 7) & ((1u << v.bits) - 1));
-            std::vector<float> s(n * groups, 0.01f), b(n * groups, -0.04f);
+              q[i] = int8_t((mix64(i) >> 56) & ((1u << v.bits) - 1));
+            std::vector<float> s(n * groups, scale), b(n * groups, centre);
             squant_rt_pack_tile16_v2(q.data(), s.data(),
                                      hasBias ? b.data() : nullptr, n, k, v.bits,
                                      group, codes[0], codeBytes);
@@ -645,8 +665,8 @@ int main(int argc, char **argv) {
           codes.fill();
           Copies<float> scales(copies, size_t(n) * groups),
               bias(hasBias ? copies : 1, size_t(n) * groups);
-          std::fill_n(scales[0], scales.elements, 0.01f);
-          std::fill_n(bias[0], bias.elements, -0.04f);
+          std::fill_n(scales[0], scales.elements, scale);
+          std::fill_n(bias[0], bias.elements, centre);
           scales.fill();
           bias.fill();
           std::vector<int8_t> table(16);
