@@ -490,7 +490,9 @@ static void quantizeActivations(const float *x, const squant_rt_qweight *w,
         total += (int32_t)v;
       }
     sum[g] = total;
-    xsum[g] = s * (float)total; /* |total| <= 127 * 65536: exact */
+    /* The int sum converts exactly (|total| <= 127 * 65536 < 2^24), the
+     * product rounds once. */
+    xsum[g] = s * (float)total;
   }
 }
 

@@ -201,7 +201,7 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
   const __m512 top = _mm512_set1_ps(127.0f), bottom = _mm512_set1_ps(-127.0f);
   for (int64_t g = 0; g < groups; ++g) {
     const float *xg = x + g * gs;
-    float sum, amax;
+    float sum, amax; /* sum: x's exact sum, which this mode does not use */
     uint32_t amaxBits = squantScaleGroup(xg, gs, 1.0f, NULL, &sum);
     if (amaxBits == UINT32_MAX)
       return 0;
@@ -239,9 +239,11 @@ int32_t squant_rt_gemv_amx_int8_quantize(const float *x,
     int32_t total = _mm512_reduce_add_epi32(qsum);
     if (out->qsums)
       out->qsums[g] = total;
-    /* The bias multiplies the sum of the quantized x (squant_rt.h). */
+    /* The bias multiplies the sum of the quantized x (squant_rt.h): the
+     * int sum converts exactly (|total| <= 127 * 512 < 2^24), the product
+     * rounds once. */
     if (xsum)
-      xsum[g] = s * (float)total; /* |total| <= 127 * 65536: exact */
+      xsum[g] = s * (float)total;
   }
   return 1;
 }
