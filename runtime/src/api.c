@@ -858,24 +858,29 @@ squant_rt_status squant_rt_qgemm(const float *x, int64_t m, int64_t x_stride,
   p->x = x;
   p->x_stride = x_stride;
   int64_t groups = w->k / w->group_size;
-  if (m > 8 && isa == SQUANT_RT_ISA_AVX512) {
+  /* The AVX-512 and AVX2 kernels of M > 1 (the same blocking). */
+  int simd = isa == SQUANT_RT_ISA_AVX512 || isa == SQUANT_RT_ISA_AVX2;
+  if (m > 8 && simd) {
     /* X^T for the GEMM micro-tiles in slices of 32 activation rows
      * ([k][32] each, slice after slice), 64-byte aligned, padding rows
      * zero; without a pool, the GEMM's scratch follows it. */
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     float *xt = (float *)((base + 63) & ~(uintptr_t)63);
-    squant_rt_transpose_slices_avx512(x, m, x_stride, w->k, xt);
+    if (isa == SQUANT_RT_ISA_AVX512)
+      squant_rt_transpose_slices_avx512(x, m, x_stride, w->k, xt);
+    else
+      squant_rt_transpose_slices_avx2(x, m, x_stride, w->k, xt);
     p->xt = xt;
     p->xt_stride = SQUANT_XT_SLICE;
     p->scratch = xt + xtRows(m) * w->k;
-  } else if (m > 1 && isa == SQUANT_RT_ISA_AVX512) {
+  } else if (m > 1 && simd) {
     uintptr_t base = (uintptr_t)((char *)workspace + xsumBytes(m, w));
     p->scratch = (float *)((base + 63) & ~(uintptr_t)63);
   }
-  if (w->form == SQUANT_RT_FORM_FMA && (m == 1 || isa != SQUANT_RT_ISA_AVX512)) {
+  if (w->form == SQUANT_RT_FORM_FMA && (m == 1 || !simd)) {
     /* Group sums of x, once per activation row (the b * sum x term; the
-     * AVX-512 kernels of M > 1 multiply exact weights instead; the
-     * int8-activation mode sums its quantized x below). */
+     * AVX-512 and AVX2 kernels of M > 1 multiply exact weights instead;
+     * the int8-activation mode sums its quantized x below). */
     float *xsum = (float *)workspace;
     if (!int8Mode)
       for (int64_t r = 0; r < m; ++r)

@@ -247,6 +247,31 @@ static inline void squant_rt_prefetch_range(const void *p, int64_t bytes) {
     __builtin_prefetch((const void *)a, 0, 3);
 }
 
+/* Prefetches columns [k0, k0 + kc) of BLOCK32_V1 rows [n0, n0 + rows):
+ * their codes and group parameters. A K chunk of a block row is short runs
+ * of lines one row apart, which the hardware prefetchers do not follow.
+ * The divisions stay out of the loop (the compiler kept two per row). */
+static inline void squant_rt_prefetch_rows(const squant_rt_qweight *w,
+                                           int64_t n0, int64_t rows,
+                                           int64_t k0, int64_t kc,
+                                           int32_t bits) {
+  int64_t gs = w->group_size, groups = w->k / gs;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  int64_t g = k0 / gs, params = (kc + gs - 1) / gs;
+  for (int64_t r = 0; r < rows; ++r) {
+    squant_rt_prefetch_range(squant_rt_row_codes(w, n0 + r) +
+                                 k0 / 32 * blockBytes,
+                             kc / 32 * blockBytes);
+    int64_t param = (n0 + r) * groups + g;
+    if (w->form != SQUANT_RT_FORM_LUT_F32)
+      squant_rt_prefetch_range(w->scales + param,
+                               params * (int64_t)sizeof(float));
+    if (w->form == SQUANT_RT_FORM_FMA)
+      squant_rt_prefetch_range(w->bias + param,
+                               params * (int64_t)sizeof(float));
+  }
+}
+
 /* Unpacks the 32 indices of one BLOCK32_V1 block (portable, shared by the
  * kernels' tails and the tests). */
 void squant_rt_unpack_block32(const uint8_t *block, int32_t bits,
@@ -556,10 +581,13 @@ int squant_rt_gemv_x_ordered(const squant_rt_qweight *w);
 void squant_rt_gemv_x_order_avx512(const squant_rt_qweight *w, const float *x,
                                    float *xorder);
 
-/* X^T for the AVX-512 GEMM: the m rows of x (k a multiple of 16) in slices
- * of 32 rows, [k][32] each at xt + 32 k s, rows past m zero. */
+/* X^T for the AVX-512 and AVX2 GEMMs: the m rows of x (k a multiple of
+ * 16) in slices of 32 rows, [k][32] each at xt + 32 k s, rows past m
+ * zero. */
 void squant_rt_transpose_slices_avx512(const float *x, int64_t m, int64_t x_stride, int64_t k,
                                        float *xt);
+void squant_rt_transpose_slices_avx2(const float *x, int64_t m,
+                                     int64_t x_stride, int64_t k, float *xt);
 
 /* The activation-table GEMV (gemv_tables_avx512.c): whether a weight can
  * take it, the bytes of its tables (0 when it cannot), building them from

@@ -751,15 +751,22 @@ TEST(Runtime, SmallMAcrossKChunks) {
 
 // The AVX-512 GEMM runs M in chunks of four slices of 32 activation rows,
 // N in chunks of 16 blocks of 14 weight rows and K in chunks of 384
-// columns, in a pool thread's scratch or, without a pool, in the
-// workspace. Each output is summed over k in order whatever the blocking,
-// so every thread count gives the same bits as the call without a pool.
-// Shapes: K = 544 (one full and one partial chunk) and 4160; N = 45 (a
-// partial block) and 300 (a second N chunk of 76 rows, its last block of
-// 6); M = 33 (a slice of one row), 130 and 161 (a second M chunk).
+// columns, the AVX2 GEMM the same with blocks of 12 rows and K chunks of
+// 256, in a pool thread's scratch or, without a pool, in the workspace.
+// Each output is summed over k in order with one FMA per product whatever
+// the blocking, so every thread count gives the same bits as the call
+// without a pool, and the two GEMMs give the same bits. Shapes: K = 544
+// (one full and one partial chunk) and 4160; N = 45 (a partial block) and
+// 300 (a second N chunk, its last block partial); M = 12 (one slice,
+// partly padding), 33 (a slice of one row), 50 (a slice of 18 rows: a
+// whole and a partial half), 130 and 161 (a second M chunk).
 TEST(Runtime, GemmBlockingDoesNotChangeResults) {
-  if (!squant_rt_isa_available(SQUANT_RT_ISA_AVX512))
-    GTEST_SKIP() << "no AVX-512 on this machine: the blocked GEMM is AVX-512 code";
+  std::vector<squant_rt_isa> isas;
+  for (squant_rt_isa isa : {SQUANT_RT_ISA_AVX512, SQUANT_RT_ISA_AVX2})
+    if (squant_rt_isa_available(isa))
+      isas.push_back(isa);
+  if (isas.empty())
+    GTEST_SKIP() << "no AVX2 on this machine: the blocked GEMMs are AVX2 and AVX-512 code";
   std::mt19937 rng(12);
   struct Case {
     int32_t bits;
@@ -768,21 +775,32 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
   for (Case c : {Case{2, 45, 544}, Case{4, 300, 544}, Case{4, 45, 4160}, Case{8, 300, 160}}) {
     TestWeight t = makeFma(Scheme::IntAsymmetric, c.bits, c.n, c.k, 32, rng);
     finish(t);
-    for (int64_t m : {33, 130, 161}) {
+    for (int64_t m : {12, 33, 50, 130, 161}) {
       std::vector<float> x = randomX(m, c.k, rng);
-      std::vector<float> alone = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512);
-      std::string what = "bits " + std::to_string(c.bits) + " n " + std::to_string(c.n) +
-                         " k " + std::to_string(c.k) + " m " + std::to_string(m);
-      expectClose(t, x, m, alone, what);
-      for (int32_t threads : {1, 2, 3}) {
-        squant_rt_pool *pool = nullptr;
-        ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
-        std::vector<float> pooled = runQgemm(t, x, m, SQUANT_RT_ISA_AVX512, pool);
-        squant_rt_pool_destroy(pool);
-        for (size_t i = 0; i < pooled.size(); ++i)
-          ASSERT_EQ(std::memcmp(&pooled[i], &alone[i], sizeof(float)), 0)
-              << what << " threads " << threads << " output " << i << ": " << pooled[i]
-              << " vs " << alone[i];
+      std::vector<float> first;
+      for (squant_rt_isa isa : isas) {
+        std::vector<float> alone = runQgemm(t, x, m, isa);
+        std::string what = std::string(isaName(isa)) + " bits " + std::to_string(c.bits) +
+                           " n " + std::to_string(c.n) + " k " + std::to_string(c.k) +
+                           " m " + std::to_string(m);
+        expectClose(t, x, m, alone, what);
+        for (int32_t threads : {1, 2, 3}) {
+          squant_rt_pool *pool = nullptr;
+          ASSERT_EQ(squant_rt_pool_create(threads, &pool), SQUANT_RT_OK);
+          std::vector<float> pooled = runQgemm(t, x, m, isa, pool);
+          squant_rt_pool_destroy(pool);
+          for (size_t i = 0; i < pooled.size(); ++i)
+            ASSERT_EQ(std::memcmp(&pooled[i], &alone[i], sizeof(float)), 0)
+                << what << " threads " << threads << " output " << i << ": " << pooled[i]
+                << " vs " << alone[i];
+        }
+        if (first.empty()) {
+          first = alone;
+          continue;
+        }
+        for (size_t i = 0; i < alone.size(); ++i)
+          ASSERT_EQ(std::memcmp(&alone[i], &first[i], sizeof(float)), 0)
+              << what << " output " << i << ": " << alone[i] << " vs AVX-512 " << first[i];
       }
     }
   }

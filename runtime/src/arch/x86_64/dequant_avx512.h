@@ -64,28 +64,4 @@ squantBlockWeights(const squant_rt_qweight *w, const uint8_t *block,
   }
 }
 
-/* Prefetches columns [k0, k0 + kc) of BLOCK32_V1 rows [n0, n0 + rows):
- * their codes and group parameters. A K chunk of a block row is short runs
- * of lines one row apart, which the hardware prefetchers do not follow.
- * The divisions stay out of the loop (the compiler kept two per row). */
-static inline void squantPrefetchRows(const squant_rt_qweight *w, int64_t n0,
-                                      int64_t rows, int64_t k0, int64_t kc,
-                                      int32_t bits) {
-  int64_t gs = w->group_size, groups = w->k / gs;
-  int64_t blockBytes = squant_rt_block_bytes(bits);
-  int64_t g = k0 / gs, params = (kc + gs - 1) / gs;
-  for (int64_t r = 0; r < rows; ++r) {
-    squant_rt_prefetch_range(squant_rt_row_codes(w, n0 + r) +
-                                 k0 / 32 * blockBytes,
-                             kc / 32 * blockBytes);
-    int64_t param = (n0 + r) * groups + g;
-    if (w->form != SQUANT_RT_FORM_LUT_F32)
-      squant_rt_prefetch_range(w->scales + param,
-                               params * (int64_t)sizeof(float));
-    if (w->form == SQUANT_RT_FORM_FMA)
-      squant_rt_prefetch_range(w->bias + param,
-                               params * (int64_t)sizeof(float));
-  }
-}
-
 #endif /* SQUANT_RUNTIME_DEQUANT_AVX512_H */

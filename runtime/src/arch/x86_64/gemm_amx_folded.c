@@ -39,7 +39,7 @@
  * per pass (passes of 128 rows made M = 160 decode it twice, the second
  * time behind one chunk's products: 14-19 % more time than one pass,
  * docs/Performance.md, session 37). The weights are not
- * prefetched (the AVX-512 GEMM's squantPrefetchRows): a chunk's lines are
+ * prefetched (the AVX-512 GEMM's squant_rt_prefetch_rows): a chunk's lines are
  * few against its tile products (96 TDPBF16PS per 32 activation rows),
  * and prefetching them into L1 took 4 % longer (docs/Performance.md,
  * session 36).

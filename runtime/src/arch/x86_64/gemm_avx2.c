@@ -1,106 +1,531 @@
 /*===- gemm_avx2.c - AVX2 + FMA qgemm --------------------------------------===//
  *
- * The AVX-512 kernel's GEMV scheme on 8 lanes for every M: a 16-entry table
- * is two 8-entry vpermps lookups blended on bit 3 of the index (one lookup
- * for b <= 3, whose tables are replicated to 8 entries).
+ * The AVX-512 kernel's three paths (gemm_avx512.c) on 8 lanes and 16
+ * registers, for CPUs without AVX-512:
+ *
+ * GEMV (M = 1): two output rows at a time (from the two halves of the
+ * range: two streams), each 32-code block as four vectors of 8 values
+ * (squantIndices8: a broadcast load and one vpsrlvd per 8 codes) times x
+ * in k order, four dot chains per row. The FMA form's 4-bit codes convert
+ * directly (a mask or a sign extension and a vcvtdq2ps, where the
+ * 16-entry lookup takes two vpermps and a blend); 8-bit codes widen and
+ * convert; the rest look up the row's table (one vpermps up to 3 bits,
+ * whose tables are replicated to 8 entries). The group factorization
+ * applies s once per group and b * sum(x) once per group after the K loop.
+ *
+ * Small M (2..8): K-vectorized like the GEMV with exact weights (the
+ * group's values fma(T[i], s, b), s_t * T[i] or the fp32 entry as a table,
+ * or fma(q, s, b) for 8 bits), each decoded block shared by every
+ * activation row, K in chunks whose copy of x stays in L1.
+ *
+ * GEMM (M > 8): 12 rows of exact weights are decoded once per K chunk of
+ * 256 columns into an L1 panel and reused by every activation row; the
+ * micro-tile broadcasts a weight and multiplies it with 16 activation rows
+ * of X^T (6 x 2 accumulators, 12 FMAs per 8 loads). Each output is summed
+ * over k in order with one FMA per product, as in the AVX-512 GEMM, so the
+ * two give the same bits.
  *
  *===----------------------------------------------------------------------===*/
 
 #include "../../kernels.h"
 #include "decode_block32.h"
 
-#define SQUANT_MB 4
+#define SQUANT_GEMV_NR 2  /* GEMV: output rows per step */
+#define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
+#define SQUANT_GR 12      /* GEMM: panel rows (two micro-tiles of 6) */
+#define SQUANT_TILE_ROWS 6
+#define SQUANT_KC 256     /* GEMM: K chunk */
+#define SQUANT_PANEL_STRIDE (SQUANT_KC + 16)
+#define SQUANT_GEMM_NB 16 /* blocks of SQUANT_GR rows per N chunk */
+#define SQUANT_GEMM_MS 4  /* slices of 32 activation rows per M chunk */
+#define SQUANT_SLICE 32   /* api.c's X^T slices */
 
-/* Eight values from eight indices: one vpermps for tables of up to 8
- * (replicated) entries, two blended on index bit 3 for 16. */
-static inline __m256 lookup8(__m256i i, __m256 lo, __m256 hi, int bits) {
-  __m256 v = _mm256_permutevar8x32_ps(lo, i);
+_Static_assert((SQUANT_GR * SQUANT_PANEL_STRIDE +
+                SQUANT_GEMM_NB * SQUANT_GEMM_MS * SQUANT_GR * SQUANT_SLICE) *
+                       sizeof(float) <=
+                   SQUANT_RT_GEMM_SCRATCH,
+               "the AVX2 GEMM's panel and tiles fit the GEMM scratch");
+
+/* A 16-entry table of floats in two registers. */
+typedef struct {
+  __m256 lo, hi;
+} SquantTable16;
+
+/* The value of each index for row n: p->values, or the row's own fp32
+ * table (LUT_F32 with a table per row), replicated to 16 entries. */
+static inline SquantTable16 rowTable(const squant_rt_qgemm_params *p,
+                                     int64_t n) {
+  const squant_rt_qweight *w = p->w;
+  const float *values = p->values;
+  float row[16];
+  if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1) {
+    int64_t entries = (int64_t)1 << w->bits;
+    for (int64_t i = 0; i < 16; ++i)
+      row[i] = w->ftable[n * entries + i % entries];
+    values = row;
+  }
+  SquantTable16 t = {_mm256_loadu_ps(values), _mm256_loadu_ps(values + 8)};
+  return t;
+}
+
+/* Eight values from eight indices (low bits valid): one vpermps for
+ * tables of up to 8 (replicated) entries, two blended on bit 3 for 16. */
+static inline __attribute__((always_inline)) __m256
+lookup8(__m256i i, SquantTable16 t, const int32_t bits) {
+  __m256 v = _mm256_permutevar8x32_ps(t.lo, i);
   if (bits < 4)
     return v;
-  __m256 u = _mm256_permutevar8x32_ps(hi, i);
-  __m256 useHi = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)); /* bit 3 -> sign */
+  __m256 u = _mm256_permutevar8x32_ps(t.hi, i);
+  __m256 useHi = _mm256_castsi256_ps(_mm256_slli_epi32(i, 28)); /* bit 3 */
   return _mm256_blendv_ps(v, u, useHi);
 }
 
-/* Values 8j..8j+7 of one block, j = 0..3. */
-static inline void blockWeights(const uint8_t *block, int32_t bits,
-                                int isSigned, __m256 lo, __m256 hi,
-                                __m256 out[4]) {
-  if (bits == 8) {
-    for (int j = 0; j < 4; ++j) {
-      __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 8 * j));
-      __m256i i = isSigned ? _mm256_cvtepi8_epi32(raw) : _mm256_cvtepu8_epi32(raw);
-      out[j] = _mm256_cvtepi32_ps(i);
-    }
-    return;
+/* Up to 4 bits, the 16 exact weights of group `param`: fma(T[i], s, b),
+ * s * T[i] or T[i] (the AVX-512 GEMM's squantGroupValues, the same
+ * operations on the same values). 8-bit codes: the table itself. */
+static inline __attribute__((always_inline)) SquantTable16
+groupValues(const squant_rt_qweight *w, SquantTable16 t, int64_t param,
+            const int32_t bits) {
+  if (bits == 8 || w->form == SQUANT_RT_FORM_LUT_F32)
+    return t;
+  __m256 s = _mm256_set1_ps(w->scales[param]);
+  if (w->form == SQUANT_RT_FORM_LUT_INT8) {
+    t.lo = _mm256_mul_ps(s, t.lo);
+    t.hi = _mm256_mul_ps(s, t.hi);
+    return t;
   }
-  for (int j = 0; j < 4; ++j)
-    out[j] = lookup8(squantIndices8(block, bits, j / 2, j % 2), lo, hi, bits);
+  __m256 b = _mm256_set1_ps(w->bias[param]);
+  t.lo = _mm256_fmadd_ps(t.lo, s, b);
+  t.hi = _mm256_fmadd_ps(t.hi, s, b);
+  return t;
+}
+
+/* Values of codes 8j .. 8j + 7 of a block, j = 0..3, before scaling:
+ * 8-bit codes widened and converted; `direct` (the FMA form's 4-bit
+ * codes) the nibble masked or sign-extended and converted; the others
+ * looked up in t. */
+static inline __attribute__((always_inline)) void
+blockValues(const uint8_t *block, const int32_t bits, const int isSigned,
+            const int direct, SquantTable16 t, __m256 v[4]) {
+  for (int j = 0; j < 4; ++j) {
+    if (bits == 8) {
+      __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 8 * j));
+      v[j] = _mm256_cvtepi32_ps(isSigned ? _mm256_cvtepi8_epi32(raw)
+                                         : _mm256_cvtepu8_epi32(raw));
+      continue;
+    }
+    __m256i i = squantIndices8(block, bits, j / 2, j % 2);
+    if (direct && isSigned)
+      v[j] = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(i, 28), 28));
+    else if (direct)
+      v[j] = _mm256_cvtepi32_ps(_mm256_and_si256(i, _mm256_set1_epi32(15)));
+    else
+      v[j] = lookup8(i, t, bits);
+  }
+}
+
+/* The exact weights of one block of group `param` (groupTable from
+ * groupValues); 8-bit codes take fma(q, s, b) per code. */
+static inline __attribute__((always_inline)) void
+blockWeights(const squant_rt_qweight *w, const uint8_t *block,
+             SquantTable16 groupTable, int64_t param, const int32_t bits,
+             __m256 v[4]) {
+  blockValues(block, bits, w->is_signed, 0, groupTable, v);
+  if (bits == 8) {
+    __m256 s = _mm256_set1_ps(w->scales[param]),
+           b = _mm256_set1_ps(w->bias[param]);
+    for (int j = 0; j < 4; ++j)
+      v[j] = _mm256_fmadd_ps(v[j], s, b);
+  }
 }
 
 static inline float hsum8(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  __m128 s =
+      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
 
-void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
+/* sum_g bias[g] * xsum[g] over `groups` groups, 8 per FMA. */
+static inline float biasDot(const float *bias, const float *xsum,
+                            int64_t groups) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t g = 0;
+  for (; g + 8 <= groups; g += 8)
+    acc = _mm256_fmadd_ps(_mm256_loadu_ps(bias + g), _mm256_loadu_ps(xsum + g),
+                          acc);
+  float sum = hsum8(acc);
+  for (; g < groups; ++g)
+    sum += bias[g] * xsum[g];
+  return sum;
+}
+
+/* Block b of row n: in place for BLOCK32_V1, its words copied into tmp for
+ * TILE16_V1 (tile16, a constant after inlining). */
+static inline __attribute__((always_inline)) const uint8_t *
+blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
+        int32_t bits, uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX],
+        const int tile16) {
+  return tile16 ? squant_rt_block_at(w, row, n, b, bits, tmp)
+                : row + b * squant_rt_block_bytes(bits);
+}
+
+/* GEMV for rows n0 and n0 + stride (nr of them, a constant after
+ * inlining). */
+static inline __attribute__((always_inline)) void
+gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
+         const int nr, const int32_t bits, const int tile16,
+         const int direct) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
-  int32_t bits = w->bits;
-  int64_t entries = bits <= 4 ? (int64_t)1 << bits : 0;
-  int isFma = w->form == SQUANT_RT_FORM_FMA;
+  int64_t blockBytes = squant_rt_block_bytes(bits);
+  int64_t rowBytes = (k / 32) * blockBytes;
   int scaled = w->form != SQUANT_RT_FORM_LUT_F32;
-  for (int64_t n = p->n_begin; n < p->n_end; ++n) {
-    float rowTable[16];
-    const float *values = p->values;
-    if (w->form == SQUANT_RT_FORM_LUT_F32 && w->num_tables > 1) {
-      for (int64_t i = 0; i < 16; ++i) /* replicated: lookups read low bits */
-        rowTable[i] = w->ftable[n * entries + i % entries];
-      values = rowTable;
+  SquantTable16 table[SQUANT_GEMV_NR];
+  __m256 acc[SQUANT_GEMV_NR];
+  const uint8_t *row[SQUANT_GEMV_NR];
+  for (int r = 0; r < nr; ++r) {
+    table[r] = rowTable(p, n0 + r * stride);
+    acc[r] = _mm256_setzero_ps();
+    row[r] = squant_rt_row_codes(w, n0 + r * stride);
+  }
+  for (int64_t g = 0; g < groups; ++g) {
+    __m256 d[SQUANT_GEMV_NR][4];
+    for (int r = 0; r < nr; ++r)
+      for (int j = 0; j < 4; ++j)
+        d[r][j] = _mm256_setzero_ps();
+    int64_t first = g * gs / 32, last = (g + 1) * gs / 32;
+    /* Each row's successor in memory is the next row of its stream. */
+    for (int r = 0; r < nr && !tile16; ++r)
+      for (int64_t off = first * blockBytes; off < last * blockBytes; off += 64)
+        _mm_prefetch((const char *)(row[r] + off + rowBytes), _MM_HINT_T0);
+    for (int64_t b = first; b < last; ++b) {
+      const float *xb = p->x + b * 32;
+      for (int r = 0; r < nr; ++r) {
+        uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
+        __m256 v[4];
+        blockValues(blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
+                    bits, w->is_signed, direct, table[r], v);
+        for (int j = 0; j < 4; ++j)
+          d[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8 * j), v[j], d[r][j]);
+      }
     }
-    __m256 lo = _mm256_loadu_ps(values), hi = _mm256_loadu_ps(values + 8);
-    const uint8_t *row = squant_rt_row_codes(w, n);
-    for (int64_t m0 = 0; m0 < p->m; m0 += SQUANT_MB) {
-      int64_t mb = p->m - m0 < SQUANT_MB ? p->m - m0 : SQUANT_MB;
-      const float *x[SQUANT_MB];
-      __m256 acc[SQUANT_MB];
-      float bsum[SQUANT_MB];
-      for (int64_t r = 0; r < SQUANT_MB; ++r) {
-        x[r] = p->x + (m0 + (r < mb ? r : 0)) * p->x_stride;
-        acc[r] = _mm256_setzero_ps();
-        bsum[r] = 0.0f;
+    for (int r = 0; r < nr; ++r) {
+      __m256 dot = _mm256_add_ps(_mm256_add_ps(d[r][0], d[r][1]),
+                                 _mm256_add_ps(d[r][2], d[r][3]));
+      if (!scaled) {
+        acc[r] = _mm256_add_ps(acc[r], dot);
+        continue;
       }
-      for (int64_t g = 0; g < groups; ++g) {
-        __m256 dot[SQUANT_MB];
-        for (int64_t r = 0; r < SQUANT_MB; ++r)
-          dot[r] = _mm256_setzero_ps();
-        for (int64_t b = g * gs / 32; b < (g + 1) * gs / 32; ++b) {
-          __m256 wv[4];
-          uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-          blockWeights(squant_rt_block_at(w, row, n, b, bits, tmp), bits, w->is_signed, lo, hi, wv);
-          for (int64_t r = 0; r < mb; ++r)
-            for (int j = 0; j < 4; ++j)
-              dot[r] = _mm256_fmadd_ps(_mm256_loadu_ps(x[r] + b * 32 + 8 * j),
-                                       wv[j], dot[r]);
-        }
-        if (!scaled) {
-          for (int64_t r = 0; r < mb; ++r)
-            acc[r] = _mm256_add_ps(acc[r], dot[r]);
-          continue;
-        }
-        __m256 s = _mm256_set1_ps(w->scales[n * groups + g]);
-        for (int64_t r = 0; r < mb; ++r)
-          acc[r] = _mm256_fmadd_ps(s, dot[r], acc[r]);
-        if (isFma) {
-          float bias = w->bias[n * groups + g];
-          for (int64_t r = 0; r < mb; ++r)
-            bsum[r] += bias * p->xsum[(m0 + r) * groups + g];
-        }
-      }
-      for (int64_t r = 0; r < mb; ++r)
-        p->y[(m0 + r) * p->y_stride + n] = hsum8(acc[r]) + bsum[r];
+      int64_t param = (n0 + r * stride) * groups + g;
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(w->scales[param]), dot, acc[r]);
     }
   }
+  for (int r = 0; r < nr; ++r) {
+    float bsum = w->form == SQUANT_RT_FORM_FMA
+                     ? biasDot(w->bias + (n0 + r * stride) * groups, p->xsum,
+                               groups)
+                     : 0.0f;
+    p->y[n0 + r * stride] = hsum8(acc[r]) + bsum;
+  }
+}
+
+/* The rows of a step come from the two halves of the range: two linear
+ * streams through memory. */
+static inline __attribute__((always_inline)) void
+gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
+  int direct = bits == 4 && p->w->form == SQUANT_RT_FORM_FMA;
+  int64_t q = (p->n_end - p->n_begin) / SQUANT_GEMV_NR;
+  for (int64_t n = p->n_begin; n < p->n_begin + q; ++n)
+    direct ? gemvRows(p, n, q, 2, bits, tile16, 1)
+           : gemvRows(p, n, q, 2, bits, tile16, 0);
+  if (p->n_begin + SQUANT_GEMV_NR * q < p->n_end)
+    direct ? gemvRows(p, p->n_end - 1, 1, 1, bits, tile16, 1)
+           : gemvRows(p, p->n_end - 1, 1, 1, bits, tile16, 0);
+}
+
+/* Small M (2..SQUANT_SMALL_M): blocks [b0, b1) of row n and the first mr
+ * (4 or 8) rows of xc (the chunk's copy of x, [block][8][32], zero past
+ * M): y = the chunk's dot (first chunk) or y += it, for the first `live`
+ * rows. With 4 rows each keeps two chains (the FMA latency). */
+static inline __attribute__((always_inline)) void
+smallRow(const squant_rt_qgemm_params *p, int64_t n, const int mr, int live,
+         int64_t b0, int64_t b1, const float *xc, const int32_t bits,
+         const int tile16) {
+  const squant_rt_qweight *w = p->w;
+  int64_t gs = w->group_size, groups = w->k / gs, groupBlocks = gs / 32;
+  const int chains = mr <= 4 ? 2 : 1;
+  SquantTable16 table = rowTable(p, n), groupTable = table;
+  const uint8_t *row = squant_rt_row_codes(w, n);
+  __m256 acc[SQUANT_SMALL_M][2];
+  for (int i = 0; i < mr; ++i)
+    for (int c = 0; c < chains; ++c)
+      acc[i][c] = _mm256_setzero_ps();
+  /* The group counted, not divided per block. */
+  int64_t g = b0 / groupBlocks - 1, groupEnd = b0;
+  const float *xb = xc;
+  for (int64_t b = b0; b < b1; ++b, xb += SQUANT_SMALL_M * 32) {
+    if (b == groupEnd) {
+      ++g;
+      groupEnd = (g + 1) * groupBlocks;
+      groupTable = groupValues(w, table, n * groups + g, bits);
+    }
+    uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
+    __m256 v[4];
+    blockWeights(w, blockOf(w, row, n, b, bits, tmp, tile16), groupTable,
+                 n * groups + g, bits, v);
+    for (int i = 0; i < mr; ++i)
+      for (int j = 0; j < 4; ++j)
+        acc[i][j % chains] = _mm256_fmadd_ps(
+            _mm256_load_ps(xb + i * 32 + 8 * j), v[j], acc[i][j % chains]);
+  }
+  for (int i = 0; i < live; ++i) {
+    __m256 a = chains == 2 ? _mm256_add_ps(acc[i][0], acc[i][1]) : acc[i][0];
+    float *y = p->y + i * p->y_stride + n;
+    float dot = hsum8(a);
+    *y = b0 == 0 ? dot : *y + dot;
+  }
+}
+
+/* K in chunks of SQUANT_RT_SMALL_KC columns over all rows, the chunk of x
+ * copied block by block into the scratch (one linear stream in L1); each
+ * output adds its chunks' sums in order of k, so the result does not
+ * depend on how rows are split among threads. M = 5..8 runs as one pass
+ * of 8 rows and M = 2..4 as one of 4, padding rows zero. */
+static inline __attribute__((always_inline)) void
+smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
+         const int tile16) {
+  int64_t blocks = p->w->k / 32, chunkBlocks = SQUANT_RT_SMALL_KC / 32;
+  float *xc = p->scratch; /* [block][8][32] */
+  int mr = p->m > 4 ? 8 : 4;
+  for (int64_t b0 = 0; b0 < blocks; b0 += chunkBlocks) {
+    int64_t b1 = blocks - b0 < chunkBlocks ? blocks : b0 + chunkBlocks;
+    for (int64_t b = b0; b < b1; ++b)
+      for (int64_t i = 0; i < SQUANT_SMALL_M; ++i)
+        for (int j = 0; j < 4; ++j) {
+          float *out = xc + ((b - b0) * SQUANT_SMALL_M + i) * 32 + 8 * j;
+          _mm256_store_ps(out, i < p->m ? _mm256_loadu_ps(p->x + i * p->x_stride +
+                                                          b * 32 + 8 * j)
+                                        : _mm256_setzero_ps());
+        }
+    for (int64_t n = p->n_begin; n < p->n_end; ++n)
+      mr == 8 ? smallRow(p, n, 8, (int)p->m, b0, b1, xc, bits, tile16)
+              : smallRow(p, n, 4, (int)p->m, b0, b1, xc, bits, tile16);
+  }
+}
+
+/* Exact weights of rows [n0, n0 + nr) and columns [k0, k0 + kc) into
+ * panel[r][0..kc) (row stride SQUANT_PANEL_STRIDE); rows nr..SQUANT_GR-1
+ * zero. The same columns of rows [pn, ..) at pk are prefetched: the next
+ * panel. */
+static inline __attribute__((always_inline)) void
+decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
+            int64_t kc, float *panel, int64_t pn, int64_t pk,
+            const int32_t bits, const int tile16) {
+  const squant_rt_qweight weight = *p->w, *w = &weight; /* no aliasing */
+  int64_t gs = w->group_size, groups = w->k / gs;
+  if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && pk < w->k)
+    squant_rt_prefetch_rows(
+        w, pn, p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR, pk,
+        w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC, bits);
+  int64_t g0 = k0 / gs;
+  for (int r = 0; r < SQUANT_GR; ++r) {
+    float *out = panel + r * SQUANT_PANEL_STRIDE;
+    if (r >= nr) {
+      for (int64_t c = 0; c < kc; c += 8)
+        _mm256_storeu_ps(out + c, _mm256_setzero_ps());
+      continue;
+    }
+    int64_t n = n0 + r;
+    SquantTable16 table = rowTable(p, n);
+    const uint8_t *row = squant_rt_row_codes(w, n);
+    int64_t param = n * groups + g0, paramEnd = (g0 + 1) * gs;
+    SquantTable16 groupTable = groupValues(w, table, param, bits);
+    for (int64_t c = 0; c < kc; c += 32) {
+      if (k0 + c >= paramEnd) {
+        ++param;
+        paramEnd += gs;
+        groupTable = groupValues(w, table, param, bits);
+      }
+      uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
+      __m256 v[4];
+      blockWeights(w, blockOf(w, row, n, (k0 + c) / 32, bits, tmp, tile16),
+                   groupTable, param, bits, v);
+      for (int j = 0; j < 4; ++j)
+        _mm256_storeu_ps(out + c + 8 * j, v[j]);
+    }
+  }
+}
+
+/* ct[r][0 .. 8 mw) += sum_k panel[r][k] * xt[k][0 ..] over the chunk for
+ * SQUANT_TILE_ROWS panel rows and mw vectors of 8 activation rows (xt:
+ * a slice's [k][32] at the half's first row), continued from ct unless
+ * first. */
+static inline __attribute__((always_inline)) void
+microTile(const float *panel, const float *xt, int64_t kc, float *ct,
+          const int mw, int first) {
+  __m256 acc[SQUANT_TILE_ROWS][2];
+  for (int r = 0; r < SQUANT_TILE_ROWS; ++r)
+    for (int j = 0; j < mw; ++j)
+      acc[r][j] = first ? _mm256_setzero_ps()
+                        : _mm256_loadu_ps(ct + r * SQUANT_SLICE + 8 * j);
+  for (int64_t c = 0; c < kc; ++c) {
+    __m256 x0 = _mm256_load_ps(xt + c * SQUANT_SLICE);
+    __m256 x1 = mw > 1 ? _mm256_load_ps(xt + c * SQUANT_SLICE + 8) : x0;
+    for (int r = 0; r < SQUANT_TILE_ROWS; ++r) {
+      __m256 wv = _mm256_broadcast_ss(panel + r * SQUANT_PANEL_STRIDE + c);
+      acc[r][0] = _mm256_fmadd_ps(wv, x0, acc[r][0]);
+      if (mw > 1)
+        acc[r][1] = _mm256_fmadd_ps(wv, x1, acc[r][1]);
+    }
+  }
+  for (int r = 0; r < SQUANT_TILE_ROWS; ++r)
+    for (int j = 0; j < mw; ++j)
+      _mm256_storeu_ps(ct + r * SQUANT_SLICE + 8 * j, acc[r][j]);
+}
+
+/* Every micro-tile of one slice of mc (<= 32) activation rows: its halves
+ * of 16 rows (one or two vectors), each with the panel's two groups of
+ * rows. */
+static inline __attribute__((always_inline)) void
+sliceTiles(const float *panel, const float *xt, int64_t kc, float *ct,
+           int64_t mc, int first) {
+  for (int64_t h = 0; h < mc; h += 16)
+    for (int r0 = 0; r0 < SQUANT_GR; r0 += SQUANT_TILE_ROWS) {
+      const float *pr = panel + r0 * SQUANT_PANEL_STRIDE;
+      float *cr = ct + r0 * SQUANT_SLICE + h;
+      if (mc - h > 8)
+        microTile(pr, xt + h, kc, cr, 2, first);
+      else
+        microTile(pr, xt + h, kc, cr, 1, first);
+    }
+}
+
+/* GEMM for M > SQUANT_SMALL_M, in the thread's scratch (api.c provides
+ * SQUANT_RT_GEMM_SCRATCH bytes). The loops of the AVX-512 GEMM: M chunks
+ * of SQUANT_GEMM_MS slices, N chunks of SQUANT_GEMM_NB blocks whose
+ * tiles stay in L2, K chunks of SQUANT_KC columns (the M chunk's X^T for
+ * it, 128 KiB, in L2), blocks decoded once into the L1 panel (13 KiB) and
+ * passed over by every slice's micro-tiles. */
+static inline __attribute__((always_inline)) void
+gemmAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
+  int64_t k = p->w->k;
+  float *panel = p->scratch;
+  float *tiles = p->scratch + SQUANT_GR * SQUANT_PANEL_STRIDE;
+  int64_t slices = (p->m + SQUANT_SLICE - 1) / SQUANT_SLICE;
+  for (int64_t s0 = 0; s0 < slices; s0 += SQUANT_GEMM_MS) {
+    int64_t ms = slices - s0 < SQUANT_GEMM_MS ? slices - s0 : SQUANT_GEMM_MS;
+    for (int64_t c0 = p->n_begin; c0 < p->n_end;
+         c0 += SQUANT_GEMM_NB * SQUANT_GR) {
+      int64_t c1 = p->n_end - c0 < SQUANT_GEMM_NB * SQUANT_GR
+                       ? p->n_end
+                       : c0 + SQUANT_GEMM_NB * SQUANT_GR;
+      for (int64_t k0 = 0; k0 < k; k0 += SQUANT_KC) {
+        int64_t kc = k - k0 < SQUANT_KC ? k - k0 : SQUANT_KC;
+        for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
+          int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
+          int64_t pn = n0 + SQUANT_GR < c1 ? n0 + SQUANT_GR : c0;
+          int64_t pk = n0 + SQUANT_GR < c1 ? k0 : k0 + SQUANT_KC;
+          decodePanel(p, n0, nr, k0, kc, panel, pn, pk, bits, tile16);
+          float *blockTiles =
+              tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * SQUANT_SLICE;
+          for (int64_t s = 0; s < ms; ++s) {
+            int64_t m0 = (s0 + s) * SQUANT_SLICE;
+            int64_t mc = p->m - m0 < SQUANT_SLICE ? p->m - m0 : SQUANT_SLICE;
+            sliceTiles(panel, p->xt + m0 * k + k0 * SQUANT_SLICE, kc,
+                       blockTiles + s * SQUANT_GR * SQUANT_SLICE, mc, k0 == 0);
+          }
+        }
+      }
+      /* The chunk's outputs: tile[r][m] to y[m][n0 + r]. */
+      for (int64_t n0 = c0; n0 < c1; n0 += SQUANT_GR) {
+        int nr = c1 - n0 < SQUANT_GR ? (int)(c1 - n0) : SQUANT_GR;
+        const float *blockTiles =
+            tiles + (n0 - c0) / SQUANT_GR * ms * SQUANT_GR * SQUANT_SLICE;
+        for (int64_t s = 0; s < ms; ++s) {
+          int64_t m0 = (s0 + s) * SQUANT_SLICE;
+          int64_t mc = p->m - m0 < SQUANT_SLICE ? p->m - m0 : SQUANT_SLICE;
+          const float *tile = blockTiles + s * SQUANT_GR * SQUANT_SLICE;
+          for (int64_t i = 0; i < mc; ++i)
+            for (int r = 0; r < nr; ++r)
+              p->y[(m0 + i) * p->y_stride + n0 + r] =
+                  tile[r * SQUANT_SLICE + i];
+        }
+      }
+    }
+  }
+}
+
+/* Transposes 8 vectors of 8 as an 8 x 8 matrix. */
+static inline void transpose8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 4; ++i) {
+    t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 2; ++i) {
+    u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+
+void squant_rt_transpose_slices_avx2(const float *x, int64_t m,
+                                     int64_t x_stride, int64_t k, float *xt) {
+  for (int64_t r0 = 0; r0 < m; r0 += SQUANT_SLICE) {
+    float *slice = xt + r0 * k;
+    for (int64_t q = 0; q < SQUANT_SLICE; q += 8)
+      for (int64_t c = 0; c < k; c += 8) {
+        __m256 v[8];
+        for (int64_t i = 0; i < 8; ++i)
+          v[i] = r0 + q + i < m
+                     ? _mm256_loadu_ps(x + (r0 + q + i) * x_stride + c)
+                     : _mm256_setzero_ps();
+        transpose8(v);
+        for (int64_t i = 0; i < 8; ++i)
+          _mm256_store_ps(slice + (c + i) * SQUANT_SLICE + q, v[i]);
+      }
+  }
+}
+
+/* name(p) runs all(p, bits, tile16) with the width and the layout as
+ * constants (TILE16_V1 holds 1 to 3 bits). */
+#define SQUANT_SPECIALIZE(name, all)                                           \
+  static void name(const squant_rt_qgemm_params *p) {                          \
+    int tile16 = p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1;                   \
+    switch (p->w->bits) {                                                      \
+    case 1:                                                                    \
+      tile16 ? all(p, 1, 1) : all(p, 1, 0);                                    \
+      return;                                                                  \
+    case 2:                                                                    \
+      tile16 ? all(p, 2, 1) : all(p, 2, 0);                                    \
+      return;                                                                  \
+    case 3:                                                                    \
+      tile16 ? all(p, 3, 1) : all(p, 3, 0);                                    \
+      return;                                                                  \
+    case 4:                                                                    \
+      all(p, 4, 0);                                                            \
+      return;                                                                  \
+    default:                                                                   \
+      all(p, 8, 0);                                                            \
+      return;                                                                  \
+    }                                                                          \
+  }
+SQUANT_SPECIALIZE(gemv, gemvAll)
+SQUANT_SPECIALIZE(small, smallAll)
+SQUANT_SPECIALIZE(gemm, gemmAll)
+
+void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
+  if (p->m == 1)
+    gemv(p);
+  else if (p->m <= SQUANT_SMALL_M)
+    small(p);
+  else
+    gemm(p);
 }
