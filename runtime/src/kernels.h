@@ -252,9 +252,8 @@ static inline void squant_rt_prefetch_range(const void *p, int64_t bytes) {
  * of lines one row apart, which the hardware prefetchers do not follow.
  * The divisions stay out of the loop (the compiler kept two per row). */
 static inline void squant_rt_prefetch_rows(const squant_rt_qweight *w,
-                                           int64_t n0, int64_t rows,
-                                           int64_t k0, int64_t kc,
-                                           int32_t bits) {
+                                           int64_t n0, int64_t rows, int64_t k0,
+                                           int64_t kc, int32_t bits) {
   int64_t gs = w->group_size, groups = w->k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
   int64_t g = k0 / gs, params = (kc + gs - 1) / gs;

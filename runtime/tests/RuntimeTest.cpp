@@ -766,7 +766,8 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
     if (squant_rt_isa_available(isa))
       isas.push_back(isa);
   if (isas.empty())
-    GTEST_SKIP() << "no AVX2 on this machine: the blocked GEMMs are AVX2 and AVX-512 code";
+    GTEST_SKIP() << "no AVX2 on this machine: the blocked GEMMs are AVX2 and "
+                    "AVX-512 code";
   std::mt19937 rng(12);
   struct Case {
     int32_t bits;
@@ -780,8 +781,9 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
       std::vector<float> first;
       for (squant_rt_isa isa : isas) {
         std::vector<float> alone = runQgemm(t, x, m, isa);
-        std::string what = std::string(isaName(isa)) + " bits " + std::to_string(c.bits) +
-                           " n " + std::to_string(c.n) + " k " + std::to_string(c.k) +
+        std::string what = std::string(isaName(isa)) + " bits " +
+                           std::to_string(c.bits) + " n " +
+                           std::to_string(c.n) + " k " + std::to_string(c.k) +
                            " m " + std::to_string(m);
         expectClose(t, x, m, alone, what);
         for (int32_t threads : {1, 2, 3}) {
@@ -791,8 +793,8 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
           squant_rt_pool_destroy(pool);
           for (size_t i = 0; i < pooled.size(); ++i)
             ASSERT_EQ(std::memcmp(&pooled[i], &alone[i], sizeof(float)), 0)
-                << what << " threads " << threads << " output " << i << ": " << pooled[i]
-                << " vs " << alone[i];
+                << what << " threads " << threads << " output " << i << ": "
+                << pooled[i] << " vs " << alone[i];
         }
         if (first.empty()) {
           first = alone;
@@ -800,7 +802,8 @@ TEST(Runtime, GemmBlockingDoesNotChangeResults) {
         }
         for (size_t i = 0; i < alone.size(); ++i)
           ASSERT_EQ(std::memcmp(&alone[i], &first[i], sizeof(float)), 0)
-              << what << " output " << i << ": " << alone[i] << " vs AVX-512 " << first[i];
+              << what << " output " << i << ": " << alone[i] << " vs AVX-512 "
+              << first[i];
       }
     }
   }

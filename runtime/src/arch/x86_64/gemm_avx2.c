@@ -1,4 +1,5 @@
-/*===- gemm_avx2.c - AVX2 + FMA qgemm --------------------------------------===//
+/*===- gemm_avx2.c - AVX2 + FMA qgemm
+ *--------------------------------------===//
  *
  * The AVX-512 kernel's three paths (gemm_avx512.c) on 8 lanes and 16
  * registers, for CPUs without AVX-512:
@@ -30,11 +31,12 @@
 #include "../../kernels.h"
 #include "decode_block32.h"
 
-#define SQUANT_GEMV_NR 2  /* GEMV: output rows per step */
-#define SQUANT_SMALL_M 8  /* up to this M, the K-vectorized small-M path */
-#define SQUANT_GR 12      /* GEMM: panel rows (two micro-tiles of 6) */
+#define SQUANT_GEMV_NR 2     /* GEMV: output rows per step */
+#define SQUANT_SMALL_M 8     /* up to this M, the K-vectorized small-M path */
+#define SQUANT_SMALL_AHEAD 4 /* rows ahead that a chunk's pass prefetches */
+#define SQUANT_GR 12         /* GEMM: panel rows (two micro-tiles of 6) */
 #define SQUANT_TILE_ROWS 6
-#define SQUANT_KC 256     /* GEMM: K chunk */
+#define SQUANT_KC 256 /* GEMM: K chunk */
 #define SQUANT_PANEL_STRIDE (SQUANT_KC + 16)
 #define SQUANT_GEMM_NB 16 /* blocks of SQUANT_GR rows per N chunk */
 #define SQUANT_GEMM_MS 4  /* slices of 32 activation rows per M chunk */
@@ -100,6 +102,14 @@ groupValues(const squant_rt_qweight *w, SquantTable16 t, int64_t param,
   return t;
 }
 
+/* The low nibble of each lane as a float: unsigned, or sign-extended. */
+static inline __attribute__((always_inline)) __m256 nibbleValues(__m256i i,
+                                                                 int isSigned) {
+  if (isSigned)
+    return _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(i, 28), 28));
+  return _mm256_cvtepi32_ps(_mm256_and_si256(i, _mm256_set1_epi32(15)));
+}
+
 /* Values of codes 8j .. 8j + 7 of a block, j = 0..3, before scaling:
  * 8-bit codes widened and converted; `direct` (the FMA form's 4-bit
  * codes) the nibble masked or sign-extended and converted; the others
@@ -115,12 +125,7 @@ blockValues(const uint8_t *block, const int32_t bits, const int isSigned,
       continue;
     }
     __m256i i = squantIndices8(block, bits, j / 2, j % 2);
-    if (direct && isSigned)
-      v[j] = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(i, 28), 28));
-    else if (direct)
-      v[j] = _mm256_cvtepi32_ps(_mm256_and_si256(i, _mm256_set1_epi32(15)));
-    else
-      v[j] = lookup8(i, t, bits);
+    v[j] = direct ? nibbleValues(i, isSigned) : lookup8(i, t, bits);
   }
 }
 
@@ -139,9 +144,27 @@ blockWeights(const squant_rt_qweight *w, const uint8_t *block,
   }
 }
 
+/* The exact weights of codes 16h .. 16h + 15 of a block of group
+ * `param`, as blockWeights. */
+static inline __attribute__((always_inline)) void
+halfBlockWeights(const squant_rt_qweight *w, const uint8_t *block, int h,
+                 SquantTable16 groupTable, int64_t param, const int32_t bits,
+                 __m256 v[2]) {
+  for (int q = 0; q < 2; ++q) {
+    if (bits == 8) {
+      __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 16 * h + 8 * q));
+      v[q] = _mm256_fmadd_ps(
+          _mm256_cvtepi32_ps(w->is_signed ? _mm256_cvtepi8_epi32(raw)
+                                          : _mm256_cvtepu8_epi32(raw)),
+          _mm256_set1_ps(w->scales[param]), _mm256_set1_ps(w->bias[param]));
+    } else {
+      v[q] = lookup8(squantIndices8(block, bits, h, q), groupTable, bits);
+    }
+  }
+}
+
 static inline float hsum8(__m256 v) {
-  __m128 s =
-      _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
@@ -175,8 +198,7 @@ blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
  * inlining). */
 static inline __attribute__((always_inline)) void
 gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
-         const int nr, const int32_t bits, const int tile16,
-         const int direct) {
+         const int nr, const int32_t bits, const int tile16, const int direct) {
   const squant_rt_qweight *w = p->w;
   int64_t k = w->k, gs = w->group_size, groups = k / gs;
   int64_t blockBytes = squant_rt_block_bytes(bits);
@@ -223,10 +245,10 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
     }
   }
   for (int r = 0; r < nr; ++r) {
-    float bsum = w->form == SQUANT_RT_FORM_FMA
-                     ? biasDot(w->bias + (n0 + r * stride) * groups, p->xsum,
-                               groups)
-                     : 0.0f;
+    float bsum =
+        w->form == SQUANT_RT_FORM_FMA
+            ? biasDot(w->bias + (n0 + r * stride) * groups, p->xsum, groups)
+            : 0.0f;
     p->y[n0 + r * stride] = hsum8(acc[r]) + bsum;
   }
 }
@@ -248,7 +270,10 @@ gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
 /* Small M (2..SQUANT_SMALL_M): blocks [b0, b1) of row n and the first mr
  * (4 or 8) rows of xc (the chunk's copy of x, [block][8][32], zero past
  * M): y = the chunk's dot (first chunk) or y += it, for the first `live`
- * rows. With 4 rows each keeps two chains (the FMA latency). */
+ * rows. With 4 rows each keeps two chains (the FMA latency). A block is
+ * decoded and multiplied half by half, and the row's table read from
+ * memory at each group: 16 registers hold 8 accumulators, a half-block's
+ * two vectors, the group's table and the decode's constants. */
 static inline __attribute__((always_inline)) void
 smallRow(const squant_rt_qgemm_params *p, int64_t n, const int mr, int live,
          int64_t b0, int64_t b1, const float *xc, const int32_t bits,
@@ -256,29 +281,63 @@ smallRow(const squant_rt_qgemm_params *p, int64_t n, const int mr, int live,
   const squant_rt_qweight *w = p->w;
   int64_t gs = w->group_size, groups = w->k / gs, groupBlocks = gs / 32;
   const int chains = mr <= 4 ? 2 : 1;
-  SquantTable16 table = rowTable(p, n), groupTable = table;
+  float rowValues[16];
+  {
+    SquantTable16 t = rowTable(p, n);
+    _mm256_storeu_ps(rowValues, t.lo);
+    _mm256_storeu_ps(rowValues + 8, t.hi);
+  }
+  SquantTable16 groupTable;
   const uint8_t *row = squant_rt_row_codes(w, n);
   __m256 acc[SQUANT_SMALL_M][2];
   for (int i = 0; i < mr; ++i)
     for (int c = 0; c < chains; ++c)
       acc[i][c] = _mm256_setzero_ps();
+  /* The chunk's bytes of the row SQUANT_SMALL_AHEAD further on, a line
+   * per block (as the AVX-512 small-M path: the hardware prefetchers do
+   * not follow a K chunk's pass over the rows). */
+  int64_t gFirst = b0 / groupBlocks;
+  uintptr_t ahead = 0;
+  int64_t aheadLines = 0;
+  if (n + SQUANT_SMALL_AHEAD < p->n_end &&
+      w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1) {
+    int64_t blockBytes = squant_rt_block_bytes(bits);
+    int64_t params = (b1 - 1) / groupBlocks - gFirst + 1;
+    int64_t r = n + SQUANT_SMALL_AHEAD;
+    const uint8_t *first = squant_rt_row_codes(w, r) + b0 * blockBytes;
+    ahead = (uintptr_t)first & ~(uintptr_t)63;
+    aheadLines = ((uintptr_t)first + (b1 - b0) * blockBytes - ahead + 63) / 64;
+    if (w->form != SQUANT_RT_FORM_LUT_F32)
+      squant_rt_prefetch_range(w->scales + r * groups + gFirst,
+                               params * (int64_t)sizeof(float));
+    if (w->form == SQUANT_RT_FORM_FMA)
+      squant_rt_prefetch_range(w->bias + r * groups + gFirst,
+                               params * (int64_t)sizeof(float));
+  }
   /* The group counted, not divided per block. */
-  int64_t g = b0 / groupBlocks - 1, groupEnd = b0;
+  int64_t g = gFirst - 1, groupEnd = b0;
   const float *xb = xc;
   for (int64_t b = b0; b < b1; ++b, xb += SQUANT_SMALL_M * 32) {
+    if (b - b0 < aheadLines)
+      _mm_prefetch((const char *)(ahead + (b - b0) * 64), _MM_HINT_T2);
     if (b == groupEnd) {
       ++g;
       groupEnd = (g + 1) * groupBlocks;
-      groupTable = groupValues(w, table, n * groups + g, bits);
+      SquantTable16 t = {_mm256_loadu_ps(rowValues),
+                         _mm256_loadu_ps(rowValues + 8)};
+      groupTable = groupValues(w, t, n * groups + g, bits);
     }
     uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-    __m256 v[4];
-    blockWeights(w, blockOf(w, row, n, b, bits, tmp, tile16), groupTable,
-                 n * groups + g, bits, v);
-    for (int i = 0; i < mr; ++i)
-      for (int j = 0; j < 4; ++j)
-        acc[i][j % chains] = _mm256_fmadd_ps(
-            _mm256_load_ps(xb + i * 32 + 8 * j), v[j], acc[i][j % chains]);
+    const uint8_t *block = blockOf(w, row, n, b, bits, tmp, tile16);
+    for (int h = 0; h < 2; ++h) {
+      __m256 v[2];
+      halfBlockWeights(w, block, h, groupTable, n * groups + g, bits, v);
+      for (int i = 0; i < mr; ++i)
+        for (int j = 0; j < 2; ++j)
+          acc[i][j % chains] =
+              _mm256_fmadd_ps(_mm256_load_ps(xb + i * 32 + 16 * h + 8 * j),
+                              v[j], acc[i][j % chains]);
+    }
   }
   for (int i = 0; i < live; ++i) {
     __m256 a = chains == 2 ? _mm256_add_ps(acc[i][0], acc[i][1]) : acc[i][0];
@@ -305,9 +364,10 @@ smallAll(const squant_rt_qgemm_params *p, const int32_t bits,
       for (int64_t i = 0; i < SQUANT_SMALL_M; ++i)
         for (int j = 0; j < 4; ++j) {
           float *out = xc + ((b - b0) * SQUANT_SMALL_M + i) * 32 + 8 * j;
-          _mm256_store_ps(out, i < p->m ? _mm256_loadu_ps(p->x + i * p->x_stride +
-                                                          b * 32 + 8 * j)
-                                        : _mm256_setzero_ps());
+          _mm256_store_ps(out, i < p->m
+                                   ? _mm256_loadu_ps(p->x + i * p->x_stride +
+                                                     b * 32 + 8 * j)
+                                   : _mm256_setzero_ps());
         }
     for (int64_t n = p->n_begin; n < p->n_end; ++n)
       mr == 8 ? smallRow(p, n, 8, (int)p->m, b0, b1, xc, bits, tile16)

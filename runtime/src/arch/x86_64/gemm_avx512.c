@@ -259,9 +259,9 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
   const squant_rt_qweight weight = *p->w, *w = &weight;
   int64_t gs = w->group_size, groups = w->k / gs;
   if (w->layout == SQUANT_RT_LAYOUT_BLOCK32_V1 && pk < w->k)
-    squant_rt_prefetch_rows(w, pn,
-                       p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR,
-                       pk, w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC, bits);
+    squant_rt_prefetch_rows(
+        w, pn, p->n_end - pn < SQUANT_GR ? p->n_end - pn : SQUANT_GR, pk,
+        w->k - pk < SQUANT_KC ? w->k - pk : SQUANT_KC, bits);
   /* The group of each block counted, not divided (a 64-bit division per
    * block was a fifth of the decode). */
   int64_t g0 = k0 / gs, g0End = (g0 + 1) * gs;
