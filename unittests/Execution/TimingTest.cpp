@@ -45,9 +45,11 @@ TEST(Timing, PairedWindowsPairEachTimedCallWithItsRead) {
   }
   EXPECT_EQ(log.size() % 2, 0u);
   EXPECT_EQ(s.pairedSeconds, read);
-  // read / call time: at most 0.5, less only where the spin ran long.
+  // read / call time: at most 0.5, less only where the spin ran long (on
+  // a loaded machine, a spin preempted for a few ticks runs far longer:
+  // no lower bound but a positive fraction).
   EXPECT_LE(s.pairedFraction, read / call + 1e-9);
-  EXPECT_GT(s.pairedFraction, 0.2);
+  EXPECT_GT(s.pairedFraction, 0.0);
   EXPECT_GE(s.median, call);
   EXPECT_GT(s.bandwidth, 0.0);
 }
