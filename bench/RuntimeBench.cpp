@@ -475,14 +475,15 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  const char *core = std::getenv("OPENBLAS_CORETYPE");
+  const char *dnnlIsa = std::getenv("ONEDNN_MAX_CPU_ISA");
   std::printf("squant_rt qgemm, group %lld, fp32 activations ('bf16' rows: "
               "bf16); ISA %d "
               "(3 = AVX-512, 4 = AVX-512 + AMX-BF16/INT8); "
-              "OpenBLAS core %s; %d windows, median [min, max]\n",
+              "OpenBLAS core %s; oneDNN ISA %s; %d windows, median [min, "
+              "max]\n",
               (long long)group, int(squant_rt_best_isa()),
-              openblas_get_corename(), kWindows);
-  (void)core;
+              openblas_get_corename(), dnnlIsa ? dnnlIsa : "its best",
+              kWindows);
   std::printf(
       "Rows 'gen ...' are squant-lower-to-llvm-cpu's generated code on the "
       "same weights (lsb_first packed bytes), last column: the time of the "
