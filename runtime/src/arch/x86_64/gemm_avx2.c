@@ -184,16 +184,6 @@ static inline float biasDot(const float *bias, const float *xsum,
   return sum;
 }
 
-/* Block b of row n: in place for BLOCK32_V1, its words copied into tmp for
- * TILE16_V1 (tile16, a constant after inlining). */
-static inline __attribute__((always_inline)) const uint8_t *
-blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
-        int32_t bits, uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX],
-        const int tile16) {
-  return tile16 ? squant_rt_block_at(w, row, n, b, bits, tmp)
-                : row + b * squant_rt_block_bytes(bits);
-}
-
 /* GEMV for rows n0 and n0 + stride (nr of them, a constant after
  * inlining). */
 static inline __attribute__((always_inline)) void
@@ -227,8 +217,9 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       for (int r = 0; r < nr; ++r) {
         uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
         __m256 v[4];
-        blockValues(blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
-                    bits, w->is_signed, direct, table[r], v);
+        blockValues(
+            squantBlockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
+            bits, w->is_signed, direct, table[r], v);
         for (int j = 0; j < 4; ++j)
           d[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8 * j), v[j], d[r][j]);
       }
@@ -328,7 +319,7 @@ smallRow(const squant_rt_qgemm_params *p, int64_t n, const int mr, int live,
       groupTable = groupValues(w, t, n * groups + g, bits);
     }
     uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-    const uint8_t *block = blockOf(w, row, n, b, bits, tmp, tile16);
+    const uint8_t *block = squantBlockOf(w, row, n, b, bits, tmp, tile16);
     for (int h = 0; h < 2; ++h) {
       __m256 v[2];
       halfBlockWeights(w, block, h, groupTable, n * groups + g, bits, v);
@@ -410,7 +401,8 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
       }
       uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
       __m256 v[4];
-      blockWeights(w, blockOf(w, row, n, (k0 + c) / 32, bits, tmp, tile16),
+      blockWeights(w,
+                   squantBlockOf(w, row, n, (k0 + c) / 32, bits, tmp, tile16),
                    groupTable, param, bits, v);
       for (int j = 0; j < 4; ++j)
         _mm256_storeu_ps(out + c + 8 * j, v[j]);
@@ -554,32 +546,9 @@ void squant_rt_transpose_slices_avx2(const float *x, int64_t m,
   }
 }
 
-/* name(p) runs all(p, bits, tile16) with the width and the layout as
- * constants (TILE16_V1 holds 1 to 3 bits). */
-#define SQUANT_SPECIALIZE(name, all)                                           \
-  static void name(const squant_rt_qgemm_params *p) {                          \
-    int tile16 = p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1;                   \
-    switch (p->w->bits) {                                                      \
-    case 1:                                                                    \
-      tile16 ? all(p, 1, 1) : all(p, 1, 0);                                    \
-      return;                                                                  \
-    case 2:                                                                    \
-      tile16 ? all(p, 2, 1) : all(p, 2, 0);                                    \
-      return;                                                                  \
-    case 3:                                                                    \
-      tile16 ? all(p, 3, 1) : all(p, 3, 0);                                    \
-      return;                                                                  \
-    case 4:                                                                    \
-      all(p, 4, 0);                                                            \
-      return;                                                                  \
-    default:                                                                   \
-      all(p, 8, 0);                                                            \
-      return;                                                                  \
-    }                                                                          \
-  }
-SQUANT_SPECIALIZE(gemv, gemvAll)
-SQUANT_SPECIALIZE(small, smallAll)
-SQUANT_SPECIALIZE(gemm, gemmAll)
+SQUANT_BLOCK32_SPECIALIZE(gemv, gemvAll)
+SQUANT_BLOCK32_SPECIALIZE(small, smallAll)
+SQUANT_BLOCK32_SPECIALIZE(gemm, gemmAll)
 
 void squant_rt_qgemm_avx2(const squant_rt_qgemm_params *p) {
   if (p->m == 1)

@@ -44,19 +44,6 @@
 #define SQUANT_GEMM_MS SQUANT_RT_GEMM_MS
 #define SQUANT_SMALL_M 8 /* up to this M, the K-vectorized small-M path */
 
-/* Block b of row n (row: squant_rt_row_codes): in place for BLOCK32_V1,
- * its words copied into tmp for TILE16_V1. The layout is a constant after
- * inlining: with the copy's branch in the loop, the BLOCK32_V1 path's
- * broadcast came from a general register (a port 5 uop) instead of memory
- * (M = 8 int4 in L2: 148 -> 156 GFLOP/s). */
-static inline __attribute__((always_inline)) const uint8_t *
-blockOf(const squant_rt_qweight *w, const uint8_t *row, int64_t n, int64_t b,
-        int32_t bits, uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX],
-        const int tile16) {
-  return tile16 ? squant_rt_block_at(w, row, n, b, bits, tmp)
-                : row + b * squant_rt_block_bytes(bits);
-}
-
 static inline __m512 rowTable(const squant_rt_qgemm_params *p, int64_t n) {
   return squantRowTable(p->w, p->values, n);
 }
@@ -208,7 +195,7 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
         __m512 v0, v1;
         uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
         const uint8_t *block =
-            blockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
+            squantBlockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
         if (bits == 2) {
           __m512i pairs = _mm512_srlv_epi64(
               _mm512_set1_epi64((long long)squantLoad64(block)),
@@ -287,7 +274,7 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
       }
       __m512 v0, v1;
       uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-      squantBlockWeights(w, blockOf(w, row, n, b, bits, tmp, tile16),
+      squantBlockWeights(w, squantBlockOf(w, row, n, b, bits, tmp, tile16),
                          groupTable, param, bits, &v0, &v1);
       _mm512_storeu_ps(panel + r * ps + c, v0);
       _mm512_storeu_ps(panel + r * ps + c + 16, v1);
@@ -591,8 +578,9 @@ smallRows(const squant_rt_qgemm_params *p, int64_t n0, const int nr, int64_t m0,
     __m512 wv[2][2];
     for (int r = 0; r < nr; ++r) {
       uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-      squantBlockValues(blockOf(w, row[r], n0 + r, b, bits, tmp, tile16), bits,
-                        w->is_signed, groupTable[r], &wv[r][0], &wv[r][1]);
+      squantBlockValues(squantBlockOf(w, row[r], n0 + r, b, bits, tmp, tile16),
+                        bits, w->is_signed, groupTable[r], &wv[r][0],
+                        &wv[r][1]);
       if (bits == 8) { /* the FMA form: exact weights per code */
         wv[r][0] = _mm512_fmadd_ps(wv[r][0], s[r], bb[r]);
         wv[r][1] = _mm512_fmadd_ps(wv[r][1], s[r], bb[r]);
@@ -701,35 +689,9 @@ gemvAll(const squant_rt_qgemm_params *p, const int32_t bits, const int tile16) {
     gemvRange(p, bits, tile16, 0);
 }
 
-/* name(p) runs all(p, bits, tile16) with the width and the layout as
- * constants, so that each instance's unpack code branches on neither (a
- * run-time width cost ~10 cycles per block; TILE16_V1's copy inside the
- * loop made BLOCK32_V1's broadcasts come from a general register, see
- * blockOf). TILE16_V1 holds 1 to 3 bits. */
-#define SQUANT_SPECIALIZE(name, all)                                           \
-  static void name(const squant_rt_qgemm_params *p) {                          \
-    int tile16 = p->w->layout == SQUANT_RT_LAYOUT_TILE16_V1;                   \
-    switch (p->w->bits) {                                                      \
-    case 1:                                                                    \
-      tile16 ? all(p, 1, 1) : all(p, 1, 0);                                    \
-      return;                                                                  \
-    case 2:                                                                    \
-      tile16 ? all(p, 2, 1) : all(p, 2, 0);                                    \
-      return;                                                                  \
-    case 3:                                                                    \
-      tile16 ? all(p, 3, 1) : all(p, 3, 0);                                    \
-      return;                                                                  \
-    case 4:                                                                    \
-      all(p, 4, 0);                                                            \
-      return;                                                                  \
-    default:                                                                   \
-      all(p, 8, 0);                                                            \
-      return;                                                                  \
-    }                                                                          \
-  }
-SQUANT_SPECIALIZE(gemv, gemvAll)
-SQUANT_SPECIALIZE(small, smallAll)
-SQUANT_SPECIALIZE(gemm, gemmAll)
+SQUANT_BLOCK32_SPECIALIZE(gemv, gemvAll)
+SQUANT_BLOCK32_SPECIALIZE(small, smallAll)
+SQUANT_BLOCK32_SPECIALIZE(gemm, gemmAll)
 
 void squant_rt_qgemm_avx512(const squant_rt_qgemm_params *p) {
   if (p->m == 1)
