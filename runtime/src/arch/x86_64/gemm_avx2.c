@@ -1,5 +1,4 @@
-/*===- gemm_avx2.c - AVX2 + FMA qgemm
- *--------------------------------------===//
+/*===- gemm_avx2.c - AVX2 + FMA qgemm -------------------------------------===//
  *
  * The AVX-512 kernel's three paths (gemm_avx512.c) on 8 lanes and 16
  * registers, for CPUs without AVX-512:
@@ -129,23 +128,9 @@ blockValues(const uint8_t *block, const int32_t bits, const int isSigned,
   }
 }
 
-/* The exact weights of one block of group `param` (groupTable from
- * groupValues); 8-bit codes take fma(q, s, b) per code. */
-static inline __attribute__((always_inline)) void
-blockWeights(const squant_rt_qweight *w, const uint8_t *block,
-             SquantTable16 groupTable, int64_t param, const int32_t bits,
-             __m256 v[4]) {
-  blockValues(block, bits, w->is_signed, 0, groupTable, v);
-  if (bits == 8) {
-    __m256 s = _mm256_set1_ps(w->scales[param]),
-           b = _mm256_set1_ps(w->bias[param]);
-    for (int j = 0; j < 4; ++j)
-      v[j] = _mm256_fmadd_ps(v[j], s, b);
-  }
-}
-
 /* The exact weights of codes 16h .. 16h + 15 of a block of group
- * `param`, as blockWeights. */
+ * `param` (groupTable from groupValues): looked up up to 4 bits; 8-bit
+ * codes take fma(q, s, b) per code. */
 static inline __attribute__((always_inline)) void
 halfBlockWeights(const squant_rt_qweight *w, const uint8_t *block, int h,
                  SquantTable16 groupTable, int64_t param, const int32_t bits,
@@ -400,12 +385,14 @@ decodePanel(const squant_rt_qgemm_params *p, int64_t n0, int nr, int64_t k0,
         groupTable = groupValues(w, table, param, bits);
       }
       uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-      __m256 v[4];
-      blockWeights(w,
-                   squantBlockOf(w, row, n, (k0 + c) / 32, bits, tmp, tile16),
-                   groupTable, param, bits, v);
-      for (int j = 0; j < 4; ++j)
-        _mm256_storeu_ps(out + c + 8 * j, v[j]);
+      const uint8_t *block =
+          squantBlockOf(w, row, n, (k0 + c) / 32, bits, tmp, tile16);
+      for (int h = 0; h < 2; ++h) {
+        __m256 v[2];
+        halfBlockWeights(w, block, h, groupTable, param, bits, v);
+        _mm256_storeu_ps(out + c + 16 * h, v[0]);
+        _mm256_storeu_ps(out + c + 16 * h + 8, v[1]);
+      }
     }
   }
 }
