@@ -109,23 +109,20 @@ static inline __attribute__((always_inline)) __m256 nibbleValues(__m256i i,
   return _mm256_cvtepi32_ps(_mm256_and_si256(i, _mm256_set1_epi32(15)));
 }
 
-/* Values of codes 8j .. 8j + 7 of a block, j = 0..3, before scaling:
+/* Values of codes 16h + 8q .. 16h + 8q + 7 of a block, before scaling:
  * 8-bit codes widened and converted; `direct` (the FMA form's 4-bit
  * codes) the nibble masked or sign-extended and converted; the others
  * looked up in t. */
-static inline __attribute__((always_inline)) void
-blockValues(const uint8_t *block, const int32_t bits, const int isSigned,
-            const int direct, SquantTable16 t, __m256 v[4]) {
-  for (int j = 0; j < 4; ++j) {
-    if (bits == 8) {
-      __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 8 * j));
-      v[j] = _mm256_cvtepi32_ps(isSigned ? _mm256_cvtepi8_epi32(raw)
-                                         : _mm256_cvtepu8_epi32(raw));
-      continue;
-    }
-    __m256i i = squantIndices8(block, bits, j / 2, j % 2);
-    v[j] = direct ? nibbleValues(i, isSigned) : lookup8(i, t, bits);
+static inline __attribute__((always_inline)) __m256
+codeValues(const uint8_t *block, int h, int q, const int32_t bits,
+           const int isSigned, const int direct, SquantTable16 t) {
+  if (bits == 8) {
+    __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 16 * h + 8 * q));
+    return _mm256_cvtepi32_ps(isSigned ? _mm256_cvtepi8_epi32(raw)
+                                       : _mm256_cvtepu8_epi32(raw));
   }
+  __m256i i = squantIndices8(block, bits, h, q);
+  return direct ? nibbleValues(i, isSigned) : lookup8(i, t, bits);
 }
 
 /* The exact weights of codes 16h .. 16h + 15 of a block of group
@@ -136,15 +133,10 @@ halfBlockWeights(const squant_rt_qweight *w, const uint8_t *block, int h,
                  SquantTable16 groupTable, int64_t param, const int32_t bits,
                  __m256 v[2]) {
   for (int q = 0; q < 2; ++q) {
-    if (bits == 8) {
-      __m128i raw = _mm_loadl_epi64((const __m128i *)(block + 16 * h + 8 * q));
-      v[q] = _mm256_fmadd_ps(
-          _mm256_cvtepi32_ps(w->is_signed ? _mm256_cvtepi8_epi32(raw)
-                                          : _mm256_cvtepu8_epi32(raw)),
-          _mm256_set1_ps(w->scales[param]), _mm256_set1_ps(w->bias[param]));
-    } else {
-      v[q] = lookup8(squantIndices8(block, bits, h, q), groupTable, bits);
-    }
+    v[q] = codeValues(block, h, q, bits, w->is_signed, 0, groupTable);
+    if (bits == 8)
+      v[q] = _mm256_fmadd_ps(v[q], _mm256_set1_ps(w->scales[param]),
+                             _mm256_set1_ps(w->bias[param]));
   }
 }
 
@@ -201,12 +193,13 @@ gemvRows(const squant_rt_qgemm_params *p, int64_t n0, int64_t stride,
       const float *xb = p->x + b * 32;
       for (int r = 0; r < nr; ++r) {
         uint8_t tmp[SQUANT_RT_BLOCK_BYTES_MAX];
-        __m256 v[4];
-        blockValues(
-            squantBlockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16),
-            bits, w->is_signed, direct, table[r], v);
+        const uint8_t *block =
+            squantBlockOf(w, row[r], n0 + r * stride, b, bits, tmp, tile16);
         for (int j = 0; j < 4; ++j)
-          d[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8 * j), v[j], d[r][j]);
+          d[r][j] = _mm256_fmadd_ps(_mm256_loadu_ps(xb + 8 * j),
+                                    codeValues(block, j / 2, j % 2, bits,
+                                               w->is_signed, direct, table[r]),
+                                    d[r][j]);
       }
     }
     for (int r = 0; r < nr; ++r) {
